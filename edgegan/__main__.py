@@ -1,0 +1,3 @@
+from edgegan.cli import main
+
+raise SystemExit(main())

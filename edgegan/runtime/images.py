@@ -1,0 +1,80 @@
+"""Image helpers of the light tier: scale, tile into a grid, write PNG/GIF (numpy + Pillow)."""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+
+def to_uint8(images: np.ndarray, value_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
+    """Float images in ``value_range`` -> uint8 [0, 255], same shape (clipped, rounded)."""
+    lo, hi = value_range
+    x = (np.asarray(images, np.float32) - lo) * (255.0 / (hi - lo))
+    return np.clip(np.rint(x), 0, 255).astype(np.uint8)
+
+
+def grid(images: np.ndarray, cols: int | None = None, pad: int = 2) -> np.ndarray:
+    """Tile uint8 (N, H, W, C) into one (rows*(H+pad)+pad, cols*(W+pad)+pad, C) picture."""
+    n, h, w, c = images.shape
+    cols = cols or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    out = np.zeros((rows * (h + pad) + pad, cols * (w + pad) + pad, c), np.uint8)
+    for i, im in enumerate(images):
+        r, k = divmod(i, cols)
+        y, x = pad + r * (h + pad), pad + k * (w + pad)
+        out[y : y + h, x : x + w] = im
+    return out
+
+
+def _pil(image: np.ndarray, scale: int = 1):
+    from PIL import Image
+
+    im = Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image)
+    if scale > 1:
+        im = im.resize((im.width * scale, im.height * scale), Image.NEAREST)
+    return im
+
+
+def atomic_write(path: str | Path, write) -> Path:
+    """Call ``write(tmp_path)`` then fsync and rename onto ``path``: no half-written file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def save_png(image: np.ndarray, path: str | Path, scale: int = 1) -> Path:
+    """Write one uint8 (H, W, C) picture as PNG, atomically."""
+    return atomic_write(path, lambda tmp: _pil(image, scale).save(tmp, format="PNG"))
+
+
+def save_grid(images: np.ndarray, path: str | Path, cols: int | None = None, scale: int = 2) -> Path:
+    """Write uint8 (N, H, W, C) images as one PNG grid."""
+    return save_png(grid(images, cols), path, scale)
+
+
+def save_each(images: np.ndarray, folder: str | Path, prefix: str = "image") -> list[Path]:
+    """Write one PNG per image: folder/prefix_0000.png, ..."""
+    return [save_png(im, Path(folder) / f"{prefix}_{i:04d}.png") for i, im in enumerate(images)]
+
+
+def save_gif(frames: list[np.ndarray], path: str | Path, ms_per_frame: int = 200, scale: int = 2) -> Path:
+    """Write uint8 (H, W, C) frames as a looping GIF."""
+    pics = [_pil(f, scale) for f in frames]
+    return atomic_write(
+        path,
+        lambda tmp: pics[0].save(tmp, format="GIF", save_all=True, append_images=pics[1:], duration=ms_per_frame, loop=0),
+    )

@@ -1,0 +1,337 @@
+"""The article's DCGAN training loop (train tier).
+
+One compiled step trains D on a real and a fake batch, then G through D (two GradientTapes),
+as the article's source does with ``train_on_batch``, but without Python overhead per call.
+
+A run folder holds everything: ``run.json`` (config + record), ``checkpoints/`` (the last few,
+written by tf.train.CheckpointManager: temp files + an atomically swapped index), ``samples/``
+(one grid PNG per epoch from fixed latents), ``metrics.csv``, ``tb/`` (TensorBoard),
+``losses.png``, ``progress.gif`` and the final ``generator.keras`` / ``discriminator.keras``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from edgegan.errors import ConfigError, TrainingError
+from edgegan.models import ModelSpec
+from edgegan.runtime.images import atomic_write, save_gif, save_grid, to_uint8
+
+log = logging.getLogger("edgegan.train")
+FAULT_NAN_ENV = "EDGEGAN_FAULT_NAN_AT_STEP"  # test hook: make the loss at this step NaN
+
+
+@dataclass
+class TrainConfig:
+    data: str = "mnist"  # "mnist", "fashion_mnist" or a path (IDX, .npz, image folder)
+    out: str = "runs/dcgan"  # run folder
+    epochs: int = 30
+    batch_size: int = 32  # the article's
+    lr: float = 2e-4  # Adam learning rate, both networks (the article's)
+    beta_1: float = 0.5  # Adam beta_1 (the article's)
+    seed: int = 0  # weights, data order, latents and dropout all follow from it
+    limit: int | None = None  # use only the first N images (after a seeded shuffle)
+    steps_per_epoch: int | None = None  # cap steps per epoch (quick runs, tests)
+    checkpoint_every: int = 0  # also checkpoint every N steps (0 = at epoch ends only)
+    keep: int = 3  # checkpoints kept
+    samples: int = 36  # fixed latents drawn in each epoch's grid
+    spec: ModelSpec = field(default_factory=ModelSpec)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["spec"] = self.spec.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        d = dict(d)
+        spec = ModelSpec.from_dict(d.pop("spec", {}))
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__}, spec=spec)
+
+
+@dataclass
+class EpochResult:
+    epoch: int
+    step: int
+    d_loss: float
+    g_loss: float
+    d_acc: float
+    seconds: float
+
+
+def _bce(y_true, p):
+    import tensorflow as tf
+
+    p = tf.clip_by_value(p, 1e-7, 1 - 1e-7)
+    return -tf.reduce_mean(y_true * tf.math.log(p) + (1 - y_true) * tf.math.log(1 - p))
+
+
+class Trainer:
+    """Holds the models, optimizers, RNG and checkpoint of one run folder."""
+
+    def __init__(self, cfg: TrainConfig, resume: bool = False):
+        import keras
+        import tensorflow as tf
+
+        from edgegan.models import build_discriminator, build_generator
+
+        self.cfg, self.out = cfg, Path(cfg.out)
+        keras.utils.set_random_seed(cfg.seed)
+        tf.config.experimental.enable_op_determinism()
+        self.G, self.D = build_generator(cfg.spec), build_discriminator(cfg.spec)
+        self.g_opt = keras.optimizers.Adam(cfg.lr, beta_1=cfg.beta_1)
+        self.d_opt = keras.optimizers.Adam(cfg.lr, beta_1=cfg.beta_1)
+        self.g_opt.build(self.G.trainable_variables)
+        self.d_opt.build(self.D.trainable_variables)
+        self.rng = tf.random.Generator.from_seed(cfg.seed)
+        self.step = tf.Variable(0, dtype=tf.int64, name="step")
+        seeds = [v for m in (self.G, self.D) for v in m.variables if "seed_generator" in v.path]
+        self.ckpt = tf.train.Checkpoint(
+            generator=self.G, discriminator=self.D, g_opt=self.g_opt, d_opt=self.d_opt,
+            rng=self.rng, step=self.step, dropout_seeds=seeds,
+        )
+        self.manager = tf.train.CheckpointManager(self.ckpt, self.out / "checkpoints", max_to_keep=cfg.keep)
+        self.fixed_z = np.random.default_rng([cfg.seed, 1]).standard_normal((cfg.samples, cfg.spec.latent_dim)).astype(np.float32)
+        if resume:
+            self.restore()
+        self._step_fn = tf.function(self._train_step, reduce_retracing=True)
+
+    def restore(self) -> str | None:
+        """Restore the newest readable checkpoint; fall back to older ones with a warning."""
+        for path in reversed(self.manager.checkpoints):
+            try:
+                self.ckpt.restore(path).assert_existing_objects_matched()
+                return path
+            except Exception as e:  # DataLossError, NotFoundError, ... for a damaged file
+                log.warning("checkpoint %s is unreadable (%s); trying the previous one", path, type(e).__name__)
+        if self.manager.checkpoints:
+            raise TrainingError(f"{self.out / 'checkpoints'}: no readable checkpoint; start again without --resume")
+        return None
+
+    def _train_step(self, real, nan):
+        import tensorflow as tf
+
+        b = tf.shape(real)[0]
+        ones, zeros = tf.ones((b, 1)), tf.zeros((b, 1))
+        z = self.rng.normal((b, self.cfg.spec.latent_dim))
+        fake = self.G(z, training=True)
+        with tf.GradientTape() as tape:
+            p_real = self.D(real, training=True)
+            p_fake = self.D(fake, training=True)
+            d_loss = 0.5 * (_bce(ones, p_real) + _bce(zeros, p_fake)) + nan
+        self.d_opt.apply_gradients(zip(tape.gradient(d_loss, self.D.trainable_variables), self.D.trainable_variables))
+        z = self.rng.normal((b, self.cfg.spec.latent_dim))
+        with tf.GradientTape() as tape:
+            g_loss = _bce(ones, self.D(self.G(z, training=True), training=True))
+        self.g_opt.apply_gradients(zip(tape.gradient(g_loss, self.G.trainable_variables), self.G.trainable_variables))
+        acc = 0.5 * (tf.reduce_mean(tf.cast(p_real > 0.5, tf.float32)) + tf.reduce_mean(tf.cast(p_fake < 0.5, tf.float32)))
+        self.step.assign_add(1)
+        return d_loss, g_loss, acc
+
+    def sample_grid(self) -> np.ndarray:
+        return to_uint8(self.G(self.fixed_z, training=False).numpy())
+
+
+def _steps_per_epoch(cfg: TrainConfig, n: int) -> int:
+    steps = n // cfg.batch_size
+    if steps == 0:
+        raise ConfigError(f"{cfg.data}: {n} images is fewer than one batch of {cfg.batch_size}; lower --batch-size")
+    return min(steps, cfg.steps_per_epoch) if cfg.steps_per_epoch else steps
+
+
+def train(
+    cfg: TrainConfig,
+    resume: bool = False,
+    on_step: Callable[[int, int, dict], None] | None = None,
+    on_epoch: Callable[[EpochResult], None] | None = None,
+) -> dict:
+    """Train (or resume) the run in ``cfg.out``; returns the run record (also in run.json)."""
+    from edgegan.data import load_images
+
+    out = Path(cfg.out)
+    record_path = out / "run.json"
+    if resume:
+        if not record_path.is_file():
+            raise ConfigError(f"{out}: nothing to resume (no run.json); drop --resume to start a new run")
+        stored = TrainConfig.from_dict(json.loads(record_path.read_text())["config"])
+        stored.epochs, stored.out = cfg.epochs, cfg.out  # the only things a resume may change
+        cfg = stored
+    elif (out / "checkpoints").exists() and any((out / "checkpoints").iterdir()):
+        raise ConfigError(f"{out}: already holds a run; pass --resume to continue it or choose another --out")
+
+    x = load_images(cfg.data, channels=cfg.spec.channels, limit=cfg.limit, seed=cfg.seed if cfg.limit else None)
+    if x.shape[1:3] != (cfg.spec.height, cfg.spec.width):
+        raise ConfigError(
+            f"{cfg.data}: images are {x.shape[1]}x{x.shape[2]} but the model makes "
+            f"{cfg.spec.height}x{cfg.spec.width}; pass --image-size {x.shape[1]}x{x.shape[2]}"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    record = _new_record(cfg, x) if not resume else json.loads(record_path.read_text())
+    record["config"] = cfg.to_dict()
+    _write_json(record_path, record)
+
+    tr = Trainer(cfg, resume=resume)
+    spe = _steps_per_epoch(cfg, len(x))
+    start_step = int(tr.step.numpy())
+    fault = int(os.environ.get(FAULT_NAN_ENV, "-1"))
+    writer = _tb_writer(out)
+    metrics = out / "metrics.csv"
+    t_start = time.perf_counter()
+    epoch = start_step // spe
+    while epoch < cfg.epochs:
+        # Data order depends only on (seed, epoch): a resumed epoch sees the same batches.
+        order = np.random.default_rng([cfg.seed, 2, epoch]).permutation(len(x))
+        first = int(tr.step.numpy()) - epoch * spe
+        sums, t0 = np.zeros(3), time.perf_counter()
+        for k in range(first, spe):
+            batch = x[order[k * cfg.batch_size : (k + 1) * cfg.batch_size]]
+            step = int(tr.step.numpy())
+            d, g, a = (float(v) for v in tr._step_fn(batch, np.float32("nan") if step == fault else np.float32(0)))
+            if not np.isfinite([d, g]).all():
+                last = tr.manager.latest_checkpoint or "none yet"
+                raise TrainingError(
+                    f"non-finite loss at step {step + 1} (d_loss={d}, g_loss={g}); stopped. "
+                    f"Last finite checkpoint: {last}; lower --lr and --resume"
+                )
+            sums += (d, g, a)
+            if on_step:
+                on_step(k + 1, spe, {"d_loss": d, "g_loss": g, "d_acc": a})
+            if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0 and k + 1 < spe:
+                tr.manager.save(checkpoint_number=step + 1)
+        epoch += 1
+        n_done = spe - first
+        res = EpochResult(epoch, int(tr.step.numpy()), *(sums / max(n_done, 1)), time.perf_counter() - t0)
+        save_grid(tr.sample_grid(), out / "samples" / f"epoch_{epoch:04d}.png")
+        _append_csv(metrics, res)
+        _tb_log(writer, res)
+        tr.manager.save(checkpoint_number=res.step)
+        if on_epoch:
+            on_epoch(res)
+
+    _save_keras(tr.G, out / "generator.keras")
+    _save_keras(tr.D, out / "discriminator.keras")
+    _finish_pictures(out)
+    record.update(
+        epochs_done=epoch,
+        steps=int(tr.step.numpy()),
+        wall_seconds=round(record.get("wall_seconds", 0) + time.perf_counter() - t_start, 1),
+        generator_sha256=_sha256(out / "generator.keras"),
+        discriminator_sha256=_sha256(out / "discriminator.keras"),
+    )
+    _write_json(record_path, record)
+    return record
+
+
+def _new_record(cfg: TrainConfig, x: np.ndarray) -> dict:
+    import platform
+    import sys
+
+    import keras
+    import tensorflow as tf
+
+    import edgegan
+
+    files = []
+    src = Path(cfg.data)
+    if src.exists():
+        for p in sorted([src] if src.is_file() else src.iterdir()):
+            if p.is_file():
+                files.append({"file": p.name, "sha256": _sha256(p), "bytes": p.stat().st_size})
+    return {
+        "kind": "edgegan-run",
+        "config": cfg.to_dict(),
+        "command": " ".join(["edgegan", *sys.argv[1:]]) if Path(sys.argv[0]).name == "edgegan" else None,
+        "data": {"source": str(cfg.data), "images": int(len(x)), "files": files},
+        "versions": {
+            "edgegan": edgegan.__version__, "tensorflow": tf.__version__, "keras": keras.__version__,
+            "numpy": np.__version__, "python": platform.python_version(),
+        },
+        "git_commit": _git_commit(),
+        "machine": f"{platform.machine()} {os.cpu_count()} cores",
+        "wall_seconds": 0.0,
+    }
+
+
+def _git_commit() -> str | None:
+    import subprocess
+
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _write_json(path: Path, obj: dict) -> None:
+    atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(obj, indent=2) + "\n"))
+
+
+def _save_keras(model, path: Path) -> None:
+    atomic_write(path, lambda tmp: model.save(tmp))
+
+
+def _append_csv(path: Path, res: EpochResult) -> None:
+    new = not path.exists()
+    with open(path, "a", newline="") as f:
+        w = csv.writer(f)
+        if new:
+            w.writerow(["epoch", "step", "d_loss", "g_loss", "d_acc", "seconds"])
+        w.writerow([res.epoch, res.step, f"{res.d_loss:.5f}", f"{res.g_loss:.5f}", f"{res.d_acc:.4f}", f"{res.seconds:.2f}"])
+
+
+def _tb_writer(out: Path):
+    import tensorflow as tf
+
+    return tf.summary.create_file_writer(str(out / "tb"))
+
+
+def _tb_log(writer, res: EpochResult) -> None:
+    import tensorflow as tf
+
+    with writer.as_default(step=res.step):
+        for k in ("d_loss", "g_loss", "d_acc"):
+            tf.summary.scalar(k, getattr(res, k))
+    writer.flush()
+
+
+def _finish_pictures(out: Path) -> None:
+    """progress.gif from the per-epoch grids and losses.png from metrics.csv."""
+    from PIL import Image
+
+    grids = sorted((out / "samples").glob("epoch_*.png"))
+    if grids:
+        frames = [np.asarray(Image.open(p).convert("L"))[..., None] for p in grids]
+        save_gif(frames, out / "progress.gif", scale=1)
+    rows = list(csv.DictReader(open(out / "metrics.csv"))) if (out / "metrics.csv").exists() else []
+    if not rows:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ep = [int(r["epoch"]) for r in rows]
+    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
+    ax.plot(ep, [float(r["d_loss"]) for r in rows], label="d_loss")
+    ax.plot(ep, [float(r["g_loss"]) for r in rows], label="g_loss")
+    ax.plot(ep, [float(r["d_acc"]) for r in rows], label="D accuracy", linestyle="--")
+    ax.set_xlabel("epoch")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    atomic_write(out / "losses.png", lambda tmp: fig.savefig(tmp, format="png"))
+    plt.close(fig)
