@@ -46,6 +46,7 @@ def atomic_write(path: str | Path, write) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     try:
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a written artifact is as readable as any file
         write(tmp)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())

@@ -1,0 +1,257 @@
+"""Build a verified bundle: convert, re-open each file through the light runtime, compare with
+Keras, write manifest.json + reference.npz, then swap the staged folder into place.
+
+Staging happens in a sibling temporary folder; the final name only ever points at a complete,
+verified bundle (a kill or a full disk leaves the previous one intact; reliability item 17).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+import edgegan
+from edgegan import manifest as mf
+from edgegan import parity
+from edgegan.errors import ConfigError, ExportError, ModelFileError
+from edgegan.export import onnx as onnx_export
+from edgegan.export import tflite as tflite_export
+from edgegan.export.formats import BOUNDS, Variant
+from edgegan.models import IMAGE_NAME, LATENT_NAME, SCORE_NAME, load_keras, spec_of
+from edgegan.runtime import make_engine
+
+REFERENCE_COUNT = 64  # fixed latents in reference.npz (and generated images for D)
+
+
+@dataclass
+class ExportOptions:
+    batch: int = 1  # fixed batch of TFLite files (ONNX files keep a dynamic batch)
+    calibration_data: str | None = None  # real images for D's int8 calibration; default: the run's data
+    calibration_samples: int = 256  # rows used to calibrate int8 (G: latents; D: half real, half generated)
+    seed: int = 0  # latents of calibration and reference
+
+
+def _sources(model_dir: Path) -> tuple[Path, Path, dict]:
+    if model_dir.is_file():
+        raise ConfigError(f"{model_dir}: --model takes a run or bundle folder holding generator.keras and discriminator.keras")
+    g, d = model_dir / "generator.keras", model_dir / "discriminator.keras"
+    for p in (g, d):
+        if not p.is_file():
+            raise ModelFileError(f"{p}: not found; --model must be a training run or bundle folder with generator.keras and discriminator.keras")
+    record = {}
+    for name in ("run.json", "training.json"):
+        if (model_dir / name).is_file():
+            record = json.loads((model_dir / name).read_text())
+            break
+    return g, d, record
+
+
+def _real_images(opts: ExportOptions, record: dict, spec, n: int, log) -> tuple[np.ndarray | None, str]:
+    from edgegan.data import load_images
+
+    src = opts.calibration_data or record.get("config", {}).get("data")
+    if not src:
+        return None, "none"
+    if opts.calibration_data is None and str(src) not in ("mnist", "fashion_mnist") and not Path(src).exists():
+        log(f"note: the run's data {src} is not here; calibrating the discriminator on generated images only")
+        return None, "none"
+    x = load_images(src, channels=spec.channels, limit=n, seed=opts.seed)
+    if x.shape[1:] != spec.image_shape:
+        raise ConfigError(f"{src}: calibration images are {x.shape[1:]}, the model takes {spec.image_shape}")
+    return x, str(src)
+
+
+def export_bundle(
+    model_dir: str | Path,
+    out: str | Path,
+    variants: list[Variant],
+    opts: ExportOptions | None = None,
+    log: Callable[[str], None] = lambda s: None,
+) -> dict:
+    """Export both networks in every variant to ``out``; returns the manifest dict."""
+    import tensorflow as tf
+
+    opts = opts or ExportOptions()
+    if not 1 <= opts.batch <= 1024:
+        raise ConfigError(f"--batch must be between 1 and 1024, got {opts.batch}")
+    if opts.calibration_samples < 2 * opts.batch:
+        raise ConfigError(f"--calibration-samples must be at least {2 * opts.batch}")
+    model_dir, out = Path(model_dir), Path(out)
+    g_path, d_path, record = _sources(model_dir)
+    G, D = load_keras(g_path, "generator"), load_keras(d_path, "discriminator")
+    spec = spec_of(G)
+    rng = np.random.default_rng([opts.seed, 7])
+    z_ref = rng.standard_normal((REFERENCE_COUNT, spec.latent_dim)).astype(np.float32)
+    z_cal = rng.standard_normal((opts.calibration_samples, spec.latent_dim)).astype(np.float32)
+    keras_g = lambda z: np.concatenate([G(z[i : i + 256], training=False).numpy() for i in range(0, len(z), 256)])  # noqa: E731
+    keras_d = lambda x: np.concatenate([D(x[i : i + 256], training=False).numpy() for i in range(0, len(x), 256)])  # noqa: E731
+    g_ref = keras_g(z_ref)
+    real, real_src = _real_images(opts, record, spec, opts.calibration_samples // 2 + REFERENCE_COUNT, log)
+    n_real = 0 if real is None else len(real) - REFERENCE_COUNT
+    d_cal = np.concatenate(([real[:n_real]] if n_real > 0 else []) + [keras_g(z_cal[: opts.calibration_samples - max(n_real, 0)])])
+    d_cal = d_cal[np.random.default_rng(opts.seed).permutation(len(d_cal))]
+    # Export parity for D: generated + real (when available); reference.npz keeps only generated.
+    d_in_export = g_ref if real is None else np.concatenate([g_ref, real[-REFERENCE_COUNT:]])
+    d_ref_export = keras_d(d_in_export)
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    try:
+        os.chmod(stage, 0o755)
+        shutil.copyfile(g_path, stage / "generator.keras")
+        shutil.copyfile(d_path, stage / "discriminator.keras")
+        if record:
+            (stage / "training.json").write_text(json.dumps(record, indent=2) + "\n")
+        np.savez(stage / mf.REFERENCE, z=z_ref, image=g_ref, d_input=g_ref, d_score=d_ref_export[:REFERENCE_COUNT])
+        entries = []
+        tmp = Path(tempfile.mkdtemp(dir=stage, prefix=".work-"))
+        for role, model, cal, x_ref, y_ref in (
+            ("generator", G, z_cal, z_ref, g_ref),
+            ("discriminator", D, d_cal, d_in_export, d_ref_export),
+        ):
+            names = (LATENT_NAME, IMAGE_NAME) if role == "generator" else (IMAGE_NAME, SCORE_NAME)
+            made: dict[tuple[str, str], Path] = {}
+            for v in _ordered(variants):
+                t0 = time.perf_counter()
+                meta = {
+                    "edgegan_version": edgegan.__version__, "role": role, "format": v.format, "precision": v.precision,
+                    "latent_size": spec.latent_dim, "image_shape": list(spec.image_shape), "value_range": [-1, 1],
+                    "batch": opts.batch if v.format == "tflite" else None, "optimized": False,
+                }
+                path = stage / v.filename(role)
+                _convert(v, model, path, tmp, made, names, cal, opts, meta)
+                made[(v.format, v.precision)] = path
+                data = path.read_bytes()
+                checks = onnx_export.checks(path) if v.format == "onnx" else (
+                    tflite_export.checks(data, v.precision) if v.format == "tflite" else {"ort_format": True})
+                engine = make_engine(data, v.format, path.name, threads=None)  # the light runtime re-opens it
+                y = engine.run(x_ref)
+                fig = parity.figures(role, y_ref, y)
+                bound = BOUNDS[v.bound]
+                figure, limit = parity.headline(role, bound, fig)
+                if not parity.passes(role, bound, fig):
+                    raise ExportError(f"{path.name}: parity {figure} misses its bound {limit}; the file was not written")
+                entries.append({
+                    "path": path.name, "role": role, "format": v.format, "precision": v.precision,
+                    "batch": engine.batch, "optimized": False,
+                    "inputs": [engine.input.to_dict()], "outputs": [engine.output.to_dict()],
+                    "sha256": mf.sha256_bytes(data), "bytes": len(data),
+                    "tolerance": bound, "parity": fig, "checks": checks, "metadata": meta,
+                })
+                log(f"  {path.name:<34} {len(data) / 1e6:7.2f} MB  {time.perf_counter() - t0:6.1f} s  {figure} ({limit})")
+        shutil.rmtree(tmp)
+        manifest = {
+            "schema_version": mf.SCHEMA_VERSION,
+            "kind": "edgegan-bundle",
+            "edgegan_version": edgegan.__version__,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "latent": {"size": spec.latent_dim, "distribution": "normal(0, 1)", "name": LATENT_NAME},
+            "image": {"shape": list(spec.image_shape), "layout": "NHWC", "range": [-1, 1], "name": IMAGE_NAME},
+            "spec": spec.to_dict(),
+            "sources": {n: {"path": f"{n}.keras", "sha256": mf.sha256_bytes((stage / f"{n}.keras").read_bytes())} for n in mf.ROLES},
+            "reference": {"path": mf.REFERENCE, "sha256": mf.sha256_bytes((stage / mf.REFERENCE).read_bytes()), "count": REFERENCE_COUNT},
+            "calibration": {"samples": opts.calibration_samples, "seed": opts.seed, "discriminator_real_images": real_src},
+            "tools": _versions(tf),
+            "files": entries,
+        }
+        (stage / mf.MANIFEST).write_text(mf.dumps(manifest))
+        mf.load(stage)  # what we wrote must parse
+        _fsync_tree(stage)
+        _swap_into_place(stage, out)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    return manifest
+
+
+def _ordered(variants: list[Variant]) -> list[Variant]:
+    return sorted(variants, key=lambda v: ("onnx", "tflite", "ort").index(v.format))
+
+
+def _convert(v: Variant, model, path: Path, tmp: Path, made: dict, names, cal, opts: ExportOptions, meta: dict) -> None:
+    in_name, out_name = names
+    if v.format == "onnx" or v.format == "ort":
+        fp32 = made.get(("onnx", "fp32"))
+        if fp32 is None:
+            fp32 = tmp / f"{meta['role']}.fp32.onnx"
+            if not fp32.exists():
+                onnx_export.keras_to_onnx(model, fp32, in_name, out_name, {**meta, "format": "onnx", "precision": "fp32"})
+        if v.format == "onnx" and v.precision == "fp32":
+            shutil.copy2(fp32, path) if fp32 != path else None
+        elif v.format == "onnx" and v.precision == "fp16":
+            onnx_export.to_fp16(fp32, path, meta)
+        elif v.format == "onnx" and v.precision == "int8":
+            onnx_export.to_int8(fp32, path, cal, meta)
+        elif v.format == "ort":
+            src = made.get(("onnx", v.precision))
+            if src is None:
+                src = tmp / f"{meta['role']}.{v.precision}.onnx"
+                if not src.exists():
+                    (onnx_export.to_int8(fp32, src, cal, {**meta, "format": "onnx"}) if v.precision == "int8" else shutil.copy2(fp32, src))
+            onnx_export.to_ort(src, path)
+    else:
+        tflite_export.keras_to_tflite(model, path, v.precision, opts.batch, cal, meta)
+
+
+def _versions(tf) -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"tensorflow": tf.__version__}
+    for p in ("keras", "tf2onnx", "onnx", "onnxruntime", "ai-edge-litert", "numpy"):
+        try:
+            out[p] = version(p)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def _fsync_tree(folder: Path) -> None:
+    for p in folder.rglob("*"):
+        if p.is_file():
+            with open(p, "rb") as f:
+                os.fsync(f.fileno())
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _swap_into_place(stage: Path, out: Path) -> None:
+    """Make ``out`` the staged bundle. On Linux, renameat2(RENAME_EXCHANGE) swaps the two
+    folders atomically, so ``out`` never stops existing; elsewhere two renames."""
+    if not out.exists():
+        os.rename(stage, out)
+    else:
+        if (out / mf.MANIFEST).exists() is False and any(out.iterdir()):
+            raise ConfigError(f"{out}: exists and is not an edgegan bundle; choose another --out")
+        if not _exchange(stage, out):
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            os.rename(out, old)
+            os.rename(stage, out)
+            stage = old
+        shutil.rmtree(stage, ignore_errors=True)
+    fd = os.open(out.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    AT_FDCWD, RENAME_EXCHANGE = -100, 2
+    return renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0

@@ -1,0 +1,184 @@
+"""ONNX export: Keras' own exporter (tf2onnx underneath), float16 and static QDQ int8 with
+ONNX Runtime's tools, ORT Mobile format, and the export-time checks.
+
+Pitfall: ``tf2onnx.convert.from_keras`` fails on Keras 3 models (KeyError 'keras_tensor_N');
+``model.export(format="onnx")`` works and is what we use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from edgegan.errors import ExportError
+
+OPSET = 17  # stated opset: supported by ONNX Runtime >= 1.14 and onnxruntime-web
+log = logging.getLogger("edgegan.export")
+
+
+def keras_to_onnx(model, path: Path, input_name: str, output_name: str, metadata: dict) -> None:
+    """Export ``model`` (inference mode) to a single-file ONNX with stable I/O names + metadata."""
+    import onnx
+    import tensorflow as tf
+
+    spec = tf.TensorSpec((None, *model.inputs[0].shape[1:]), tf.float32, name=input_name)
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "model.onnx"
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                model.export(str(raw), format="onnx", input_signature=[spec], opset_version=OPSET, verbose=False)
+        except Exception as e:
+            raise ExportError(f"ONNX export of {model.name} failed: {type(e).__name__}: {str(e)[:300]}") from e
+        m = onnx.load(str(raw))
+    rename_output(m, output_name)
+    # Keras' exporter declares the ai.onnx.ml domain without using it: keep only what nodes use.
+    used = {n.domain for n in m.graph.node}
+    keep = [o for o in m.opset_import if o.domain in ("", "ai.onnx") or o.domain in used]
+    del m.opset_import[:]
+    m.opset_import.extend(keep)
+    set_metadata(m, metadata)
+    save(m, path)
+
+
+def rename_output(m, new: str) -> None:
+    old = m.graph.output[0].name
+    if old == new:
+        return
+    for node in m.graph.node:
+        for i, name in enumerate(node.output):
+            if name == old:
+                node.output[i] = new
+        for i, name in enumerate(node.input):
+            if name == old:
+                node.input[i] = new
+    m.graph.output[0].name = new
+
+
+def set_metadata(m, metadata: dict) -> None:
+    del m.metadata_props[:]
+    entry = m.metadata_props.add()
+    entry.key, entry.value = "edgegan", json.dumps(metadata, sort_keys=True)
+    m.producer_name = "edgegan"
+
+
+def save(m, path: Path) -> None:
+    """Save as one file (never external data) and check it with onnx.checker full_check."""
+    import onnx
+
+    onnx.save_model(m, str(path), save_as_external_data=False)
+    try:
+        onnx.checker.check_model(str(path), full_check=True)
+    except Exception as e:
+        raise ExportError(f"{path.name}: onnx.checker rejects it: {str(e)[:300]}") from e
+
+
+def to_fp16(src: Path, dst: Path, metadata: dict) -> None:
+    """Float16 weights and compute with float32 I/O (ONNX Runtime's own float16 converter)."""
+    import onnx
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+
+    from onnxruntime.transformers.onnx_model import OnnxModel
+
+    m = convert_float_to_float16(onnx.load(str(src)), keep_io_types=True)
+    # The converter appends its input/output Casts at the end of the node list; onnx.checker
+    # (full_check) then rejects the graph as not topologically sorted. Sort it.
+    OnnxModel(m).topological_sort()
+    set_metadata(m, metadata)
+    save(m, dst)
+
+
+class _Reader:
+    """onnxruntime.quantization CalibrationDataReader over an array, batch 1 rows."""
+
+    def __init__(self, name: str, x: np.ndarray):
+        self.name, self.x, self.i = name, x.astype(np.float32), 0
+
+    def get_next(self):
+        if self.i >= len(self.x):
+            return None
+        self.i += 1
+        return {self.name: self.x[self.i - 1 : self.i]}
+
+    def rewind(self):
+        self.i = 0
+
+
+def to_int8(src: Path, dst: Path, calibration: np.ndarray, metadata: dict) -> None:
+    """Static QDQ int8 (signed activations and per-channel weights), after quant_pre_process."""
+    import onnx
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    input_name = onnx.load(str(src), load_external_data=False).graph.input[0].name
+    with tempfile.TemporaryDirectory() as tmp:
+        pre, q = Path(tmp) / "pre.onnx", Path(tmp) / "q.onnx"
+        quant_pre_process(str(src), str(pre), skip_symbolic_shape=False)
+        quantize_static(
+            str(pre), str(q), _Reader(input_name, calibration),
+            quant_format=QuantFormat.QDQ, per_channel=True,
+            activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
+            calibrate_method=CalibrationMethod.MinMax,
+        )
+        m = onnx.load(str(q))
+    set_metadata(m, metadata)
+    save(m, dst)
+
+
+def to_ort(src: Path, dst: Path) -> None:
+    """ONNX Runtime Mobile (.ort) with the converter tool's fixed optimizations."""
+    from onnxruntime.tools.convert_onnx_models_to_ort import OptimizationStyle, convert_onnx_models_to_ort
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tsrc = Path(tmp) / "in" / src.name
+        tsrc.parent.mkdir()
+        tsrc.write_bytes(src.read_bytes())
+        out = Path(tmp) / "out"
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            convert_onnx_models_to_ort(tsrc.parent, out, optimization_styles=[OptimizationStyle.Fixed])
+        made = list(out.glob("*.ort"))
+        if len(made) != 1:
+            raise ExportError(f"{src.name}: the ORT converter made {len(made)} files, expected 1")
+        dst.write_bytes(made[0].read_bytes())
+
+
+def checks(path: Path) -> dict:
+    """Export-time checks saved in the manifest: op domains and ONNX Runtime's mobile usability."""
+    import onnx
+
+    m = onnx.load(str(path))
+    domains = sorted({n.domain or "ai.onnx" for n in m.graph.node})
+    if any(d not in ("ai.onnx",) for d in domains):
+        raise ExportError(f"{path.name}: uses non-standard op domains {domains}; only the standard ONNX domain is allowed")
+    ops = sorted({n.op_type for n in m.graph.node})
+    out = {"onnx_checker_full": True, "op_domains": domains, "ops": ops, "opset": OPSET}
+    try:
+        from onnxruntime.tools.mobile_helpers.usability_checker import analyze_model
+
+        buf = io.StringIO()
+        logger = logging.getLogger("edgegan.usability")
+        logger.propagate = False
+        handler = logging.StreamHandler(buf)
+        logger.handlers = [handler]
+        logger.setLevel(logging.INFO)
+        with contextlib.redirect_stdout(io.StringIO()):
+            ok = analyze_model(path, skip_optimize=False, logger=logger)
+        text = buf.getvalue()
+        out["mobile_usability"] = {
+            "recommend_mobile": bool(ok),
+            "nnapi": _summary_line(text, "NNAPI"),
+            "coreml": _summary_line(text, "CoreML"),
+        }
+    except Exception as e:  # the checker is advisory: record why it could not run
+        out["mobile_usability"] = {"error": f"{type(e).__name__}: {str(e)[:200]}"}
+    return out
+
+
+def _summary_line(text: str, ep: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ep in ln and ("partition" in ln.lower() or "support" in ln.lower())]
+    return lines[0][:300] if lines else "no summary"

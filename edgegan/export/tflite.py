@@ -1,0 +1,116 @@
+"""LiteRT (TFLite) export through Keras' ``model.export(format="litert")``.
+
+Pitfall: with a dynamic batch the generator's UpSampling2D leaves a dynamic height and the
+converter falls back to a Flex op (FlexConv2D) that plain LiteRT cannot run. A fixed batch
+(1 by default) converts to builtin ops only; supported_ops is restricted to builtins so a Flex
+op fails here, at export, not on the device.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from edgegan.errors import ExportError
+
+INT8_COMPUTE_EXEMPT = {"QUANTIZE", "DEQUANTIZE", "RESHAPE", "SHAPE", "PACK", "STRIDED_SLICE", "CONCATENATION"}
+
+
+def keras_to_tflite(model, path: Path, precision: str, batch: int, calibration: np.ndarray | None, metadata: dict) -> None:
+    import tensorflow as tf
+
+    spec = tf.TensorSpec((batch, *model.inputs[0].shape[1:]), tf.float32, name=model.inputs[0].name.split(":")[0])
+    kw: dict = {"target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS]}}
+    if precision == "fp16":
+        kw = {"optimizations": [tf.lite.Optimize.DEFAULT], "target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS], "supported_types": [tf.float16]}}
+    elif precision == "dynamic":
+        kw["optimizations"] = [tf.lite.Optimize.DEFAULT]
+    elif precision in ("int8", "int8-io"):
+        if calibration is None:
+            raise ExportError("full int8 needs calibration data")
+        rows = calibration.astype(np.float32)
+
+        def representative():
+            for i in range(0, len(rows) - batch + 1, batch):
+                yield [rows[i : i + batch]]
+
+        kw = {
+            "optimizations": [tf.lite.Optimize.DEFAULT],
+            "representative_dataset": representative,
+            "target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]},
+        }
+        if precision == "int8-io":
+            kw["inference_input_type"] = tf.int8
+            kw["inference_output_type"] = tf.int8
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "model.tflite"
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                model.export(str(raw), format="litert", input_signature=[spec], verbose=False, **kw)
+        except Exception as e:
+            raise ExportError(f"LiteRT export of {model.name} ({precision}) failed: {type(e).__name__}: {str(e)[:300]}") from e
+        data = raw.read_bytes()
+    path.write_bytes(add_metadata(data, {"edgegan": json.dumps(metadata, sort_keys=True)}))
+
+
+def add_metadata(data: bytes, entries: dict[str, str]) -> bytes:
+    """Append named metadata buffers to a TFLite flatbuffer (schema Model.metadata)."""
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(data))
+    model.metadata = [m for m in (model.metadata or []) if m.name.decode() not in entries] if model.metadata else []
+    for name, text in entries.items():
+        buf = schema.BufferT()
+        buf.data = np.frombuffer(text.encode(), np.uint8)
+        model.buffers.append(buf)
+        md = schema.MetadataT()
+        md.name, md.buffer = name, len(model.buffers) - 1
+        model.metadata.append(md)
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+def checks(data: bytes, precision: str) -> dict:
+    """Builtin ops only; GPU-delegate compatibility; for int8-I/O, every compute op in int8."""
+    import tensorflow as tf
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    # Without default delegates: with XNNPACK applied the op list shows one DELEGATE node.
+    it = Interpreter(model_content=data, experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    it.allocate_tensors()
+    ops = it._get_ops_details()
+    names = sorted({o["op_name"] for o in ops})
+    bad = [n for n in names if n.startswith("Flex") or n in ("CUSTOM", "DELEGATE")]
+    if bad:
+        raise ExportError(f"TFLite file uses non-builtin ops {bad}; it would not run on plain LiteRT")
+    out: dict = {"builtin_ops_only": True, "ops": names}
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        tf.lite.experimental.Analyzer.analyze(model_content=data, gpu_compatibility=True)
+    text = buf.getvalue()
+    gpu_issues = [ln.strip() for ln in text.splitlines() if "GPU COMPATIBILITY WARNING" in ln or "Not supported op" in ln]
+    out["gpu_compatible"] = "GPU COMPATIBILITY WARNING" not in text and "Not supported" not in text
+    if gpu_issues:
+        out["gpu_issues"] = gpu_issues[:10]
+    if precision == "int8-io":
+        tensors = {t["index"]: t for t in it.get_tensor_details()}
+        float_ops = []
+        for o in ops:
+            if o["op_name"] in INT8_COMPUTE_EXEMPT:
+                continue
+            types = {np.dtype(tensors[i]["dtype"]).name for i in list(o["inputs"]) + list(o["outputs"]) if i >= 0 and i in tensors}
+            types.discard("int32")  # biases and shape operands
+            if types - {"int8"}:
+                float_ops.append(f"{o['op_name']}({','.join(sorted(types))})")
+        io_types = [np.dtype(d["dtype"]).name for d in it.get_input_details() + it.get_output_details()]
+        if float_ops or any(t != "int8" for t in io_types):
+            raise ExportError(f"int8-io TFLite file has float compute ops {float_ops} or I/O {io_types}; an Edge TPU compiler would reject it")
+        quant_ops = [o["op_name"] for o in ops if o["op_name"] in ("QUANTIZE", "DEQUANTIZE")]
+        out["int8_compute_only"] = True
+        out["quantize_ops"] = len(quant_ops)
+    return out

@@ -1,0 +1,198 @@
+"""The bundle manifest: load, validate, hash, write (stdlib + numpy; light tier).
+
+A bundle is a folder with ``manifest.json``, ``reference.npz`` and the exported files. Trust
+comes from the manifest's hashes: every file is read once, its sha256 checked, and only those
+bytes are handed to an engine (reliability items 1-4).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from edgegan.errors import ManifestError, ModelFileError
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+REFERENCE = "reference.npz"
+ROLES = ("generator", "discriminator")
+MAX_MANIFEST_BYTES = 4 << 20
+MAX_MODEL_BYTES = 512 << 20  # far above any file of this model; refuses absurd inputs early
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One exported file as the manifest describes it."""
+
+    path: str
+    role: str
+    format: str
+    precision: str
+    sha256: str
+    bytes: int
+    inputs: list[dict]
+    outputs: list[dict]
+    batch: int | None = None
+    optimized: bool = False
+    tolerance: dict = field(default_factory=dict)
+    parity: dict = field(default_factory=dict)
+    checks: dict = field(default_factory=dict)
+
+    @property
+    def variant(self) -> str:
+        return f"{self.role}/{self.format}/{self.precision}"
+
+
+@dataclass
+class Manifest:
+    root: Path
+    data: dict
+    files: list[FileEntry]
+
+    @property
+    def latent_size(self) -> int:
+        return int(self.data["latent"]["size"])
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(int(v) for v in self.data["image"]["shape"])  # type: ignore[return-value]
+
+    def find(self, role: str, format: str | None = None, precision: str | None = None) -> list[FileEntry]:
+        return [
+            f for f in self.files
+            if f.role == role and (format is None or f.format == format) and (precision is None or f.precision == precision)
+        ]
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def safe_path(root: Path, rel: Any, what: str = "path") -> Path:
+    """Resolve a manifest path inside ``root``; refuse absolute paths, '..' and escaping symlinks."""
+    if not isinstance(rel, str) or not rel or "\x00" in rel or "\\" in rel:
+        raise ManifestError(f"{root / MANIFEST}: {what} {rel!r} is not a relative file name")
+    p = PurePosixPath(rel)
+    if p.is_absolute() or ".." in p.parts:
+        raise ManifestError(f"{root / MANIFEST}: {what} {rel!r} leaves the bundle (absolute or '..'); refusing it")
+    full = root / p
+    try:
+        real, real_root = full.resolve(), root.resolve()
+    except OSError as e:
+        raise ManifestError(f"{root / MANIFEST}: {what} {rel!r} cannot be resolved ({e})") from e
+    if real_root not in real.parents:
+        raise ManifestError(f"{root / MANIFEST}: {what} {rel!r} is a link that leaves the bundle; refusing it")
+    return full
+
+
+def read_checked(root: Path, entry: FileEntry) -> bytes:
+    """Read a file once and check its size and sha256 against the manifest (reliability item 1)."""
+    path = safe_path(root, entry.path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: listed in the manifest but missing; re-export the bundle or restore the file")
+    size = path.stat().st_size
+    if size != entry.bytes:
+        raise ModelFileError(f"{path}: size {size} bytes differs from the manifest's {entry.bytes}; the file is truncated or replaced")
+    data = path.read_bytes()
+    if sha256_bytes(data) != entry.sha256:
+        raise ModelFileError(f"{path}: sha256 differs from the manifest; the file is corrupt or was swapped, refusing to load it")
+    return data
+
+
+def _req(d: Any, key: str, kind: type | tuple, where: str, path: Path) -> Any:
+    if not isinstance(d, dict) or key not in d:
+        raise ManifestError(f"{path}: missing field {where}{key}")
+    v = d[key]
+    if not isinstance(v, kind) or (isinstance(v, bool) and kind in (int, (int, float))):
+        raise ManifestError(f"{path}: field {where}{key} has the wrong type ({type(v).__name__})")
+    return v
+
+
+def parse(data: Any, root: Path) -> Manifest:
+    """Validate a decoded manifest; raise ManifestError on the first problem."""
+    path = root / MANIFEST
+    if not isinstance(data, dict):
+        raise ManifestError(f"{path}: the manifest must be a JSON object")
+    version = _req(data, "schema_version", int, "", path)
+    if version != SCHEMA_VERSION:
+        raise ManifestError(f"{path}: unknown schema_version {version}; this edgegan reads {SCHEMA_VERSION} (upgrade edgegan or re-export)")
+    latent = _req(data, "latent", dict, "", path)
+    size = _req(latent, "size", int, "latent.", path)
+    image = _req(data, "image", dict, "", path)
+    shape = _req(image, "shape", list, "image.", path)
+    if not 1 <= size <= 100_000 or len(shape) != 3 or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 8192 for v in shape):
+        raise ManifestError(f"{path}: latent size {size} or image shape {shape} is out of range")
+    entries = []
+    seen = set()
+    for i, f in enumerate(_req(data, "files", list, "", path)):
+        w = f"files[{i}]."
+        role = _req(f, "role", str, w, path)
+        if role not in ROLES:
+            raise ManifestError(f"{path}: {w}role {role!r} is not one of {ROLES}")
+        rel = _req(f, "path", str, w, path)
+        safe_path(root, rel)
+        if rel in seen:
+            raise ManifestError(f"{path}: {w}path {rel!r} is listed twice")
+        seen.add(rel)
+        sha = _req(f, "sha256", str, w, path)
+        if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+            raise ManifestError(f"{path}: {w}sha256 is not a hex sha256")
+        nbytes = _req(f, "bytes", int, w, path)
+        if not 0 < nbytes <= MAX_MODEL_BYTES:
+            raise ManifestError(f"{path}: {w}bytes {nbytes} is out of range")
+        batch = f.get("batch")
+        if batch is not None and (not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 65536):
+            raise ManifestError(f"{path}: {w}batch {batch!r} is not a positive integer or null")
+        for key in ("tolerance", "parity", "checks"):
+            if not isinstance(f.get(key, {}), dict):
+                raise ManifestError(f"{path}: {w}{key} must be an object")
+        entries.append(
+            FileEntry(
+                path=rel, role=role, format=_req(f, "format", str, w, path), precision=_req(f, "precision", str, w, path),
+                sha256=sha, bytes=nbytes, inputs=_req(f, "inputs", list, w, path), outputs=_req(f, "outputs", list, w, path),
+                batch=batch, optimized=bool(f.get("optimized", False)), tolerance=f.get("tolerance", {}),
+                parity=f.get("parity", {}), checks=f.get("checks", {}),
+            )
+        )
+    return Manifest(root=root, data=data, files=entries)
+
+
+def load(bundle: str | Path) -> Manifest:
+    """Read and validate ``bundle/manifest.json``."""
+    root = Path(bundle)
+    path = root / MANIFEST
+    if not root.is_dir():
+        raise ManifestError(f"{root}: not a bundle folder (no such directory)")
+    if not path.is_file():
+        raise ManifestError(f"{path}: missing; a bundle needs its manifest (run 'edgegan export')")
+    raw = path.read_bytes()[: MAX_MANIFEST_BYTES + 1]
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise ManifestError(f"{path}: larger than {MAX_MANIFEST_BYTES} bytes; not an edgegan manifest")
+    try:
+        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constants)
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError, RecursionError) as e:
+        raise ManifestError(f"{path}: not valid JSON ({e}); restore it or re-export the bundle") from None
+    return parse(data, root)
+
+
+def _no_constants(name: str) -> float:
+    raise ValueError(f"{name} is not allowed in a manifest")
+
+
+def dumps(data: dict) -> str:
+    """Serialize a manifest; floats that are not finite become null (JSON has no NaN)."""
+
+    def clean(v):
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [clean(x) for x in v]
+        return v
+
+    return json.dumps(clean(data), indent=2, sort_keys=False) + "\n"

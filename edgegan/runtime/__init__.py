@@ -1,0 +1,223 @@
+"""The light runtime: run exported generators and discriminators with ONNX Runtime or LiteRT.
+
+Imports only numpy, the stdlib, Pillow and one engine; never TensorFlow or Keras.
+
+    import edgegan
+    g = edgegan.load("models/mnist-dcgan")          # bundle folder or a .onnx/.ort/.tflite file
+    images = g.sample(16, seed=0)                   # uint8 (16, 28, 28, 1)
+    d = edgegan.load("models/mnist-dcgan", role="discriminator")
+    p = d.score(images)                             # P(real), float32 (16,)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edgegan import manifest as mf
+from edgegan.errors import ConfigError, InputError, ModelFileError
+from edgegan.runtime.engines import Engine, LiteRTEngine, OnnxEngine
+from edgegan.runtime.images import save_each, save_gif, save_grid, to_uint8
+
+DEFAULT_MAX_BATCH = 4096  # requests above this are refused before anything is allocated
+SUFFIX_FORMAT = {".onnx": "onnx", ".ort": "ort", ".tflite": "tflite"}
+BACKENDS = ("onnx", "ort", "tflite")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the runtime knows about the loaded file."""
+
+    path: str
+    role: str
+    format: str
+    precision: str
+    latent_size: int
+    image_shape: tuple[int, int, int]
+    optimized: bool = False
+
+
+class _Model:
+    def __init__(self, engine: Engine, info: ModelInfo, max_batch: int = DEFAULT_MAX_BATCH):
+        self.engine, self.info, self.max_batch = engine, info, max_batch
+
+    def _check_count(self, n: int) -> None:
+        if n > self.max_batch:
+            raise InputError(f"batch of {n} is over the cap of {self.max_batch}; split the request or raise max_batch")
+
+    def __repr__(self) -> str:
+        i = self.info
+        return f"{type(self).__name__}({i.path!r}, {i.format}/{i.precision}, batch={self.engine.batch or 'dynamic'})"
+
+
+class Generator(_Model):
+    """z (N, latent_size) ~ N(0, 1) -> images (N, H, W, C)."""
+
+    @property
+    def latent_size(self) -> int:
+        return self.info.latent_size
+
+    def latents(self, n: int, seed: int = 0) -> np.ndarray:
+        """The latents ``sample(n, seed)`` uses: float32 (n, latent_size) from N(0, 1)."""
+        if not isinstance(n, (int, np.integer)) or n < 0:
+            raise InputError(f"n must be a non-negative integer, got {n!r}")
+        self._check_count(int(n))
+        return np.random.default_rng(seed).standard_normal((int(n), self.latent_size)).astype(np.float32)
+
+    def generate(self, z) -> np.ndarray:
+        """Images in [-1, 1], float32 (N, H, W, C), for the given latents."""
+        z = check_array(z, (self.latent_size,), "latent z", self.max_batch)
+        return np.clip(self.engine.run(z), -1.0, 1.0)
+
+    def sample(self, n: int, seed: int = 0) -> np.ndarray:
+        """n images as uint8 (n, H, W, C) from latents drawn with ``seed``."""
+        return to_uint8(self.generate(self.latents(n, seed)))
+
+    def interpolate(self, z0, z1, steps: int = 10) -> np.ndarray:
+        """A straight walk from z0 to z1 in ``steps`` frames: uint8 (steps, H, W, C)."""
+        z0 = check_array(np.asarray(z0).reshape(1, -1) if np.ndim(z0) == 1 else z0, (self.latent_size,), "z0", 1)
+        z1 = check_array(np.asarray(z1).reshape(1, -1) if np.ndim(z1) == 1 else z1, (self.latent_size,), "z1", 1)
+        if not isinstance(steps, (int, np.integer)) or steps < 2:
+            raise InputError(f"steps must be an integer >= 2, got {steps!r}")
+        t = np.linspace(0.0, 1.0, int(steps), dtype=np.float32)[:, None]
+        return to_uint8(self.generate((1 - t) * z0 + t * z1))
+
+    save_grid = staticmethod(save_grid)
+    save_each = staticmethod(save_each)
+    save_gif = staticmethod(save_gif)
+
+
+class Discriminator(_Model):
+    """images (N, H, W, C) -> P(real), float32 (N,)."""
+
+    def score(self, images) -> np.ndarray:
+        x = np.asarray(images)
+        if x.dtype == np.uint8:  # accept what Generator.sample returns
+            x = x.astype(np.float32) / 127.5 - 1.0
+        x = check_array(x, self.info.image_shape, "images", self.max_batch)
+        return self.engine.run(x).reshape(len(x), -1)[:, 0]
+
+
+def check_array(x, row_shape: tuple, what: str, max_batch: int) -> np.ndarray:
+    """Validate a batch: numpy array of floats, shape (N, *row_shape), finite, N <= max_batch."""
+    if not isinstance(x, np.ndarray):
+        if isinstance(x, (list, tuple)):
+            x = np.asarray(x)
+        else:
+            raise InputError(f"{what}: expected a numpy array of shape (N, {', '.join(map(str, row_shape))}), got {type(x).__name__}")
+    if x.dtype.kind != "f":
+        raise InputError(f"{what}: expected float32 values, got dtype {x.dtype}")
+    if x.ndim != 1 + len(row_shape) or tuple(x.shape[1:]) != tuple(row_shape):
+        want = "(N, " + ", ".join(map(str, row_shape)) + ")"
+        raise InputError(f"{what}: expected shape {want}, got {tuple(x.shape)}")
+    if len(x) > max_batch:
+        raise InputError(f"{what}: batch of {len(x)} is over the cap of {max_batch}; split the request or raise max_batch")
+    x = x.astype(np.float32, copy=False)
+    if not np.isfinite(x).all():
+        raise InputError(f"{what}: contains NaN or Inf; engines pass them through silently, so edgegan refuses them")
+    return x
+
+
+def load(
+    path: str | os.PathLike = "models/mnist-dcgan",
+    role: str = "generator",
+    backend: str | None = None,
+    precision: str | None = None,
+    threads: int | None = None,
+    providers: list[str] | None = None,
+    delegate: str | None = None,
+    max_batch: int = DEFAULT_MAX_BATCH,
+) -> Generator | Discriminator:
+    """Load a bundle folder (checked against its manifest) or a single model file.
+
+    backend: "onnx", "ort" or "tflite" (default: onnx if onnxruntime is installed, else tflite).
+    precision: "fp32", "fp16", "dynamic", "int8", "int8-io" (default: fp32, else the first listed).
+    providers: ONNX Runtime execution providers (default CPU); delegate: a LiteRT external delegate library.
+    """
+    path = Path(path)
+    if role not in mf.ROLES:
+        raise ConfigError(f"role must be one of {mf.ROLES}, got {role!r}")
+    if backend is not None and backend not in BACKENDS:
+        raise ConfigError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if path.is_dir():
+        m = mf.load(path)
+        entry = choose(m, role, backend, precision)
+        data = mf.read_checked(m.root, entry)
+        engine = make_engine(data, entry.format, str(m.root / entry.path), threads, providers, delegate)
+        info = ModelInfo(str(m.root / entry.path), entry.role, entry.format, entry.precision, m.latent_size, m.image_shape, entry.optimized)
+    elif path.is_file():
+        fmt = SUFFIX_FORMAT.get(path.suffix.lower())
+        if fmt is None:
+            raise ModelFileError(f"{path}: unknown model file type; expected .onnx, .ort or .tflite (or a bundle folder)")
+        size = path.stat().st_size
+        if size > mf.MAX_MODEL_BYTES:
+            raise ModelFileError(f"{path}: {size} bytes is too large for an edgegan model")
+        data = path.read_bytes()  # read once; the engine gets these bytes, never the path
+        engine = make_engine(data, fmt, str(path), threads, providers, delegate)
+        info = _info_from_file(engine, path, fmt)
+    else:
+        raise ModelFileError(f"{path}: no such bundle folder or model file")
+    cls = Generator if info.role == "generator" else Discriminator
+    if info.role != role and path.is_dir():
+        raise ModelFileError(f"{path}: file is a {info.role}, not a {role}")
+    return cls(engine, info, max_batch)
+
+
+def choose(m: mf.Manifest, role: str, backend: str | None, precision: str | None) -> mf.FileEntry:
+    """Pick the file of a bundle for role/backend/precision, with a clear error listing what exists."""
+    if backend is None:
+        backend = "onnx" if _has("onnxruntime") and m.find(role, "onnx") else "tflite"
+    found = m.find(role, backend, precision or None)
+    if not found:
+        have = ", ".join(f"{f.format}/{f.precision}" for f in m.find(role)) or "none"
+        raise ConfigError(f"{m.root}: no {role} file for backend {backend}, precision {precision or 'any'} (bundle has: {have})")
+    if precision is None:
+        fp32 = [f for f in found if f.precision == "fp32"]
+        found = fp32 or found
+    return found[0]
+
+
+def make_engine(data: bytes, fmt: str, name: str, threads=None, providers=None, delegate=None) -> Engine:
+    if fmt in ("onnx", "ort"):
+        if delegate:
+            raise ConfigError("delegate is a LiteRT option; use providers=... with ONNX Runtime")
+        return OnnxEngine(data, name, threads, providers, ort_format=fmt == "ort")
+    if fmt == "tflite":
+        if providers:
+            raise ConfigError("providers is an ONNX Runtime option; use delegate=... with LiteRT")
+        return LiteRTEngine(data, name, threads, delegate)
+    raise ConfigError(f"unknown format {fmt!r}")
+
+
+def _info_from_file(engine: Engine, path: Path, fmt: str) -> ModelInfo:
+    """Role and specs from the file's embedded edgegan metadata, else from its I/O shapes."""
+    md = engine.metadata
+    meta = {}
+    raw = md.get("edgegan") or md.get("edgegan.json")
+    if raw:
+        try:
+            meta = json.loads(raw)
+        except (json.JSONDecodeError, TypeError):
+            meta = {}
+    in_shape, out_shape = engine.input.shape, engine.output.shape
+    role = meta.get("role") or ("generator" if len(in_shape) == 2 else "discriminator")
+    if role == "generator":
+        latent, image = int(in_shape[-1]), tuple(int(v) for v in out_shape[1:])
+    else:
+        image, latent = tuple(int(v) for v in in_shape[1:]), int(meta.get("latent_size", 0))
+    if len(image) != 3 or None in image:
+        raise ModelFileError(f"{path}: input/output shapes {in_shape} -> {out_shape} are not an edgegan generator or discriminator")
+    return ModelInfo(str(path), role, fmt, meta.get("precision", "unknown"), latent, image, bool(meta.get("optimized", False)))
+
+
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+__all__ = ["Discriminator", "Generator", "ModelInfo", "check_array", "load", "save_each", "save_gif", "save_grid"]

@@ -1,0 +1,235 @@
+"""Engines of the light runtime: ONNX Runtime and LiteRT, behind one small interface.
+
+An engine takes bytes that were already read and checked (never a path: a second read could
+differ from the first, and LiteRT verifies a flatbuffer only when given ``model_content``),
+runs float32 batches of any size in chunks, and quantizes/dequantizes int8 I/O with the
+file's own scale and zero point (reliability item 10).
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from edgegan.errors import BackendError, MissingDependency, ModelFileError
+
+DEFAULT_CHUNK = 256  # rows per engine call for dynamic-batch files: bounds memory
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    name: str
+    shape: tuple  # None for a dynamic dimension
+    dtype: str
+    scale: float | None = None  # int8 I/O only: real = scale * (q - zero_point)
+    zero_point: int | None = None
+
+    def to_dict(self) -> dict:
+        d = {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
+        if self.scale is not None:
+            d["quantization"] = {"scale": self.scale, "zero_point": self.zero_point}
+        return d
+
+
+class Engine:
+    """Base: ``run(x)`` maps float32 (N, ...) to float32 (N, ...)."""
+
+    kind = ""
+    input: TensorInfo
+    output: TensorInfo
+    metadata: dict
+
+    @property
+    def batch(self) -> int | None:
+        b = self.input.shape[0]
+        return b if isinstance(b, int) and b > 0 else None
+
+    def _run_chunk(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        n = len(x)
+        step = self.batch or DEFAULT_CHUNK
+        outs = []
+        for i in range(0, n, step):
+            chunk = x[i : i + step]
+            if self.batch and len(chunk) < self.batch:  # fixed-batch file: pad the tail
+                pad = np.zeros((self.batch - len(chunk), *chunk.shape[1:]), chunk.dtype)
+                outs.append(self._run_chunk(np.concatenate([chunk, pad]))[: len(chunk)])
+            else:
+                outs.append(self._run_chunk(chunk))
+        return np.concatenate(outs) if outs else np.zeros((0, *self.output.shape[1:]), np.float32)
+
+
+def _quantize(x: np.ndarray, t: TensorInfo) -> np.ndarray:
+    info = np.iinfo(t.dtype)
+    q = np.rint(x / t.scale) + t.zero_point
+    return np.clip(q, info.min, info.max).astype(t.dtype)
+
+
+def _dequantize(q: np.ndarray, t: TensorInfo) -> np.ndarray:
+    return (t.scale * (q.astype(np.float32) - t.zero_point)).astype(np.float32)
+
+
+# ---------------------------------------------------------------- ONNX Runtime
+def has_external_data(data: bytes) -> bool:
+    """True if an ONNX protobuf references external data (a StringStringEntry key 'location').
+
+    The ONNX package is not part of the light tier, so this looks for the serialized key of
+    TensorProto.external_data entries; an initializer stored in a file outside the model is
+    how the external-data path traversal CVEs reach the file system (reliability item 4).
+    """
+    return b"\n\x08location" in data
+
+
+class OnnxEngine(Engine):
+    kind = "onnx"
+
+    def __init__(self, data: bytes, name: str, threads: int | None = None, providers: list[str] | None = None, ort_format: bool = False):
+        try:
+            import onnxruntime as ort
+        except ImportError as e:
+            raise MissingDependency("onnxruntime is not installed; install it with: pip install 'edgegan[onnx]'") from e
+        if not ort_format and has_external_data(data):
+            raise ModelFileError(f"{name}: uses ONNX external data; edgegan loads single-file ONNX only (re-export it)")
+        available = ort.get_available_providers()
+        providers = providers or ["CPUExecutionProvider"]
+        missing = [p for p in providers if p not in available]
+        if missing:
+            raise BackendError(f"execution provider {', '.join(missing)} is not in this onnxruntime build (it has: {', '.join(available)})")
+        so = ort.SessionOptions()
+        so.log_severity_level = 3
+        if threads:
+            so.intra_op_num_threads = threads
+            so.inter_op_num_threads = 1
+        if ort_format:
+            so.add_session_config_entry("session.load_model_format", "ORT")
+        try:
+            self.session = ort.InferenceSession(data, sess_options=so, providers=providers)
+        except Exception as e:  # onnxruntime raises its own Fail/InvalidGraph/... types
+            raise ModelFileError(f"{name}: ONNX Runtime cannot load it ({type(e).__name__}: {str(e).splitlines()[0][:200]})") from e
+        i, o = self.session.get_inputs(), self.session.get_outputs()
+        if len(i) != 1 or len(o) != 1:
+            raise ModelFileError(f"{name}: expected one input and one output, found {len(i)} and {len(o)}")
+        self.input = TensorInfo(i[0].name, tuple(d if isinstance(d, int) else None for d in i[0].shape), _ort_dtype(i[0].type))
+        self.output = TensorInfo(o[0].name, tuple(d if isinstance(d, int) else None for d in o[0].shape), _ort_dtype(o[0].type))
+        self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
+        self.threads = threads
+
+    def _run_chunk(self, x: np.ndarray) -> np.ndarray:
+        return self.session.run([self.output.name], {self.input.name: x.astype(self.input.dtype)})[0].astype(np.float32)
+
+
+def _ort_dtype(t: str) -> str:
+    return {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(int8)": "int8", "tensor(uint8)": "uint8"}.get(t, t)
+
+
+# ---------------------------------------------------------------- LiteRT
+def _interpreter_class():
+    try:
+        from ai_edge_litert.interpreter import Interpreter, load_delegate
+    except ImportError:
+        try:  # the older standalone package, accepted as a fallback engine
+            from tflite_runtime.interpreter import Interpreter, load_delegate
+        except ImportError as e:
+            raise MissingDependency("ai-edge-litert is not installed; install it with: pip install 'edgegan[tflite]'") from e
+    return Interpreter, load_delegate
+
+
+class LiteRTEngine(Engine):
+    kind = "tflite"
+
+    def __init__(self, data: bytes, name: str, threads: int | None = None, delegate: str | None = None):
+        Interpreter, load_delegate = _interpreter_class()
+        if len(data) < 8 or data[4:8] != b"TFL3":
+            raise ModelFileError(f"{name}: not a TFLite flatbuffer (no TFL3 identifier)")
+        delegates = []
+        if delegate:
+            try:
+                delegates.append(load_delegate(delegate))
+            except (ValueError, OSError, RuntimeError) as e:
+                raise BackendError(f"LiteRT delegate {delegate!r} cannot be loaded ({str(e).splitlines()[0][:160]}); is its library installed?") from e
+        try:
+            self.interp = Interpreter(model_content=data, num_threads=threads, experimental_delegates=delegates or None)
+            self.interp.allocate_tensors()
+        except (ValueError, RuntimeError) as e:
+            raise ModelFileError(f"{name}: LiteRT cannot load it ({str(e).splitlines()[0][:200]})") from e
+        i, o = self.interp.get_input_details(), self.interp.get_output_details()
+        if len(i) != 1 or len(o) != 1:
+            raise ModelFileError(f"{name}: expected one input and one output, found {len(i)} and {len(o)}")
+        self.input, self.output = _tfl_info(i[0]), _tfl_info(o[0])
+        self._in_index, self._out_index = i[0]["index"], o[0]["index"]
+        self.metadata = read_tflite_metadata(data)
+        self.threads = threads
+        self._lock = threading.Lock()  # a LiteRT Interpreter is not thread-safe (pitfalls.md)
+
+    def _run_chunk(self, x: np.ndarray) -> np.ndarray:
+        x = _quantize(x, self.input) if self.input.scale is not None else x.astype(self.input.dtype)
+        with self._lock:
+            self.interp.set_tensor(self._in_index, x)
+            self.interp.invoke()
+            y = self.interp.get_tensor(self._out_index)
+        return _dequantize(y, self.output) if self.output.scale is not None else y.astype(np.float32)
+
+
+def _tfl_info(d: dict) -> TensorInfo:
+    dtype = np.dtype(d["dtype"]).name
+    scale, zp = d.get("quantization", (0.0, 0))
+    quantized = dtype in ("int8", "uint8", "int16") and scale
+    return TensorInfo(
+        d["name"], tuple(int(v) for v in d["shape"]), dtype,
+        float(scale) if quantized else None, int(zp) if quantized else None,
+    )
+
+
+def read_tflite_metadata(data: bytes) -> dict:
+    """Read the Model.metadata entries of a TFLite flatbuffer as {name: bytes-as-str}.
+
+    A minimal flatbuffer reader (the schema's Model table: field 4 buffers, field 6 metadata;
+    Metadata: name, buffer index; Buffer: data), so the light tier needs no TensorFlow.
+    Malformed offsets give {} rather than a crash: LiteRT's own verifier judges the file.
+    """
+    try:
+        u32 = lambda p: struct.unpack_from("<I", data, p)[0]  # noqa: E731
+        def field(table: int, i: int) -> int | None:
+            vt = table - struct.unpack_from("<i", data, table)[0]
+            vt_size = struct.unpack_from("<H", data, vt)[0]
+            if 4 + 2 * i >= vt_size:
+                return None
+            off = struct.unpack_from("<H", data, vt + 4 + 2 * i)[0]
+            return table + off if off else None
+        def vector(pos: int) -> tuple[int, int]:
+            v = pos + u32(pos)
+            return v + 4, u32(v)
+        root = u32(0)
+        md_field, buf_field = field(root, 6), field(root, 4)
+        if md_field is None or buf_field is None:
+            return {}
+        bstart, bcount = vector(buf_field)
+        start, count = vector(md_field)
+        out = {}
+        for k in range(min(count, 64)):
+            el = start + 4 * k
+            md = el + u32(el)
+            name_f, buf_f = field(md, 0), field(md, 1)
+            if name_f is None or buf_f is None:
+                continue
+            s, n = vector(name_f)
+            name = data[s : s + n].decode("utf-8", "replace")
+            index = u32(buf_f)
+            if index >= bcount:
+                continue
+            bel = bstart + 4 * index
+            buf = bel + u32(bel)
+            data_f = field(buf, 0)
+            if data_f is None:
+                continue
+            ds, dn = vector(data_f)
+            if name.startswith("edgegan"):
+                out[name] = data[ds : ds + dn].decode("utf-8", "replace")
+        return out
+    except (struct.error, IndexError):
+        return {}
