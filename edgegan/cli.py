@@ -89,6 +89,157 @@ class _Progress:
         )
 
 
+# ---------------------------------------------------------------- export
+def _add_export(sub) -> None:
+    from edgegan.export.formats import FORMATS, PRECISIONS
+
+    p = sub.add_parser("export", help="convert G and D to ONNX / LiteRT / ORT files in a verified bundle (export tier)")
+    p.add_argument("--model", default=str(DEFAULT_BUNDLE), help="run or bundle folder with generator.keras and discriminator.keras")
+    p.add_argument("--format", default="all", help=f"{'|'.join(FORMATS)}|all, or a comma list")
+    p.add_argument("--precision", default="all", help=f"{'|'.join(PRECISIONS)}|all, or a comma list")
+    p.add_argument("--out", help="bundle folder to write (default: exports/NAME; replaced atomically)")
+    p.add_argument("--batch", type=int, default=1, help="fixed batch of the TFLite files (default 1)")
+    p.add_argument("--calibration-data", help="real images for int8 calibration of D (default: the run's training data)")
+    p.add_argument("--calibration-samples", type=int, default=256)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_export)
+
+
+def _cmd_export(a) -> int:
+    from edgegan.export.bundle import ExportOptions, export_bundle
+    from edgegan.export.formats import select
+
+    variants = select(a.format, a.precision)  # validates before TensorFlow is imported
+    out = Path(a.out) if a.out else Path("exports") / Path(a.model).resolve().name
+    print(f"exporting {a.model} -> {out} ({len(variants)} variants x 2 networks)")
+    opts = ExportOptions(batch=a.batch, calibration_data=a.calibration_data, calibration_samples=a.calibration_samples, seed=a.seed)
+    m = export_bundle(a.model, out, variants, opts, log=print)
+    print(f"wrote {len(m['files'])} files + manifest.json to {out}; every file passed its parity bound")
+    return 0
+
+
+# ---------------------------------------------------------------- generate
+def _add_generate(sub) -> None:
+    p = sub.add_parser("generate", help="make digits with the light runtime (no TensorFlow)")
+    p.add_argument("--model", default=str(DEFAULT_BUNDLE), help="bundle folder or a .onnx/.ort/.tflite file")
+    p.add_argument("-n", type=int, default=64, help="number of images")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-o", "--output", default="samples.png", help="PNG grid to write")
+    p.add_argument("--each", metavar="DIR", help="also write one PNG per image into DIR")
+    p.add_argument("--npy", metavar="FILE", help="also write the uint8 images as a .npy array")
+    p.add_argument("--interpolate", type=int, metavar="STEPS", help="walk from one latent to another in STEPS frames (grid + GIF)")
+    p.add_argument("--backend", choices=("onnx", "ort", "tflite"))
+    p.add_argument("--precision")
+    p.add_argument("--threads", type=int)
+    p.add_argument("--provider", action="append", help="ONNX Runtime execution provider (repeatable)")
+    p.add_argument("--delegate", help="LiteRT external delegate library, e.g. libedgetpu.so.1")
+    p.set_defaults(func=_cmd_generate)
+
+
+def _cmd_generate(a) -> int:
+    import numpy as np
+
+    import edgegan
+    from edgegan.errors import InputError
+
+    if a.n < 1:
+        raise InputError(f"-n must be at least 1, got {a.n}")
+    g = edgegan.load(a.model, backend=a.backend, precision=a.precision, threads=a.threads, providers=a.provider, delegate=a.delegate)
+    if a.interpolate:
+        z = g.latents(2, a.seed)
+        images = g.interpolate(z[0], z[1], a.interpolate)
+        gif = Path(a.output).with_suffix(".gif")
+        g.save_gif(list(images), gif)
+        print(f"wrote {gif}")
+    else:
+        images = g.sample(a.n, a.seed)
+    g.save_grid(images, a.output)
+    if a.each:
+        g.save_each(images, a.each)
+    if a.npy:
+        from edgegan.runtime.images import atomic_write
+
+        atomic_write(a.npy, lambda tmp: np.save(tmp, images, allow_pickle=False))
+    print(f"wrote {a.output}: {len(images)} images from {g.info.path} ({g.info.format}/{g.info.precision})")
+    return 0
+
+
+# ---------------------------------------------------------------- verify
+def _add_verify(sub) -> None:
+    p = sub.add_parser("verify", help="check every file of a bundle against its manifest and Keras references (exit 3 on failure)")
+    p.add_argument("bundle", nargs="?", default=str(DEFAULT_BUNDLE))
+    p.add_argument("--against-keras", action="store_true", help="recompute the references from the .keras files first (export tier)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--threads", type=int)
+    p.set_defaults(func=_cmd_verify)
+
+
+def _cmd_verify(a) -> int:
+    import json
+
+    from edgegan.errors import VerificationFailed
+    from edgegan.verify import as_json, format_table, verify
+
+    rows, summary = verify(a.bundle, against_keras=a.against_keras, threads=a.threads)
+    print(json.dumps(as_json(rows, summary), indent=2) if a.json else format_table(rows))
+    if summary["failed"]:
+        raise VerificationFailed(f"{summary['failed']} of {len(rows)} files failed verification: " + ", ".join(r.file for r in rows if not r.ok))
+    if not a.json:
+        print(f"all {len(rows)} files of {a.bundle} passed")
+    return 0
+
+
+# ---------------------------------------------------------------- bench
+def _add_bench(sub) -> None:
+    p = sub.add_parser("bench", help="latency, throughput, cold start, memory and size of each file (and Keras)")
+    p.add_argument("bundle", nargs="?", default=str(DEFAULT_BUNDLE))
+    p.add_argument("--batch", default="1,32", help="batch-1 latency is always measured; the largest value here sets the throughput batch")
+    p.add_argument("--runs", type=int, default=200, help="timed batch-1 runs per file")
+    p.add_argument("--threads", type=int)
+    p.add_argument("--no-keras", action="store_true", help="skip the Keras original")
+    p.add_argument("--no-cold", action="store_true", help="skip cold-start/memory subprocesses")
+    p.add_argument("--role", choices=("generator", "discriminator"))
+    p.add_argument("--json", metavar="FILE", help="write the figures as JSON")
+    p.add_argument("--chart", metavar="PNG", help="write a latency/size chart")
+    p.set_defaults(func=_cmd_bench)
+
+
+def _cmd_bench(a) -> int:
+    from edgegan.bench import bench, chart, format_table, write_json
+
+    try:
+        batch = max(int(b) for b in a.batch.split(","))
+    except ValueError:
+        raise ConfigError(f"--batch expects integers like 1,32, got {a.batch!r}") from None
+    rows, info = bench(
+        a.bundle, batch=batch, runs=a.runs, threads=a.threads, keras=not a.no_keras, cold=not a.no_cold,
+        only=(lambda e: e.role == a.role) if a.role else None, progress=lambda s: print(s, file=sys.stderr),
+    )
+    m = info["machine"]
+    print(f"{m['cpu']}, {m['cores']} cores, Python {m['python']}; {a.runs} batch-1 runs after warm-up, throughput at batch {batch}")
+    print(format_table(rows))
+    if a.json:
+        write_json(a.json, rows, info)
+    if a.chart:
+        chart(a.chart, rows)
+    return 0
+
+
+# ---------------------------------------------------------------- demo
+def _add_demo(sub) -> None:
+    p = sub.add_parser("demo", help="export, verify, generate and bench the shipped reference model")
+    p.add_argument("--model", default=str(DEFAULT_BUNDLE))
+    p.add_argument("--out", help="bundle folder to export to (default: a temporary folder)")
+    p.add_argument("-o", "--output", default="samples.png")
+    p.set_defaults(func=_cmd_demo)
+
+
+def _cmd_demo(a) -> int:
+    from edgegan.demo import run_demo
+
+    return run_demo(a.model, a.out, a.output, log=print)
+
+
 # ---------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -103,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-_SUBCOMMANDS = [_add_train]
+_SUBCOMMANDS = [_add_train, _add_export, _add_generate, _add_verify, _add_bench, _add_demo]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,12 @@ class ConfigError(EdgeGanError):
     """An argument or setting that cannot work (e.g. an image size the model cannot produce)."""
 
 
+class UsageError(ConfigError):
+    """A command-line choice that does not exist (exit 2, like argparse's own usage errors)."""
+
+    exit_code = 2
+
+
 class DataError(EdgeGanError):
     """A dataset that cannot be read; the message names the file."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from edgegan.errors import ConfigError
+from edgegan.errors import ConfigError, UsageError
 
 # Parity bounds per precision class (enforced at export, recorded in the manifest, re-checked by verify).
 BOUNDS = {
@@ -58,7 +58,7 @@ def _pick(value: str, choices: tuple[str, ...], what: str) -> list[str]:
         if v not in choices:
             close = difflib.get_close_matches(v, choices, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ConfigError(f"unknown {what} {v!r} (choose from {', '.join(choices)} or all){hint}")
+            raise UsageError(f"unknown {what} {v!r} (choose from {', '.join(choices)} or all){hint}")
         out.append(v)
     return out
 

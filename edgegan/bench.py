@@ -1,0 +1,227 @@
+"""``edgegan bench``: latency, throughput, cold start, peak memory and size of every file of a
+bundle, and of the Keras original in the same run when TensorFlow is installed.
+
+Timings: warm-up runs first, then ``runs`` timed calls of batch 1 (p50/p90/p99), then a timed
+loop at the larger batch (images/s). Cold start and peak memory come from a fresh Python
+process that loads the file and makes one output (wall time to first output, ru_maxrss).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edgegan import manifest as mf
+
+
+@dataclass
+class BenchRow:
+    variant: str  # role/format/precision
+    file: str
+    bytes: int
+    threads: int
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    images_per_s: float
+    throughput_batch: int
+    cold_start_ms: float | None
+    peak_rss_mb: float | None
+
+
+def machine() -> dict:
+    cpu = platform.processor() or ""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    from importlib.metadata import PackageNotFoundError, version
+
+    vers = {}
+    for p in ("numpy", "onnxruntime", "ai-edge-litert", "tensorflow", "tensorflow-cpu", "keras"):
+        try:
+            vers[p] = version(p)
+        except PackageNotFoundError:
+            pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(), "versions": vers}
+
+
+def _time(fn: Callable[[], object], runs: int, warmup: int) -> np.ndarray:
+    for _ in range(warmup):
+        fn()
+    t = np.empty(runs)
+    for i in range(runs):
+        s = time.perf_counter()
+        fn()
+        t[i] = time.perf_counter() - s
+    return t * 1e3
+
+
+_COLD = """
+import resource, sys, time
+t0 = float(sys.argv[1])
+import numpy as np
+kind, path = sys.argv[2], sys.argv[3]
+if kind == "keras":
+    import keras
+    m = keras.saving.load_model(path, compile=False)
+    x = np.zeros((1, *m.inputs[0].shape[1:]), np.float32)
+    m.predict(x, verbose=0)
+else:
+    import edgegan
+    m = edgegan.load(path, role=sys.argv[4], backend=sys.argv[5], precision=sys.argv[6], threads=int(sys.argv[7]) or None)
+    if sys.argv[4] == "generator":
+        m.sample(1)
+    else:
+        m.score(np.zeros((1, *m.info.image_shape), np.float32))
+dt = time.time() - t0
+print(dt * 1e3, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def cold_start(args: list[str]) -> tuple[float, float]:
+    """(ms from process start to first output, peak RSS MB) of a fresh interpreter."""
+    out = subprocess.run([sys.executable, "-c", _COLD, repr(time.time()), *args], capture_output=True, text=True, timeout=300)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}")
+    ms, rss = out.stdout.split()[-2:]
+    return float(ms), float(rss)
+
+
+def bench(
+    bundle: str | Path,
+    batch: int = 32,
+    runs: int = 200,
+    threads: int | None = None,
+    keras: bool = True,
+    cold: bool = True,
+    only: Callable[[mf.FileEntry], bool] | None = None,
+    progress: Callable[[str], None] = lambda s: None,
+) -> tuple[list[BenchRow], dict]:
+    import edgegan
+
+    m = mf.load(bundle)
+    threads = threads or os.cpu_count() or 1
+    rng = np.random.default_rng(0)
+    rows = []
+    entries = [e for e in m.files if only is None or only(e)]
+    for k, e in enumerate(entries, 1):
+        progress(f"[{k}/{len(entries)}] {e.path}")
+        model = edgegan.load(m.root, role=e.role, backend=e.format, precision=e.precision, threads=threads)
+        if e.role == "generator":
+            x1 = rng.standard_normal((1, m.latent_size)).astype(np.float32)
+            xb = rng.standard_normal((batch, m.latent_size)).astype(np.float32)
+            fn = model.generate
+        else:
+            x1 = rng.uniform(-1, 1, (1, *m.image_shape)).astype(np.float32)
+            xb = rng.uniform(-1, 1, (batch, *m.image_shape)).astype(np.float32)
+            fn = model.score
+        lat = _time(lambda: fn(x1), runs, warmup=max(10, runs // 10))
+        tb = _time(lambda: fn(xb), max(5, runs // 20), warmup=2)
+        c = cold_start([e.format, str(m.root), e.role, e.format, e.precision, str(threads)]) if cold else (None, None)
+        rows.append(BenchRow(
+            f"{e.role}/{e.format}/{e.precision}", e.path, e.bytes, threads,
+            *(float(np.percentile(lat, q)) for q in (50, 90, 99)),
+            batch / (float(np.median(tb)) / 1e3), batch, *c,
+        ))
+    if keras:
+        rows += _bench_keras(m, batch, runs, cold, progress)
+    return rows, {"bundle": str(bundle), "runs": runs, "batch": batch, "machine": machine()}
+
+
+def _bench_keras(m: mf.Manifest, batch: int, runs: int, cold: bool, progress) -> list[BenchRow]:
+    import importlib.util
+
+    if importlib.util.find_spec("tensorflow") is None or importlib.util.find_spec("keras") is None:
+        return []
+    from edgegan.models import load_keras
+
+    rows = []
+    rng = np.random.default_rng(0)
+    for role in mf.ROLES:
+        path = m.root / f"{role}.keras"
+        if not path.is_file():
+            continue
+        progress(f"[keras] {path.name}")
+        model = load_keras(path, role)
+        shape = (m.latent_size,) if role == "generator" else m.image_shape
+        x1 = rng.standard_normal((1, *shape)).astype(np.float32)
+        xb = rng.standard_normal((batch, *shape)).astype(np.float32)
+        # The Keras original as a notebook runs it: eager call in inference mode.
+        lat = _time(lambda: model(x1, training=False).numpy(), max(20, runs // 4), warmup=10)
+        tb = _time(lambda: model(xb, training=False).numpy(), max(5, runs // 20), warmup=2)
+        c = cold_start(["keras", str(path)]) if cold else (None, None)
+        rows.append(BenchRow(
+            f"{role}/keras/fp32", path.name, path.stat().st_size, os.cpu_count() or 1,
+            *(float(np.percentile(lat, q)) for q in (50, 90, 99)), batch / (float(np.median(tb)) / 1e3), batch, *c,
+        ))
+    return rows
+
+
+def format_table(rows: list[BenchRow], ratios: bool = True) -> str:
+    """Markdown table; with ``ratios``, each variant against the Keras original of its role."""
+    keras = {r.variant.split("/")[0]: r for r in rows if "/keras/" in r.variant}
+    head = ["variant", "size MB", "p50 ms", "p90 ms", "p99 ms", "img/s @B", "cold start ms", "peak RSS MB"]
+    if ratios and keras:
+        head += ["speed-up p50", "cold x", "memory x", "size x"]
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    for r in rows:
+        cells = [r.variant, f"{r.bytes / 1e6:.2f}", f"{r.p50_ms:.3f}", f"{r.p90_ms:.3f}", f"{r.p99_ms:.3f}",
+                 f"{r.images_per_s:,.0f} @{r.throughput_batch}",
+                 "-" if r.cold_start_ms is None else f"{r.cold_start_ms:,.0f}",
+                 "-" if r.peak_rss_mb is None else f"{r.peak_rss_mb:,.0f}"]
+        k = keras.get(r.variant.split("/")[0])
+        if ratios and keras:
+            if k is None:
+                cells += ["-"] * 4
+            else:
+                cells += [f"{k.p50_ms / r.p50_ms:.1f}x",
+                          "-" if not (r.cold_start_ms and k.cold_start_ms) else f"{r.cold_start_ms / k.cold_start_ms:.2f}",
+                          "-" if not (r.peak_rss_mb and k.peak_rss_mb) else f"{r.peak_rss_mb / k.peak_rss_mb:.2f}",
+                          f"{r.bytes / k.bytes:.2f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_json(path: str | Path, rows: list[BenchRow], info: dict) -> None:
+    from edgegan.runtime.images import atomic_write
+
+    atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps({**info, "rows": [asdict(r) for r in rows]}, indent=2) + "\n"))
+
+
+def chart(path: str | Path, rows: list[BenchRow]) -> None:
+    """PNG: batch-1 p50 latency and file size per variant (needs matplotlib)."""
+    from edgegan.errors import require
+
+    matplotlib = require("matplotlib", "train")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from edgegan.runtime.images import atomic_write
+
+    rows = [r for r in rows if r.variant.startswith("generator/")] or rows
+    names = [r.variant.split("/", 1)[1] for r in rows]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 0.35 * len(rows) + 1.5), dpi=100, sharey=True)
+    a.barh(names, [r.p50_ms for r in rows], color="#3b7dd8")
+    a.set_xscale("log")
+    a.set_xlabel("generator batch-1 latency p50, ms (log)")
+    b.barh(names, [r.bytes / 1e6 for r in rows], color="#e08a2c")
+    b.set_xlabel("file size, MB")
+    a.invert_yaxis()
+    for ax in (a, b):
+        ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png"))
+    plt.close(fig)

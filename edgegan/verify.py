@@ -1,0 +1,111 @@
+"""``edgegan verify``: check every file of a bundle against its manifest and its Keras references.
+
+Light tier (runs on the device itself); ``against_keras=True`` first recomputes the references
+from the bundle's .keras files (export tier). Every failure is collected before reporting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edgegan import manifest as mf
+from edgegan import parity
+from edgegan.errors import EdgeGanError, ManifestError
+from edgegan.export.formats import BOUNDS
+from edgegan.runtime import make_engine
+
+
+@dataclass
+class Row:
+    file: str
+    role: str
+    format: str
+    precision: str
+    figure: str
+    bound: str
+    ok: bool
+    error: str = ""
+
+
+def load_reference(m: mf.Manifest) -> dict[str, np.ndarray]:
+    ref = m.data.get("reference", {})
+    path = mf.safe_path(m.root, ref.get("path", mf.REFERENCE), "reference path")
+    if not path.is_file():
+        raise ManifestError(f"{path}: missing; the bundle's reference outputs are needed to verify it")
+    data = path.read_bytes()
+    if "sha256" in ref and mf.sha256_bytes(data) != ref["sha256"]:
+        raise ManifestError(f"{path}: sha256 differs from the manifest; the references were changed")
+    import io
+
+    with np.load(io.BytesIO(data), allow_pickle=False) as z:  # no pickle anywhere (reliability item 6)
+        return {k: z[k] for k in ("z", "image", "d_input", "d_score")}
+
+
+def keras_reference(m: mf.Manifest, ref: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], float]:
+    """Recompute G and D outputs from the bundle's .keras files; also return the largest change."""
+    from edgegan.models import load_keras
+
+    out = dict(ref)
+    G = load_keras(mf.safe_path(m.root, "generator.keras"), "generator")
+    D = load_keras(mf.safe_path(m.root, "discriminator.keras"), "discriminator")
+    out["image"] = G(ref["z"], training=False).numpy()
+    out["d_score"] = D(ref["d_input"], training=False).numpy()
+    drift = max(float(np.abs(out["image"] - ref["image"]).max()), float(np.abs(out["d_score"] - ref["d_score"]).max()))
+    return out, drift
+
+
+def verify(bundle: str | Path, against_keras: bool = False, threads: int | None = None) -> tuple[list[Row], dict]:
+    """Return one Row per file (and per bundle-level problem) plus a summary dict."""
+    m = mf.load(bundle)
+    ref = load_reference(m)
+    summary: dict = {"bundle": str(bundle), "files": len(m.files)}
+    if against_keras:
+        ref, drift = keras_reference(m, ref)
+        summary["keras_drift"] = drift
+    rows = []
+    for e in m.files:
+        bound = e.tolerance or BOUNDS["fp32" if e.precision == "fp32" else "fp16" if e.precision == "fp16" else "int8"]
+        try:
+            rows.append(_verify_file(m, e, ref, bound, threads))
+        except EdgeGanError as err:
+            rows.append(Row(e.path, e.role, e.format, e.precision, "-", _bound_text(e.role, bound), False, str(err)))
+    summary["failed"] = sum(not r.ok for r in rows)
+    return rows, summary
+
+
+def _bound_text(role: str, bound: dict) -> str:
+    fig = {"max_abs": 0.0, "psnr_db": 0.0, "agreement": 0.0, "mean_abs": 0.0}
+    return parity.headline(role, bound, fig)[1]
+
+
+def _verify_file(m: mf.Manifest, e: mf.FileEntry, ref: dict, bound: dict, threads) -> Row:
+    data = mf.read_checked(m.root, e)  # size + sha256 before any engine sees the bytes
+    engine = make_engine(data, e.format, str(m.root / e.path), threads=threads)
+    problems = []
+    for what, got, want in (("input", engine.input.to_dict(), e.inputs[0] if e.inputs else {}),
+                            ("output", engine.output.to_dict(), e.outputs[0] if e.outputs else {})):
+        for key in ("name", "shape", "dtype"):
+            if got.get(key) != want.get(key):
+                problems.append(f"{what} {key} {got.get(key)} != manifest {want.get(key)}")
+    x, y_ref = (ref["z"], ref["image"]) if e.role == "generator" else (ref["d_input"], ref["d_score"])
+    y = engine.run(x)
+    fig = parity.figures(e.role, y_ref, y)
+    figure, limit = parity.headline(e.role, bound, fig)
+    ok = parity.passes(e.role, bound, fig) and not problems
+    return Row(e.path, e.role, e.format, e.precision, figure, limit, ok, "; ".join(problems))
+
+
+def format_table(rows: list[Row]) -> str:
+    head = ("file", "precision", "figure", "bound", "result")
+    body = [(r.file, r.precision, r.figure, r.bound, "pass" if r.ok else "FAIL" + (f": {r.error}" if r.error else "")) for r in rows]
+    widths = [max(len(str(c)) for c in col) for col in zip(head, *body)]
+    widths[-1] = 0
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    return "\n".join([line(head), line(["-" * w for w in widths[:-1]] + ["------"])] + [line(b) for b in body])
+
+
+def as_json(rows: list[Row], summary: dict) -> dict:
+    return {**summary, "rows": [asdict(r) for r in rows]}
