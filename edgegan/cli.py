@@ -240,6 +240,29 @@ def _cmd_demo(a) -> int:
     return run_demo(a.model, a.out, a.output, log=print)
 
 
+# ---------------------------------------------------------------- evaluate
+def _add_evaluate(sub) -> None:
+    p = sub.add_parser("evaluate", help="sample quality: Frechet distance, confident share, digit coverage (light tier)")
+    p.add_argument("model", nargs="?", default=str(DEFAULT_BUNDLE), help="bundle folder or generator file")
+    p.add_argument("-n", type=int, default=2000)
+    p.add_argument("--real", help="real images to compare with (default: the model's training data, when present)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--backend", choices=("onnx", "ort", "tflite"))
+    p.add_argument("--precision")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_evaluate)
+
+
+def _cmd_evaluate(a) -> int:
+    import json
+
+    from edgegan.evaluate import as_dict, evaluate, report
+
+    e = evaluate(a.model, n=a.n, real=a.real, seed=a.seed, backend=a.backend, precision=a.precision)
+    print(json.dumps(as_dict(e), indent=2) if a.json else report(e))
+    return 0
+
+
 # ---------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -254,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-_SUBCOMMANDS = [_add_train, _add_export, _add_generate, _add_verify, _add_bench, _add_demo]
+_SUBCOMMANDS = [_add_train, _add_export, _add_generate, _add_verify, _add_bench, _add_demo, _add_evaluate]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import struct
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -175,11 +176,16 @@ def _load_image_files(files: list[Path], folder: Path) -> np.ndarray:
         if not p.name.lower().endswith(IMAGE_SUFFIXES):
             raise DataError(f"{p}: not a PNG/JPEG image; an image folder may hold only images")
         try:
-            with Image.open(p) as im:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                im = Image.open(p)
+            with im:
+                if im.width * im.height > MAX_IMAGE_PIXELS:  # Pillow only warns below 2x its limit
+                    raise Image.DecompressionBombError(f"{im.width}x{im.height}")
                 im.load()
                 mode = "L" if im.mode in ("1", "L", "LA", "I", "I;16", "P") and not _has_color(im) else "RGB"
                 arr = np.asarray(im.convert(mode))
-        except Image.DecompressionBombError as e:
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
             raise DataError(f"{p}: image is larger than {MAX_IMAGE_PIXELS} pixels (decompression bomb?)") from e
         except Exception as e:  # PIL.UnidentifiedImageError, OSError for truncated files
             raise DataError(f"{p}: cannot decode image ({type(e).__name__}); the file is corrupt or not an image") from e

@@ -197,7 +197,9 @@ def _convert(v: Variant, model, path: Path, tmp: Path, made: dict, names, cal, o
                 src = tmp / f"{meta['role']}.{v.precision}.onnx"
                 if not src.exists():
                     (onnx_export.to_int8(fp32, src, cal, {**meta, "format": "onnx"}) if v.precision == "int8" else shutil.copy2(fp32, src))
-            onnx_export.to_ort(src, path)
+            tagged = tmp / f"{meta['role']}.{v.precision}.for-ort.onnx"  # carries the .ort file's own metadata
+            onnx_export.retag(src, tagged, meta)
+            onnx_export.to_ort(tagged, path)
     else:
         tflite_export.keras_to_tflite(model, path, v.precision, opts.batch, cal, meta)
 

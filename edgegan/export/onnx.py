@@ -22,7 +22,7 @@ OPSET = 17  # stated opset: supported by ONNX Runtime >= 1.14 and onnxruntime-we
 log = logging.getLogger("edgegan.export")
 
 
-def keras_to_onnx(model, path: Path, input_name: str, output_name: str, metadata: dict) -> None:
+def keras_to_onnx(model, path: Path, input_name: str, output_name: str | list[str], metadata: dict) -> None:
     """Export ``model`` (inference mode) to a single-file ONNX with stable I/O names + metadata."""
     import onnx
     import tensorflow as tf
@@ -36,7 +36,8 @@ def keras_to_onnx(model, path: Path, input_name: str, output_name: str, metadata
         except Exception as e:
             raise ExportError(f"ONNX export of {model.name} failed: {type(e).__name__}: {str(e)[:300]}") from e
         m = onnx.load(str(raw))
-    rename_output(m, output_name)
+    for i, name in enumerate([output_name] if isinstance(output_name, str) else output_name):
+        rename_output(m, name, i)
     # Keras' exporter declares the ai.onnx.ml domain without using it: keep only what nodes use.
     used = {n.domain for n in m.graph.node}
     keep = [o for o in m.opset_import if o.domain in ("", "ai.onnx") or o.domain in used]
@@ -46,8 +47,8 @@ def keras_to_onnx(model, path: Path, input_name: str, output_name: str, metadata
     save(m, path)
 
 
-def rename_output(m, new: str) -> None:
-    old = m.graph.output[0].name
+def rename_output(m, new: str, index: int = 0) -> None:
+    old = m.graph.output[index].name
     if old == new:
         return
     for node in m.graph.node:
@@ -57,7 +58,7 @@ def rename_output(m, new: str) -> None:
         for i, name in enumerate(node.input):
             if name == old:
                 node.input[i] = new
-    m.graph.output[0].name = new
+    m.graph.output[index].name = new
 
 
 def set_metadata(m, metadata: dict) -> None:
@@ -76,6 +77,15 @@ def save(m, path: Path) -> None:
         onnx.checker.check_model(str(path), full_check=True)
     except Exception as e:
         raise ExportError(f"{path.name}: onnx.checker rejects it: {str(e)[:300]}") from e
+
+
+def retag(src: Path, dst: Path, metadata: dict) -> None:
+    """Copy an ONNX file with new edgegan metadata."""
+    import onnx
+
+    m = onnx.load(str(src))
+    set_metadata(m, metadata)
+    save(m, dst)
 
 
 def to_fp16(src: Path, dst: Path, metadata: dict) -> None:

@@ -1,0 +1,88 @@
+"""A tiny HTTP service that embeds the edgegan runtime (standard library + edgegan's light tier).
+
+    python examples/serve.py --model models/mnist-dcgan --port 8000
+    curl -o digits.png 'http://127.0.0.1:8000/generate?seed=3&n=16'
+    curl http://127.0.0.1:8000/healthz
+
+One Generator is shared by all request threads: ONNX Runtime sessions are thread-safe and the
+LiteRT engine serializes calls with a lock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+from PIL import Image
+
+import edgegan
+from edgegan.errors import EdgeGanError
+from edgegan.runtime.images import grid
+
+MAX_N = 256
+
+
+def make_handler(generator):
+    class Handler(BaseHTTPRequestHandler):
+        def _send(self, code: int, body: bytes, ctype: str) -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _error(self, code: int, msg: str) -> None:
+            self._send(code, json.dumps({"error": msg}).encode(), "application/json")
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            url = urlparse(self.path)
+            if url.path == "/healthz":
+                info = generator.info
+                return self._send(200, json.dumps({"ok": True, "model": info.path, "format": info.format, "precision": info.precision}).encode(), "application/json")
+            if url.path != "/generate":
+                return self._error(404, "unknown path; use /generate?seed=S&n=N or /healthz")
+            q = parse_qs(url.query)
+            try:
+                seed = int(q.get("seed", ["0"])[0])
+                n = int(q.get("n", ["16"])[0])
+            except ValueError:
+                return self._error(400, "seed and n must be integers")
+            if not 1 <= n <= MAX_N:
+                return self._error(400, f"n must be between 1 and {MAX_N}")
+            try:
+                images = generator.sample(n, seed=seed)
+            except EdgeGanError as e:
+                return self._error(400, str(e))
+            buf = io.BytesIO()
+            picture = grid(images)
+            Image.fromarray(picture[..., 0] if picture.shape[-1] == 1 else picture).save(buf, format="PNG")
+            self._send(200, buf.getvalue(), "image/png")
+
+        def log_message(self, fmt, *args) -> None:  # quiet by default
+            pass
+
+    return Handler
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", default="models/mnist-dcgan")
+    p.add_argument("--backend")
+    p.add_argument("--precision")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    a = p.parse_args(argv)
+    generator = edgegan.load(a.model, backend=a.backend, precision=a.precision)
+    server = ThreadingHTTPServer((a.host, a.port), make_handler(generator))
+    print(f"serving {generator.info.path} on http://{a.host}:{server.server_address[1]}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Shared fixtures. Expensive work (a tiny training run, one export of every variant) happens
+once per session; tests never need ../shared (a fresh clone has none): they make their data."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+needs_tf = pytest.mark.skipif(not has("tensorflow"), reason="needs the train/export tier (pip install 'edgegan[export]')")
+
+
+def synthetic_digits(n: int = 256, seed: int = 0) -> np.ndarray:
+    """uint8 (n, 28, 28): bright strokes (bars and boxes) on black, MNIST-like statistics."""
+    rng = np.random.default_rng(seed)
+    x = np.zeros((n, 28, 28), np.uint8)
+    for i in range(n):
+        r0, c0 = rng.integers(4, 12, 2)
+        h, w = rng.integers(8, 14, 2)
+        if i % 2:
+            x[i, r0 : r0 + h, c0 : c0 + 3] = 255
+        else:
+            x[i, r0 : r0 + h, c0 : c0 + w] = 255
+            x[i, r0 + 2 : r0 + h - 2, c0 + 2 : c0 + w - 2] = 0
+    return x
+
+
+def write_idx(path: Path, arr: np.ndarray, gz: bool = True) -> Path:
+    header = bytes([0, 0, 0x08, arr.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in arr.shape)
+    data = header + arr.astype(np.uint8).tobytes()
+    path.write_bytes(gzip.compress(data) if gz else data)
+    return path
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    e = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "edgegan", *args], capture_output=True, text=True, cwd=cwd or ROOT, env=e, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def digits_dir(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("digits")
+    write_idx(d / "train-images-idx3-ubyte.gz", synthetic_digits(256))
+    write_idx(d / "train-labels-idx1-ubyte.gz", np.arange(256) % 10)
+    return d
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, digits_dir) -> Path:
+    """A real training run of the seed DCGAN: 2 epochs x 4 steps on synthetic digits."""
+    if not has("tensorflow"):
+        pytest.skip("needs the train tier")
+    from edgegan.train import TrainConfig, train
+
+    out = tmp_path_factory.mktemp("run") / "tiny"
+    train(TrainConfig(data=str(digits_dir), out=str(out), epochs=2, steps_per_epoch=4, batch_size=16, seed=1))
+    return out
+
+
+@pytest.fixture(scope="session")
+def bundle(tmp_path_factory, tiny_run) -> Path:
+    """Every format x precision of both networks, exported once (the expensive fixture)."""
+    from edgegan.export.bundle import ExportOptions, export_bundle
+    from edgegan.export.formats import select
+
+    out = tmp_path_factory.mktemp("bundle") / "b"
+    export_bundle(tiny_run, out, select("all", "all"), ExportOptions(calibration_samples=64))
+    return out
+
+
+@pytest.fixture
+def bundle_copy(bundle, tmp_path) -> Path:
+    import shutil
+
+    dst = tmp_path / "bundle"
+    shutil.copytree(bundle, dst)
+    return dst

@@ -1,0 +1,146 @@
+"""Every format x precision x network: loads in the light runtime, meets its bound, carries its
+metadata, has only builtin/standard ops; an interrupted export leaves the old bundle intact."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from conftest import needs_tf
+from edgegan import manifest as mf
+from edgegan.export.formats import BOUNDS, VARIANTS, select
+
+pytestmark = [needs_tf, pytest.mark.slow]
+ALL = [(v.format, v.precision, role) for v in VARIANTS for role in ("generator", "discriminator")]
+
+
+@pytest.mark.parametrize("fmt, precision, role", ALL, ids=[f"{r}-{f}-{p}" for f, p, r in ALL])
+def test_every_variant_loads_and_meets_its_bound(bundle, fmt, precision, role):
+    import edgegan
+    from edgegan import parity
+    from edgegan.verify import load_reference
+
+    m = mf.load(bundle)
+    (entry,) = m.find(role, fmt, precision)
+    model = edgegan.load(bundle, role=role, backend=fmt, precision=precision)
+    assert model.info.format == fmt and model.info.precision == precision
+    ref = load_reference(m)
+    if role == "generator":
+        y, want = model.generate(ref["z"]), ref["image"]
+    else:
+        y, want = model.score(ref["d_input"]), ref["d_score"]
+    fig = parity.figures(role, want, y)
+    bound = BOUNDS[next(v.bound for v in VARIANTS if v.format == fmt and v.precision == precision)]
+    assert entry.tolerance == bound
+    assert parity.passes(role, bound, fig), fig
+    assert parity.passes(role, bound, entry.parity)  # the figure measured at export, recorded
+
+
+@pytest.mark.parametrize("fmt, precision, role", ALL, ids=[f"{r}-{f}-{p}" for f, p, r in ALL])
+def test_metadata_is_embedded_and_ops_are_standard(bundle, fmt, precision, role):
+    from edgegan.runtime import make_engine
+
+    m = mf.load(bundle)
+    (entry,) = m.find(role, fmt, precision)
+    data = (bundle / entry.path).read_bytes()
+    engine = make_engine(data, fmt, entry.path)
+    meta = json.loads(engine.metadata["edgegan"])
+    assert (meta["role"], meta["format"], meta["precision"]) == (role, fmt, precision)
+    assert meta["latent_size"] == 100 and meta["image_shape"] == [28, 28, 1]
+    if fmt == "onnx":
+        import onnx
+
+        model = onnx.load_from_string(data)
+        assert {n.domain for n in model.graph.node} <= {"", "ai.onnx"}
+        assert not any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer)
+        assert entry.checks["onnx_checker_full"] is True
+        assert "mobile_usability" in entry.checks
+    if fmt == "tflite":
+        assert entry.checks["builtin_ops_only"] is True
+        assert not any(op.startswith("Flex") for op in entry.checks["ops"])
+        assert "gpu_compatible" in entry.checks
+
+
+@pytest.mark.parametrize("role", ["generator", "discriminator"])
+def test_int8_io_tflite_has_no_float_compute(bundle, role):
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    m = mf.load(bundle)
+    (entry,) = m.find(role, "tflite", "int8-io")
+    assert entry.checks["int8_compute_only"] is True
+    it = Interpreter(model_content=(bundle / entry.path).read_bytes(),
+                     experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    it.allocate_tensors()
+    tensors = {t["index"]: t for t in it.get_tensor_details()}
+    for op in it._get_ops_details():
+        types = {np.dtype(tensors[i]["dtype"]).name for i in [*op["inputs"], *op["outputs"]] if i >= 0}
+        assert types <= {"int8", "int32"}, (op["op_name"], types)
+    assert it.get_input_details()[0]["dtype"] == np.int8 and it.get_output_details()[0]["dtype"] == np.int8
+
+
+def test_manifest_records_what_design_md_promises(bundle):
+    m = mf.load(bundle)
+    d = m.data
+    assert d["schema_version"] == 1 and d["latent"]["size"] == 100 and d["image"]["shape"] == [28, 28, 1]
+    assert {"tensorflow", "onnxruntime", "onnx"} <= set(d["tools"])
+    assert len(m.files) == 2 * len(VARIANTS)
+    for e in m.files:
+        assert e.sha256 == mf.sha256_bytes((bundle / e.path).read_bytes())
+        assert e.inputs and e.outputs and e.parity
+    tfl = m.find("generator", "tflite", "int8-io")[0]
+    assert tfl.batch == 1 and "quantization" in tfl.inputs[0]
+    assert m.find("generator", "onnx", "fp32")[0].inputs[0]["name"] == "z"
+    assert m.find("discriminator", "onnx", "fp32")[0].outputs[0]["name"] == "score"
+
+
+def test_fixed_batch_option(tiny_run, tmp_path):
+    import edgegan
+    from edgegan.export.bundle import ExportOptions, export_bundle
+
+    export_bundle(tiny_run, tmp_path / "b4", select("tflite", "fp32"), ExportOptions(batch=4, calibration_samples=16))
+    g = edgegan.load(tmp_path / "b4", backend="tflite")
+    assert g.engine.batch == 4
+    assert g.sample(10, seed=1).shape == (10, 28, 28, 1)  # 3 chunks, the last padded
+
+
+def test_export_refuses_a_missing_model_and_a_mistyped_format(tmp_path):
+    from conftest import run_cli
+
+    r = run_cli("export", "--model", str(tmp_path / "none"), "--format", "onnx", "--out", str(tmp_path / "o"))
+    assert r.returncode == 1 and "generator.keras: not found" in r.stderr and "Traceback" not in r.stderr
+    r = run_cli("export", "--format", "tflit")
+    assert r.returncode == 2 and "did you mean 'tflite'" in r.stderr
+
+
+def test_killed_export_leaves_the_previous_bundle_intact(tiny_run, tmp_path):
+    """SIGKILL at several moments of a real export process: the old bundle always verifies."""
+    import shutil
+
+    from edgegan.export.bundle import ExportOptions, export_bundle
+    from edgegan.verify import verify
+
+    out = tmp_path / "bundle"
+    export_bundle(tiny_run, out, select("onnx", "fp32"), ExportOptions(calibration_samples=16))
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    code = (f"from edgegan.export.bundle import export_bundle, ExportOptions; from edgegan.export.formats import select; "
+            f"export_bundle({str(tiny_run)!r}, {str(out)!r}, select('onnx,tflite', 'fp32,int8'), ExportOptions(calibration_samples=16))")
+    delays = [0.5, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0]
+    for delay in delays:
+        p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        after = {q.name: q.read_bytes() for q in out.iterdir()}
+        if after != before:  # the export finished before the kill: a complete new bundle
+            rows, summary = verify(out)
+            assert summary["failed"] == 0 and len(rows) == 8
+            break
+        rows, summary = verify(out)
+        assert summary["failed"] == 0 and len(rows) == 2
+    for leftover in tmp_path.glob(".bundle.staging-*"):
+        shutil.rmtree(leftover)  # staging folders of killed runs: never under the final name
+    assert not (tmp_path / "bundle.tmp").exists()
