@@ -41,10 +41,8 @@ class BenchRow:
 def machine() -> dict:
     cpu = platform.processor() or ""
     try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+        with open("/proc/cpuinfo") as f:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu)
     except OSError:
         pass
     from importlib.metadata import PackageNotFoundError, version
@@ -55,7 +53,13 @@ def machine() -> dict:
             vers[p] = version(p)
         except PackageNotFoundError:
             pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(), "versions": vers}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "versions": vers,
+    }
 
 
 def _time(fn: Callable[[], object], runs: int, warmup: int) -> np.ndarray:
@@ -93,7 +97,9 @@ print(dt * 1e3, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 def cold_start(args: list[str]) -> tuple[float, float]:
     """(ms from process start to first output, peak RSS MB) of a fresh interpreter."""
-    out = subprocess.run([sys.executable, "-c", _COLD, repr(time.time()), *args], capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", _COLD, repr(time.time()), *args], capture_output=True, text=True, timeout=300
+    )
     if out.returncode != 0:
         raise RuntimeError(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}")
     ms, rss = out.stdout.split()[-2:]
@@ -128,14 +134,21 @@ def bench(
             x1 = rng.uniform(-1, 1, (1, *m.image_shape)).astype(np.float32)
             xb = rng.uniform(-1, 1, (batch, *m.image_shape)).astype(np.float32)
             fn = model.score
-        lat = _time(lambda: fn(x1), runs, warmup=max(10, runs // 10))
-        tb = _time(lambda: fn(xb), max(5, runs // 20), warmup=2)
+        lat = _time(lambda fn=fn, x=x1: fn(x), runs, warmup=max(10, runs // 10))
+        tb = _time(lambda fn=fn, x=xb: fn(x), max(5, runs // 20), warmup=2)
         c = cold_start([e.format, str(m.root), e.role, e.format, e.precision, str(threads)]) if cold else (None, None)
-        rows.append(BenchRow(
-            f"{e.role}/{e.format}/{e.precision}", e.path, e.bytes, threads,
-            *(float(np.percentile(lat, q)) for q in (50, 90, 99)),
-            batch / (float(np.median(tb)) / 1e3), batch, *c,
-        ))
+        rows.append(
+            BenchRow(
+                f"{e.role}/{e.format}/{e.precision}",
+                e.path,
+                e.bytes,
+                threads,
+                *(float(np.percentile(lat, q)) for q in (50, 90, 99)),
+                batch / (float(np.median(tb)) / 1e3),
+                batch,
+                *c,
+            )
+        )
     if keras:
         rows += _bench_keras(m, batch, runs, cold, progress)
     return rows, {"bundle": str(bundle), "runs": runs, "batch": batch, "machine": machine()}
@@ -160,13 +173,21 @@ def _bench_keras(m: mf.Manifest, batch: int, runs: int, cold: bool, progress) ->
         x1 = rng.standard_normal((1, *shape)).astype(np.float32)
         xb = rng.standard_normal((batch, *shape)).astype(np.float32)
         # The Keras original as a notebook runs it: eager call in inference mode.
-        lat = _time(lambda: model(x1, training=False).numpy(), max(20, runs // 4), warmup=10)
-        tb = _time(lambda: model(xb, training=False).numpy(), max(5, runs // 20), warmup=2)
+        lat = _time(lambda m=model, x=x1: m(x, training=False).numpy(), max(20, runs // 4), warmup=10)
+        tb = _time(lambda m=model, x=xb: m(x, training=False).numpy(), max(5, runs // 20), warmup=2)
         c = cold_start(["keras", str(path)]) if cold else (None, None)
-        rows.append(BenchRow(
-            f"{role}/keras/fp32", path.name, path.stat().st_size, os.cpu_count() or 1,
-            *(float(np.percentile(lat, q)) for q in (50, 90, 99)), batch / (float(np.median(tb)) / 1e3), batch, *c,
-        ))
+        rows.append(
+            BenchRow(
+                f"{role}/keras/fp32",
+                path.name,
+                path.stat().st_size,
+                os.cpu_count() or 1,
+                *(float(np.percentile(lat, q)) for q in (50, 90, 99)),
+                batch / (float(np.median(tb)) / 1e3),
+                batch,
+                *c,
+            )
+        )
     return rows
 
 
@@ -178,19 +199,27 @@ def format_table(rows: list[BenchRow], ratios: bool = True) -> str:
         head += ["speed-up p50", "cold x", "memory x", "size x"]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for r in rows:
-        cells = [r.variant, f"{r.bytes / 1e6:.2f}", f"{r.p50_ms:.3f}", f"{r.p90_ms:.3f}", f"{r.p99_ms:.3f}",
-                 f"{r.images_per_s:,.0f} @{r.throughput_batch}",
-                 "-" if r.cold_start_ms is None else f"{r.cold_start_ms:,.0f}",
-                 "-" if r.peak_rss_mb is None else f"{r.peak_rss_mb:,.0f}"]
+        cells = [
+            r.variant,
+            f"{r.bytes / 1e6:.2f}",
+            f"{r.p50_ms:.3f}",
+            f"{r.p90_ms:.3f}",
+            f"{r.p99_ms:.3f}",
+            f"{r.images_per_s:,.0f} @{r.throughput_batch}",
+            "-" if r.cold_start_ms is None else f"{r.cold_start_ms:,.0f}",
+            "-" if r.peak_rss_mb is None else f"{r.peak_rss_mb:,.0f}",
+        ]
         k = keras.get(r.variant.split("/")[0])
         if ratios and keras:
             if k is None:
                 cells += ["-"] * 4
             else:
-                cells += [f"{k.p50_ms / r.p50_ms:.1f}x",
-                          "-" if not (r.cold_start_ms and k.cold_start_ms) else f"{r.cold_start_ms / k.cold_start_ms:.2f}",
-                          "-" if not (r.peak_rss_mb and k.peak_rss_mb) else f"{r.peak_rss_mb / k.peak_rss_mb:.2f}",
-                          f"{r.bytes / k.bytes:.2f}"]
+                cells += [
+                    f"{k.p50_ms / r.p50_ms:.1f}x",
+                    "-" if not (r.cold_start_ms and k.cold_start_ms) else f"{r.cold_start_ms / k.cold_start_ms:.2f}",
+                    "-" if not (r.peak_rss_mb and k.peak_rss_mb) else f"{r.peak_rss_mb / k.peak_rss_mb:.2f}",
+                    f"{r.bytes / k.bytes:.2f}",
+                ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -198,7 +227,9 @@ def format_table(rows: list[BenchRow], ratios: bool = True) -> str:
 def write_json(path: str | Path, rows: list[BenchRow], info: dict) -> None:
     from edgegan.runtime.images import atomic_write
 
-    atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps({**info, "rows": [asdict(r) for r in rows]}, indent=2) + "\n"))
+    atomic_write(
+        path, lambda tmp: Path(tmp).write_text(json.dumps({**info, "rows": [asdict(r) for r in rows]}, indent=2) + "\n")
+    )
 
 
 def chart(path: str | Path, rows: list[BenchRow]) -> None:

@@ -27,7 +27,9 @@ def _image_size(text: str) -> tuple[int, int]:
 # ---------------------------------------------------------------- train
 def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train the article's DCGAN (train tier)")
-    p.add_argument("--data", default="mnist", help="mnist, fashion_mnist, or a path: IDX file/folder, .npz, image folder")
+    p.add_argument(
+        "--data", default="mnist", help="mnist, fashion_mnist, or a path: IDX file/folder, .npz, image folder"
+    )
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate (default: the article's 2e-4)")
@@ -41,8 +43,12 @@ def _add_train(sub) -> None:
     p.add_argument("--latent-dim", type=int, default=100)
     p.add_argument("--image-size", type=_image_size, default=(28, 28), help="HxW, divisible by 4")
     p.add_argument("--channels", type=int, default=1)
-    p.add_argument("--output-activation", choices=("tanh", "relu"), default="tanh",
-                   help="tanh (default, matches data in [-1, 1]) or the article's literal relu")
+    p.add_argument(
+        "--output-activation",
+        choices=("tanh", "relu"),
+        default="tanh",
+        help="tanh (default, matches data in [-1, 1]) or the article's literal relu",
+    )
     p.set_defaults(func=_cmd_train)
 
 
@@ -55,9 +61,17 @@ def _cmd_train(a) -> int:
         if getattr(a, name) < 1:
             raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(a, name)}")
     cfg = TrainConfig(
-        data=a.data, out=a.out, epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, beta_1=a.beta_1,
-        seed=a.seed, limit=a.limit, steps_per_epoch=a.steps_per_epoch,
-        checkpoint_every=a.checkpoint_every, spec=spec,
+        data=a.data,
+        out=a.out,
+        epochs=a.epochs,
+        batch_size=a.batch_size,
+        lr=a.lr,
+        beta_1=a.beta_1,
+        seed=a.seed,
+        limit=a.limit,
+        steps_per_epoch=a.steps_per_epoch,
+        checkpoint_every=a.checkpoint_every,
+        spec=spec,
     )
     bar = _Progress()
     record = train(cfg, resume=a.resume, on_step=bar.step, on_epoch=bar.epoch)
@@ -94,12 +108,16 @@ def _add_export(sub) -> None:
     from edgegan.export.formats import FORMATS, PRECISIONS
 
     p = sub.add_parser("export", help="convert G and D to ONNX / LiteRT / ORT files in a verified bundle (export tier)")
-    p.add_argument("--model", default=str(DEFAULT_BUNDLE), help="run or bundle folder with generator.keras and discriminator.keras")
+    p.add_argument(
+        "--model", default=str(DEFAULT_BUNDLE), help="run or bundle folder with generator.keras and discriminator.keras"
+    )
     p.add_argument("--format", default="all", help=f"{'|'.join(FORMATS)}|all, or a comma list")
     p.add_argument("--precision", default="all", help=f"{'|'.join(PRECISIONS)}|all, or a comma list")
     p.add_argument("--out", help="bundle folder to write (default: exports/NAME; replaced atomically)")
     p.add_argument("--batch", type=int, default=1, help="fixed batch of the TFLite files (default 1)")
-    p.add_argument("--calibration-data", help="real images for int8 calibration of D (default: the run's training data)")
+    p.add_argument(
+        "--calibration-data", help="real images for int8 calibration of D (default: the run's training data)"
+    )
     p.add_argument("--calibration-samples", type=int, default=256)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_export)
@@ -112,7 +130,9 @@ def _cmd_export(a) -> int:
     variants = select(a.format, a.precision)  # validates before TensorFlow is imported
     out = Path(a.out) if a.out else Path("exports") / Path(a.model).resolve().name
     print(f"exporting {a.model} -> {out} ({len(variants)} variants x 2 networks)")
-    opts = ExportOptions(batch=a.batch, calibration_data=a.calibration_data, calibration_samples=a.calibration_samples, seed=a.seed)
+    opts = ExportOptions(
+        batch=a.batch, calibration_data=a.calibration_data, calibration_samples=a.calibration_samples, seed=a.seed
+    )
     m = export_bundle(a.model, out, variants, opts, log=print)
     print(f"wrote {len(m['files'])} files + manifest.json to {out}; every file passed its parity bound")
     return 0
@@ -127,7 +147,9 @@ def _add_generate(sub) -> None:
     p.add_argument("-o", "--output", default="samples.png", help="PNG grid to write")
     p.add_argument("--each", metavar="DIR", help="also write one PNG per image into DIR")
     p.add_argument("--npy", metavar="FILE", help="also write the uint8 images as a .npy array")
-    p.add_argument("--interpolate", type=int, metavar="STEPS", help="walk from one latent to another in STEPS frames (grid + GIF)")
+    p.add_argument(
+        "--interpolate", type=int, metavar="STEPS", help="walk from one latent to another in STEPS frames (grid + GIF)"
+    )
     p.add_argument("--backend", choices=("onnx", "ort", "tflite"))
     p.add_argument("--precision")
     p.add_argument("--threads", type=int)
@@ -144,7 +166,9 @@ def _cmd_generate(a) -> int:
 
     if a.n < 1:
         raise InputError(f"-n must be at least 1, got {a.n}")
-    g = edgegan.load(a.model, backend=a.backend, precision=a.precision, threads=a.threads, providers=a.provider, delegate=a.delegate)
+    g = edgegan.load(
+        a.model, backend=a.backend, precision=a.precision, threads=a.threads, providers=a.provider, delegate=a.delegate
+    )
     if a.interpolate:
         z = g.latents(2, a.seed)
         images = g.interpolate(z[0], z[1], a.interpolate)
@@ -166,9 +190,15 @@ def _cmd_generate(a) -> int:
 
 # ---------------------------------------------------------------- verify
 def _add_verify(sub) -> None:
-    p = sub.add_parser("verify", help="check every file of a bundle against its manifest and Keras references (exit 3 on failure)")
+    p = sub.add_parser(
+        "verify", help="check every file of a bundle against its manifest and Keras references (exit 3 on failure)"
+    )
     p.add_argument("bundle", nargs="?", default=str(DEFAULT_BUNDLE))
-    p.add_argument("--against-keras", action="store_true", help="recompute the references from the .keras files first (export tier)")
+    p.add_argument(
+        "--against-keras",
+        action="store_true",
+        help="recompute the references from the .keras files first (export tier)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--threads", type=int)
     p.set_defaults(func=_cmd_verify)
@@ -183,7 +213,10 @@ def _cmd_verify(a) -> int:
     rows, summary = verify(a.bundle, against_keras=a.against_keras, threads=a.threads)
     print(json.dumps(as_json(rows, summary), indent=2) if a.json else format_table(rows))
     if summary["failed"]:
-        raise VerificationFailed(f"{summary['failed']} of {len(rows)} files failed verification: " + ", ".join(r.file for r in rows if not r.ok))
+        raise VerificationFailed(
+            f"{summary['failed']} of {len(rows)} files failed verification: "
+            + ", ".join(r.file for r in rows if not r.ok)
+        )
     if not a.json:
         print(f"all {len(rows)} files of {a.bundle} passed")
     return 0
@@ -193,7 +226,11 @@ def _cmd_verify(a) -> int:
 def _add_bench(sub) -> None:
     p = sub.add_parser("bench", help="latency, throughput, cold start, memory and size of each file (and Keras)")
     p.add_argument("bundle", nargs="?", default=str(DEFAULT_BUNDLE))
-    p.add_argument("--batch", default="1,32", help="batch-1 latency is always measured; the largest value here sets the throughput batch")
+    p.add_argument(
+        "--batch",
+        default="1,32",
+        help="batch-1 latency is always measured; the largest value here sets the throughput batch",
+    )
     p.add_argument("--runs", type=int, default=200, help="timed batch-1 runs per file")
     p.add_argument("--threads", type=int)
     p.add_argument("--no-keras", action="store_true", help="skip the Keras original")
@@ -212,11 +249,19 @@ def _cmd_bench(a) -> int:
     except ValueError:
         raise ConfigError(f"--batch expects integers like 1,32, got {a.batch!r}") from None
     rows, info = bench(
-        a.bundle, batch=batch, runs=a.runs, threads=a.threads, keras=not a.no_keras, cold=not a.no_cold,
-        only=(lambda e: e.role == a.role) if a.role else None, progress=lambda s: print(s, file=sys.stderr),
+        a.bundle,
+        batch=batch,
+        runs=a.runs,
+        threads=a.threads,
+        keras=not a.no_keras,
+        cold=not a.no_cold,
+        only=(lambda e: e.role == a.role) if a.role else None,
+        progress=lambda s: print(s, file=sys.stderr),
     )
     m = info["machine"]
-    print(f"{m['cpu']}, {m['cores']} cores, Python {m['python']}; {a.runs} batch-1 runs after warm-up, throughput at batch {batch}")
+    print(
+        f"{m['cpu']}, {m['cores']} cores, Python {m['python']}; {a.runs} batch-1 runs after warm-up, throughput at batch {batch}"
+    )
     print(format_table(rows))
     if a.json:
         write_json(a.json, rows, info)
@@ -242,7 +287,9 @@ def _cmd_demo(a) -> int:
 
 # ---------------------------------------------------------------- evaluate
 def _add_evaluate(sub) -> None:
-    p = sub.add_parser("evaluate", help="sample quality: Frechet distance, confident share, digit coverage (light tier)")
+    p = sub.add_parser(
+        "evaluate", help="sample quality: Frechet distance, confident share, digit coverage (light tier)"
+    )
     p.add_argument("model", nargs="?", default=str(DEFAULT_BUNDLE), help="bundle folder or generator file")
     p.add_argument("-n", type=int, default=2000)
     p.add_argument("--real", help="real images to compare with (default: the model's training data, when present)")
@@ -285,7 +332,9 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="edgegan: %(levelname)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING, format="edgegan: %(levelname)s: %(message)s"
+    )
     if not args.command:
         parser.print_help()
         return 2

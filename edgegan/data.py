@@ -121,7 +121,9 @@ def _read_idx(path: Path) -> np.ndarray:
         with opener(path, "rb") as f:
             head = f.read(4)
             if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] not in _IDX_DTYPES:
-                raise DataError(f"{path}: not an IDX file (bad magic {head.hex() or 'empty'}); expected 0x0000 0803 for images")
+                raise DataError(
+                    f"{path}: not an IDX file (bad magic {head.hex() or 'empty'}); expected 0x0000 0803 for images"
+                )
             ndim = head[3]
             if not 1 <= ndim <= 4:
                 raise DataError(f"{path}: IDX header declares {ndim} dimensions; expected 1 to 4")
@@ -188,7 +190,9 @@ def _load_image_files(files: list[Path], folder: Path) -> np.ndarray:
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
             raise DataError(f"{p}: image is larger than {MAX_IMAGE_PIXELS} pixels (decompression bomb?)") from e
         except Exception as e:  # PIL.UnidentifiedImageError, OSError for truncated files
-            raise DataError(f"{p}: cannot decode image ({type(e).__name__}); the file is corrupt or not an image") from e
+            raise DataError(
+                f"{p}: cannot decode image ({type(e).__name__}); the file is corrupt or not an image"
+            ) from e
         if first is None:
             first = (p, arr.shape[:2])
         elif arr.shape[:2] != first[1]:

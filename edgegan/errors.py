@@ -67,6 +67,4 @@ def require(module: str, extra: str):
     try:
         return importlib.import_module(module)
     except ImportError as e:
-        raise MissingDependency(
-            f"{module} is not installed; install it with: pip install 'edgegan[{extra}]'"
-        ) from e
+        raise MissingDependency(f"{module} is not installed; install it with: pip install 'edgegan[{extra}]'") from e

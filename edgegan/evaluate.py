@@ -42,7 +42,9 @@ class Classifier:
 
         record_path = folder / "classifier.json"
         if not record_path.is_file():
-            raise ModelFileError(f"{record_path}: missing; the classifier ships in models/mnist-classifier (tools/train_classifier.py remakes it)")
+            raise ModelFileError(
+                f"{record_path}: missing; the classifier ships in models/mnist-classifier (tools/train_classifier.py remakes it)"
+            )
         self.record = json.loads(record_path.read_text())
         data = (folder / "classifier.onnx").read_bytes()
         if mf.sha256_bytes(data) != self.record.get("sha256"):
@@ -72,8 +74,14 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(((mu_a - mu_b) ** 2).sum() + np.trace(sa) + np.trace(sb) - 2 * tr_sqrt)
 
 
-def evaluate(model: str | Path, n: int = 2000, real: str | Path | None = None, seed: int = 0,
-             classifier: Path = DEFAULT_CLASSIFIER, **load_kwargs) -> Evaluation:
+def evaluate(
+    model: str | Path,
+    n: int = 2000,
+    real: str | Path | None = None,
+    seed: int = 0,
+    classifier: Path = DEFAULT_CLASSIFIER,
+    **load_kwargs,
+) -> Evaluation:
     import edgegan
     from edgegan.data import load_images
 
@@ -97,11 +105,14 @@ def evaluate(model: str | Path, n: int = 2000, real: str | Path | None = None, s
         fd = frechet_distance(feats[:k], real_feats[:k])
         floor = frechet_distance(real_feats[k : 2 * k], real_feats[:k]) if n_real >= 2 * k else None
     return Evaluation(
-        samples=n, frechet_distance=float("nan") if fd is None else round(fd, 3),
+        samples=n,
+        frechet_distance=float("nan") if fd is None else round(fd, 3),
         real_vs_real_floor=None if floor is None else round(floor, 3),
         confident_share=round(float((probs.max(1) >= CONFIDENCE).mean()), 4),
-        coverage=int((hist >= COVERAGE_SHARE * n).sum()), histogram=hist.tolist(),
-        real_images=n_real, classifier_accuracy=clf.record.get("held_out_accuracy"),
+        coverage=int((hist >= COVERAGE_SHARE * n).sum()),
+        histogram=hist.tolist(),
+        real_images=n_real,
+        classifier_accuracy=clf.record.get("held_out_accuracy"),
     )
 
 
@@ -118,7 +129,9 @@ def _training_data(model: Path) -> str | None:
 def report(e: Evaluation) -> str:
     lines = [f"samples                 {e.samples}"]
     if e.real_images:
-        lines.append(f"Frechet distance        {e.frechet_distance:.3f} (real-vs-real floor {e.real_vs_real_floor} for the same N; {e.real_images} real images)")
+        lines.append(
+            f"Frechet distance        {e.frechet_distance:.3f} (real-vs-real floor {e.real_vs_real_floor} for the same N; {e.real_images} real images)"
+        )
     else:
         lines.append("Frechet distance        - (no real images: pass --real PATH)")
     lines += [

@@ -63,8 +63,11 @@ class Manifest:
 
     def find(self, role: str, format: str | None = None, precision: str | None = None) -> list[FileEntry]:
         return [
-            f for f in self.files
-            if f.role == role and (format is None or f.format == format) and (precision is None or f.precision == precision)
+            f
+            for f in self.files
+            if f.role == role
+            and (format is None or f.format == format)
+            and (precision is None or f.precision == precision)
         ]
 
 
@@ -96,10 +99,14 @@ def read_checked(root: Path, entry: FileEntry) -> bytes:
         raise ModelFileError(f"{path}: listed in the manifest but missing; re-export the bundle or restore the file")
     size = path.stat().st_size
     if size != entry.bytes:
-        raise ModelFileError(f"{path}: size {size} bytes differs from the manifest's {entry.bytes}; the file is truncated or replaced")
+        raise ModelFileError(
+            f"{path}: size {size} bytes differs from the manifest's {entry.bytes}; the file is truncated or replaced"
+        )
     data = path.read_bytes()
     if sha256_bytes(data) != entry.sha256:
-        raise ModelFileError(f"{path}: sha256 differs from the manifest; the file is corrupt or was swapped, refusing to load it")
+        raise ModelFileError(
+            f"{path}: sha256 differs from the manifest; the file is corrupt or was swapped, refusing to load it"
+        )
     return data
 
 
@@ -119,12 +126,18 @@ def parse(data: Any, root: Path) -> Manifest:
         raise ManifestError(f"{path}: the manifest must be a JSON object")
     version = _req(data, "schema_version", int, "", path)
     if version != SCHEMA_VERSION:
-        raise ManifestError(f"{path}: unknown schema_version {version}; this edgegan reads {SCHEMA_VERSION} (upgrade edgegan or re-export)")
+        raise ManifestError(
+            f"{path}: unknown schema_version {version}; this edgegan reads {SCHEMA_VERSION} (upgrade edgegan or re-export)"
+        )
     latent = _req(data, "latent", dict, "", path)
     size = _req(latent, "size", int, "latent.", path)
     image = _req(data, "image", dict, "", path)
     shape = _req(image, "shape", list, "image.", path)
-    if not 1 <= size <= 100_000 or len(shape) != 3 or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 8192 for v in shape):
+    if (
+        not 1 <= size <= 100_000
+        or len(shape) != 3
+        or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 8192 for v in shape)
+    ):
         raise ManifestError(f"{path}: latent size {size} or image shape {shape} is out of range")
     entries = []
     seen = set()
@@ -152,10 +165,19 @@ def parse(data: Any, root: Path) -> Manifest:
                 raise ManifestError(f"{path}: {w}{key} must be an object")
         entries.append(
             FileEntry(
-                path=rel, role=role, format=_req(f, "format", str, w, path), precision=_req(f, "precision", str, w, path),
-                sha256=sha, bytes=nbytes, inputs=_req(f, "inputs", list, w, path), outputs=_req(f, "outputs", list, w, path),
-                batch=batch, optimized=bool(f.get("optimized", False)), tolerance=f.get("tolerance", {}),
-                parity=f.get("parity", {}), checks=f.get("checks", {}),
+                path=rel,
+                role=role,
+                format=_req(f, "format", str, w, path),
+                precision=_req(f, "precision", str, w, path),
+                sha256=sha,
+                bytes=nbytes,
+                inputs=_req(f, "inputs", list, w, path),
+                outputs=_req(f, "outputs", list, w, path),
+                batch=batch,
+                optimized=bool(f.get("optimized", False)),
+                tolerance=f.get("tolerance", {}),
+                parity=f.get("parity", {}),
+                checks=f.get("checks", {}),
             )
         )
     return Manifest(root=root, data=data, files=entries)

@@ -53,9 +53,7 @@ class ModelSpec:
                 "it upsamples 2x twice, so height and width must be divisible by 4 (e.g. 28, 32)"
             )
         if self.output_activation not in OUTPUT_ACTIVATIONS:
-            raise ConfigError(
-                f"output_activation must be one of {OUTPUT_ACTIVATIONS}, got {self.output_activation!r}"
-            )
+            raise ConfigError(f"output_activation must be one of {OUTPUT_ACTIVATIONS}, got {self.output_activation!r}")
 
     @property
     def image_shape(self) -> tuple[int, int, int]:

@@ -10,7 +10,11 @@ def figures(role: str, ref: np.ndarray, out: np.ndarray) -> dict:
     Discriminator: max/mean |diff| of probabilities and real/fake decision agreement."""
     ref, out = np.asarray(ref, np.float64), np.asarray(out, np.float64).reshape(ref.shape)
     d = np.abs(ref - out)
-    f = {"max_abs": float(d.max()) if d.size else 0.0, "mean_abs": float(d.mean()) if d.size else 0.0, "n": int(len(ref))}
+    f = {
+        "max_abs": float(d.max()) if d.size else 0.0,
+        "mean_abs": float(d.mean()) if d.size else 0.0,
+        "n": int(len(ref)),
+    }
     if role == "generator":
         mse = float(np.mean((ref - out) ** 2)) if d.size else 0.0
         f["psnr_db"] = round(10 * np.log10(4.0 / mse), 2) if mse > 0 else 200.0

@@ -96,11 +96,18 @@ class Trainer:
         self.step = tf.Variable(0, dtype=tf.int64, name="step")
         seeds = [v for m in (self.G, self.D) for v in m.variables if "seed_generator" in v.path]
         self.ckpt = tf.train.Checkpoint(
-            generator=self.G, discriminator=self.D, g_opt=self.g_opt, d_opt=self.d_opt,
-            rng=self.rng, step=self.step, dropout_seeds=seeds,
+            generator=self.G,
+            discriminator=self.D,
+            g_opt=self.g_opt,
+            d_opt=self.d_opt,
+            rng=self.rng,
+            step=self.step,
+            dropout_seeds=seeds,
         )
         self.manager = tf.train.CheckpointManager(self.ckpt, self.out / "checkpoints", max_to_keep=cfg.keep)
-        self.fixed_z = np.random.default_rng([cfg.seed, 1]).standard_normal((cfg.samples, cfg.spec.latent_dim)).astype(np.float32)
+        self.fixed_z = (
+            np.random.default_rng([cfg.seed, 1]).standard_normal((cfg.samples, cfg.spec.latent_dim)).astype(np.float32)
+        )
         if resume:
             self.restore()
         self._step_fn = tf.function(self._train_step, reduce_retracing=True)
@@ -133,7 +140,9 @@ class Trainer:
         with tf.GradientTape() as tape:
             g_loss = _bce(ones, self.D(self.G(z, training=True), training=True))
         self.g_opt.apply_gradients(zip(tape.gradient(g_loss, self.G.trainable_variables), self.G.trainable_variables))
-        acc = 0.5 * (tf.reduce_mean(tf.cast(p_real > 0.5, tf.float32)) + tf.reduce_mean(tf.cast(p_fake < 0.5, tf.float32)))
+        acc = 0.5 * (
+            tf.reduce_mean(tf.cast(p_real > 0.5, tf.float32)) + tf.reduce_mean(tf.cast(p_fake < 0.5, tf.float32))
+        )
         self.step.assign_add(1)
         return d_loss, g_loss, acc
 
@@ -252,8 +261,11 @@ def _new_record(cfg: TrainConfig, x: np.ndarray) -> dict:
         "command": " ".join(["edgegan", *sys.argv[1:]]) if Path(sys.argv[0]).name == "edgegan" else None,
         "data": {"source": str(cfg.data), "images": int(len(x)), "files": files},
         "versions": {
-            "edgegan": edgegan.__version__, "tensorflow": tf.__version__, "keras": keras.__version__,
-            "numpy": np.__version__, "python": platform.python_version(),
+            "edgegan": edgegan.__version__,
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "numpy": np.__version__,
+            "python": platform.python_version(),
         },
         "git_commit": _git_commit(),
         "machine": f"{platform.machine()} {os.cpu_count()} cores",
@@ -265,7 +277,10 @@ def _git_commit() -> str | None:
     import subprocess
 
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5).stdout.strip() or None
+        return (
+            subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5).stdout.strip()
+            or None
+        )
     except (OSError, subprocess.SubprocessError):
         return None
 
@@ -290,7 +305,9 @@ def _append_csv(path: Path, res: EpochResult) -> None:
         w = csv.writer(f)
         if new:
             w.writerow(["epoch", "step", "d_loss", "g_loss", "d_acc", "seconds"])
-        w.writerow([res.epoch, res.step, f"{res.d_loss:.5f}", f"{res.g_loss:.5f}", f"{res.d_acc:.4f}", f"{res.seconds:.2f}"])
+        w.writerow(
+            [res.epoch, res.step, f"{res.d_loss:.5f}", f"{res.g_loss:.5f}", f"{res.d_acc:.4f}", f"{res.seconds:.2f}"]
+        )
 
 
 def _tb_writer(out: Path):
@@ -316,7 +333,10 @@ def _finish_pictures(out: Path) -> None:
     if grids:
         frames = [np.asarray(Image.open(p).convert("L"))[..., None] for p in grids]
         save_gif(frames, out / "progress.gif", scale=1)
-    rows = list(csv.DictReader(open(out / "metrics.csv"))) if (out / "metrics.csv").exists() else []
+    rows = []
+    if (out / "metrics.csv").exists():
+        with open(out / "metrics.csv", newline="") as f:
+            rows = list(csv.DictReader(f))
     if not rows:
         return
     import matplotlib

@@ -85,8 +85,10 @@ def _verify_file(m: mf.Manifest, e: mf.FileEntry, ref: dict, bound: dict, thread
     data = mf.read_checked(m.root, e)  # size + sha256 before any engine sees the bytes
     engine = make_engine(data, e.format, str(m.root / e.path), threads=threads)
     problems = []
-    for what, got, want in (("input", engine.input.to_dict(), e.inputs[0] if e.inputs else {}),
-                            ("output", engine.output.to_dict(), e.outputs[0] if e.outputs else {})):
+    for what, got, want in (
+        ("input", engine.input.to_dict(), e.inputs[0] if e.inputs else {}),
+        ("output", engine.output.to_dict(), e.outputs[0] if e.outputs else {}),
+    ):
         for key in ("name", "shape", "dtype"):
             if got.get(key) != want.get(key):
                 problems.append(f"{what} {key} {got.get(key)} != manifest {want.get(key)}")
@@ -100,7 +102,10 @@ def _verify_file(m: mf.Manifest, e: mf.FileEntry, ref: dict, bound: dict, thread
 
 def format_table(rows: list[Row]) -> str:
     head = ("file", "precision", "figure", "bound", "result")
-    body = [(r.file, r.precision, r.figure, r.bound, "pass" if r.ok else "FAIL" + (f": {r.error}" if r.error else "")) for r in rows]
+    body = [
+        (r.file, r.precision, r.figure, r.bound, "pass" if r.ok else "FAIL" + (f": {r.error}" if r.error else ""))
+        for r in rows
+    ]
     widths = [max(len(str(c)) for c in col) for col in zip(head, *body)]
     widths[-1] = 0
     line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731

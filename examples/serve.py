@@ -41,7 +41,13 @@ def make_handler(generator):
             url = urlparse(self.path)
             if url.path == "/healthz":
                 info = generator.info
-                return self._send(200, json.dumps({"ok": True, "model": info.path, "format": info.format, "precision": info.precision}).encode(), "application/json")
+                return self._send(
+                    200,
+                    json.dumps(
+                        {"ok": True, "model": info.path, "format": info.format, "precision": info.precision}
+                    ).encode(),
+                    "application/json",
+                )
             if url.path != "/generate":
                 return self._error(404, "unknown path; use /generate?seed=S&n=N or /healthz")
             q = parse_qs(url.query)

@@ -22,7 +22,9 @@ def has(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-needs_tf = pytest.mark.skipif(not has("tensorflow"), reason="needs the train/export tier (pip install 'edgegan[export]')")
+needs_tf = pytest.mark.skipif(
+    not has("tensorflow"), reason="needs the train/export tier (pip install 'edgegan[export]')"
+)
 
 
 def synthetic_digits(n: int = 256, seed: int = 0) -> np.ndarray:
@@ -47,9 +49,18 @@ def write_idx(path: Path, arr: np.ndarray, gz: bool = True) -> Path:
     return path
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict | None = None, timeout: int = 600
+) -> subprocess.CompletedProcess:
     e = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "edgegan", *args], capture_output=True, text=True, cwd=cwd or ROOT, env=e, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "edgegan", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env=e,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="session")

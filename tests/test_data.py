@@ -10,6 +10,8 @@ from conftest import synthetic_digits, write_idx
 from edgegan.data import load_images, load_labels, load_uint8
 from edgegan.errors import DataError
 
+pytestmark = pytest.mark.light
+
 
 @pytest.mark.parametrize("gz", [True, False])
 def test_idx_folder_and_file(tmp_path, gz):
@@ -100,8 +102,21 @@ def _bad(tmp_path, case):
     raise AssertionError(case)
 
 
-@pytest.mark.parametrize("case", ["missing", "magic", "truncated_gzip", "short_data", "bomb", "empty_folder",
-                                  "non_image", "corrupt_png", "mixed_sizes", "image_bomb"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing",
+        "magic",
+        "truncated_gzip",
+        "short_data",
+        "bomb",
+        "empty_folder",
+        "non_image",
+        "corrupt_png",
+        "mixed_sizes",
+        "image_bomb",
+    ],
+)
 def test_bad_data_gives_one_clear_error_naming_the_file(tmp_path, case):
     path, words = _bad(tmp_path, case)
     with pytest.raises(DataError) as e:

@@ -72,8 +72,10 @@ def test_int8_io_tflite_has_no_float_compute(bundle, role):
     m = mf.load(bundle)
     (entry,) = m.find(role, "tflite", "int8-io")
     assert entry.checks["int8_compute_only"] is True
-    it = Interpreter(model_content=(bundle / entry.path).read_bytes(),
-                     experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    it = Interpreter(
+        model_content=(bundle / entry.path).read_bytes(),
+        experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+    )
     it.allocate_tensors()
     tensors = {t["index"]: t for t in it.get_tensor_details()}
     for op in it._get_ops_details():
@@ -126,8 +128,10 @@ def test_killed_export_leaves_the_previous_bundle_intact(tiny_run, tmp_path):
     out = tmp_path / "bundle"
     export_bundle(tiny_run, out, select("onnx", "fp32"), ExportOptions(calibration_samples=16))
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    code = (f"from edgegan.export.bundle import export_bundle, ExportOptions; from edgegan.export.formats import select; "
-            f"export_bundle({str(tiny_run)!r}, {str(out)!r}, select('onnx,tflite', 'fp32,int8'), ExportOptions(calibration_samples=16))")
+    code = (
+        f"from edgegan.export.bundle import export_bundle, ExportOptions; from edgegan.export.formats import select; "
+        f"export_bundle({str(tiny_run)!r}, {str(out)!r}, select('onnx,tflite', 'fp32,int8'), ExportOptions(calibration_samples=16))"
+    )
     delays = [0.5, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0]
     for delay in delays:
         p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

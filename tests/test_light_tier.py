@@ -5,11 +5,24 @@ import sys
 
 import pytest
 
-LIGHT_MODULES = ["edgegan", "edgegan.cli", "edgegan.runtime", "edgegan.manifest", "edgegan.verify", "edgegan.parity",
-                 "edgegan.bench", "edgegan.data", "edgegan.evaluate", "edgegan.runtime.engines", "edgegan.export.formats"]
+LIGHT_MODULES = [
+    "edgegan",
+    "edgegan.cli",
+    "edgegan.runtime",
+    "edgegan.manifest",
+    "edgegan.verify",
+    "edgegan.parity",
+    "edgegan.bench",
+    "edgegan.data",
+    "edgegan.evaluate",
+    "edgegan.runtime.engines",
+    "edgegan.export.formats",
+]
 
 CHECK = """
 import sys, importlib
+
+pytestmark = pytest.mark.light
 for m in sys.argv[1:]:
     importlib.import_module(m)
 heavy = sorted(k for k in sys.modules if k.split('.')[0] in ('tensorflow', 'keras', 'tf2onnx', 'onnx'))

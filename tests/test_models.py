@@ -9,30 +9,55 @@ from edgegan.models import ModelSpec
 pytestmark = needs_tf
 
 GENERATOR_LAYERS = [
-    ("InputLayer", None), ("Dense", {"units": 6272, "activation": "relu"}), ("Reshape", {"target_shape": (7, 7, 128)}),
+    ("InputLayer", None),
+    ("Dense", {"units": 6272, "activation": "relu"}),
+    ("Reshape", {"target_shape": (7, 7, 128)}),
     ("UpSampling2D", {"size": (2, 2), "interpolation": "nearest"}),
     ("Conv2D", {"filters": 128, "kernel_size": (3, 3), "strides": (1, 1), "padding": "same", "activation": "linear"}),
-    ("BatchNormalization", {"momentum": 0.8}), ("Activation", {"activation": "relu"}),
+    ("BatchNormalization", {"momentum": 0.8}),
+    ("Activation", {"activation": "relu"}),
     ("UpSampling2D", {"size": (2, 2), "interpolation": "nearest"}),
     ("Conv2D", {"filters": 64, "kernel_size": (3, 3), "strides": (1, 1), "padding": "same", "activation": "linear"}),
-    ("BatchNormalization", {"momentum": 0.8}), ("Activation", {"activation": "relu"}),
+    ("BatchNormalization", {"momentum": 0.8}),
+    ("Activation", {"activation": "relu"}),
     ("Conv2D", {"filters": 1, "kernel_size": (3, 3), "strides": (1, 1), "padding": "same", "activation": "linear"}),
     ("Activation", {"activation": "tanh"}),
 ]
 
 
 def _block(filters, stride):
-    return ("Conv2D", {"filters": filters, "kernel_size": (3, 3), "strides": (stride, stride), "padding": "same", "activation": "linear"})
+    return (
+        "Conv2D",
+        {
+            "filters": filters,
+            "kernel_size": (3, 3),
+            "strides": (stride, stride),
+            "padding": "same",
+            "activation": "linear",
+        },
+    )
 
 
 DISCRIMINATOR_LAYERS = [
     ("InputLayer", None),
-    _block(32, 2), ("LeakyReLU", {"negative_slope": 0.2}), ("Dropout", {"rate": 0.25}),
-    _block(64, 2), ("ZeroPadding2D", {"padding": ((0, 1), (0, 1))}), ("BatchNormalization", {"momentum": 0.8}),
-    ("LeakyReLU", {"negative_slope": 0.2}), ("Dropout", {"rate": 0.25}),
-    _block(128, 2), ("BatchNormalization", {"momentum": 0.8}), ("LeakyReLU", {"negative_slope": 0.2}), ("Dropout", {"rate": 0.25}),
-    _block(256, 1), ("BatchNormalization", {"momentum": 0.8}), ("LeakyReLU", {"negative_slope": 0.2}), ("Dropout", {"rate": 0.25}),
-    ("Flatten", None), ("Dense", {"units": 1, "activation": "sigmoid"}),
+    _block(32, 2),
+    ("LeakyReLU", {"negative_slope": 0.2}),
+    ("Dropout", {"rate": 0.25}),
+    _block(64, 2),
+    ("ZeroPadding2D", {"padding": ((0, 1), (0, 1))}),
+    ("BatchNormalization", {"momentum": 0.8}),
+    ("LeakyReLU", {"negative_slope": 0.2}),
+    ("Dropout", {"rate": 0.25}),
+    _block(128, 2),
+    ("BatchNormalization", {"momentum": 0.8}),
+    ("LeakyReLU", {"negative_slope": 0.2}),
+    ("Dropout", {"rate": 0.25}),
+    _block(256, 1),
+    ("BatchNormalization", {"momentum": 0.8}),
+    ("LeakyReLU", {"negative_slope": 0.2}),
+    ("Dropout", {"rate": 0.25}),
+    ("Flatten", None),
+    ("Dense", {"units": 1, "activation": "sigmoid"}),
 ]
 
 
@@ -86,12 +111,15 @@ def test_other_sizes_and_the_articles_relu_variant():
     assert spec_of(g) == spec
 
 
-@pytest.mark.parametrize("kwargs, msg", [
-    ({"height": 30}, "divisible by 4"),
-    ({"width": 26}, "divisible by 4"),
-    ({"latent_dim": 0}, "positive integer"),
-    ({"output_activation": "sigmoid"}, "output_activation"),
-])
+@pytest.mark.parametrize(
+    "kwargs, msg",
+    [
+        ({"height": 30}, "divisible by 4"),
+        ({"width": 26}, "divisible by 4"),
+        ({"latent_dim": 0}, "positive integer"),
+        ({"output_activation": "sigmoid"}, "output_activation"),
+    ],
+)
 def test_impossible_specs_are_refused(kwargs, msg):
     with pytest.raises(ConfigError, match=msg):
         ModelSpec(**kwargs)

@@ -16,7 +16,10 @@ from edgegan.errors import ConfigError, InputError, ManifestError, ModelFileErro
 pytestmark = needs_tf  # the bundle fixture is made by the export tier; the runtime itself is light
 
 
-@pytest.mark.parametrize("backend, precision", [("onnx", "fp32"), ("onnx", "int8"), ("tflite", "fp32"), ("tflite", "int8-io"), ("ort", "fp32")])
+@pytest.mark.parametrize(
+    "backend, precision",
+    [("onnx", "fp32"), ("onnx", "int8"), ("tflite", "fp32"), ("tflite", "int8-io"), ("ort", "fp32")],
+)
 def test_generator_api(bundle, backend, precision):
     import edgegan
 
@@ -61,21 +64,29 @@ def test_int8_io_quantizes_with_the_files_own_parameters(bundle):
 def test_bare_file_gets_its_role_from_the_files_metadata(bundle, tmp_path):
     import edgegan
 
-    for name in ("discriminator.fp32.onnx", "discriminator.int8.tflite", "generator.fp32.ort", "generator.int8-io.tflite"):
+    for name in (
+        "discriminator.fp32.onnx",
+        "discriminator.int8.tflite",
+        "generator.fp32.ort",
+        "generator.int8-io.tflite",
+    ):
         shutil.copy(bundle / name, tmp_path / name)
         m = edgegan.load(tmp_path / name)
         assert type(m).__name__.lower() == name.split(".")[0]
         assert m.info.precision == name.split(".")[1]
 
 
-@pytest.mark.parametrize("z, words", [
-    (np.zeros((2, 99), np.float32), "expected shape (N, 100), got (2, 99)"),
-    (np.zeros((2, 100, 1), np.float32), "expected shape (N, 100), got (2, 100, 1)"),
-    (np.zeros((2, 100), np.int64), "expected float32 values, got dtype int64"),
-    (np.array([[np.nan] * 100]), "contains NaN or Inf"),
-    (np.array([[np.inf] * 100]), "contains NaN or Inf"),
-    ("zeros", "expected a numpy array"),
-])
+@pytest.mark.parametrize(
+    "z, words",
+    [
+        (np.zeros((2, 99), np.float32), "expected shape (N, 100), got (2, 99)"),
+        (np.zeros((2, 100, 1), np.float32), "expected shape (N, 100), got (2, 100, 1)"),
+        (np.zeros((2, 100), np.int64), "expected float32 values, got dtype int64"),
+        (np.array([[np.nan] * 100]), "contains NaN or Inf"),
+        (np.array([[np.inf] * 100]), "contains NaN or Inf"),
+        ("zeros", "expected a numpy array"),
+    ],
+)
 @pytest.mark.parametrize("backend", ["onnx", "tflite"])
 def test_bad_latents_give_the_same_clear_error_on_both_backends(bundle, backend, z, words):
     import edgegan
@@ -97,7 +108,9 @@ def test_batch_cap_refuses_before_allocating_and_large_batches_run_in_chunks(bun
     big = edgegan.load(bundle, backend="onnx")
     a = big.sample(600, seed=1)  # 3 engine calls of <= 256 rows
     assert a.shape == (600, 28, 28, 1)
-    np.testing.assert_allclose(big.generate(big.latents(600, 1))[590:], big.generate(big.latents(600, 1)[590:]), atol=1e-6)
+    np.testing.assert_allclose(
+        big.generate(big.latents(600, 1))[590:], big.generate(big.latents(600, 1)[590:]), atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("backend", ["onnx", "tflite"])
@@ -157,15 +170,18 @@ def _edit_manifest(bundle, fn):
     p.write_text(json.dumps(d))
 
 
-@pytest.mark.parametrize("edit, words", [
-    (lambda d: d.update(schema_version=99), "unknown schema_version 99"),
-    (lambda d: d.pop("latent"), "missing field latent"),
-    (lambda d: d["files"][0].pop("sha256"), "missing field files[0].sha256"),
-    (lambda d: d["files"][0].update(path="../../etc/passwd"), "leaves the bundle"),
-    (lambda d: d["files"][0].update(path="/etc/passwd"), "leaves the bundle"),
-    (lambda d: d["files"][0].update(role="painter"), "role 'painter'"),
-    (lambda d: d["files"][0].update(bytes=-5), "out of range"),
-])
+@pytest.mark.parametrize(
+    "edit, words",
+    [
+        (lambda d: d.update(schema_version=99), "unknown schema_version 99"),
+        (lambda d: d.pop("latent"), "missing field latent"),
+        (lambda d: d["files"][0].pop("sha256"), "missing field files[0].sha256"),
+        (lambda d: d["files"][0].update(path="../../etc/passwd"), "leaves the bundle"),
+        (lambda d: d["files"][0].update(path="/etc/passwd"), "leaves the bundle"),
+        (lambda d: d["files"][0].update(role="painter"), "role 'painter'"),
+        (lambda d: d["files"][0].update(bytes=-5), "out of range"),
+    ],
+)
 def test_bad_manifests_are_refused_with_nothing_loaded(bundle_copy, edit, words):
     import edgegan
 
@@ -194,8 +210,14 @@ def test_onnx_with_external_data_is_refused(bundle, tmp_path):
     import edgegan
 
     m = onnx.load(str(bundle / "generator.fp32.onnx"))
-    onnx.save_model(m, str(tmp_path / "ext.onnx"), save_as_external_data=True, all_tensors_to_one_file=True,
-                    location="weights.bin", size_threshold=0)
+    onnx.save_model(
+        m,
+        str(tmp_path / "ext.onnx"),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location="weights.bin",
+        size_threshold=0,
+    )
     with pytest.raises(ModelFileError, match="external data"):
         edgegan.load(tmp_path / "ext.onnx")
 
@@ -233,8 +255,12 @@ def test_malformed_bare_files_give_an_error_never_a_crash(tmp_path, name, suffix
     """In a subprocess: the process must exit 1 with one line, not die by a signal."""
     p = tmp_path / f"bad{suffix}"
     p.write_bytes(MALFORMED[name])
-    r = subprocess.run([sys.executable, "-m", "edgegan", "generate", "--model", str(p), "-n", "1", "-o", str(tmp_path / "o.png")],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "edgegan", "generate", "--model", str(p), "-n", "1", "-o", str(tmp_path / "o.png")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 1, (r.returncode, r.stderr[-500:])
     assert "edgegan: error:" in r.stderr and str(p) in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "o.png").exists()

@@ -67,8 +67,13 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     model = keras.Model(inp, [probs, feats])
     model(x[:1])
-    keras_to_onnx(model, out / "classifier.onnx", "image", ["probs", "features"], {"role": "classifier", "dataset": "mnist"})
-    data_files = [{"file": f.name, "sha256": hashlib.sha256(f.read_bytes()).hexdigest()} for f in sorted(Path(a.data).glob("*ubyte*"))]
+    keras_to_onnx(
+        model, out / "classifier.onnx", "image", ["probs", "features"], {"role": "classifier", "dataset": "mnist"}
+    )
+    data_files = [
+        {"file": f.name, "sha256": hashlib.sha256(f.read_bytes()).hexdigest()}
+        for f in sorted(Path(a.data).glob("*ubyte*"))
+    ]
     record = {
         "kind": "edgegan-classifier",
         "file": "classifier.onnx",
@@ -83,8 +88,14 @@ def main() -> None:
         "data": {"source": a.data, "files": data_files},
         "command": "python " + " ".join(sys.argv),
         "wall_seconds": round(time.time() - t0, 1),
-        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__, "python": platform.python_version()},
-        "git_commit": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip() or None,
+        "versions": {
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "numpy": np.__version__,
+            "python": platform.python_version(),
+        },
+        "git_commit": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+        or None,
     }
     (out / "classifier.json").write_text(json.dumps(record, indent=2) + "\n")
     print(f"wrote {out / 'classifier.onnx'} and classifier.json")

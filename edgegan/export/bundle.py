@@ -42,11 +42,15 @@ class ExportOptions:
 
 def _sources(model_dir: Path) -> tuple[Path, Path, dict]:
     if model_dir.is_file():
-        raise ConfigError(f"{model_dir}: --model takes a run or bundle folder holding generator.keras and discriminator.keras")
+        raise ConfigError(
+            f"{model_dir}: --model takes a run or bundle folder holding generator.keras and discriminator.keras"
+        )
     g, d = model_dir / "generator.keras", model_dir / "discriminator.keras"
     for p in (g, d):
         if not p.is_file():
-            raise ModelFileError(f"{p}: not found; --model must be a training run or bundle folder with generator.keras and discriminator.keras")
+            raise ModelFileError(
+                f"{p}: not found; --model must be a training run or bundle folder with generator.keras and discriminator.keras"
+            )
     record = {}
     for name in ("run.json", "training.json"):
         if (model_dir / name).is_file():
@@ -97,7 +101,9 @@ def export_bundle(
     g_ref = keras_g(z_ref)
     real, real_src = _real_images(opts, record, spec, opts.calibration_samples // 2 + REFERENCE_COUNT, log)
     n_real = 0 if real is None else len(real) - REFERENCE_COUNT
-    d_cal = np.concatenate(([real[:n_real]] if n_real > 0 else []) + [keras_g(z_cal[: opts.calibration_samples - max(n_real, 0)])])
+    d_cal = np.concatenate(
+        ([real[:n_real]] if n_real > 0 else []) + [keras_g(z_cal[: opts.calibration_samples - max(n_real, 0)])]
+    )
     d_cal = d_cal[np.random.default_rng(opts.seed).permutation(len(d_cal))]
     # Export parity for D: generated + real (when available); reference.npz keeps only generated.
     d_in_export = g_ref if real is None else np.concatenate([g_ref, real[-REFERENCE_COUNT:]])
@@ -123,31 +129,55 @@ def export_bundle(
             for v in _ordered(variants):
                 t0 = time.perf_counter()
                 meta = {
-                    "edgegan_version": edgegan.__version__, "role": role, "format": v.format, "precision": v.precision,
-                    "latent_size": spec.latent_dim, "image_shape": list(spec.image_shape), "value_range": [-1, 1],
-                    "batch": opts.batch if v.format == "tflite" else None, "optimized": False,
+                    "edgegan_version": edgegan.__version__,
+                    "role": role,
+                    "format": v.format,
+                    "precision": v.precision,
+                    "latent_size": spec.latent_dim,
+                    "image_shape": list(spec.image_shape),
+                    "value_range": [-1, 1],
+                    "batch": opts.batch if v.format == "tflite" else None,
+                    "optimized": False,
                 }
                 path = stage / v.filename(role)
                 _convert(v, model, path, tmp, made, names, cal, opts, meta)
                 made[(v.format, v.precision)] = path
                 data = path.read_bytes()
-                checks = onnx_export.checks(path) if v.format == "onnx" else (
-                    tflite_export.checks(data, v.precision) if v.format == "tflite" else {"ort_format": True})
+                checks = (
+                    onnx_export.checks(path)
+                    if v.format == "onnx"
+                    else (tflite_export.checks(data, v.precision) if v.format == "tflite" else {"ort_format": True})
+                )
                 engine = make_engine(data, v.format, path.name, threads=None)  # the light runtime re-opens it
                 y = engine.run(x_ref)
                 fig = parity.figures(role, y_ref, y)
                 bound = BOUNDS[v.bound]
                 figure, limit = parity.headline(role, bound, fig)
                 if not parity.passes(role, bound, fig):
-                    raise ExportError(f"{path.name}: parity {figure} misses its bound {limit}; the file was not written")
-                entries.append({
-                    "path": path.name, "role": role, "format": v.format, "precision": v.precision,
-                    "batch": engine.batch, "optimized": False,
-                    "inputs": [engine.input.to_dict()], "outputs": [engine.output.to_dict()],
-                    "sha256": mf.sha256_bytes(data), "bytes": len(data),
-                    "tolerance": bound, "parity": fig, "checks": checks, "metadata": meta,
-                })
-                log(f"  {path.name:<34} {len(data) / 1e6:7.2f} MB  {time.perf_counter() - t0:6.1f} s  {figure} ({limit})")
+                    raise ExportError(
+                        f"{path.name}: parity {figure} misses its bound {limit}; the file was not written"
+                    )
+                entries.append(
+                    {
+                        "path": path.name,
+                        "role": role,
+                        "format": v.format,
+                        "precision": v.precision,
+                        "batch": engine.batch,
+                        "optimized": False,
+                        "inputs": [engine.input.to_dict()],
+                        "outputs": [engine.output.to_dict()],
+                        "sha256": mf.sha256_bytes(data),
+                        "bytes": len(data),
+                        "tolerance": bound,
+                        "parity": fig,
+                        "checks": checks,
+                        "metadata": meta,
+                    }
+                )
+                log(
+                    f"  {path.name:<34} {len(data) / 1e6:7.2f} MB  {time.perf_counter() - t0:6.1f} s  {figure} ({limit})"
+                )
         shutil.rmtree(tmp)
         manifest = {
             "schema_version": mf.SCHEMA_VERSION,
@@ -157,9 +187,20 @@ def export_bundle(
             "latent": {"size": spec.latent_dim, "distribution": "normal(0, 1)", "name": LATENT_NAME},
             "image": {"shape": list(spec.image_shape), "layout": "NHWC", "range": [-1, 1], "name": IMAGE_NAME},
             "spec": spec.to_dict(),
-            "sources": {n: {"path": f"{n}.keras", "sha256": mf.sha256_bytes((stage / f"{n}.keras").read_bytes())} for n in mf.ROLES},
-            "reference": {"path": mf.REFERENCE, "sha256": mf.sha256_bytes((stage / mf.REFERENCE).read_bytes()), "count": REFERENCE_COUNT},
-            "calibration": {"samples": opts.calibration_samples, "seed": opts.seed, "discriminator_real_images": real_src},
+            "sources": {
+                n: {"path": f"{n}.keras", "sha256": mf.sha256_bytes((stage / f"{n}.keras").read_bytes())}
+                for n in mf.ROLES
+            },
+            "reference": {
+                "path": mf.REFERENCE,
+                "sha256": mf.sha256_bytes((stage / mf.REFERENCE).read_bytes()),
+                "count": REFERENCE_COUNT,
+            },
+            "calibration": {
+                "samples": opts.calibration_samples,
+                "seed": opts.seed,
+                "discriminator_real_images": real_src,
+            },
             "tools": _versions(tf),
             "files": entries,
         }
@@ -184,7 +225,9 @@ def _convert(v: Variant, model, path: Path, tmp: Path, made: dict, names, cal, o
         if fp32 is None:
             fp32 = tmp / f"{meta['role']}.fp32.onnx"
             if not fp32.exists():
-                onnx_export.keras_to_onnx(model, fp32, in_name, out_name, {**meta, "format": "onnx", "precision": "fp32"})
+                onnx_export.keras_to_onnx(
+                    model, fp32, in_name, out_name, {**meta, "format": "onnx", "precision": "fp32"}
+                )
         if v.format == "onnx" and v.precision == "fp32":
             shutil.copy2(fp32, path) if fp32 != path else None
         elif v.format == "onnx" and v.precision == "fp16":
@@ -196,7 +239,11 @@ def _convert(v: Variant, model, path: Path, tmp: Path, made: dict, names, cal, o
             if src is None:
                 src = tmp / f"{meta['role']}.{v.precision}.onnx"
                 if not src.exists():
-                    (onnx_export.to_int8(fp32, src, cal, {**meta, "format": "onnx"}) if v.precision == "int8" else shutil.copy2(fp32, src))
+                    (
+                        onnx_export.to_int8(fp32, src, cal, {**meta, "format": "onnx"})
+                        if v.precision == "int8"
+                        else shutil.copy2(fp32, src)
+                    )
             tagged = tmp / f"{meta['role']}.{v.precision}.for-ort.onnx"  # carries the .ort file's own metadata
             onnx_export.retag(src, tagged, meta)
             onnx_export.to_ort(tagged, path)

@@ -33,13 +33,22 @@ class Variant:
 
 VARIANTS: tuple[Variant, ...] = (
     Variant("onnx", "fp32", "fp32", "ONNX opset 17, float32, dynamic batch"),
-    Variant("onnx", "fp16", "fp16", "ONNX with float16 weights and compute, float32 I/O (ONNX Runtime float16 converter)"),
-    Variant("onnx", "int8", "int8", "ONNX static QDQ int8 (signed, per-channel weights), calibrated, after quant_pre_process"),
+    Variant(
+        "onnx", "fp16", "fp16", "ONNX with float16 weights and compute, float32 I/O (ONNX Runtime float16 converter)"
+    ),
+    Variant(
+        "onnx",
+        "int8",
+        "int8",
+        "ONNX static QDQ int8 (signed, per-channel weights), calibrated, after quant_pre_process",
+    ),
     Variant("tflite", "fp32", "fp32", "LiteRT float32, fixed batch, builtin ops only"),
     Variant("tflite", "fp16", "fp16", "LiteRT float16 weights (dequantized to float32 at load)"),
     Variant("tflite", "dynamic", "int8", "LiteRT dynamic-range int8 weights, float activations"),
     Variant("tflite", "int8", "int8", "LiteRT full int8 (weights and activations), float32 input/output"),
-    Variant("tflite", "int8-io", "int8", "LiteRT full int8 with int8 input/output (Edge TPU, NNAPI, other accelerators)"),
+    Variant(
+        "tflite", "int8-io", "int8", "LiteRT full int8 with int8 input/output (Edge TPU, NNAPI, other accelerators)"
+    ),
     Variant("ort", "fp32", "fp32", "ONNX Runtime Mobile format of the ONNX fp32 file"),
     Variant("ort", "int8", "int8", "ONNX Runtime Mobile format of the ONNX int8 file"),
 )
@@ -68,7 +77,10 @@ def select(format: str = "all", precision: str = "all") -> list[Variant]:
     fmts, precs = _pick(format, FORMATS, "format"), _pick(precision, PRECISIONS, "precision")
     chosen = [v for v in VARIANTS if v.format in fmts and v.precision in precs]
     if not chosen:
-        raise ConfigError(f"no variant is {format}/{precision}; available: " + ", ".join(f"{v.format}/{v.precision}" for v in VARIANTS))
+        raise ConfigError(
+            f"no variant is {format}/{precision}; available: "
+            + ", ".join(f"{v.format}/{v.precision}" for v in VARIANTS)
+        )
     return chosen
 
 
@@ -76,6 +88,10 @@ def table_markdown() -> str:
     rows = ["| format | precision | what | parity bound |", "| --- | --- | --- | --- |"]
     for v in VARIANTS:
         b = BOUNDS[v.bound]
-        bound = f"max abs diff <= {b['max_abs']:g}" if "max_abs" in b else f"G PSNR >= {b['psnr_db']:g} dB, D agreement >= {b['agreement']:.0%}"
+        bound = (
+            f"max abs diff <= {b['max_abs']:g}"
+            if "max_abs" in b
+            else f"G PSNR >= {b['psnr_db']:g} dB, D agreement >= {b['agreement']:.0%}"
+        )
         rows.append(f"| {v.format} | {v.precision} | {v.doc} | {bound} |")
     return "\n".join(rows)

@@ -92,7 +92,6 @@ def to_fp16(src: Path, dst: Path, metadata: dict) -> None:
     """Float16 weights and compute with float32 I/O (ONNX Runtime's own float16 converter)."""
     import onnx
     from onnxruntime.transformers.float16 import convert_float_to_float16
-
     from onnxruntime.transformers.onnx_model import OnnxModel
 
     m = convert_float_to_float16(onnx.load(str(src)), keep_io_types=True)
@@ -130,9 +129,13 @@ def to_int8(src: Path, dst: Path, calibration: np.ndarray, metadata: dict) -> No
         pre, q = Path(tmp) / "pre.onnx", Path(tmp) / "q.onnx"
         quant_pre_process(str(src), str(pre), skip_symbolic_shape=False)
         quantize_static(
-            str(pre), str(q), _Reader(input_name, calibration),
-            quant_format=QuantFormat.QDQ, per_channel=True,
-            activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
+            str(pre),
+            str(q),
+            _Reader(input_name, calibration),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QInt8,
+            weight_type=QuantType.QInt8,
             calibrate_method=CalibrationMethod.MinMax,
         )
         m = onnx.load(str(q))
@@ -164,7 +167,9 @@ def checks(path: Path) -> dict:
     m = onnx.load(str(path))
     domains = sorted({n.domain or "ai.onnx" for n in m.graph.node})
     if any(d not in ("ai.onnx",) for d in domains):
-        raise ExportError(f"{path.name}: uses non-standard op domains {domains}; only the standard ONNX domain is allowed")
+        raise ExportError(
+            f"{path.name}: uses non-standard op domains {domains}; only the standard ONNX domain is allowed"
+        )
     ops = sorted({n.op_type for n in m.graph.node})
     out = {"onnx_checker_full": True, "op_domains": domains, "ops": ops, "opset": OPSET}
     try:
@@ -190,5 +195,7 @@ def checks(path: Path) -> dict:
 
 
 def _summary_line(text: str, ep: str) -> str:
-    lines = [ln.strip() for ln in text.splitlines() if ep in ln and ("partition" in ln.lower() or "support" in ln.lower())]
+    lines = [
+        ln.strip() for ln in text.splitlines() if ep in ln and ("partition" in ln.lower() or "support" in ln.lower())
+    ]
     return lines[0][:300] if lines else "no summary"

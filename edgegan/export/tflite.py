@@ -21,13 +21,18 @@ from edgegan.errors import ExportError
 INT8_COMPUTE_EXEMPT = {"QUANTIZE", "DEQUANTIZE", "RESHAPE", "SHAPE", "PACK", "STRIDED_SLICE", "CONCATENATION"}
 
 
-def keras_to_tflite(model, path: Path, precision: str, batch: int, calibration: np.ndarray | None, metadata: dict) -> None:
+def keras_to_tflite(
+    model, path: Path, precision: str, batch: int, calibration: np.ndarray | None, metadata: dict
+) -> None:
     import tensorflow as tf
 
     spec = tf.TensorSpec((batch, *model.inputs[0].shape[1:]), tf.float32, name=model.inputs[0].name.split(":")[0])
     kw: dict = {"target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS]}}
     if precision == "fp16":
-        kw = {"optimizations": [tf.lite.Optimize.DEFAULT], "target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS], "supported_types": [tf.float16]}}
+        kw = {
+            "optimizations": [tf.lite.Optimize.DEFAULT],
+            "target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS], "supported_types": [tf.float16]},
+        }
     elif precision == "dynamic":
         kw["optimizations"] = [tf.lite.Optimize.DEFAULT]
     elif precision in ("int8", "int8-io"):
@@ -53,7 +58,9 @@ def keras_to_tflite(model, path: Path, precision: str, batch: int, calibration: 
             with contextlib.redirect_stdout(io.StringIO()):
                 model.export(str(raw), format="litert", input_signature=[spec], verbose=False, **kw)
         except Exception as e:
-            raise ExportError(f"LiteRT export of {model.name} ({precision}) failed: {type(e).__name__}: {str(e)[:300]}") from e
+            raise ExportError(
+                f"LiteRT export of {model.name} ({precision}) failed: {type(e).__name__}: {str(e)[:300]}"
+            ) from e
         data = raw.read_bytes()
     path.write_bytes(add_metadata(data, {"edgegan": json.dumps(metadata, sort_keys=True)}))
 
@@ -93,7 +100,9 @@ def checks(data: bytes, precision: str) -> dict:
     with contextlib.redirect_stdout(buf):
         tf.lite.experimental.Analyzer.analyze(model_content=data, gpu_compatibility=True)
     text = buf.getvalue()
-    gpu_issues = [ln.strip() for ln in text.splitlines() if "GPU COMPATIBILITY WARNING" in ln or "Not supported op" in ln]
+    gpu_issues = [
+        ln.strip() for ln in text.splitlines() if "GPU COMPATIBILITY WARNING" in ln or "Not supported op" in ln
+    ]
     out["gpu_compatible"] = "GPU COMPATIBILITY WARNING" not in text and "Not supported" not in text
     if gpu_issues:
         out["gpu_issues"] = gpu_issues[:10]
@@ -103,13 +112,19 @@ def checks(data: bytes, precision: str) -> dict:
         for o in ops:
             if o["op_name"] in INT8_COMPUTE_EXEMPT:
                 continue
-            types = {np.dtype(tensors[i]["dtype"]).name for i in list(o["inputs"]) + list(o["outputs"]) if i >= 0 and i in tensors}
+            types = {
+                np.dtype(tensors[i]["dtype"]).name
+                for i in list(o["inputs"]) + list(o["outputs"])
+                if i >= 0 and i in tensors
+            }
             types.discard("int32")  # biases and shape operands
             if types - {"int8"}:
                 float_ops.append(f"{o['op_name']}({','.join(sorted(types))})")
         io_types = [np.dtype(d["dtype"]).name for d in it.get_input_details() + it.get_output_details()]
         if float_ops or any(t != "int8" for t in io_types):
-            raise ExportError(f"int8-io TFLite file has float compute ops {float_ops} or I/O {io_types}; an Edge TPU compiler would reject it")
+            raise ExportError(
+                f"int8-io TFLite file has float compute ops {float_ops} or I/O {io_types}; an Edge TPU compiler would reject it"
+            )
         quant_ops = [o["op_name"] for o in ops if o["op_name"] in ("QUANTIZE", "DEQUANTIZE")]
         out["int8_compute_only"] = True
         out["quantize_ops"] = len(quant_ops)

@@ -108,14 +108,18 @@ def check_array(x, row_shape: tuple, what: str, max_batch: int) -> np.ndarray:
         if isinstance(x, (list, tuple)):
             x = np.asarray(x)
         else:
-            raise InputError(f"{what}: expected a numpy array of shape (N, {', '.join(map(str, row_shape))}), got {type(x).__name__}")
+            raise InputError(
+                f"{what}: expected a numpy array of shape (N, {', '.join(map(str, row_shape))}), got {type(x).__name__}"
+            )
     if x.dtype.kind != "f":
         raise InputError(f"{what}: expected float32 values, got dtype {x.dtype}")
     if x.ndim != 1 + len(row_shape) or tuple(x.shape[1:]) != tuple(row_shape):
         want = "(N, " + ", ".join(map(str, row_shape)) + ")"
         raise InputError(f"{what}: expected shape {want}, got {tuple(x.shape)}")
     if len(x) > max_batch:
-        raise InputError(f"{what}: batch of {len(x)} is over the cap of {max_batch}; split the request or raise max_batch")
+        raise InputError(
+            f"{what}: batch of {len(x)} is over the cap of {max_batch}; split the request or raise max_batch"
+        )
     x = x.astype(np.float32, copy=False)
     if not np.isfinite(x).all():
         raise InputError(f"{what}: contains NaN or Inf; engines pass them through silently, so edgegan refuses them")
@@ -148,11 +152,21 @@ def load(
         entry = choose(m, role, backend, precision)
         data = mf.read_checked(m.root, entry)
         engine = make_engine(data, entry.format, str(m.root / entry.path), threads, providers, delegate)
-        info = ModelInfo(str(m.root / entry.path), entry.role, entry.format, entry.precision, m.latent_size, m.image_shape, entry.optimized)
+        info = ModelInfo(
+            str(m.root / entry.path),
+            entry.role,
+            entry.format,
+            entry.precision,
+            m.latent_size,
+            m.image_shape,
+            entry.optimized,
+        )
     elif path.is_file():
         fmt = SUFFIX_FORMAT.get(path.suffix.lower())
         if fmt is None:
-            raise ModelFileError(f"{path}: unknown model file type; expected .onnx, .ort or .tflite (or a bundle folder)")
+            raise ModelFileError(
+                f"{path}: unknown model file type; expected .onnx, .ort or .tflite (or a bundle folder)"
+            )
         size = path.stat().st_size
         if size > mf.MAX_MODEL_BYTES:
             raise ModelFileError(f"{path}: {size} bytes is too large for an edgegan model")
@@ -174,7 +188,9 @@ def choose(m: mf.Manifest, role: str, backend: str | None, precision: str | None
     found = m.find(role, backend, precision or None)
     if not found:
         have = ", ".join(f"{f.format}/{f.precision}" for f in m.find(role)) or "none"
-        raise ConfigError(f"{m.root}: no {role} file for backend {backend}, precision {precision or 'any'} (bundle has: {have})")
+        raise ConfigError(
+            f"{m.root}: no {role} file for backend {backend}, precision {precision or 'any'} (bundle has: {have})"
+        )
     if precision is None:
         fp32 = [f for f in found if f.precision == "fp32"]
         found = fp32 or found
@@ -210,8 +226,12 @@ def _info_from_file(engine: Engine, path: Path, fmt: str) -> ModelInfo:
     else:
         image, latent = tuple(int(v) for v in in_shape[1:]), int(meta.get("latent_size", 0))
     if len(image) != 3 or None in image:
-        raise ModelFileError(f"{path}: input/output shapes {in_shape} -> {out_shape} are not an edgegan generator or discriminator")
-    return ModelInfo(str(path), role, fmt, meta.get("precision", "unknown"), latent, image, bool(meta.get("optimized", False)))
+        raise ModelFileError(
+            f"{path}: input/output shapes {in_shape} -> {out_shape} are not an edgegan generator or discriminator"
+        )
+    return ModelInfo(
+        str(path), role, fmt, meta.get("precision", "unknown"), latent, image, bool(meta.get("optimized", False))
+    )
 
 
 def _has(module: str) -> bool:

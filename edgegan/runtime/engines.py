@@ -88,7 +88,14 @@ def has_external_data(data: bytes) -> bool:
 class OnnxEngine(Engine):
     kind = "onnx"
 
-    def __init__(self, data: bytes, name: str, threads: int | None = None, providers: list[str] | None = None, ort_format: bool = False):
+    def __init__(
+        self,
+        data: bytes,
+        name: str,
+        threads: int | None = None,
+        providers: list[str] | None = None,
+        ort_format: bool = False,
+    ):
         try:
             import onnxruntime as ort
         except ImportError as e:
@@ -99,7 +106,9 @@ class OnnxEngine(Engine):
         providers = providers or ["CPUExecutionProvider"]
         missing = [p for p in providers if p not in available]
         if missing:
-            raise BackendError(f"execution provider {', '.join(missing)} is not in this onnxruntime build (it has: {', '.join(available)})")
+            raise BackendError(
+                f"execution provider {', '.join(missing)} is not in this onnxruntime build (it has: {', '.join(available)})"
+            )
         so = ort.SessionOptions()
         so.log_severity_level = 3
         if threads:
@@ -110,12 +119,18 @@ class OnnxEngine(Engine):
         try:
             self.session = ort.InferenceSession(data, sess_options=so, providers=providers)
         except Exception as e:  # onnxruntime raises its own Fail/InvalidGraph/... types
-            raise ModelFileError(f"{name}: ONNX Runtime cannot load it ({type(e).__name__}: {str(e).splitlines()[0][:200]})") from e
+            raise ModelFileError(
+                f"{name}: ONNX Runtime cannot load it ({type(e).__name__}: {str(e).splitlines()[0][:200]})"
+            ) from e
         i, o = self.session.get_inputs(), self.session.get_outputs()
         if len(i) != 1 or len(o) != 1:
             raise ModelFileError(f"{name}: expected one input and one output, found {len(i)} and {len(o)}")
-        self.input = TensorInfo(i[0].name, tuple(d if isinstance(d, int) else None for d in i[0].shape), _ort_dtype(i[0].type))
-        self.output = TensorInfo(o[0].name, tuple(d if isinstance(d, int) else None for d in o[0].shape), _ort_dtype(o[0].type))
+        self.input = TensorInfo(
+            i[0].name, tuple(d if isinstance(d, int) else None for d in i[0].shape), _ort_dtype(i[0].type)
+        )
+        self.output = TensorInfo(
+            o[0].name, tuple(d if isinstance(d, int) else None for d in o[0].shape), _ort_dtype(o[0].type)
+        )
         self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
         self.threads = threads
 
@@ -124,7 +139,12 @@ class OnnxEngine(Engine):
 
 
 def _ort_dtype(t: str) -> str:
-    return {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(int8)": "int8", "tensor(uint8)": "uint8"}.get(t, t)
+    return {
+        "tensor(float)": "float32",
+        "tensor(float16)": "float16",
+        "tensor(int8)": "int8",
+        "tensor(uint8)": "uint8",
+    }.get(t, t)
 
 
 # ---------------------------------------------------------------- LiteRT
@@ -135,7 +155,9 @@ def _interpreter_class():
         try:  # the older standalone package, accepted as a fallback engine
             from tflite_runtime.interpreter import Interpreter, load_delegate
         except ImportError as e:
-            raise MissingDependency("ai-edge-litert is not installed; install it with: pip install 'edgegan[tflite]'") from e
+            raise MissingDependency(
+                "ai-edge-litert is not installed; install it with: pip install 'edgegan[tflite]'"
+            ) from e
     return Interpreter, load_delegate
 
 
@@ -151,7 +173,9 @@ class LiteRTEngine(Engine):
             try:
                 delegates.append(load_delegate(delegate))
             except (ValueError, OSError, RuntimeError) as e:
-                raise BackendError(f"LiteRT delegate {delegate!r} cannot be loaded ({str(e).splitlines()[0][:160]}); is its library installed?") from e
+                raise BackendError(
+                    f"LiteRT delegate {delegate!r} cannot be loaded ({str(e).splitlines()[0][:160]}); is its library installed?"
+                ) from e
         try:
             self.interp = Interpreter(model_content=data, num_threads=threads, experimental_delegates=delegates or None)
             self.interp.allocate_tensors()
@@ -180,8 +204,11 @@ def _tfl_info(d: dict) -> TensorInfo:
     scale, zp = d.get("quantization", (0.0, 0))
     quantized = dtype in ("int8", "uint8", "int16") and scale
     return TensorInfo(
-        d["name"], tuple(int(v) for v in d["shape"]), dtype,
-        float(scale) if quantized else None, int(zp) if quantized else None,
+        d["name"],
+        tuple(int(v) for v in d["shape"]),
+        dtype,
+        float(scale) if quantized else None,
+        int(zp) if quantized else None,
     )
 
 
@@ -194,6 +221,7 @@ def read_tflite_metadata(data: bytes) -> dict:
     """
     try:
         u32 = lambda p: struct.unpack_from("<I", data, p)[0]  # noqa: E731
+
         def field(table: int, i: int) -> int | None:
             vt = table - struct.unpack_from("<i", data, table)[0]
             vt_size = struct.unpack_from("<H", data, vt)[0]
@@ -201,9 +229,11 @@ def read_tflite_metadata(data: bytes) -> dict:
                 return None
             off = struct.unpack_from("<H", data, vt + 4 + 2 * i)[0]
             return table + off if off else None
+
         def vector(pos: int) -> tuple[int, int]:
             v = pos + u32(pos)
             return v + 4, u32(v)
+
         root = u32(0)
         md_field, buf_field = field(root, 6), field(root, 4)
         if md_field is None or buf_field is None:

@@ -77,5 +77,7 @@ def save_gif(frames: list[np.ndarray], path: str | Path, ms_per_frame: int = 200
     pics = [_pil(f, scale) for f in frames]
     return atomic_write(
         path,
-        lambda tmp: pics[0].save(tmp, format="GIF", save_all=True, append_images=pics[1:], duration=ms_per_frame, loop=0),
+        lambda tmp: pics[0].save(
+            tmp, format="GIF", save_all=True, append_images=pics[1:], duration=ms_per_frame, loop=0
+        ),
     )

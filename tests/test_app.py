@@ -1,0 +1,67 @@
+"""The example app embeds the runtime: start it on loopback and fetch an image over real HTTP."""
+
+import io
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import ROOT, needs_tf
+
+pytestmark = needs_tf
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(bundle):
+    port = _free_port()
+    p = subprocess.Popen(
+        [sys.executable, str(ROOT / "examples" / "serve.py"), "--model", str(bundle), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):  # bounded wait for the port
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=1)
+            break
+        except (urllib.error.URLError, ConnectionError):
+            if p.poll() is not None:
+                raise AssertionError(p.stderr.read()) from None
+            time.sleep(0.1)
+    yield base
+    p.terminate()
+    p.wait(timeout=10)
+
+
+def test_generate_returns_the_runtimes_png(server, bundle):
+    import edgegan
+    from edgegan.runtime.images import grid
+
+    with urllib.request.urlopen(server + "/generate?seed=7&n=9", timeout=30) as r:
+        assert r.status == 200 and r.headers["Content-Type"] == "image/png"
+        picture = np.asarray(Image.open(io.BytesIO(r.read())))
+    want = grid(edgegan.load(bundle).sample(9, seed=7))[..., 0]
+    np.testing.assert_array_equal(picture, want)
+
+
+def test_healthz_and_bad_requests(server):
+    with urllib.request.urlopen(server + "/healthz", timeout=10) as r:
+        assert json.loads(r.read())["ok"] is True
+    for path, code in (("/generate?n=abc", 400), ("/generate?n=100000", 400), ("/nope", 404)):
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(server + path, timeout=10)
+        assert e.value.code == code and "error" in json.loads(e.value.read())

@@ -1,0 +1,145 @@
+"""Training: finite losses, pictures, exact resume after SIGKILL, checkpoint fallback, NaN stop."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from conftest import needs_tf, run_cli
+
+pytestmark = [needs_tf, pytest.mark.slow]
+
+
+def test_tiny_run_leaves_everything_a_practitioner_expects(tiny_run):
+    for name in (
+        "run.json",
+        "metrics.csv",
+        "generator.keras",
+        "discriminator.keras",
+        "losses.png",
+        "progress.gif",
+        "samples/epoch_0001.png",
+        "samples/epoch_0002.png",
+    ):
+        assert (tiny_run / name).is_file(), name
+    with open(tiny_run / "metrics.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in rows] == [1, 2]
+    assert all(np.isfinite([float(r["d_loss"]), float(r["g_loss"])]).all() for r in rows)
+    rec = json.loads((tiny_run / "run.json").read_text())
+    assert rec["steps"] == 8 and rec["data"]["files"][0]["sha256"] and rec["versions"]["tensorflow"]
+    assert list((tiny_run / "tb").iterdir())  # TensorBoard events
+    assert len(list((tiny_run / "checkpoints").glob("ckpt-*.index"))) == 2
+
+
+def _train_args(data, out, epochs=3):
+    return [
+        "train",
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--epochs",
+        str(epochs),
+        "--steps-per-epoch",
+        "3",
+        "--batch-size",
+        "8",
+        "--limit",
+        "64",
+        "--seed",
+        "5",
+        "--checkpoint-every",
+        "1",
+    ]
+
+
+def _weights(run):
+    from edgegan.models import load_keras
+
+    g = load_keras(run / "generator.keras", "generator")
+    d = load_keras(run / "discriminator.keras", "discriminator")
+    return [w.numpy() for w in g.weights + d.weights]
+
+
+def test_sigkill_then_resume_ends_with_the_same_weights(digits_dir, tmp_path):
+    """SIGKILL a real training process at several moments; --resume must finish the run with the
+    same weights as an uninterrupted run on the same seed (reliability item 12)."""
+    ref = tmp_path / "ref"
+    r = run_cli(*_train_args(digits_dir, ref))
+    assert r.returncode == 0, r.stderr[-2000:]
+    want = _weights(ref)
+    killed_at = []
+    for trial, delay in enumerate([9.0, 11.0, 13.0]):
+        out = tmp_path / f"killed{trial}"
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+        p = subprocess.Popen(
+            [sys.executable, "-m", "edgegan", *_train_args(digits_dir, out)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        ckpts = sorted((out / "checkpoints").glob("ckpt-*.index")) if (out / "checkpoints").exists() else []
+        killed_at.append(len(ckpts))
+        if not (out / "run.json").exists():
+            continue  # killed before the run began: nothing to resume
+        r = run_cli(*_train_args(digits_dir, out), "--resume")
+        assert r.returncode == 0, r.stderr[-2000:]
+        for a, b in zip(want, _weights(out)):
+            np.testing.assert_array_equal(a, b)
+    assert any(k > 0 for k in killed_at), killed_at  # at least one kill landed mid-training
+
+
+def test_corrupted_newest_checkpoint_falls_back_to_the_previous(digits_dir, tmp_path):
+    out = tmp_path / "run"
+    assert run_cli(*_train_args(digits_dir, out, epochs=2)).returncode == 0
+    newest = sorted((out / "checkpoints").glob("ckpt-*.data-*"), key=lambda p: int(p.name.split("-")[1].split(".")[0]))[
+        -1
+    ]
+    newest.write_bytes(b"garbage" * 10)
+    r = run_cli(*_train_args(digits_dir, out, epochs=3), "--resume")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "unreadable" in r.stderr and "trying the previous one" in r.stderr
+    assert json.loads((out / "run.json").read_text())["epochs_done"] == 3
+
+
+def test_nan_loss_stops_the_run_and_keeps_the_last_finite_checkpoint(digits_dir, tmp_path):
+    out = tmp_path / "run"
+    r = run_cli(*_train_args(digits_dir, out), env={"EDGEGAN_FAULT_NAN_AT_STEP": "4"})
+    assert r.returncode == 1
+    assert "non-finite loss at step 5" in r.stderr and "Traceback" not in r.stderr
+    ckpts = sorted(int(p.name.split("-")[1].split(".")[0]) for p in (out / "checkpoints").glob("ckpt-*.index"))
+    assert ckpts[-1] == 4  # the last finite step
+    r = run_cli(*_train_args(digits_dir, out), "--resume")  # and the run can go on from it
+    assert r.returncode == 0
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--data", "/nonexistent/mnist"], "no such file or folder"),
+        (["--image-size", "30x30"], "divisible by 4"),
+        (["--epochs", "0"], "--epochs must be at least 1"),
+    ],
+)
+def test_bad_training_arguments(tmp_path, digits_dir, args, words):
+    base = {"--data": str(digits_dir), "--out": str(tmp_path / "r"), "--epochs": "1"}
+    for k, v in zip(args[::2], args[1::2]):
+        base[k] = v
+    r = run_cli("train", *[x for kv in base.items() for x in kv])
+    assert r.returncode == 1 and words in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_an_existing_run_is_not_overwritten_without_resume(tiny_run, digits_dir):
+    r = run_cli("train", "--data", str(digits_dir), "--out", str(tiny_run), "--epochs", "1")
+    assert r.returncode == 1 and "pass --resume" in r.stderr
