@@ -30,6 +30,7 @@ from edgegan.models import IMAGE_NAME, LATENT_NAME, SCORE_NAME, load_keras, spec
 from edgegan.runtime import make_engine
 
 REFERENCE_COUNT = 64  # fixed latents in reference.npz (and generated images for D)
+CARRIED = ("losses.png", "progress.gif", "samples.png", "evaluation.json", "MODEL_CARD.md")
 
 
 @dataclass
@@ -117,6 +118,12 @@ def export_bundle(
         shutil.copyfile(d_path, stage / "discriminator.keras")
         if record:
             (stage / "training.json").write_text(json.dumps(record, indent=2) + "\n")
+        for name in CARRIED:  # pictures and reports of the run travel with its bundle
+            if (model_dir / name).is_file():
+                shutil.copyfile(model_dir / name, stage / name)
+        last_grid = sorted((model_dir / "samples").glob("epoch_*.png")) if (model_dir / "samples").is_dir() else []
+        if last_grid and not (stage / "samples.png").exists():
+            shutil.copyfile(last_grid[-1], stage / "samples.png")
         np.savez(stage / mf.REFERENCE, z=z_ref, image=g_ref, d_input=g_ref, d_score=d_ref_export[:REFERENCE_COUNT])
         entries = []
         tmp = Path(tempfile.mkdtemp(dir=stage, prefix=".work-"))
