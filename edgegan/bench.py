@@ -36,6 +36,8 @@ class BenchRow:
     throughput_batch: int
     cold_start_ms: float | None
     peak_rss_mb: float | None
+    bundle: str = ""
+    optimized: bool = False
 
 
 def machine() -> dict:
@@ -147,6 +149,8 @@ def bench(
                 batch / (float(np.median(tb)) / 1e3),
                 batch,
                 *c,
+                bundle=Path(bundle).name,
+                optimized=e.optimized,
             )
         )
     if keras:
@@ -194,13 +198,14 @@ def _bench_keras(m: mf.Manifest, batch: int, runs: int, cold: bool, progress) ->
 def format_table(rows: list[BenchRow], ratios: bool = True) -> str:
     """Markdown table; with ``ratios``, each variant against the Keras original of its role."""
     keras = {r.variant.split("/")[0]: r for r in rows if "/keras/" in r.variant}
+    multi = len({r.bundle for r in rows if r.bundle}) > 1
     head = ["variant", "size MB", "p50 ms", "p90 ms", "p99 ms", "img/s @B", "cold start ms", "peak RSS MB"]
     if ratios and keras:
         head += ["speed-up p50", "cold x", "memory x", "size x"]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for r in rows:
         cells = [
-            r.variant,
+            (f"{r.variant} ({r.bundle})" if multi and r.bundle else r.variant) + (" [opt]" if r.optimized else ""),
             f"{r.bytes / 1e6:.2f}",
             f"{r.p50_ms:.3f}",
             f"{r.p90_ms:.3f}",

@@ -120,6 +120,17 @@ def _add_export(sub) -> None:
     )
     p.add_argument("--calibration-samples", type=int, default=256)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--no-optimize",
+        action="store_true",
+        help="export the generator as built (no exact phase-decomposition of its upsample+conv blocks)",
+    )
+    p.add_argument(
+        "--optimize-form",
+        choices=("split", "fused"),
+        default="split",
+        help="phase convolutions as four convolutions (split) or one wider one plus crops (fused)",
+    )
     p.set_defaults(func=_cmd_export)
 
 
@@ -248,16 +259,19 @@ def _cmd_bench(a) -> int:
         batch = max(int(b) for b in a.batch.split(","))
     except ValueError:
         raise ConfigError(f"--batch expects integers like 1,32, got {a.batch!r}") from None
-    rows, info = bench(
-        a.bundle,
-        batch=batch,
-        runs=a.runs,
-        threads=a.threads,
-        keras=not a.no_keras,
-        cold=not a.no_cold,
-        only=(lambda e: e.role == a.role) if a.role else None,
-        progress=lambda s: print(s, file=sys.stderr),
-    )
+    rows, info = [], {}
+    for i, bundle in enumerate(a.bundle):
+        r, info = bench(
+            bundle,
+            batch=batch,
+            runs=a.runs,
+            threads=a.threads,
+            keras=not a.no_keras and i == 0,
+            cold=not a.no_cold,
+            only=(lambda e: e.role == a.role) if a.role else None,
+            progress=lambda s: print(s, file=sys.stderr),
+        )
+        rows += r
     m = info["machine"]
     print(
         f"{m['cpu']}, {m['cores']} cores, Python {m['python']}; {a.runs} batch-1 runs after warm-up, throughput at batch {batch}"

@@ -25,8 +25,14 @@ json_values = st.recursive(
     max_leaves=30,
 )
 good_file = {
-    "path": "generator.fp32.onnx", "role": "generator", "format": "onnx", "precision": "fp32",
-    "sha256": "0" * 64, "bytes": 10, "inputs": [], "outputs": [],
+    "path": "generator.fp32.onnx",
+    "role": "generator",
+    "format": "onnx",
+    "precision": "fp32",
+    "sha256": "0" * 64,
+    "bytes": 10,
+    "inputs": [],
+    "outputs": [],
 }
 good = {"schema_version": 1, "latent": {"size": 100}, "image": {"shape": [28, 28, 1]}, "files": [good_file]}
 
@@ -74,7 +80,9 @@ dtypes = st.sampled_from([np.float16, np.float32, np.float64, np.int8, np.int32,
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.integers(0, 6), st.lists(st.integers(0, 4), min_size=0, max_size=3), dtypes,
+    st.integers(0, 6),
+    st.lists(st.integers(0, 4), min_size=0, max_size=3),
+    dtypes,
     st.sampled_from([None, np.nan, np.inf, -np.inf]),
 )
 def test_input_validation_returns_clean_float32_or_raises_input_error(n, extra, dtype, poison):
@@ -128,7 +136,9 @@ print("done", ok, refused, flush=True)
 """
 
 
-@pytest.mark.parametrize("name", ["generator.fp32.tflite", "generator.int8-io.tflite", "discriminator.fp32.onnx", "generator.fp32.ort"])
+@pytest.mark.parametrize(
+    "name", ["generator.fp32.tflite", "generator.int8-io.tflite", "discriminator.fp32.onnx", "generator.fp32.ort"]
+)
 def test_mutated_model_files_never_kill_or_hang_the_process(name, tmp_path):
     shipped = Path(__file__).resolve().parents[1] / "models" / "mnist-dcgan" / name
     if not shipped.is_file():
@@ -138,7 +148,13 @@ def test_mutated_model_files_never_kill_or_hang_the_process(name, tmp_path):
     n = 40
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     try:
-        r = subprocess.run([sys.executable, "-c", FUZZ, str(src), name, str(n), "0"], capture_output=True, text=True, timeout=300, env=env)
+        r = subprocess.run(
+            [sys.executable, "-c", FUZZ, str(src), name, str(n), "0"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+        )
     except subprocess.TimeoutExpired as e:
         pytest.fail(f"the loader hung on a mutant (last output: {(e.stdout or b'')[-200:]!r})")
     last = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""

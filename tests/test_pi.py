@@ -10,14 +10,18 @@ from conftest import ROOT
 
 pytestmark = [
     pytest.mark.pi,
-    pytest.mark.skipif(shutil.which("qemu-aarch64-static") is None,
-                       reason="qemu-aarch64-static not installed (apt-get install qemu-user-static; .ci/run does)"),
+    pytest.mark.skipif(
+        shutil.which("qemu-aarch64-static") is None,
+        reason="qemu-aarch64-static not installed (apt-get install qemu-user-static; .ci/run does)",
+    ),
     pytest.mark.skipif(not (ROOT / "models" / "mnist-dcgan" / "manifest.json").is_file(), reason="no shipped bundle"),
 ]
 
 
 def test_pi_check_verifies_and_generates_under_arm64_emulation():
-    r = subprocess.run([sys.executable, str(ROOT / "tools" / "pi_check"), "-n", "8"], capture_output=True, text=True, timeout=3000)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "pi_check"), "-n", "8"], capture_output=True, text=True, timeout=3000
+    )
     print(r.stdout[-4000:])
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
     assert "0 failures" in r.stdout

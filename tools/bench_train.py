@@ -85,15 +85,30 @@ def main() -> None:
     from edgegan.bench import machine
 
     res = {
-        "machine": machine(), "batch": a.batch, "steps": a.steps, "warmup": a.warmup,
-        "reference": {"steps_per_s": round(ref, 3), "images_per_s": round(ref * a.batch, 1), "peak_rss_mb": round(ref_rss)},
-        "edgegan": {"steps_per_s": round(ours, 3), "images_per_s": round(ours * a.batch, 1), "peak_rss_mb_so_far": round(our_rss)},
+        "machine": machine(),
+        "batch": a.batch,
+        "steps": a.steps,
+        "warmup": a.warmup,
+        "reference": {
+            "steps_per_s": round(ref, 3),
+            "images_per_s": round(ref * a.batch, 1),
+            "peak_rss_mb": round(ref_rss),
+        },
+        "edgegan": {
+            "steps_per_s": round(ours, 3),
+            "images_per_s": round(ours * a.batch, 1),
+            "peak_rss_mb_so_far": round(our_rss),
+        },
         "speedup": round(ours / ref, 2),
     }
-    print(f"{res['machine']['cpu']}, {res['machine']['cores']} cores; batch {a.batch}, {a.steps} timed steps after {a.warmup} warm-up")
+    print(
+        f"{res['machine']['cpu']}, {res['machine']['cores']} cores; batch {a.batch}, {a.steps} timed steps after {a.warmup} warm-up"
+    )
     print("| loop | steps/s | images/s | peak RSS MB |\n| --- | --- | --- | --- |")
     print(f"| Keras-GAN reference (train_on_batch x3) | {ref:.2f} | {ref * a.batch:.0f} | {ref_rss:.0f} |")
-    print(f"| edgegan (tf.function, two tapes) | {ours:.2f} | {ours * a.batch:.0f} | {our_rss:.0f} (high-water mark of the process) |")
+    print(
+        f"| edgegan (tf.function, two tapes) | {ours:.2f} | {ours * a.batch:.0f} | {our_rss:.0f} (high-water mark of the process) |"
+    )
     print(f"speed-up: {ours / ref:.2f}x")
     if a.json:
         with open(a.json, "w") as f:

@@ -26,6 +26,7 @@ from edgegan.errors import ConfigError, ExportError, ModelFileError
 from edgegan.export import onnx as onnx_export
 from edgegan.export import tflite as tflite_export
 from edgegan.export.formats import BOUNDS, Variant
+from edgegan.export.optimize import optimize
 from edgegan.models import IMAGE_NAME, LATENT_NAME, SCORE_NAME, load_keras, spec_of
 from edgegan.runtime import make_engine
 
@@ -39,6 +40,8 @@ class ExportOptions:
     calibration_data: str | None = None  # real images for D's int8 calibration; default: the run's data
     calibration_samples: int = 256  # rows used to calibrate int8 (G: latents; D: half real, half generated)
     seed: int = 0  # latents of calibration and reference
+    optimize: bool = True  # phase-decompose upsample+conv blocks of G (exact; edgegan.export.optimize)
+    optimize_form: str = "split"  # "split" (4 convolutions) or "fused" (1 wider convolution + crops)
 
 
 def _sources(model_dir: Path) -> tuple[Path, Path, dict]:
@@ -94,6 +97,9 @@ def export_bundle(
     g_path, d_path, record = _sources(model_dir)
     G, D = load_keras(g_path, "generator"), load_keras(d_path, "discriminator")
     spec = spec_of(G)
+    G_export, rewrites = optimize(G, opts.optimize_form) if opts.optimize else (G, [])
+    if rewrites:
+        log(f"optimized generator: {', '.join(rewrites)} -> phase convolutions (exact)")
     rng = np.random.default_rng([opts.seed, 7])
     z_ref = rng.standard_normal((REFERENCE_COUNT, spec.latent_dim)).astype(np.float32)
     z_cal = rng.standard_normal((opts.calibration_samples, spec.latent_dim)).astype(np.float32)
@@ -128,7 +134,7 @@ def export_bundle(
         entries = []
         tmp = Path(tempfile.mkdtemp(dir=stage, prefix=".work-"))
         for role, model, cal, x_ref, y_ref in (
-            ("generator", G, z_cal, z_ref, g_ref),
+            ("generator", G_export, z_cal, z_ref, g_ref),
             ("discriminator", D, d_cal, d_in_export, d_ref_export),
         ):
             names = (LATENT_NAME, IMAGE_NAME) if role == "generator" else (IMAGE_NAME, SCORE_NAME)
@@ -144,7 +150,7 @@ def export_bundle(
                     "image_shape": list(spec.image_shape),
                     "value_range": [-1, 1],
                     "batch": opts.batch if v.format == "tflite" else None,
-                    "optimized": False,
+                    "optimized": bool(rewrites) and role == "generator",
                 }
                 path = stage / v.filename(role)
                 _convert(v, model, path, tmp, made, names, cal, opts, meta)
@@ -171,7 +177,8 @@ def export_bundle(
                         "format": v.format,
                         "precision": v.precision,
                         "batch": engine.batch,
-                        "optimized": False,
+                        "optimized": meta["optimized"],
+                        "rewrites": rewrites if meta["optimized"] else [],
                         "inputs": [engine.input.to_dict()],
                         "outputs": [engine.output.to_dict()],
                         "sha256": mf.sha256_bytes(data),

@@ -1,0 +1,182 @@
+"""Export-time rewrite: nearest 2x upsampling + odd kxk SAME convolution -> four phase convolutions.
+
+Exact, not an approximation. For an output row 2i+a (a = phase 0 or 1) the kxk convolution over the
+nearest-upsampled image reads upsampled rows 2i+a-r .. 2i+a+r (k = 2r+1), which are low-resolution rows
+floor((a+d-r)/2), d = 0..k-1: only r+1 distinct rows. Summing the kernel taps that land on the same
+low-resolution row gives an (r+1)x(r+1) kernel per phase (a, b); for k = 3:
+
+    phase 0 reads rows {i-1, i}  with taps {w0, w1+w2}
+    phase 1 reads rows {i, i+1}  with taps {w0+w1, w2}
+
+Zero padding of the upsampled image is zero padding of the low-resolution one, so borders match.
+Work per output pixel and channel pair: (r+1)^2 instead of k^2 multiply-adds (16 vs 36 for k = 3,
+2.25x less). The four phase outputs are interleaved with depth_to_space(2). BatchNorm (inference
+statistics) is folded into the phase kernels and bias, and a following relu is fused.
+
+The pattern is found structurally (UpSampling2D(2, nearest) -> Conv2D(odd, stride 1, same, no dilation)
+[-> BatchNormalization] [-> Activation relu/linear]) in a linear chain of layers, not by names; other
+graphs and layers are left unchanged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def phase_kernels(w: np.ndarray) -> tuple[np.ndarray, int]:
+    """w (k, k, Cin, Cout), k odd -> (4, r+1, r+1, Cin, Cout) phase kernels [(0,0),(0,1),(1,0),(1,1)]
+    and r. Phase a's kernel row m covers low-resolution row i + lo(a) + m, lo(a) = floor((a-r)/2)."""
+    k = w.shape[0]
+    r = k // 2
+    axis = []
+    for a in (0, 1):
+        lo = (a - r) // 2
+        m = np.zeros((r + 1, k), w.dtype)
+        for d in range(k):
+            m[(a + d - r) // 2 - lo, d] = 1.0
+        axis.append(m)
+    out = np.stack([np.einsum("md,ne,decf->mncf", axis[a], axis[b], w) for a in (0, 1) for b in (0, 1)])
+    return out, r
+
+
+def fold_batchnorm(w: np.ndarray, b: np.ndarray, bn) -> tuple[np.ndarray, np.ndarray]:
+    gamma, beta, mean, var = (v.numpy() if hasattr(v, "numpy") else np.asarray(v) for v in _bn_params(bn))
+    s = gamma / np.sqrt(var + bn.epsilon)
+    return w * s, (b - mean) * s + beta
+
+
+def _bn_params(bn):
+    n = bn.moving_mean.shape[0]
+    gamma = bn.gamma if bn.scale else np.ones(n, np.float32)
+    beta = bn.beta if bn.center else np.zeros(n, np.float32)
+    return gamma, beta, bn.moving_mean, bn.moving_variance
+
+
+def _phase_layer_class():
+    import keras
+    import tensorflow as tf
+
+    class PhaseUpConv2D(keras.layers.Layer):
+        """UpSampling2D(2, nearest) + Conv2D(k, same) [+ BN] [+ relu] as 4 phase convs + depth_to_space."""
+
+        def __init__(self, kernels: np.ndarray, bias: np.ndarray, r: int, relu: bool, form: str = "split", **kw):
+            super().__init__(**kw)
+            self.r, self.relu, self.form = r, relu, form
+            # Layer weights (not tf.constant captures: the ONNX exporter turns captures into graph inputs).
+            self.kernels = [
+                self.add_weight(shape=kernels[p].shape, initializer="zeros", trainable=False, name=f"kernel_{p}")
+                for p in range(4)
+            ]
+            self.bias = self.add_weight(shape=bias.shape, initializer="zeros", trainable=False, name="bias")
+            for p in range(4):
+                self.kernels[p].assign(kernels[p].astype(np.float32))
+            self.bias.assign(bias.astype(np.float32))
+
+        def call(self, x):  # x: (B, H, W, Cin) -> (B, 2H, 2W, Cout)
+            r = self.r
+            h, w = x.shape[1], x.shape[2]
+            xp = tf.pad(x, [[0, 0], [r, r], [r, r], [0, 0]])  # (B, H+2r, W+2r, Cin)
+            phases = ((0, 0), (0, 1), (1, 0), (1, 1))
+            outs = []
+            if self.form == "split":  # four convolutions, exactly (r+1)^2 taps per output pixel
+                for p, (a, b) in enumerate(phases):
+                    ra, cb = r + (a - r) // 2, r + (b - r) // 2
+                    crop = xp[:, ra : ra + h + r, cb : cb + w + r, :]  # (B, H+r, W+r, Cin)
+                    y = tf.nn.bias_add(tf.nn.conv2d(crop, self.kernels[p], 1, "VALID"), self.bias)
+                    outs.append(tf.nn.relu(y) if self.relu else y)  # conv + bias + relu: fused by the converters
+            else:  # "fused": one convolution with 4*Cout filters over (H+r)x(W+r) positions, then crops
+                y = tf.nn.bias_add(
+                    tf.nn.conv2d(xp, tf.concat(self.kernels, axis=-1), 1, "VALID"), tf.tile(self.bias, [4])
+                )
+                y = tf.nn.relu(y) if self.relu else y  # (B, H+r, W+r, 4*Cout)
+                c = self.bias.shape[0]
+                for p, (a, b) in enumerate(phases):
+                    ra, cb = r + (a - r) // 2, r + (b - r) // 2
+                    outs.append(y[:, ra : ra + h, cb : cb + w, p * c : (p + 1) * c])
+            return tf.nn.depth_to_space(tf.concat(outs, axis=-1), 2)
+
+    return PhaseUpConv2D
+
+
+def _is_chain(model) -> bool:
+    for layer in model.layers[1:]:
+        if len(layer._inbound_nodes) != 1 or len(getattr(layer._inbound_nodes[0], "input_tensors", [None])) != 1:
+            return False
+    return True
+
+
+FORMS = ("split", "fused")
+
+
+def optimize(model, form: str = "split"):
+    """Return (model', rewrites): the rewritten inference model, or the same model with rewrites == [].
+
+    form "split": four (r+1)x(r+1) convolutions (2.25x fewer multiply-adds for k = 3);
+    form "fused": one convolution with 4x the filters over (H+r)x(W+r) positions, then four crops
+    (a little more arithmetic, fewer and larger kernels)."""
+    import keras
+    from keras import layers as L
+
+    if not _is_chain(model):
+        return model, []
+    Phase = _phase_layer_class()
+    chain = model.layers[1:]
+    x = inp = keras.Input(model.inputs[0].shape[1:], name=model.inputs[0].name.split(":")[0])
+    rewrites, i = [], 0
+    while i < len(chain):
+        up = chain[i]
+        conv = chain[i + 1] if i + 1 < len(chain) else None
+        if _matches(up, conv):
+            w, b = conv.kernel.numpy(), (conv.bias.numpy() if conv.use_bias else np.zeros(conv.filters, np.float32))
+            j = i + 2
+            act = conv.get_config()["activation"]
+            if (
+                act == "linear"
+                and j < len(chain)
+                and isinstance(chain[j], L.BatchNormalization)
+                and chain[j].axis in (-1, 3, [3], [-1])
+            ):
+                w, b = fold_batchnorm(w, b, chain[j])
+                j += 1
+            relu = act == "relu"
+            if (
+                not relu
+                and j < len(chain)
+                and isinstance(chain[j], L.Activation)
+                and chain[j].get_config()["activation"] in ("relu", "linear")
+            ):
+                relu = chain[j].get_config()["activation"] == "relu"
+                j += 1
+            k, r = phase_kernels(w)
+            x = Phase(k, b, r, relu, form, name=f"phase_{conv.name}")(x)
+            if act not in ("linear", "relu"):  # e.g. tanh inside the conv: applied after the interleave
+                x = L.Activation(act)(x)
+            rewrites.append(f"{up.name}+{conv.name}" + "".join(f"+{chain[t].name}" for t in range(i + 2, j)))
+            i = j
+        else:
+            x = up(x, training=False) if isinstance(up, (L.BatchNormalization, L.Dropout)) else up(x)
+            i += 1
+    if not rewrites:
+        return model, []
+    return keras.Model(inp, x, name=f"{model.name}_optimized"), rewrites
+
+
+def _matches(up, conv) -> bool:
+    from keras import layers as L
+
+    if not isinstance(up, L.UpSampling2D) or not isinstance(conv, L.Conv2D):
+        return False
+    uc, cc = up.get_config(), conv.get_config()
+    k = tuple(cc["kernel_size"])
+    return (
+        tuple(uc["size"]) == (2, 2)
+        and uc.get("interpolation", "nearest") == "nearest"
+        and uc.get("data_format") in (None, "channels_last")
+        and cc.get("data_format") in (None, "channels_last")
+        and k[0] == k[1]
+        and k[0] % 2 == 1
+        and tuple(cc["strides"]) == (1, 1)
+        and cc["padding"] == "same"
+        and tuple(cc["dilation_rate"]) == (1, 1)
+        and cc.get("groups", 1) == 1
+    )

@@ -1,0 +1,92 @@
+"""Exact phase decomposition of UpSampling2D(2, nearest) + odd SAME Conv2D at export."""
+
+import numpy as np
+import pytest
+
+from conftest import needs_tf
+
+pytestmark = needs_tf
+
+
+def _randomize_bn(model, seed=0):
+    import keras
+
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            n = layer.moving_mean.shape[0]
+            layer.moving_mean.assign(rng.normal(0, 0.2, n).astype("f"))
+            layer.moving_variance.assign(rng.uniform(0.3, 2, n).astype("f"))
+            layer.gamma.assign(rng.uniform(0.5, 1.5, n).astype("f"))
+            layer.beta.assign(rng.normal(0, 0.2, n).astype("f"))
+
+
+@pytest.mark.parametrize("form", ["split", "fused"])
+def test_random_generator_is_rewritten_exactly(form):
+    import keras
+
+    from edgegan.export.optimize import optimize
+    from edgegan.models import build_generator
+
+    keras.utils.set_random_seed(7)
+    g = build_generator()
+    _randomize_bn(g)
+    opt, rewrites = optimize(g, form)
+    assert rewrites == ["up1+conv1+bn1+relu1", "up2+conv2+bn2+relu2"]
+    z = np.random.default_rng(1).standard_normal((16, 100)).astype(np.float32)
+    assert np.abs(opt(z).numpy() - g(z, training=False).numpy()).max() <= 1e-5
+    # 2 phase layers replace 2 x (UpSampling2D, Conv2D, BatchNormalization, Activation)
+    assert sum(type(layer).__name__ == "PhaseUpConv2D" for layer in opt.layers) == 2
+    assert not any(type(layer).__name__ == "UpSampling2D" for layer in opt.layers)
+
+
+@pytest.mark.parametrize("k", [3, 5])
+@pytest.mark.parametrize("act", ["linear", "relu", "tanh"])
+def test_general_pattern_any_odd_kernel_and_activation(k, act):
+    import keras
+
+    from edgegan.export.optimize import optimize
+
+    keras.utils.set_random_seed(k)
+    x = inp = keras.Input((5, 6, 3))
+    x = keras.layers.Conv2D(4, 1, name="a")(x)
+    x = keras.layers.UpSampling2D(2, name="b")(x)
+    x = keras.layers.Conv2D(7, k, padding="same", activation=act, name="c")(x)
+    m = keras.Model(inp, x)
+    opt, rewrites = optimize(m)
+    assert rewrites == ["b+c"]
+    x = np.random.default_rng(0).standard_normal((2, 5, 6, 3)).astype(np.float32)
+    assert np.abs(opt(x).numpy() - m(x).numpy()).max() <= 1e-5
+
+
+def test_other_graphs_are_left_unchanged():
+    import keras
+
+    from edgegan.export.optimize import optimize
+    from edgegan.models import build_discriminator
+
+    d = build_discriminator()
+    assert optimize(d) == (d, [])
+    for layers in (
+        [keras.layers.UpSampling2D(2, interpolation="bilinear"), keras.layers.Conv2D(4, 3, padding="same")],
+        [keras.layers.UpSampling2D(2), keras.layers.Conv2D(4, 3, padding="valid")],
+        [keras.layers.UpSampling2D(2), keras.layers.Conv2D(4, 2, padding="same")],
+        [keras.layers.UpSampling2D(3), keras.layers.Conv2D(4, 3, padding="same")],
+        [keras.layers.UpSampling2D(2), keras.layers.Conv2D(4, 3, strides=2, padding="same")],
+    ):
+        x = inp = keras.Input((4, 4, 2))
+        for layer in layers:
+            x = layer(x)
+        m = keras.Model(inp, x)
+        assert optimize(m) == (m, [])
+
+
+def test_exported_generator_files_are_marked_optimized_and_exact(bundle):
+    from edgegan import manifest as mf
+
+    m = mf.load(bundle)
+    for e in m.find("generator"):
+        assert e.optimized and e.checks and e.parity
+        if e.precision == "fp32":
+            assert e.parity["max_abs"] <= 1e-5, (e.path, e.parity)
+    assert not any(e.optimized for e in m.find("discriminator"))
