@@ -111,7 +111,7 @@ def _add_export(sub) -> None:
     p.add_argument(
         "--model", default=str(DEFAULT_BUNDLE), help="run or bundle folder with generator.keras and discriminator.keras"
     )
-    p.add_argument("--format", default="all", help=f"{'|'.join(FORMATS)}|all, or a comma list")
+    p.add_argument("--format", default="all", help=f"{'|'.join(FORMATS)}|all, or a comma list; web: a static web page")
     p.add_argument("--precision", default="all", help=f"{'|'.join(PRECISIONS)}|all, or a comma list")
     p.add_argument("--out", help="bundle folder to write (default: exports/NAME; replaced atomically)")
     p.add_argument("--batch", type=int, default=1, help="fixed batch of the TFLite files (default 1)")
@@ -138,12 +138,28 @@ def _cmd_export(a) -> int:
     from edgegan.export.bundle import ExportOptions, export_bundle
     from edgegan.export.formats import select
 
-    variants = select(a.format, a.precision)  # validates before TensorFlow is imported
-    out = Path(a.out) if a.out else Path("exports") / Path(a.model).resolve().name
-    print(f"exporting {a.model} -> {out} ({len(variants)} variants x 2 networks)")
+    web = a.format == "web"  # a static web page around the ONNX fp32 generator (edgegan.export.web)
+    variants = select("onnx", "fp32") if web else select(a.format, a.precision)  # validated before TensorFlow loads
+    out = Path(a.out) if a.out else Path("exports") / (Path(a.model).resolve().name + ("-web" if web else ""))
     opts = ExportOptions(
-        batch=a.batch, calibration_data=a.calibration_data, calibration_samples=a.calibration_samples, seed=a.seed
+        batch=a.batch,
+        calibration_data=a.calibration_data,
+        calibration_samples=a.calibration_samples,
+        seed=a.seed,
+        optimize=not a.no_optimize,
+        optimize_form=a.optimize_form,
     )
+    if web:
+        import tempfile
+
+        from edgegan.export.web import write_web
+
+        with tempfile.TemporaryDirectory() as tmp:
+            export_bundle(a.model, Path(tmp) / "bundle", variants, opts, log=print)
+            write_web(Path(tmp) / "bundle", out)
+        print(f"wrote {out}: serve it with `python -m http.server -d {out}` and open http://127.0.0.1:8000")
+        return 0
+    print(f"exporting {a.model} -> {out} ({len(variants)} variants x 2 networks)")
     m = export_bundle(a.model, out, variants, opts, log=print)
     print(f"wrote {len(m['files'])} files + manifest.json to {out}; every file passed its parity bound")
     return 0

@@ -64,7 +64,7 @@ def _pick(value: str, choices: tuple[str, ...], what: str) -> list[str]:
     out = []
     for v in value.split(","):
         v = v.strip()
-        if v not in choices:
+        if v not in choices and not (what == "format" and v == "web"):
             close = difflib.get_close_matches(v, choices, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise UsageError(f"unknown {what} {v!r} (choose from {', '.join(choices)} or all){hint}")
@@ -74,6 +74,8 @@ def _pick(value: str, choices: tuple[str, ...], what: str) -> list[str]:
 
 def select(format: str = "all", precision: str = "all") -> list[Variant]:
     """Variants for a --format/--precision choice (comma lists and 'all' accepted)."""
+    if format == "web":
+        format, precision = "onnx", "fp32"  # the web page packages the ONNX fp32 generator
     fmts, precs = _pick(format, FORMATS, "format"), _pick(precision, PRECISIONS, "precision")
     chosen = [v for v in VARIANTS if v.format in fmts and v.precision in precs]
     if not chosen:

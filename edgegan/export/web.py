@@ -1,0 +1,108 @@
+"""`edgegan export --format web`: a static folder that runs the generator in the browser.
+
+index.html + app.mjs (no build step) load generator.onnx with onnxruntime-web's WebAssembly
+backend (SIMD; threads when the page is cross-origin isolated). onnxruntime-web's three files come
+from the npm registry at export time (`npm pack onnxruntime-web@ORT_WEB_VERSION`) and are cached in
+~/.cache/edgegan/npm, so later exports work offline; the folder itself needs no network at all.
+Any static file server serves it (`python -m http.server -d DIR`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+from edgegan.errors import ExportError
+
+ORT_WEB_VERSION = "1.30.0"  # runs opset 17; pinned so exports are reproducible
+ORT_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+
+
+def ort_web_files(cache: Path | None = None) -> Path:
+    """Folder holding onnxruntime-web's WASM build, fetched once with npm and cached."""
+    cache = Path(cache or os.environ.get("EDGEGAN_NPM_CACHE", Path.home() / ".cache" / "edgegan" / "npm"))
+    dest = cache / f"onnxruntime-web-{ORT_WEB_VERSION}"
+    if all((dest / f).is_file() for f in ORT_FILES):
+        return dest
+    npm = shutil.which("npm")
+    if not npm:
+        raise ExportError(
+            f"--format web needs onnxruntime-web {ORT_WEB_VERSION}: install Node.js/npm once "
+            f"(it is then cached in {cache}), or copy {', '.join(ORT_FILES)} from its dist/ folder into {dest}"
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        r = subprocess.run(
+            [npm, "pack", f"onnxruntime-web@{ORT_WEB_VERSION}", "--silent"],
+            cwd=tmp,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if r.returncode != 0:
+            raise ExportError(f"npm pack onnxruntime-web@{ORT_WEB_VERSION} failed: {r.stderr.strip()[-300:]}")
+        tgz = next(Path(tmp).glob("onnxruntime-web-*.tgz"))
+        staging = Path(tmp) / "files"
+        staging.mkdir()
+        with tarfile.open(tgz) as t:
+            for name in ORT_FILES:
+                member = t.getmember(f"package/dist/{name}")
+                with (
+                    t.extractfile(member) as src,
+                    open(staging / name, "wb") as out,
+                ):  # no path from the archive is used
+                    shutil.copyfileobj(src, out)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(dest, ignore_errors=True)
+        shutil.copytree(staging, dest)
+    return dest
+
+
+def write_web(bundle: Path, out: Path, ort_files: Path | None = None) -> Path:
+    """Build the web folder from a bundle's generator.fp32.onnx (atomically: staged, then renamed)."""
+    from edgegan import manifest as mf
+
+    m = mf.load(bundle)
+    found = m.find("generator", "onnx", "fp32")
+    if not found:
+        raise ExportError(f"{bundle}: has no generator.fp32.onnx to put on the web")
+    entry = found[0]
+    data = mf.read_checked(m.root, entry)
+    src = ort_files or ort_web_files()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    try:
+        os.chmod(stage, 0o755)
+        (stage / "ort").mkdir()
+        for name in ORT_FILES:
+            shutil.copyfile(src / name, stage / "ort" / name)
+        (stage / "generator.onnx").write_bytes(data)
+        model = {
+            "file": "generator.onnx",
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "input": entry.inputs[0]["name"],
+            "output": entry.outputs[0]["name"],
+            "latent_size": m.latent_size,
+            "image_shape": list(m.image_shape),
+            "value_range": m.data["image"].get("range", [-1, 1]),
+            "onnxruntime_web": ORT_WEB_VERSION,
+            "optimized": entry.optimized,
+        }
+        (stage / "model.json").write_text(json.dumps(model, indent=2) + "\n")
+        assets = resources.files("edgegan.export") / "web_assets"
+        for name in ("index.html", "app.mjs"):
+            (stage / name).write_text((assets / name).read_text())
+        if out.exists():
+            shutil.rmtree(out)
+        os.rename(stage, out)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    return out

@@ -1,0 +1,69 @@
+// edgegan web: run generator.onnx with onnxruntime-web and draw an 8x8 grid of digits.
+// window.edgegan exposes what tests and other scripts need: ready, info, generate(latents).
+import * as ort from "./ort/ort.wasm.min.mjs";
+
+ort.env.wasm.wasmPaths = new URL("./ort/", import.meta.url).href;
+ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+ort.env.wasm.simd = true;
+
+const info = await (await fetch("./model.json")).json();
+const session = await ort.InferenceSession.create("./generator.onnx", { executionProviders: ["wasm"] });
+const [H, W, C] = info.image_shape;
+const L = info.latent_size;
+
+// Seeded N(0, 1) latents: mulberry32 + Box-Muller (the page's own; Python parity is checked on given latents).
+function latents(n, seed) {
+  let a = seed >>> 0;
+  const rand = () => { a = (a + 0x6d2b79f5) >>> 0; let t = a; t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
+  const z = new Float32Array(n * L);
+  for (let i = 0; i < z.length; i++) { z[i] = Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand()); }
+  return z;
+}
+
+// latents: Float32Array of n * L values -> Float32Array of n * H * W * C values in [-1, 1] (NHWC).
+async function generate(z) {
+  const n = z.length / L;
+  if (!Number.isInteger(n) || n < 1) throw new Error(`expected a multiple of ${L} latent values, got ${z.length}`);
+  const out = await session.run({ [info.input]: new ort.Tensor("float32", Float32Array.from(z), [n, L]) });
+  return out[info.output].data;
+}
+
+const canvas = document.getElementById("grid");
+const ctx = canvas.getContext("2d");
+async function draw(z) {
+  const n = z.length / L, cols = Math.ceil(Math.sqrt(n));
+  const img = await generate(z);
+  canvas.width = cols * W; canvas.height = Math.ceil(n / cols) * H;
+  const pic = ctx.createImageData(canvas.width, canvas.height);
+  for (let k = 0; k < n; k++) {
+    const ox = (k % cols) * W, oy = Math.floor(k / cols) * H;
+    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+      const base = ((k * H + y) * W + x) * C, p = ((oy + y) * canvas.width + ox + x) * 4;
+      for (let c = 0; c < 3; c++) {
+        const v = img[base + (C === 1 ? 0 : c)];
+        pic.data[p + c] = Math.max(0, Math.min(255, Math.round((v + 1) * 127.5)));
+      }
+      pic.data[p + 3] = 255;
+    }
+  }
+  ctx.putImageData(pic, 0, 0);
+}
+
+const seedBox = document.getElementById("seed"), walk = document.getElementById("walk");
+const status = document.getElementById("status");
+async function show() {
+  const t0 = performance.now();
+  const seed = Number(seedBox.value) | 0, t = Number(walk.value) / 100;
+  const a = latents(64, seed), b = latents(64, seed + 1);
+  const z = a.map((v, i) => (1 - t) * v + t * b[i]);
+  await draw(z);
+  status.textContent = `seed ${seed}, walk ${t.toFixed(2)}: 64 digits in ${(performance.now() - t0).toFixed(1)} ms ` +
+    `(onnxruntime-web ${info.onnxruntime_web}, ${ort.env.wasm.numThreads} thread(s))`;
+}
+document.getElementById("again").onclick = () => { seedBox.value = Number(seedBox.value) + 1; show(); };
+seedBox.onchange = show;
+walk.oninput = show;
+await show();
+window.edgegan = { ready: true, info, generate: async (z) => Array.from(await generate(Float32Array.from(z))) };
+document.body.dataset.ready = "1";

@@ -1,0 +1,91 @@
+"""The generator in a real browser: serve `edgegan export --format web` on loopback, drive Debian's
+Chromium headless with Playwright, read the generated values and compare with the Python runtime."""
+
+import functools
+import os
+import http.server
+import shutil
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import needs_tf
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [
+    needs_tf,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason="Debian's chromium is not installed (apt-get install chromium; .ci/run does)",
+    ),
+    pytest.mark.skipif(
+        shutil.which("npm") is None and not (Path.home() / ".cache" / "edgegan" / "npm").exists(),
+        reason="onnxruntime-web comes from npm at export time",
+    ),
+]
+# What the probe of this machine kind uses: no sandbox as root, no background connections.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def web_dir(bundle, tmp_path_factory):
+    from edgegan.export.web import write_web
+
+    return write_web(bundle, tmp_path_factory.mktemp("web") / "site")
+
+
+@pytest.fixture(scope="module")
+def served(web_dir):
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(web_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+def test_browser_images_match_the_python_runtime(served, bundle, tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api")
+    import edgegan
+
+    z = np.random.default_rng(11).standard_normal((4, 100)).astype(np.float32)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 800, "height": 760})
+            errors = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(served)
+            page.wait_for_selector("body[data-ready='1']", timeout=120_000)
+            values = page.evaluate("(z) => window.edgegan.generate(z)", z.ravel().tolist())
+            status = page.inner_text("#status")
+            page.click("#again")  # regenerates for the next seed
+            page.wait_for_function(
+                "document.querySelector('#status').textContent.startsWith('seed 1,')", timeout=60_000
+            )
+            shot = Path(os.environ.get("EDGEGAN_WEB_SCREENSHOT", tmp_path / "web-demo.png"))
+            page.screenshot(path=str(shot))
+        finally:
+            browser.close()
+    assert not errors, errors
+    browser_images = np.asarray(values, np.float32).reshape(4, 28, 28, 1)
+    python_images = edgegan.load(bundle, backend="onnx", precision="fp32").generate(z)
+    diff = float(np.abs(browser_images - python_images).max())
+    print(f"browser vs Python runtime, fp32 max |diff| = {diff:.2e}; {status}")
+    assert diff <= 1e-4
+    assert "64 digits" in status
+    assert shot.stat().st_size > 1000
