@@ -2,8 +2,8 @@
 Chromium headless with Playwright, read the generated values and compare with the Python runtime."""
 
 import functools
-import os
 import http.server
+import os
 import shutil
 import threading
 from pathlib import Path
