@@ -140,6 +140,11 @@ def _cmd_export(a) -> int:
 
     web = a.format == "web"  # a static web page around the ONNX fp32 generator (edgegan.export.web)
     variants = select("onnx", "fp32") if web else select(a.format, a.precision)  # validated before TensorFlow loads
+    skip = {s.strip() for s in a.skip.split(",") if s.strip()}
+    unknown = skip - {f"{v.format}/{v.precision}" for v in variants}
+    if unknown:
+        raise ConfigError(f"--skip {', '.join(sorted(unknown))}: not among the selected variants")
+    variants = [v for v in variants if f"{v.format}/{v.precision}" not in skip]
     out = Path(a.out) if a.out else Path("exports") / (Path(a.model).resolve().name + ("-web" if web else ""))
     opts = ExportOptions(
         batch=a.batch,

@@ -89,12 +89,12 @@ def checks(data: bytes, precision: str) -> dict:
 
     # Without default delegates: with XNNPACK applied the op list shows one DELEGATE node.
     it = Interpreter(model_content=data, experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
-    it.allocate_tensors()
-    ops = it._get_ops_details()
+    ops = it._get_ops_details()  # readable before allocate_tensors, which a Flex op would fail
     names = sorted({o["op_name"] for o in ops})
     bad = [n for n in names if n.startswith("Flex") or n in ("CUSTOM", "DELEGATE")]
     if bad:
         raise ExportError(f"TFLite file uses non-builtin ops {bad}; it would not run on plain LiteRT")
+    it.allocate_tensors()
     out: dict = {"builtin_ops_only": True, "ops": names}
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):

@@ -1,0 +1,128 @@
+"""Regenerate the README's benchmark tables and chart on this machine.
+
+    python tools/bench_readme.py [--bundle models/mnist-dcgan] [--runs 200]
+
+1. `edgegan bench` of the shipped (optimized) bundle and of a plain export of the same Keras files
+   (--no-optimize), with the Keras original, in one run -> docs/bench.json, docs/bench.png.
+2. Cold start of the whole CLI: a new process running `edgegan generate -n 1` (light runtime) against a
+   new process that loads the .keras generator with Keras, predicts one image and writes a PNG; wall
+   time and peak RSS (os.wait4) over several repetitions, median reported.
+The tables are written into README.md between the bench markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+KERAS_SCRIPT = """
+import sys, numpy as np, keras
+from PIL import Image
+g = keras.saving.load_model(sys.argv[1], compile=False)
+x = g.predict(np.random.default_rng(0).standard_normal((1, 100)).astype('float32'), verbose=0)
+Image.fromarray(np.clip((x[0, ..., 0] + 1) * 127.5, 0, 255).astype('uint8')).save(sys.argv[2])
+"""
+
+
+def run_measured(cmd: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS MB) of a child process."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    t = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{cmd} failed")
+    return wall, ru.ru_maxrss / 1024
+
+
+def cold_start_table(bundle: Path, reps: int) -> tuple[str, dict]:
+    with tempfile.TemporaryDirectory() as tmp:
+        light = [run_measured([sys.executable, "-m", "edgegan", "generate", "--model", str(bundle), "-n", "1",
+                               "-o", f"{tmp}/a.png"]) for _ in range(reps)]
+        keras = [run_measured([sys.executable, "-c", KERAS_SCRIPT, str(bundle / "generator.keras"), f"{tmp}/b.png"])
+                 for _ in range(reps)]
+    lw, lr = np.median([w for w, _ in light]), np.median([r for _, r in light])
+    kw, kr = np.median([w for w, _ in keras]), np.median([r for _, r in keras])
+    table = (
+        "| new process to first PNG | wall time, median | peak RSS | vs Keras |\n| --- | --- | --- | --- |\n"
+        f"| `edgegan generate -n 1` (ONNX Runtime, light tier) | {lw * 1e3:,.0f} ms | {lr:,.0f} MB | "
+        f"{lw / kw:.2f}x time, {lr / kr:.2f}x memory |\n"
+        f"| Keras: load `generator.keras`, `predict` one image, write PNG | {kw * 1e3:,.0f} ms | {kr:,.0f} MB | 1 |"
+    )
+    return table, {"light_ms": lw * 1e3, "light_rss_mb": lr, "keras_ms": kw * 1e3, "keras_rss_mb": kr, "reps": reps}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--bundle", default=str(ROOT / "models" / "mnist-dcgan"))
+    p.add_argument("--runs", type=int, default=200)
+    p.add_argument("--reps", type=int, default=5, help="cold-start repetitions")
+    p.add_argument("--no-readme", action="store_true")
+    a = p.parse_args()
+    from edgegan.bench import bench, chart, format_table, machine, write_json
+    from edgegan.export.bundle import ExportOptions, export_bundle
+    from edgegan.export.formats import select
+
+    bundle = Path(a.bundle)
+    docs = ROOT / "docs"
+    docs.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = Path(tmp) / "plain"
+        print("exporting a plain (unoptimized) bundle for comparison ...", file=sys.stderr)
+        export_bundle(bundle, plain, select("onnx,tflite", "fp32,int8"), ExportOptions(optimize=False, calibration_samples=256))
+        rows, info = bench(bundle, runs=a.runs, only=lambda e: e.role == "generator" and e.precision in ("fp32", "int8", "int8-io", "fp16", "dynamic"),
+                           progress=lambda s: print(s, file=sys.stderr))
+        plain_rows, _ = bench(plain, runs=a.runs, keras=False, only=lambda e: e.role == "generator",
+                              progress=lambda s: print(s, file=sys.stderr))
+    for r in plain_rows:
+        r.bundle = "plain"
+    for r in rows:
+        r.bundle = r.bundle if r.variant.split("/")[1] == "keras" else "shipped"
+    d_rows, _ = bench(bundle, runs=a.runs, keras=True, cold=False, only=lambda e: e.role == "discriminator" and e.format != "ort",
+                      progress=lambda s: print(s, file=sys.stderr))
+    all_rows = rows + plain_rows
+    write_json(docs / "bench.json", all_rows + d_rows, info)
+    chart(docs / "bench.png", all_rows)
+    # optimized vs plain, same engine and precision
+    plain_by = {r.variant: r for r in plain_rows}
+    speed = ["| engine / precision | plain p50 ms | optimized p50 ms | speed-up |", "| --- | --- | --- | --- |"]
+    for r in rows:
+        q = plain_by.get(r.variant)
+        if q and r.optimized:
+            speed.append(f"| {r.variant.split('/', 1)[1]} | {q.p50_ms:.3f} | {r.p50_ms:.3f} | {q.p50_ms / r.p50_ms:.2f}x |")
+    cold, cold_info = cold_start_table(bundle, a.reps)
+    m = machine()
+    header = (f"Measured by `python tools/bench_readme.py` on {m['cpu']} ({m['cores']} cores), Python {m['python']}, "
+              f"onnxruntime {m['versions'].get('onnxruntime')}, ai-edge-litert {m['versions'].get('ai-edge-litert')}, "
+              f"tensorflow {m['versions'].get('tensorflow-cpu') or m['versions'].get('tensorflow')}; {a.runs} batch-1 runs "
+              "after warm-up per file, throughput at batch 32, all cores.")
+    text = "\n\n".join([
+        header,
+        "**Generator, every shipped file and the Keras original** (ratios against Keras eager `model(z)`):\n\n" + format_table(all_rows),
+        "**Exact phase decomposition (`edgegan export` default) against a plain export, same engine and precision:**\n\n" + "\n".join(speed),
+        "**Discriminator:**\n\n" + format_table(d_rows),
+        "**Cold start of the command line** (median of " + str(a.reps) + " new processes):\n\n" + cold,
+    ])
+    (docs / "bench.md").write_text(text + "\n")
+    (docs / "cold_start.json").write_text(json.dumps(cold_info, indent=2) + "\n")
+    print(text)
+    if not a.no_readme:
+        readme = ROOT / "README.md"
+        s = readme.read_text()
+        s2 = re.sub(r"(<!-- bench:start -->\n).*?(\n<!-- bench:end -->)", lambda mm: mm.group(1) + text + mm.group(2), s, flags=re.S)
+        readme.write_text(s2)
+
+
+if __name__ == "__main__":
+    main()
