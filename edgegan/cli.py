@@ -120,6 +120,7 @@ def _add_export(sub) -> None:
     )
     p.add_argument("--calibration-samples", type=int, default=256)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--skip", default="", help="format/precision pairs to leave out, e.g. onnx/fp16,ort/int8")
     p.add_argument(
         "--no-optimize",
         action="store_true",
