@@ -167,8 +167,20 @@ def _cmd_export(a) -> int:
         return 0
     print(f"exporting {a.model} -> {out} ({len(variants)} variants x 2 networks)")
     m = export_bundle(a.model, out, variants, opts, log=print)
+    print(export_summary(m))
     print(f"wrote {len(m['files'])} files + manifest.json to {out}; every file passed its parity bound")
     return 0
+
+
+def export_summary(m: dict) -> str:
+    """Markdown table of a manifest's files: size and parity against Keras."""
+    from edgegan import parity
+
+    rows = ["| file | format | precision | size MB | parity vs Keras | bound |", "| --- | --- | --- | --- | --- | --- |"]
+    for f in m["files"]:
+        figure, bound = parity.headline(f["role"], f["tolerance"], f["parity"])
+        rows.append(f"| {f['path']} | {f['format']} | {f['precision']} | {f['bytes'] / 1e6:.2f} | {figure} | {bound} |")
+    return "\n".join(rows)
 
 
 # ---------------------------------------------------------------- generate

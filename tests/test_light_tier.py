@@ -5,6 +5,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.light
+
 LIGHT_MODULES = [
     "edgegan",
     "edgegan.cli",
@@ -21,8 +23,6 @@ LIGHT_MODULES = [
 
 CHECK = """
 import sys, importlib
-
-pytestmark = pytest.mark.light
 for m in sys.argv[1:]:
     importlib.import_module(m)
 heavy = sorted(k for k in sys.modules if k.split('.')[0] in ('tensorflow', 'keras', 'tf2onnx', 'onnx'))
