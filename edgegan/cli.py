@@ -120,7 +120,7 @@ def _add_export(sub) -> None:
     )
     p.add_argument("--calibration-samples", type=int, default=256)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--skip", default="", help="format/precision pairs to leave out, e.g. onnx/fp16,ort/int8")
+    p.add_argument("--skip", default="", help="[role:]format/precision to leave out, e.g. onnx/fp16,discriminator:tflite/int8")
     p.add_argument(
         "--no-optimize",
         action="store_true",
@@ -142,10 +142,12 @@ def _cmd_export(a) -> int:
     web = a.format == "web"  # a static web page around the ONNX fp32 generator (edgegan.export.web)
     variants = select("onnx", "fp32") if web else select(a.format, a.precision)  # validated before TensorFlow loads
     skip = {s.strip() for s in a.skip.split(",") if s.strip()}
-    unknown = skip - {f"{v.format}/{v.precision}" for v in variants}
+    known = {f"{v.format}/{v.precision}" for v in variants}
+    unknown = {s for s in skip if s.split(":")[-1] not in known or (":" in s and s.split(":")[0] not in ("generator", "discriminator"))}
     if unknown:
-        raise ConfigError(f"--skip {', '.join(sorted(unknown))}: not among the selected variants")
+        raise ConfigError(f"--skip {', '.join(sorted(unknown))}: not among the selected variants ([role:]format/precision)")
     variants = [v for v in variants if f"{v.format}/{v.precision}" not in skip]
+    role_skip = frozenset(s for s in skip if ":" in s)
     out = Path(a.out) if a.out else Path("exports") / (Path(a.model).resolve().name + ("-web" if web else ""))
     opts = ExportOptions(
         batch=a.batch,
@@ -154,6 +156,7 @@ def _cmd_export(a) -> int:
         seed=a.seed,
         optimize=not a.no_optimize,
         optimize_form=a.optimize_form,
+        skip=role_skip,
     )
     if web:
         import tempfile

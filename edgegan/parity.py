@@ -35,7 +35,7 @@ def passes(role: str, bound: dict, fig: dict) -> bool:
 def headline(role: str, bound: dict, fig: dict) -> tuple[str, str]:
     """(figure, bound) as short strings for tables."""
     if "max_abs" in bound:
-        return f"max|d| {fig['max_abs']:.2e}", f"<= {bound['max_abs']:g}"
+        return f"max abs {fig['max_abs']:.2e}", f"<= {bound['max_abs']:g}"
     if role == "generator":
         return f"PSNR {fig['psnr_db']:.1f} dB", f">= {bound['psnr_db']:g} dB"
-    return f"agree {fig['agreement']:.1%} (mean|d| {fig['mean_abs']:.3f})", f">= {bound['agreement']:.0%}"
+    return f"agree {fig['agreement']:.1%} (mean abs {fig['mean_abs']:.3f})", f">= {bound['agreement']:.0%}"

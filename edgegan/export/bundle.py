@@ -42,6 +42,7 @@ class ExportOptions:
     seed: int = 0  # latents of calibration and reference
     optimize: bool = True  # phase-decompose upsample+conv blocks of G (exact; edgegan.export.optimize)
     optimize_form: str = "split"  # "split" (4 convolutions) or "fused" (1 wider convolution + crops)
+    skip: frozenset = frozenset()  # "role:format/precision" entries to leave out (e.g. a variant that misses its bound)
 
 
 def _sources(model_dir: Path) -> tuple[Path, Path, dict]:
@@ -140,6 +141,8 @@ def export_bundle(
             names = (LATENT_NAME, IMAGE_NAME) if role == "generator" else (IMAGE_NAME, SCORE_NAME)
             made: dict[tuple[str, str], Path] = {}
             for v in _ordered(variants):
+                if f"{role}:{v.format}/{v.precision}" in opts.skip:
+                    continue
                 t0 = time.perf_counter()
                 meta = {
                     "edgegan_version": edgegan.__version__,
