@@ -120,7 +120,7 @@ def _add_export(sub) -> None:
     )
     p.add_argument("--calibration-samples", type=int, default=256)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--skip", default="", help="[role:]format/precision to leave out, e.g. onnx/fp16,discriminator:tflite/int8")
+    p.add_argument("--skip", default=None, help="[role:]format/precision to leave out, e.g. onnx/fp16,discriminator:tflite/int8; default: what the source bundle's manifest lists as skipped; 'none' for nothing")
     p.add_argument(
         "--no-optimize",
         action="store_true",
@@ -136,19 +136,20 @@ def _add_export(sub) -> None:
 
 
 def _cmd_export(a) -> int:
+    from edgegan.errors import UsageError
     from edgegan.export.bundle import ExportOptions, export_bundle
-    from edgegan.export.formats import select
+    from edgegan.export.formats import VARIANTS, select
 
     web = a.format == "web"  # a static web page around the ONNX fp32 generator (edgegan.export.web)
     variants = select("onnx", "fp32") if web else select(a.format, a.precision)  # validated before TensorFlow loads
-    skip = {s.strip() for s in a.skip.split(",") if s.strip()}
-    known = {f"{v.format}/{v.precision}" for v in variants}
-    unknown = {s for s in skip if s.split(":")[-1] not in known or (":" in s and s.split(":")[0] not in ("generator", "discriminator"))}
-    if unknown:
-        raise ConfigError(f"--skip {', '.join(sorted(unknown))}: not among the selected variants ([role:]format/precision)")
-    variants = [v for v in variants if f"{v.format}/{v.precision}" not in skip]
-    role_skip = frozenset(s for s in skip if ":" in s)
     out = Path(a.out) if a.out else Path("exports") / (Path(a.model).resolve().name + ("-web" if web else ""))
+    skip = None  # inherit the source bundle's recorded skips
+    if a.skip is not None:
+        skip = frozenset(s.strip() for s in a.skip.split(",") if s.strip() and s.strip() != "none")
+        known = {f"{v.format}/{v.precision}" for v in VARIANTS}
+        bad = {s for s in skip if s.split(":")[-1] not in known or (":" in s and s.split(":")[0] not in ("generator", "discriminator"))}
+        if bad:
+            raise UsageError(f"--skip {', '.join(sorted(bad))}: expected [role:]format/precision, e.g. discriminator:tflite/int8")
     opts = ExportOptions(
         batch=a.batch,
         calibration_data=a.calibration_data,
@@ -156,7 +157,7 @@ def _cmd_export(a) -> int:
         seed=a.seed,
         optimize=not a.no_optimize,
         optimize_form=a.optimize_form,
-        skip=role_skip,
+        skip=skip,
     )
     if web:
         import tempfile

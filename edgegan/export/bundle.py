@@ -42,7 +42,9 @@ class ExportOptions:
     seed: int = 0  # latents of calibration and reference
     optimize: bool = True  # phase-decompose upsample+conv blocks of G (exact; edgegan.export.optimize)
     optimize_form: str = "split"  # "split" (4 convolutions) or "fused" (1 wider convolution + crops)
-    skip: frozenset = frozenset()  # "role:format/precision" entries to leave out (e.g. a variant that misses its bound)
+    # "[role:]format/precision" entries to leave out (e.g. a variant that misses its bound on this model).
+    # None: inherit the "skipped" list of the source bundle's manifest, if it has one.
+    skip: frozenset | None = None
 
 
 def _sources(model_dir: Path) -> tuple[Path, Path, dict]:
@@ -96,6 +98,14 @@ def export_bundle(
         raise ConfigError(f"--calibration-samples must be at least {2 * opts.batch}")
     model_dir, out = Path(model_dir), Path(out)
     g_path, d_path, record = _sources(model_dir)
+    skip = opts.skip
+    if skip is None:
+        try:
+            skip = frozenset(json.loads((model_dir / mf.MANIFEST).read_text()).get("skipped", []))
+        except (OSError, ValueError, AttributeError):
+            skip = frozenset()
+        if skip:
+            log(f"leaving out {', '.join(sorted(skip))}: recorded as skipped in {model_dir / mf.MANIFEST} (--skip none to try them)")
     G, D = load_keras(g_path, "generator"), load_keras(d_path, "discriminator")
     spec = spec_of(G)
     G_export, rewrites = optimize(G, opts.optimize_form) if opts.optimize else (G, [])
@@ -141,7 +151,7 @@ def export_bundle(
             names = (LATENT_NAME, IMAGE_NAME) if role == "generator" else (IMAGE_NAME, SCORE_NAME)
             made: dict[tuple[str, str], Path] = {}
             for v in _ordered(variants):
-                if f"{role}:{v.format}/{v.precision}" in opts.skip:
+                if f"{role}:{v.format}/{v.precision}" in skip or f"{v.format}/{v.precision}" in skip:
                     continue
                 t0 = time.perf_counter()
                 meta = {
@@ -219,6 +229,7 @@ def export_bundle(
                 "discriminator_real_images": real_src,
             },
             "tools": _versions(tf),
+            "skipped": sorted(skip),
             "files": entries,
         }
         (stage / mf.MANIFEST).write_text(mf.dumps(manifest))

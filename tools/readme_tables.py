@@ -1,0 +1,65 @@
+"""Fill the README's generated sections from files in the repository (no measuring here).
+
+    python tools/readme_tables.py
+
+formats  <- edgegan/export/formats.py (the one table of formats and precisions)
+parity   <- models/mnist-dcgan/manifest.json (size and parity of every shipped file)
+eval     <- models/mnist-dcgan/evaluation.json (written by tools/make_reference.sh)
+train    <- models/mnist-dcgan/training.json and docs/bench_train.md (tools/bench_train.py output), if present
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def fill(text: str, name: str, body: str) -> str:
+    pattern = rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)"
+    return re.sub(pattern, lambda m: m.group(1) + body.rstrip() + "\n" + m.group(2), text, flags=re.S)
+
+
+def main() -> None:
+    from edgegan import parity
+    from edgegan.export.formats import table_markdown
+
+    readme = ROOT / "README.md"
+    text = fill(readme.read_text(), "formats", table_markdown() + "\n\nONNX dynamic-range int8 is left out on purpose: "
+                "`quantize_dynamic` turns convolutions into `ConvInteger`, slow or missing on several CPU builds.")
+    bundle = ROOT / "models" / "mnist-dcgan"
+    m = json.loads((bundle / "manifest.json").read_text())
+    rows = ["| file | size MB | parity vs Keras (measured at export) | bound |", "| --- | --- | --- | --- |"]
+    for f in m["files"]:
+        figure, bound = parity.headline(f["role"], f["tolerance"], f["parity"])
+        rows.append(f"| `{f['path']}`{' (optimized)' if f.get('optimized') else ''} | {f['bytes'] / 1e6:.2f} | {figure} | {bound} |")
+    text = fill(text, "parity", "\n".join(rows))
+    ev = bundle / "evaluation.json"
+    if ev.is_file():
+        e = json.loads(ev.read_text())
+        hist = " ".join(f"{d}:{c}" for d, c in enumerate(e["histogram"]))
+        text = fill(text, "eval", (
+            f"The shipped model, `edgegan evaluate models/mnist-dcgan -n {e['samples']} --real ../shared/data/mnist`:\n\n"
+            "| Frechet distance (classifier features) | real-vs-real floor, same N | confident (p >= 0.9) | digit coverage | class histogram |\n"
+            "| --- | --- | --- | --- | --- |\n"
+            f"| {e['frechet_distance']:.2f} | {e['real_vs_real_floor']:.2f} | {e['confident_share']:.1%} | {e['coverage']}/10 | {hist} |\n\n"
+            f"Classifier held-out accuracy: {e['classifier_accuracy']:.1%} (800 of the 8,000 shared digits held out)."))
+    rec = bundle / "training.json"
+    if rec.is_file():
+        r = json.loads(rec.read_text())
+        body = (f"The shipped model: `{r.get('command')}` — {r.get('epochs_done')} epochs, {r.get('steps')} steps, "
+                f"{r.get('wall_seconds', 0) / 60:.0f} min wall time on {r.get('machine')}, seed {r['config']['seed']}, "
+                f"data sha256 in `models/mnist-dcgan/training.json`.\n\n"
+                "![samples of the shipped generator](models/mnist-dcgan/samples.png) ![losses](models/mnist-dcgan/losses.png)")
+        bt = ROOT / "docs" / "bench_train.md"
+        if bt.is_file():
+            body += "\n\n**Training throughput** (`python tools/bench_train.py`):\n\n" + bt.read_text()
+        text = fill(text, "train", body)
+    readme.write_text(text)
+    print("README.md sections filled")
+
+
+if __name__ == "__main__":
+    main()
