@@ -185,6 +185,10 @@ def train(
         )
     out.mkdir(parents=True, exist_ok=True)
     record = _new_record(cfg, x) if not resume else json.loads(record_path.read_text())
+    if resume:  # every command that touched the run, in order
+        import sys
+
+        record.setdefault("resumed_with", []).append(" ".join(["edgegan", *sys.argv[1:]]))
     record["config"] = cfg.to_dict()
     _write_json(record_path, record)
 
