@@ -127,11 +127,9 @@ def to_int8(src: Path, dst: Path, calibration: np.ndarray, metadata: dict) -> No
     input_name = onnx.load(str(src), load_external_data=False).graph.input[0].name
     with tempfile.TemporaryDirectory() as tmp:
         pre, q = Path(tmp) / "pre.onnx", Path(tmp) / "q.onnx"
-        quant_pre_process(str(src), str(pre), skip_symbolic_shape=False)
-        # DepthToSpace (the optimized generator's phase interleave) stays float between a DQ and a Q:
-        # onnxruntime < 1.2x has no int8 DepthToSpace kernel and refuses to load the file (found by
-        # tools/pi_check with onnxruntime 1.22.1); the op only moves data, so float costs nothing in accuracy.
-        keep_float = [n.name for n in onnx.load(str(pre)).graph.node if n.op_type in ("DepthToSpace",)]
+        plain = Path(tmp) / "plain.onnx"
+        onnx.save_model(depth_to_space_as_transpose(onnx.load(str(src))), str(plain))
+        quant_pre_process(str(plain), str(pre), skip_symbolic_shape=False)
         quantize_static(
             str(pre),
             str(q),
@@ -141,11 +139,51 @@ def to_int8(src: Path, dst: Path, calibration: np.ndarray, metadata: dict) -> No
             activation_type=QuantType.QInt8,
             weight_type=QuantType.QInt8,
             calibrate_method=CalibrationMethod.MinMax,
-            nodes_to_exclude=keep_float,
         )
         m = onnx.load(str(q))
     set_metadata(m, metadata)
     save(m, dst)
+
+
+def depth_to_space_as_transpose(m):
+    """Rewrite DepthToSpace(DCR) as Reshape -> Transpose -> Reshape (the same data movement).
+
+    onnxruntime 1.22 (the version that runs under the Raspberry Pi emulator) fuses the Q/DQ pair
+    around DepthToSpace into an int8 DepthToSpace it has no kernel for, and refuses the file
+    ("Failed to find kernel for DepthToSpace(13)", found by tools/pi_check). Reshape and Transpose
+    have int8 kernels in every onnxruntime release. Needs static C, H, W (the generator has them).
+    """
+    import onnx
+    from onnx import helper, numpy_helper
+
+    inferred = onnx.shape_inference.infer_shapes(m)
+    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim] for v in
+              list(inferred.graph.value_info) + list(inferred.graph.input) + list(inferred.graph.output)}
+    nodes = []
+    for n in m.graph.node:
+        attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute}
+        mode = attrs.get("mode", b"DCR")
+        mode = mode.decode() if isinstance(mode, bytes) else mode
+        shape = shapes.get(n.input[0])
+        if n.op_type != "DepthToSpace" or mode != "DCR" or not shape or len(shape) != 4 or 0 in shape[1:]:
+            nodes.append(n)
+            continue
+        b = attrs["blocksize"]
+        _, c, h, w = shape
+        k = n.name or n.output[0]
+        s1, s2 = f"{k}/d2s_shape1", f"{k}/d2s_shape2"
+        m.graph.initializer.extend([
+            numpy_helper.from_array(np.array([0, b, b, c // (b * b), h, w], np.int64), s1),
+            numpy_helper.from_array(np.array([0, c // (b * b), h * b, w * b], np.int64), s2),
+        ])
+        nodes += [
+            helper.make_node("Reshape", [n.input[0], s1], [f"{k}/d2s_6d"], name=f"{k}/d2s_reshape1"),
+            helper.make_node("Transpose", [f"{k}/d2s_6d"], [f"{k}/d2s_t"], name=f"{k}/d2s_transpose", perm=[0, 3, 4, 1, 5, 2]),
+            helper.make_node("Reshape", [f"{k}/d2s_t", s2], [n.output[0]], name=f"{k}/d2s_reshape2"),
+        ]
+    del m.graph.node[:]
+    m.graph.node.extend(nodes)
+    return m
 
 
 def to_ort(src: Path, dst: Path) -> None:

@@ -1,0 +1,66 @@
+"""Per-op time of the ONNX generator, plain vs phase-decomposed, with ONNX Runtime's own profiler.
+
+    python tools/profile_ort.py PLAIN.onnx OPTIMIZED.onnx [--runs 300] [--threads 2]
+
+Each file runs `runs` batch-1 inferences after warm-up with SessionOptions.enable_profiling; the JSON
+trace's node events are summed by op type (microseconds per inference) and printed side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+
+def profile(path: str, runs: int, threads: int) -> tuple[dict[str, float], float]:
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.enable_profiling = True
+    so.log_severity_level = 3
+    s = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    z = np.random.default_rng(0).standard_normal((1, 100)).astype(np.float32)
+    name = s.get_inputs()[0].name
+    for _ in range(50):
+        s.run(None, {name: z})
+    s.end_profiling()  # drop the warm-up events
+    so.enable_profiling = True
+    s = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    for _ in range(20):
+        s.run(None, {name: z})
+    for _ in range(runs):
+        s.run(None, {name: z})
+    trace = json.loads(Path(s.end_profiling()).read_text())
+    by_op: dict[str, float] = defaultdict(float)
+    total = 0.0
+    for ev in trace:
+        if ev.get("cat") == "Node" and ev["name"].endswith("_kernel_time"):
+            by_op[ev["args"]["op_name"]] += ev["dur"]
+        if ev.get("cat") == "Session" and ev["name"] == "model_run":
+            total += ev["dur"]
+    n = runs + 20
+    return {k: v / n for k, v in by_op.items()}, total / n
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("plain")
+    p.add_argument("optimized")
+    p.add_argument("--runs", type=int, default=300)
+    p.add_argument("--threads", type=int, default=2)
+    a = p.parse_args()
+    (pa, ta), (pb, tb) = profile(a.plain, a.runs, a.threads), profile(a.optimized, a.runs, a.threads)
+    print("| op type | plain us/inference | optimized us/inference |\n| --- | --- | --- |")
+    for op in sorted(set(pa) | set(pb), key=lambda k: -(pa.get(k, 0) + pb.get(k, 0))):
+        print(f"| {op} | {pa.get(op, 0):.1f} | {pb.get(op, 0):.1f} |")
+    print(f"| **kernels total** | {sum(pa.values()):.1f} | {sum(pb.values()):.1f} |")
+    print(f"| **model_run (session)** | {ta:.1f} | {tb:.1f} |")
+
+
+if __name__ == "__main__":
+    main()

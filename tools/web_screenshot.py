@@ -1,0 +1,61 @@
+"""Screenshot of the web export of the shipped model for the README, with its browser-vs-Python parity.
+
+    python tools/web_screenshot.py [--bundle models/mnist-dcgan] [--out docs/web-demo.png]
+
+Builds the page from the bundle's ONNX fp32 generator (edgegan.export.web), serves it on a loopback
+port, opens it in Debian's Chromium (headless, through Playwright), reads the generated values for
+fixed latents and compares them with the Python runtime.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--bundle", default=str(ROOT / "models" / "mnist-dcgan"))
+    p.add_argument("--out", default=str(ROOT / "docs" / "web-demo.png"))
+    a = p.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    import edgegan
+    from edgegan.export.web import write_web
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    with tempfile.TemporaryDirectory() as tmp:
+        site = write_web(Path(a.bundle), Path(tmp) / "site")
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        z = np.random.default_rng(11).standard_normal((8, 100)).astype(np.float32)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
+            page = browser.new_page(viewport={"width": 760, "height": 700})
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
+            page.wait_for_selector("body[data-ready='1']", timeout=120_000)
+            values = np.asarray(page.evaluate("(z) => window.edgegan.generate(z)", z.ravel().tolist()), np.float32)
+            status = page.inner_text("#status")
+            page.screenshot(path=a.out)
+            browser.close()
+        server.shutdown()
+    python = edgegan.load(a.bundle, backend="onnx", precision="fp32").generate(z)
+    print(f"{a.out}: {status}")
+    print(f"browser vs Python runtime (8 latents, fp32): max abs diff {np.abs(values.reshape(python.shape) - python).max():.2e}")
+
+
+if __name__ == "__main__":
+    main()
