@@ -93,7 +93,11 @@ else:
     else:
         m.score(np.zeros((1, *m.info.image_shape), np.float32))
 dt = time.time() - t0
-print(dt * 1e3, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+try:  # VmHWM: this program's own peak (ru_maxrss of a forked child also counts the parent's pages)
+    hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) / 1024
+except (OSError, StopIteration):
+    hwm = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(dt * 1e3, hwm)
 """
 
 
@@ -248,7 +252,7 @@ def chart(path: str | Path, rows: list[BenchRow]) -> None:
     from edgegan.runtime.images import atomic_write
 
     rows = [r for r in rows if r.variant.startswith("generator/")] or rows
-    names = [r.variant.split("/", 1)[1] for r in rows]
+    names = [r.variant.split("/", 1)[1] + (f" ({r.bundle})" if r.bundle == "plain" else "") for r in rows]
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 0.35 * len(rows) + 1.5), dpi=100, sharey=True)
     a.barh(names, [r.p50_ms for r in rows], color="#3b7dd8")
     a.set_xscale("log")

@@ -33,7 +33,7 @@ def reference_loop(batch: int, steps: int, warmup: int) -> float:
 
     G, D = build_generator(), build_discriminator()
     D.compile(optimizer=keras.optimizers.Adam(2e-4, 0.5), loss="binary_crossentropy", metrics=["accuracy"])
-    D.trainable = False
+    D.trainable = False  # as the article's source: frozen inside the combined model
     z = keras.Input((100,))
     combined = keras.Model(z, D(G(z)))
     combined.compile(optimizer=keras.optimizers.Adam(2e-4, 0.5), loss="binary_crossentropy")
@@ -44,8 +44,12 @@ def reference_loop(batch: int, steps: int, warmup: int) -> float:
     def step():
         noise = rng.standard_normal((batch, 100)).astype(np.float32)
         fake = G.predict(noise, verbose=0)
+        # Keras 3 reads `trainable` when a model's train function is built: without this toggle the
+        # frozen D of the combined model would make D.train_on_batch train nothing (it warns so).
+        D.trainable = True
         D.train_on_batch(real, ones)
         D.train_on_batch(fake, zeros)
+        D.trainable = False
         combined.train_on_batch(noise, ones)
 
     for _ in range(warmup):
