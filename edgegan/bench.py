@@ -158,11 +158,11 @@ def bench(
             )
         )
     if keras:
-        rows += _bench_keras(m, batch, runs, cold, progress)
+        rows += _bench_keras(m, batch, runs, cold, progress, roles={e.role for e in entries} or set(mf.ROLES))
     return rows, {"bundle": str(bundle), "runs": runs, "batch": batch, "machine": machine()}
 
 
-def _bench_keras(m: mf.Manifest, batch: int, runs: int, cold: bool, progress) -> list[BenchRow]:
+def _bench_keras(m: mf.Manifest, batch: int, runs: int, cold: bool, progress, roles: set[str]) -> list[BenchRow]:
     import importlib.util
 
     if importlib.util.find_spec("tensorflow") is None or importlib.util.find_spec("keras") is None:
@@ -171,7 +171,7 @@ def _bench_keras(m: mf.Manifest, batch: int, runs: int, cold: bool, progress) ->
 
     rows = []
     rng = np.random.default_rng(0)
-    for role in mf.ROLES:
+    for role in [r for r in mf.ROLES if r in roles]:
         path = m.root / f"{role}.keras"
         if not path.is_file():
             continue
