@@ -113,7 +113,7 @@ def main() -> None:
     print(
         f"| edgegan (tf.function, two tapes) | {ours:.2f} | {ours * a.batch:.0f} | {our_rss:.0f} (high-water mark of the process) |"
     )
-    print(f"speed-up: {ours / ref:.2f}x")
+    print(f"\nspeed-up: {ours / ref:.2f}x")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(res, f, indent=2)
