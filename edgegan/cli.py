@@ -120,7 +120,11 @@ def _add_export(sub) -> None:
     )
     p.add_argument("--calibration-samples", type=int, default=256)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--skip", default=None, help="[role:]format/precision to leave out, e.g. onnx/fp16,discriminator:tflite/int8; default: what the source bundle's manifest lists as skipped; 'none' for nothing")
+    p.add_argument(
+        "--skip",
+        default=None,
+        help="[role:]format/precision to leave out, e.g. onnx/fp16,discriminator:tflite/int8; default: what the source bundle's manifest lists as skipped; 'none' for nothing",
+    )
     p.add_argument(
         "--no-optimize",
         action="store_true",
@@ -147,9 +151,15 @@ def _cmd_export(a) -> int:
     if a.skip is not None:
         skip = frozenset(s.strip() for s in a.skip.split(",") if s.strip() and s.strip() != "none")
         known = {f"{v.format}/{v.precision}" for v in VARIANTS}
-        bad = {s for s in skip if s.split(":")[-1] not in known or (":" in s and s.split(":")[0] not in ("generator", "discriminator"))}
+        bad = {
+            s
+            for s in skip
+            if s.split(":")[-1] not in known or (":" in s and s.split(":")[0] not in ("generator", "discriminator"))
+        }
         if bad:
-            raise UsageError(f"--skip {', '.join(sorted(bad))}: expected [role:]format/precision, e.g. discriminator:tflite/int8")
+            raise UsageError(
+                f"--skip {', '.join(sorted(bad))}: expected [role:]format/precision, e.g. discriminator:tflite/int8"
+            )
     opts = ExportOptions(
         batch=a.batch,
         calibration_data=a.calibration_data,
@@ -180,7 +190,10 @@ def export_summary(m: dict) -> str:
     """Markdown table of a manifest's files: size and parity against Keras."""
     from edgegan import parity
 
-    rows = ["| file | format | precision | size MB | parity vs Keras | bound |", "| --- | --- | --- | --- | --- | --- |"]
+    rows = [
+        "| file | format | precision | size MB | parity vs Keras | bound |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for f in m["files"]:
         figure, bound = parity.headline(f["role"], f["tolerance"], f["parity"])
         rows.append(f"| {f['path']} | {f['format']} | {f['precision']} | {f['bytes'] / 1e6:.2f} | {figure} | {bound} |")
@@ -274,7 +287,7 @@ def _cmd_verify(a) -> int:
 # ---------------------------------------------------------------- bench
 def _add_bench(sub) -> None:
     p = sub.add_parser("bench", help="latency, throughput, cold start, memory and size of each file (and Keras)")
-    p.add_argument("bundle", nargs="?", default=str(DEFAULT_BUNDLE))
+    p.add_argument("bundle", nargs="*", default=[str(DEFAULT_BUNDLE)], help="one or more bundles, benched in one run")
     p.add_argument(
         "--batch",
         default="1,32",

@@ -68,7 +68,13 @@ def ab_table(opt_bundle: Path, plain_bundle: Path, runs: int) -> tuple[str, list
     import edgegan
 
     z = np.random.default_rng(0).standard_normal((1, 100)).astype(np.float32)
-    rows, info = ["| engine / precision | threads | plain p50 ms | optimized p50 ms | speed-up |", "| --- | --- | --- | --- | --- |"], []
+    rows, info = (
+        [
+            "| engine / precision | threads | plain p50 ms | optimized p50 ms | speed-up |",
+            "| --- | --- | --- | --- | --- |",
+        ],
+        [],
+    )
     for backend, precision in (("tflite", "fp32"), ("tflite", "int8"), ("onnx", "fp32"), ("onnx", "int8")):
         for threads in (1, os.cpu_count() or 1):
             a = edgegan.load(plain_bundle, backend=backend, precision=precision, threads=threads)
@@ -84,13 +90,24 @@ def ab_table(opt_bundle: Path, plain_bundle: Path, runs: int) -> tuple[str, list
                         times[name].append(time.perf_counter() - t)
             pa, pb = np.median(times["plain"]) * 1e3, np.median(times["opt"]) * 1e3
             rows.append(f"| {backend}/{precision} | {threads} | {pa:.3f} | {pb:.3f} | {pa / pb:.2f}x |")
-            info.append({"variant": f"{backend}/{precision}", "threads": threads, "plain_ms": pa, "optimized_ms": pb, "speedup": pa / pb})
+            info.append(
+                {
+                    "variant": f"{backend}/{precision}",
+                    "threads": threads,
+                    "plain_ms": pa,
+                    "optimized_ms": pb,
+                    "speedup": pa / pb,
+                }
+            )
     return "\n".join(rows), info
 
 
 def cold_start_table(bundle: Path, reps: int) -> tuple[str, dict]:
     with tempfile.TemporaryDirectory() as tmp:
-        light = [run_measured("cli", ["generate", "--model", str(bundle), "-n", "1", "-o", f"{tmp}/a.png"]) for _ in range(reps)]
+        light = [
+            run_measured("cli", ["generate", "--model", str(bundle), "-n", "1", "-o", f"{tmp}/a.png"])
+            for _ in range(reps)
+        ]
         keras = [run_measured("keras", [str(bundle / "generator.keras"), f"{tmp}/b.png"]) for _ in range(reps)]
     lw, lr = np.median([w for w, _ in light]), np.median([r for _, r in light])
     kw, kr = np.median([w for w, _ in keras]), np.median([r for _, r in keras])
@@ -122,35 +139,57 @@ def main() -> None:
     if True:
         plain = plain_dir
         print("exporting a plain (unoptimized) bundle for comparison ...", file=sys.stderr)
-        export_bundle(bundle, plain, select("onnx,tflite", "fp32,int8"), ExportOptions(optimize=False, calibration_samples=256))
-        rows, info = bench(bundle, runs=a.runs, only=lambda e: e.role == "generator" and e.precision in ("fp32", "int8", "int8-io", "fp16", "dynamic"),
-                           progress=lambda s: print(s, file=sys.stderr))
-        plain_rows, _ = bench(plain, runs=a.runs, keras=False, only=lambda e: e.role == "generator",
-                              progress=lambda s: print(s, file=sys.stderr))
+        export_bundle(
+            bundle, plain, select("onnx,tflite", "fp32,int8"), ExportOptions(optimize=False, calibration_samples=256)
+        )
+        rows, info = bench(
+            bundle,
+            runs=a.runs,
+            only=lambda e: e.role == "generator" and e.precision in ("fp32", "int8", "int8-io", "fp16", "dynamic"),
+            progress=lambda s: print(s, file=sys.stderr),
+        )
+        plain_rows, _ = bench(
+            plain,
+            runs=a.runs,
+            keras=False,
+            only=lambda e: e.role == "generator",
+            progress=lambda s: print(s, file=sys.stderr),
+        )
     for r in plain_rows:
         r.bundle = "plain"
     for r in rows:
         r.bundle = r.bundle if r.variant.split("/")[1] == "keras" else "shipped"
-    d_rows, _ = bench(bundle, runs=a.runs, keras=True, cold=False, only=lambda e: e.role == "discriminator" and e.format != "ort",
-                      progress=lambda s: print(s, file=sys.stderr))
+    d_rows, _ = bench(
+        bundle,
+        runs=a.runs,
+        keras=True,
+        cold=False,
+        only=lambda e: e.role == "discriminator" and e.format != "ort",
+        progress=lambda s: print(s, file=sys.stderr),
+    )
     all_rows = rows + plain_rows
     write_json(docs / "bench.json", all_rows + d_rows, info)
     chart(docs / "bench.png", all_rows)
     speed, speed_info = ab_table(bundle, plain_dir, a.runs)
     cold, cold_info = cold_start_table(bundle, a.reps)
     m = machine()
-    header = (f"Measured by `python tools/bench_readme.py` on {m['cpu']} ({m['cores']} cores), Python {m['python']}, "
-              f"onnxruntime {m['versions'].get('onnxruntime')}, ai-edge-litert {m['versions'].get('ai-edge-litert')}, "
-              f"tensorflow {m['versions'].get('tensorflow-cpu') or m['versions'].get('tensorflow')}; {a.runs} batch-1 runs "
-              "after warm-up per file, throughput at batch 32, all cores.")
-    text = "\n\n".join([
-        header,
-        "**Generator, every shipped file and the Keras original** (ratios against Keras eager `model(z)`):\n\n" + format_table(all_rows),
-        "**Exact phase decomposition (`edgegan export` default) against a plain export, same engine and precision,** "
-        "batch 1, p50 of interleaved rounds (A, B, A, B, ...) so both see the same machine state:\n\n" + speed,
-        "**Discriminator:**\n\n" + format_table(d_rows),
-        "**Cold start of the command line** (median of " + str(a.reps) + " new processes):\n\n" + cold,
-    ])
+    header = (
+        f"Measured by `python tools/bench_readme.py` on {m['cpu']} ({m['cores']} cores), Python {m['python']}, "
+        f"onnxruntime {m['versions'].get('onnxruntime')}, ai-edge-litert {m['versions'].get('ai-edge-litert')}, "
+        f"tensorflow {m['versions'].get('tensorflow-cpu') or m['versions'].get('tensorflow')}; {a.runs} batch-1 runs "
+        "after warm-up per file, throughput at batch 32, all cores."
+    )
+    text = "\n\n".join(
+        [
+            header,
+            "**Generator, every shipped file and the Keras original** (ratios against Keras eager `model(z)`):\n\n"
+            + format_table(all_rows),
+            "**Exact phase decomposition (`edgegan export` default) against a plain export, same engine and precision,** "
+            "batch 1, p50 of interleaved rounds (A, B, A, B, ...) so both see the same machine state:\n\n" + speed,
+            "**Discriminator:**\n\n" + format_table(d_rows),
+            "**Cold start of the command line** (median of " + str(a.reps) + " new processes):\n\n" + cold,
+        ]
+    )
     (docs / "bench.md").write_text(text + "\n")
     (docs / "phase_speedup.json").write_text(json.dumps(speed_info, indent=2) + "\n")
     tmpdir.cleanup()
@@ -159,7 +198,12 @@ def main() -> None:
     if not a.no_readme:
         readme = ROOT / "README.md"
         s = readme.read_text()
-        s2 = re.sub(r"(<!-- bench:start -->\n).*?(\n<!-- bench:end -->)", lambda mm: mm.group(1) + text + mm.group(2), s, flags=re.S)
+        s2 = re.sub(
+            r"(<!-- bench:start -->\n).*?(\n<!-- bench:end -->)",
+            lambda mm: mm.group(1) + text + mm.group(2),
+            s,
+            flags=re.S,
+        )
         readme.write_text(s2)
 
 

@@ -27,40 +27,58 @@ def main() -> None:
     from edgegan.export.formats import table_markdown
 
     readme = ROOT / "README.md"
-    text = fill(readme.read_text(), "formats", table_markdown() + "\n\nONNX dynamic-range int8 is left out on purpose: "
-                "`quantize_dynamic` turns convolutions into `ConvInteger`, slow or missing on several CPU builds.")
+    text = fill(
+        readme.read_text(),
+        "formats",
+        table_markdown() + "\n\nONNX dynamic-range int8 is left out on purpose: "
+        "`quantize_dynamic` turns convolutions into `ConvInteger`, slow or missing on several CPU builds.",
+    )
     bundle = ROOT / "models" / "mnist-dcgan"
     m = json.loads((bundle / "manifest.json").read_text())
     rows = ["| file | size MB | parity vs Keras (measured at export) | bound |", "| --- | --- | --- | --- |"]
     for f in m["files"]:
         figure, bound = parity.headline(f["role"], f["tolerance"], f["parity"])
-        rows.append(f"| `{f['path']}`{' (optimized)' if f.get('optimized') else ''} | {f['bytes'] / 1e6:.2f} | {figure} | {bound} |")
+        rows.append(
+            f"| `{f['path']}`{' (optimized)' if f.get('optimized') else ''} | {f['bytes'] / 1e6:.2f} | {figure} | {bound} |"
+        )
     text = fill(text, "parity", "\n".join(rows))
     ev = bundle / "evaluation.json"
     if ev.is_file():
         e = json.loads(ev.read_text())
         hist = " ".join(f"{d}:{c}" for d, c in enumerate(e["histogram"]))
-        text = fill(text, "eval", (
-            f"The shipped model, `edgegan evaluate models/mnist-dcgan -n {e['samples']} --real ../shared/data/mnist`:\n\n"
-            "| Frechet distance (classifier features) | real-vs-real floor, same N | confident (p >= 0.9) | digit coverage | class histogram |\n"
-            "| --- | --- | --- | --- | --- |\n"
-            f"| {e['frechet_distance']:.2f} | {e['real_vs_real_floor']:.2f} | {e['confident_share']:.1%} | {e['coverage']}/10 | {hist} |\n\n"
-            f"Classifier held-out accuracy: {e['classifier_accuracy']:.1%} (800 of the 8,000 shared digits held out); "
-            "real digits score 96.8% confident. The generator's confident share is below the 85% we aim for: "
-            "it plateaued at 69-72% over epochs 21-24 (an EMA copy of the generator is the next thing to try)."))
+        text = fill(
+            text,
+            "eval",
+            (
+                f"The shipped model, `edgegan evaluate models/mnist-dcgan -n {e['samples']} --real ../shared/data/mnist`:\n\n"
+                "| Frechet distance (classifier features) | real-vs-real floor, same N | confident (p >= 0.9) | digit coverage | class histogram |\n"
+                "| --- | --- | --- | --- | --- |\n"
+                f"| {e['frechet_distance']:.2f} | {e['real_vs_real_floor']:.2f} | {e['confident_share']:.1%} | {e['coverage']}/10 | {hist} |\n\n"
+                f"Classifier held-out accuracy: {e['classifier_accuracy']:.1%} (800 of the 8,000 shared digits held out); "
+                "real digits score 96.8% confident. The generator's confident share is below the 85% we aim for: "
+                "it plateaued at 69-72% over epochs 21-24 (an EMA copy of the generator is the next thing to try)."
+            ),
+        )
     rec = bundle / "training.json"
     if rec.is_file():
         r = json.loads(rec.read_text())
         cmds = [r.get("command")] + r.get("resumed_with", [])
-        body = (f"The shipped model: {r.get('epochs_done')} epochs, {r.get('steps')} steps, seed {r['config']['seed']}, "
-                f"{r.get('epoch_seconds_total', r.get('wall_seconds', 0)) / 60:.0f} min of training on {r.get('machine')} "
-                "(this CPU has no AVX-512: ~0.45 s per step). Commands, in order:\n\n```\n" + "\n".join(c for c in cmds if c) + "\n```\n\n"
-                "Data sha256, versions and git commit are in `models/mnist-dcgan/training.json`.\n\n"
-                "![samples of the shipped generator](models/mnist-dcgan/samples.png) ![losses](models/mnist-dcgan/losses.png)")
+        body = (
+            f"The shipped model: {r.get('epochs_done')} epochs, {r.get('steps')} steps, seed {r['config']['seed']}, "
+            f"{r.get('epoch_seconds_total', r.get('wall_seconds', 0)) / 60:.0f} min of training on {r.get('machine')} "
+            "(this CPU has no AVX-512: ~0.45 s per step). Commands, in order:\n\n```\n"
+            + "\n".join(c for c in cmds if c)
+            + "\n```\n\n"
+            "Data sha256, versions and git commit are in `models/mnist-dcgan/training.json`.\n\n"
+            "![samples of the shipped generator](models/mnist-dcgan/samples.png) ![losses](models/mnist-dcgan/losses.png)"
+        )
         bt = ROOT / "docs" / "bench_train.md"
         if bt.is_file():
-            body += ("\n\n**Training throughput** (`python tools/bench_train.py`; the target was 2x the reference loop: on this "
-                     "compute-bound CPU the compiled step gains 1.3x, the loop's Python overhead being small next to the convolutions):\n\n" + bt.read_text())
+            body += (
+                "\n\n**Training throughput** (`python tools/bench_train.py`; the target was 2x the reference loop: on this "
+                "compute-bound CPU the compiled step gains 1.3x, the loop's Python overhead being small next to the convolutions):\n\n"
+                + bt.read_text()
+            )
         text = fill(text, "train", body)
     readme.write_text(text)
     print("README.md sections filled")

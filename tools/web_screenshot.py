@@ -19,8 +19,15 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def main() -> None:
@@ -54,7 +61,9 @@ def main() -> None:
         server.shutdown()
     python = edgegan.load(a.bundle, backend="onnx", precision="fp32").generate(z)
     print(f"{a.out}: {status}")
-    print(f"browser vs Python runtime (8 latents, fp32): max abs diff {np.abs(values.reshape(python.shape) - python).max():.2e}")
+    print(
+        f"browser vs Python runtime (8 latents, fp32): max abs diff {np.abs(values.reshape(python.shape) - python).max():.2e}"
+    )
 
 
 if __name__ == "__main__":

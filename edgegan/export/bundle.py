@@ -105,7 +105,9 @@ def export_bundle(
         except (OSError, ValueError, AttributeError):
             skip = frozenset()
         if skip:
-            log(f"leaving out {', '.join(sorted(skip))}: recorded as skipped in {model_dir / mf.MANIFEST} (--skip none to try them)")
+            log(
+                f"leaving out {', '.join(sorted(skip))}: recorded as skipped in {model_dir / mf.MANIFEST} (--skip none to try them)"
+            )
     G, D = load_keras(g_path, "generator"), load_keras(d_path, "discriminator")
     spec = spec_of(G)
     G_export, rewrites = optimize(G, opts.optimize_form) if opts.optimize else (G, [])

@@ -157,8 +157,10 @@ def depth_to_space_as_transpose(m):
     from onnx import helper, numpy_helper
 
     inferred = onnx.shape_inference.infer_shapes(m)
-    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim] for v in
-              list(inferred.graph.value_info) + list(inferred.graph.input) + list(inferred.graph.output)}
+    shapes = {
+        v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+        for v in list(inferred.graph.value_info) + list(inferred.graph.input) + list(inferred.graph.output)
+    }
     nodes = []
     for n in m.graph.node:
         attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute}
@@ -172,13 +174,17 @@ def depth_to_space_as_transpose(m):
         _, c, h, w = shape
         k = n.name or n.output[0]
         s1, s2 = f"{k}/d2s_shape1", f"{k}/d2s_shape2"
-        m.graph.initializer.extend([
-            numpy_helper.from_array(np.array([0, b, b, c // (b * b), h, w], np.int64), s1),
-            numpy_helper.from_array(np.array([0, c // (b * b), h * b, w * b], np.int64), s2),
-        ])
+        m.graph.initializer.extend(
+            [
+                numpy_helper.from_array(np.array([0, b, b, c // (b * b), h, w], np.int64), s1),
+                numpy_helper.from_array(np.array([0, c // (b * b), h * b, w * b], np.int64), s2),
+            ]
+        )
         nodes += [
             helper.make_node("Reshape", [n.input[0], s1], [f"{k}/d2s_6d"], name=f"{k}/d2s_reshape1"),
-            helper.make_node("Transpose", [f"{k}/d2s_6d"], [f"{k}/d2s_t"], name=f"{k}/d2s_transpose", perm=[0, 3, 4, 1, 5, 2]),
+            helper.make_node(
+                "Transpose", [f"{k}/d2s_6d"], [f"{k}/d2s_t"], name=f"{k}/d2s_transpose", perm=[0, 3, 4, 1, 5, 2]
+            ),
             helper.make_node("Reshape", [f"{k}/d2s_t", s2], [n.output[0]], name=f"{k}/d2s_reshape2"),
         ]
     del m.graph.node[:]
