@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -195,16 +194,8 @@ def main() -> None:
     tmpdir.cleanup()
     (docs / "cold_start.json").write_text(json.dumps(cold_info, indent=2) + "\n")
     print(text)
-    if not a.no_readme:
-        readme = ROOT / "README.md"
-        s = readme.read_text()
-        s2 = re.sub(
-            r"(<!-- bench:start -->\n).*?(\n<!-- bench:end -->)",
-            lambda mm: mm.group(1) + text + mm.group(2),
-            s,
-            flags=re.S,
-        )
-        readme.write_text(s2)
+    if not a.no_readme:  # the README's bench section is filled from docs/bench.md
+        subprocess.run([sys.executable, str(ROOT / "tools" / "readme_tables.py")], check=True)
 
 
 if __name__ == "__main__":
