@@ -168,3 +168,22 @@ def test_manifest_json_round_trip_has_no_nan(tmp_path):
     (tmp_path / "manifest.json").write_text('{"schema_version": NaN}')
     with pytest.raises(mf.ManifestError, match="not valid JSON"):
         mf.load(tmp_path)
+
+
+@pytest.mark.parametrize("marker", ["manifest.json", "model.json"])
+def test_export_never_replaces_a_folder_it_did_not_write(tmp_path, marker):
+    """--out pointing at someone's folder: refused, nothing deleted (bundle and web exports share this)."""
+    from edgegan.errors import ConfigError
+    from edgegan.export.bundle import swap_into_place
+
+    out, stage = tmp_path / "mine", tmp_path / "stage"
+    out.mkdir()
+    (out / "thesis.txt").write_text("years of work")
+    stage.mkdir()
+    (stage / marker).write_text("{}")
+    with pytest.raises(ConfigError, match="was not written by edgegan export"):
+        swap_into_place(stage, out, marker=marker)
+    assert (out / "thesis.txt").read_text() == "years of work"
+    (out / marker).write_text("{}")  # a folder an earlier export wrote is replaced whole
+    swap_into_place(stage, out, marker=marker)
+    assert sorted(p.name for p in out.iterdir()) == [marker] and not stage.exists()

@@ -1,11 +1,8 @@
 """The generator in a real browser: serve `edgegan export --format web` on loopback, drive Debian's
 Chromium headless with Playwright, read the generated values and compare with the Python runtime."""
 
-import functools
-import http.server
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -26,16 +23,6 @@ pytestmark = [
         reason="onnxruntime-web comes from npm at export time",
     ),
 ]
-# What the probe of this machine kind uses: no sandbox as root, no background connections.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -47,20 +34,16 @@ def web_dir(bundle, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def served(web_dir):
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
+    from edgegan.export.web import serve
 
-    handler = functools.partial(Quiet, directory=str(web_dir))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
+    with serve(web_dir) as url:
+        yield url
 
 
 def test_browser_images_match_the_python_runtime(served, bundle, tmp_path):
     playwright = pytest.importorskip("playwright.sync_api")
     import edgegan
+    from edgegan.export.web import CHROMIUM_ARGS
 
     z = np.random.default_rng(11).standard_normal((4, 100)).astype(np.float32)
     with playwright.sync_playwright() as p:

@@ -10,24 +10,12 @@ fixed latents and compares them with the Python runtime.
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
 import tempfile
-import threading
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def main() -> None:
@@ -38,27 +26,20 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     import edgegan
-    from edgegan.export.web import write_web
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
+    from edgegan.export.web import CHROMIUM_ARGS, serve, write_web
 
     with tempfile.TemporaryDirectory() as tmp:
         site = write_web(Path(a.bundle), Path(tmp) / "site")
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
-        threading.Thread(target=server.serve_forever, daemon=True).start()
         z = np.random.default_rng(11).standard_normal((8, 100)).astype(np.float32)
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
+        with serve(site) as url, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 760, "height": 700})
-            page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
+            page.goto(url)
             page.wait_for_selector("body[data-ready='1']", timeout=120_000)
             values = np.asarray(page.evaluate("(z) => window.edgegan.generate(z)", z.ravel().tolist()), np.float32)
             status = page.inner_text("#status")
             page.screenshot(path=a.out)
             browser.close()
-        server.shutdown()
     python = edgegan.load(a.bundle, backend="onnx", precision="fp32").generate(z)
     print(f"{a.out}: {status}")
     print(

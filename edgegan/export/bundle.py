@@ -237,7 +237,7 @@ def export_bundle(
         (stage / mf.MANIFEST).write_text(mf.dumps(manifest))
         mf.load(stage)  # what we wrote must parse
         _fsync_tree(stage)
-        _swap_into_place(stage, out)
+        swap_into_place(stage, out)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
@@ -305,14 +305,19 @@ def _fsync_tree(folder: Path) -> None:
         os.close(fd)
 
 
-def _swap_into_place(stage: Path, out: Path) -> None:
-    """Make ``out`` the staged bundle. On Linux, renameat2(RENAME_EXCHANGE) swaps the two
-    folders atomically, so ``out`` never stops existing; elsewhere two renames."""
+def swap_into_place(stage: Path, out: Path, marker: str = mf.MANIFEST) -> None:
+    """Make ``out`` the staged folder. On Linux, renameat2(RENAME_EXCHANGE) swaps the two folders
+    atomically, so ``out`` never stops existing; elsewhere two renames. An existing ``out`` is
+    replaced only if it is empty or holds ``marker`` (what an earlier export wrote there)."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out}: exists and is a file; choose another --out")
     if not out.exists():
         os.rename(stage, out)
     else:
-        if (out / mf.MANIFEST).exists() is False and any(out.iterdir()):
-            raise ConfigError(f"{out}: exists and is not an edgegan bundle; choose another --out")
+        if not (out / marker).exists() and any(out.iterdir()):
+            raise ConfigError(
+                f"{out}: exists and was not written by edgegan export (no {marker}); choose another --out"
+            )
         if not _exchange(stage, out):
             old = out.with_name(f".{out.name}.old-{os.getpid()}")
             os.rename(out, old)

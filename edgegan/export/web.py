@@ -9,6 +9,7 @@ Any static file server serves it (`python -m http.server -d DIR`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -16,6 +17,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -23,6 +25,37 @@ from edgegan.errors import ExportError
 
 ORT_WEB_VERSION = "1.30.0"  # runs opset 17; pinned so exports are reproducible
 ORT_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+# Flags for driving Debian's Chromium headless here (tests/test_web.py, tools/web_screenshot.py): no sandbox as
+# root, and no background connections, which this machine's closed network refuses many at a time.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@contextlib.contextmanager
+def serve(folder: Path) -> Iterator[str]:
+    """Serve a static folder on a free loopback port; yields its base URL (tests, screenshots)."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def ort_web_files(cache: Path | None = None) -> Path:
@@ -99,9 +132,9 @@ def write_web(bundle: Path, out: Path, ort_files: Path | None = None) -> Path:
         assets = resources.files("edgegan.export") / "web_assets"
         for name in ("index.html", "app.mjs"):
             (stage / name).write_text((assets / name).read_text())
-        if out.exists():
-            shutil.rmtree(out)
-        os.rename(stage, out)
+        from edgegan.export.bundle import swap_into_place
+
+        swap_into_place(stage, out, marker="model.json")  # never deletes a folder export did not write
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
