@@ -47,14 +47,7 @@ def machine() -> dict:
             cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu)
     except OSError:
         pass
-    from importlib.metadata import PackageNotFoundError, version
-
-    vers = {}
-    for p in ("numpy", "onnxruntime", "ai-edge-litert", "tensorflow", "tensorflow-cpu", "keras"):
-        try:
-            vers[p] = version(p)
-        except PackageNotFoundError:
-            pass
+    vers = mf.package_versions(("numpy", "onnxruntime", "ai-edge-litert", "tensorflow", "tensorflow-cpu", "keras"))
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),

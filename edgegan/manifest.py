@@ -75,6 +75,23 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def sha256_file(path: str | Path) -> str:
+    return sha256_bytes(Path(path).read_bytes())
+
+
+def package_versions(names: tuple[str, ...]) -> dict[str, str]:
+    """Installed versions of the named distributions (those not installed are left out)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in names:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
 def safe_path(root: Path, rel: Any, what: str = "path") -> Path:
     """Resolve a manifest path inside ``root``; refuse absolute paths, '..' and escaping symlinks."""
     if not isinstance(rel, str) or not rel or "\x00" in rel or "\\" in rel:

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from edgegan.errors import ConfigError, TrainingError
+from edgegan.manifest import sha256_file
 from edgegan.models import ModelSpec
 from edgegan.runtime.images import atomic_write, save_gif, save_grid, to_uint8
 
@@ -237,8 +238,8 @@ def train(
         epochs_done=epoch,
         steps=int(tr.step.numpy()),
         wall_seconds=round(record.get("wall_seconds", 0) + time.perf_counter() - t_start, 1),
-        generator_sha256=_sha256(out / "generator.keras"),
-        discriminator_sha256=_sha256(out / "discriminator.keras"),
+        generator_sha256=sha256_file(out / "generator.keras"),
+        discriminator_sha256=sha256_file(out / "discriminator.keras"),
     )
     _write_json(record_path, record)
     return record
@@ -258,7 +259,7 @@ def _new_record(cfg: TrainConfig, x: np.ndarray) -> dict:
     if src.exists():
         for p in sorted([src] if src.is_file() else src.iterdir()):
             if p.is_file():
-                files.append({"file": p.name, "sha256": _sha256(p), "bytes": p.stat().st_size})
+                files.append({"file": p.name, "sha256": sha256_file(p), "bytes": p.stat().st_size})
     return {
         "kind": "edgegan-run",
         "config": cfg.to_dict(),
@@ -287,12 +288,6 @@ def _git_commit() -> str | None:
         )
     except (OSError, subprocess.SubprocessError):
         return None
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _write_json(path: Path, obj: dict) -> None:

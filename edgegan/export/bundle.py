@@ -216,13 +216,10 @@ def export_bundle(
             "latent": {"size": spec.latent_dim, "distribution": "normal(0, 1)", "name": LATENT_NAME},
             "image": {"shape": list(spec.image_shape), "layout": "NHWC", "range": [-1, 1], "name": IMAGE_NAME},
             "spec": spec.to_dict(),
-            "sources": {
-                n: {"path": f"{n}.keras", "sha256": mf.sha256_bytes((stage / f"{n}.keras").read_bytes())}
-                for n in mf.ROLES
-            },
+            "sources": {n: {"path": f"{n}.keras", "sha256": mf.sha256_file(stage / f"{n}.keras")} for n in mf.ROLES},
             "reference": {
                 "path": mf.REFERENCE,
-                "sha256": mf.sha256_bytes((stage / mf.REFERENCE).read_bytes()),
+                "sha256": mf.sha256_file(stage / mf.REFERENCE),
                 "count": REFERENCE_COUNT,
             },
             "calibration": {
@@ -282,15 +279,10 @@ def _convert(v: Variant, model, path: Path, tmp: Path, made: dict, names, cal, o
 
 
 def _versions(tf) -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"tensorflow": tf.__version__}
-    for p in ("keras", "tf2onnx", "onnx", "onnxruntime", "ai-edge-litert", "numpy"):
-        try:
-            out[p] = version(p)
-        except PackageNotFoundError:
-            pass
-    return out
+    return {
+        "tensorflow": tf.__version__,
+        **mf.package_versions(("keras", "tf2onnx", "onnx", "onnxruntime", "ai-edge-litert", "numpy")),
+    }
 
 
 def _fsync_tree(folder: Path) -> None:
