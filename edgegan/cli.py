@@ -40,6 +40,12 @@ def _add_train(sub) -> None:
     p.add_argument("--limit", type=int, help="use only N images")
     p.add_argument("--steps-per-epoch", type=int, help="cap the steps of each epoch")
     p.add_argument("--checkpoint-every", type=int, default=0, help="also checkpoint every N steps")
+    p.add_argument(
+        "--ema",
+        type=float,
+        default=0.999,
+        help="decay of the moving average of G's weights that the run samples from and saves (0: the raw G)",
+    )
     p.add_argument("--latent-dim", type=int, default=100)
     p.add_argument("--image-size", type=_image_size, default=(28, 28), help="HxW, divisible by 4")
     p.add_argument("--channels", type=int, default=1)
@@ -71,6 +77,7 @@ def _cmd_train(a) -> int:
         limit=a.limit,
         steps_per_epoch=a.steps_per_epoch,
         checkpoint_every=a.checkpoint_every,
+        ema=a.ema,
         spec=spec,
     )
     bar = _Progress()
@@ -132,9 +139,11 @@ def _add_export(sub) -> None:
     )
     p.add_argument(
         "--optimize-form",
-        choices=("split", "fused"),
-        default="split",
-        help="phase convolutions as four convolutions (split) or one wider one plus crops (fused)",
+        choices=("auto", "split", "pads", "fused"),
+        default="auto",
+        help="phase convolutions as four VALID convolutions over one pad (split), four convolutions with their own "
+        "asymmetric pads (pads) or one wider convolution plus crops (fused); auto: the fastest measured per engine "
+        "(split for tflite, pads for onnx/ort)",
     )
     p.set_defaults(func=_cmd_export)
 

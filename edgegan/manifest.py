@@ -38,6 +38,7 @@ class FileEntry:
     outputs: list[dict]
     batch: int | None = None
     optimized: bool = False
+    optimize_form: str | None = None  # phase-decomposition form (edgegan.export.optimize), when optimized
     tolerance: dict = field(default_factory=dict)
     parity: dict = field(default_factory=dict)
     checks: dict = field(default_factory=dict)
@@ -192,6 +193,7 @@ def parse(data: Any, root: Path) -> Manifest:
                 outputs=_req(f, "outputs", list, w, path),
                 batch=batch,
                 optimized=bool(f.get("optimized", False)),
+                optimize_form=f.get("optimize_form") if isinstance(f.get("optimize_form"), str) else None,
                 tolerance=f.get("tolerance", {}),
                 parity=f.get("parity", {}),
                 checks=f.get("checks", {}),

@@ -21,7 +21,7 @@ def _randomize_bn(model, seed=0):
             layer.beta.assign(rng.normal(0, 0.2, n).astype("f"))
 
 
-@pytest.mark.parametrize("form", ["split", "fused"])
+@pytest.mark.parametrize("form", ["split", "fused", "pads"])
 def test_random_generator_is_rewritten_exactly(form):
     import keras
 
@@ -40,9 +40,10 @@ def test_random_generator_is_rewritten_exactly(form):
     assert not any(type(layer).__name__ == "UpSampling2D" for layer in opt.layers)
 
 
+@pytest.mark.parametrize("form", ["split", "pads"])
 @pytest.mark.parametrize("k", [3, 5])
 @pytest.mark.parametrize("act", ["linear", "relu", "tanh"])
-def test_general_pattern_any_odd_kernel_and_activation(k, act):
+def test_general_pattern_any_odd_kernel_and_activation(k, act, form):
     import keras
 
     from edgegan.export.optimize import optimize
@@ -53,7 +54,7 @@ def test_general_pattern_any_odd_kernel_and_activation(k, act):
     x = keras.layers.UpSampling2D(2, name="b")(x)
     x = keras.layers.Conv2D(7, k, padding="same", activation=act, name="c")(x)
     m = keras.Model(inp, x)
-    opt, rewrites = optimize(m)
+    opt, rewrites = optimize(m, form)
     assert rewrites == ["b+c"]
     x = np.random.default_rng(0).standard_normal((2, 5, 6, 3)).astype(np.float32)
     assert np.abs(opt(x).numpy() - m(x).numpy()).max() <= 1e-5
@@ -89,4 +90,40 @@ def test_exported_generator_files_are_marked_optimized_and_exact(bundle):
         assert e.optimized and e.checks and e.parity
         if e.precision == "fp32":
             assert e.parity["max_abs"] <= 1e-5, (e.path, e.parity)
+        # the default form per engine: one Pad + four VALID convs for LiteRT, Conv's own pads for ONNX Runtime
+        assert e.optimize_form == {"tflite": "split", "onnx": "pads", "ort": "pads"}[e.format], e
     assert not any(e.optimized for e in m.find("discriminator"))
+
+
+def test_training_forward_matches_the_model_and_its_gradients():
+    """The train step's phase-convolution G: same outputs (training and inference mode) and same gradients."""
+    import keras
+    import tensorflow as tf
+
+    from edgegan.export.optimize import training_forward
+    from edgegan.models import build_generator
+
+    keras.utils.set_random_seed(3)
+    g = build_generator()
+    _randomize_bn(g)
+    fast = training_forward(g)
+    assert fast is not None
+    z = tf.constant(np.random.default_rng(2).standard_normal((8, 100)).astype(np.float32))
+    for training in (False, True):
+        assert float(tf.reduce_max(tf.abs(fast(z, training) - g(z, training=training)))) <= 1e-5
+    grads = []
+    for fn in (lambda: g(z, training=True), lambda: fast(z, True)):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(fn()))
+        grads.append(tape.gradient(loss, g.trainable_variables))
+    scale = max(float(tf.reduce_max(tf.abs(a))) for a in grads[0])
+    for v, a, b in zip(g.trainable_variables, *grads):
+        assert b is not None, v.path  # every weight, the conv kernels under the phase form included, gets a gradient
+        assert float(tf.reduce_max(tf.abs(a - b))) <= 1e-5 * scale, v.path
+
+
+def test_training_forward_leaves_other_models_alone():
+    from edgegan.export.optimize import training_forward
+    from edgegan.models import build_discriminator
+
+    assert training_forward(build_discriminator()) is None

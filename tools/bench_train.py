@@ -5,7 +5,7 @@
 Both train the same architecture at batch 32 on the same random batch, in this one process:
   - reference: the article's source (Keras-GAN): D.train_on_batch(real, 1), D.train_on_batch(G.predict(z), 0),
     then combined.train_on_batch(z, 1) with D frozen inside the combined model;
-  - edgegan: one tf.function step with two GradientTapes (edgegan.train.Trainer).
+  - edgegan: its compiled step (edgegan.train.Trainer: one G forward, phase-convolution G, weight average).
 Reports steps/s, images/s and the process's peak RSS after each loop (ru_maxrss is a high-water mark, so
 the reference runs first and each figure is the peak so far). Warm-up steps are not timed.
 """
@@ -111,7 +111,7 @@ def main() -> None:
     print("| loop | steps/s | images/s | peak RSS MB |\n| --- | --- | --- | --- |")
     print(f"| Keras-GAN reference (train_on_batch x3) | {ref:.2f} | {ref * a.batch:.0f} | {ref_rss:.0f} |")
     print(
-        f"| edgegan (tf.function, two tapes) | {ours:.2f} | {ours * a.batch:.0f} | {our_rss:.0f} (high-water mark of the process) |"
+        f"| edgegan (compiled step, phase-conv G, EMA) | {ours:.2f} | {ours * a.batch:.0f} | {our_rss:.0f} (high-water mark of the process) |"
     )
     print(f"\nspeed-up: {ours / ref:.2f}x")
     if a.json:

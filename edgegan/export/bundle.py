@@ -30,6 +30,10 @@ from edgegan.export.optimize import optimize
 from edgegan.models import IMAGE_NAME, LATENT_NAME, SCORE_NAME, load_keras, spec_of
 from edgegan.runtime import make_engine
 
+# Phase-decomposition form per engine, the fastest measured here (docs/bench.md, README 'Benchmarks'): LiteRT runs
+# four VALID convolutions over one Pad best (an explicit-padding conv becomes Pad+Conv per phase and lost the gain);
+# ONNX Runtime runs Conv nodes with their own asymmetric pads best (no Pad/Slice nodes between the convolutions).
+FORM_FOR_FORMAT = {"tflite": "split", "onnx": "pads", "ort": "pads"}
 REFERENCE_COUNT = 64  # fixed latents in reference.npz (and generated images for D)
 CARRIED = ("losses.png", "progress.gif", "samples.png", "evaluation.json", "MODEL_CARD.md")
 
@@ -41,7 +45,8 @@ class ExportOptions:
     calibration_samples: int = 256  # rows used to calibrate int8 (G: latents; D: half real, half generated)
     seed: int = 0  # latents of calibration and reference
     optimize: bool = True  # phase-decompose upsample+conv blocks of G (exact; edgegan.export.optimize)
-    optimize_form: str = "split"  # "split" (4 convolutions) or "fused" (1 wider convolution + crops)
+    # "auto": the measured-fastest form per engine (FORM_FOR_FORMAT); or "split", "pads", "fused" for every file
+    optimize_form: str = "auto"
     # "[role:]format/precision" entries to leave out (e.g. a variant that misses its bound on this model).
     # None: inherit the "skipped" list of the source bundle's manifest, if it has one.
     skip: frozenset | None = None
@@ -110,9 +115,17 @@ def export_bundle(
             )
     G, D = load_keras(g_path, "generator"), load_keras(d_path, "discriminator")
     spec = spec_of(G)
-    G_export, rewrites = optimize(G, opts.optimize_form) if opts.optimize else (G, [])
+    forms = {
+        fmt: (FORM_FOR_FORMAT[fmt] if opts.optimize_form == "auto" else opts.optimize_form) for fmt in FORM_FOR_FORMAT
+    }
+    G_by_form = {form: optimize(G, form) if opts.optimize else (G, []) for form in sorted(set(forms.values()))}
+    rewrites = next(iter(G_by_form.values()))[1]
     if rewrites:
-        log(f"optimized generator: {', '.join(rewrites)} -> phase convolutions (exact)")
+        log(
+            f"optimized generator: {', '.join(rewrites)} -> phase convolutions (exact; form per format: "
+            + ", ".join(f"{k} {v}" for k, v in forms.items())
+            + ")"
+        )
     rng = np.random.default_rng([opts.seed, 7])
     z_ref = rng.standard_normal((REFERENCE_COUNT, spec.latent_dim)).astype(np.float32)
     z_cal = rng.standard_normal((opts.calibration_samples, spec.latent_dim)).astype(np.float32)
@@ -146,9 +159,9 @@ def export_bundle(
         np.savez(stage / mf.REFERENCE, z=z_ref, image=g_ref, d_input=g_ref, d_score=d_ref_export[:REFERENCE_COUNT])
         entries = []
         tmp = Path(tempfile.mkdtemp(dir=stage, prefix=".work-"))
-        for role, model, cal, x_ref, y_ref in (
-            ("generator", G_export, z_cal, z_ref, g_ref),
-            ("discriminator", D, d_cal, d_in_export, d_ref_export),
+        for role, models, cal, x_ref, y_ref in (
+            ("generator", {fmt: G_by_form[form][0] for fmt, form in forms.items()}, z_cal, z_ref, g_ref),
+            ("discriminator", dict.fromkeys(FORM_FOR_FORMAT, D), d_cal, d_in_export, d_ref_export),
         ):
             names = (LATENT_NAME, IMAGE_NAME) if role == "generator" else (IMAGE_NAME, SCORE_NAME)
             made: dict[tuple[str, str], Path] = {}
@@ -167,8 +180,10 @@ def export_bundle(
                     "batch": opts.batch if v.format == "tflite" else None,
                     "optimized": bool(rewrites) and role == "generator",
                 }
+                if meta["optimized"]:
+                    meta["optimize_form"] = forms[v.format]
                 path = stage / v.filename(role)
-                _convert(v, model, path, tmp, made, names, cal, opts, meta)
+                _convert(v, models[v.format], path, tmp, made, names, cal, opts, meta)
                 made[(v.format, v.precision)] = path
                 data = path.read_bytes()
                 checks = (
@@ -194,6 +209,7 @@ def export_bundle(
                         "batch": engine.batch,
                         "optimized": meta["optimized"],
                         "rewrites": rewrites if meta["optimized"] else [],
+                        "optimize_form": meta.get("optimize_form"),
                         "inputs": [engine.input.to_dict()],
                         "outputs": [engine.output.to_dict()],
                         "sha256": mf.sha256_bytes(data),

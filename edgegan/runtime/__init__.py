@@ -135,12 +135,15 @@ def load(
     providers: list[str] | None = None,
     delegate: str | None = None,
     max_batch: int = DEFAULT_MAX_BATCH,
+    spin: bool = True,
 ) -> Generator | Discriminator:
     """Load a bundle folder (checked against its manifest) or a single model file.
 
     backend: "onnx", "ort" or "tflite" (default: onnx if onnxruntime is installed, else tflite).
     precision: "fp32", "fp16", "dynamic", "int8", "int8-io" (default: fp32, else the first listed).
     providers: ONNX Runtime execution providers (default CPU); delegate: a LiteRT external delegate library.
+    spin: ONNX Runtime's worker threads busy-wait between runs (its default). Turn it off when several sessions
+    share the cores (A/B timing in one process, many models in one app): idle spinning threads steal them.
     """
     path = Path(path)
     if role not in mf.ROLES:
@@ -151,7 +154,7 @@ def load(
         m = mf.load(path)
         entry = choose(m, role, backend, precision)
         data = mf.read_checked(m.root, entry)
-        engine = make_engine(data, entry.format, str(m.root / entry.path), threads, providers, delegate)
+        engine = make_engine(data, entry.format, str(m.root / entry.path), threads, providers, delegate, spin)
         info = ModelInfo(
             str(m.root / entry.path),
             entry.role,
@@ -171,7 +174,7 @@ def load(
         if size > mf.MAX_MODEL_BYTES:
             raise ModelFileError(f"{path}: {size} bytes is too large for an edgegan model")
         data = path.read_bytes()  # read once; the engine gets these bytes, never the path
-        engine = make_engine(data, fmt, str(path), threads, providers, delegate)
+        engine = make_engine(data, fmt, str(path), threads, providers, delegate, spin)
         info = _info_from_file(engine, path, fmt)
     else:
         raise ModelFileError(f"{path}: no such bundle folder or model file")
@@ -197,11 +200,11 @@ def choose(m: mf.Manifest, role: str, backend: str | None, precision: str | None
     return found[0]
 
 
-def make_engine(data: bytes, fmt: str, name: str, threads=None, providers=None, delegate=None) -> Engine:
+def make_engine(data: bytes, fmt: str, name: str, threads=None, providers=None, delegate=None, spin=True) -> Engine:
     if fmt in ("onnx", "ort"):
         if delegate:
             raise ConfigError("delegate is a LiteRT option; use providers=... with ONNX Runtime")
-        return OnnxEngine(data, name, threads, providers, ort_format=fmt == "ort")
+        return OnnxEngine(data, name, threads, providers, ort_format=fmt == "ort", spin=spin)
     if fmt == "tflite":
         if providers:
             raise ConfigError("providers is an ONNX Runtime option; use delegate=... with LiteRT")

@@ -95,6 +95,7 @@ class OnnxEngine(Engine):
         threads: int | None = None,
         providers: list[str] | None = None,
         ort_format: bool = False,
+        spin: bool = True,
     ):
         try:
             import onnxruntime as ort
@@ -114,6 +115,8 @@ class OnnxEngine(Engine):
         if threads:
             so.intra_op_num_threads = threads
             so.inter_op_num_threads = 1
+        if not spin:
+            so.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if ort_format:
             so.add_session_config_entry("session.load_model_format", "ORT")
         try:
