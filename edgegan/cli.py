@@ -89,21 +89,17 @@ def _cmd_train(a) -> int:
 class _Progress:
     """A one-line progress bar per epoch on stderr: step, d_loss, g_loss, D accuracy."""
 
-    def __init__(self) -> None:
-        self.epoch_no = 0
-
     def step(self, k: int, total: int, m: dict) -> None:
         if k % 10 and k != total:
             return
         n = int(30 * k / total)
         sys.stderr.write(
-            f"\repoch {self.epoch_no + 1} [{'=' * n}{'.' * (30 - n)}] {k}/{total} "
+            f"\repoch {m['epoch']} [{'=' * n}{'.' * (30 - n)}] {k}/{total} "
             f"d_loss {m['d_loss']:.4f} g_loss {m['g_loss']:.4f} D acc {m['d_acc']:.3f}"
         )
         sys.stderr.flush()
 
     def epoch(self, r) -> None:
-        self.epoch_no = r.epoch
         sys.stderr.write(
             f"\repoch {r.epoch} done: step {r.step} d_loss {r.d_loss:.4f} g_loss {r.g_loss:.4f} "
             f"D acc {r.d_acc:.3f} ({r.seconds:.1f}s)\n"

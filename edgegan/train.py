@@ -109,7 +109,7 @@ class Trainer:
         self.rng = tf.random.Generator.from_seed(cfg.seed)
         self.step = tf.Variable(0, dtype=tf.int64, name="step")
         seeds = [v for m in (self.G, self.D) for v in m.variables if "seed_generator" in v.path]
-        self.ckpt = tf.train.Checkpoint(
+        self._saved = dict(
             generator=self.G,
             discriminator=self.D,
             g_opt=self.g_opt,
@@ -119,6 +119,7 @@ class Trainer:
             dropout_seeds=seeds,
             **({"generator_ema": self.G_ema} if self.G_ema is not None else {}),
         )
+        self.ckpt = tf.train.Checkpoint(**self._saved)
         self.manager = tf.train.CheckpointManager(self.ckpt, self.out / "checkpoints", max_to_keep=cfg.keep)
         self.fixed_z = (
             np.random.default_rng([cfg.seed, 1]).standard_normal((cfg.samples, cfg.spec.latent_dim)).astype(np.float32)
@@ -133,11 +134,14 @@ class Trainer:
 
         for path in reversed(self.manager.checkpoints):
             try:
-                self.ckpt.restore(path).assert_existing_objects_matched()
-                if self.G_ema is not None and not any(
-                    k.startswith("generator_ema/") for k in tf.train.load_checkpoint(path).get_variable_to_shape_map()
-                ):  # a run from before the average existed: start it from the restored G
+                keys = tf.train.load_checkpoint(path).get_variable_to_shape_map()
+                if self.G_ema is not None and not any(k.startswith("generator_ema/") for k in keys):
+                    # a run from before the weight average existed: restore the rest, start the average at G
+                    older = tf.train.Checkpoint(**{k: v for k, v in self._saved.items() if k != "generator_ema"})
+                    older.restore(path).assert_existing_objects_matched()
                     self.G_ema.set_weights(self.G.get_weights())
+                else:
+                    self.ckpt.restore(path).assert_existing_objects_matched()
                 return path
             except Exception as e:  # DataLossError, NotFoundError, ... for a damaged file
                 log.warning("checkpoint %s is unreadable (%s); trying the previous one", path, type(e).__name__)
@@ -221,7 +225,9 @@ def train(
     if resume:  # every command that touched the run, in order
         import sys
 
-        record.setdefault("resumed_with", []).append(" ".join(["edgegan", *sys.argv[1:]]))
+        commit = _git_commit()
+        line = " ".join(["edgegan", *sys.argv[1:]]) + (f" [git {commit[:12]}]" if commit else "")
+        record.setdefault("resumed_with", []).append(line)
     record["config"] = cfg.to_dict()
     _write_json(record_path, record)
 
@@ -250,7 +256,7 @@ def train(
                 )
             sums += (d, g, a)
             if on_step:
-                on_step(k + 1, spe, {"d_loss": d, "g_loss": g, "d_acc": a})
+                on_step(k + 1, spe, {"epoch": epoch + 1, "d_loss": d, "g_loss": g, "d_acc": a})
             if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0 and k + 1 < spe:
                 tr.manager.save(checkpoint_number=step + 1)
         epoch += 1

@@ -11,16 +11,13 @@ LiteRT engine serializes calls with a lock.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-from PIL import Image
-
 import edgegan
 from edgegan.errors import EdgeGanError
-from edgegan.runtime.images import grid
+from edgegan.runtime.images import grid, png_bytes
 
 MAX_N = 256
 
@@ -62,10 +59,7 @@ def make_handler(generator):
                 images = generator.sample(n, seed=seed)
             except EdgeGanError as e:
                 return self._error(400, str(e))
-            buf = io.BytesIO()
-            picture = grid(images)
-            Image.fromarray(picture[..., 0] if picture.shape[-1] == 1 else picture).save(buf, format="PNG")
-            self._send(200, buf.getvalue(), "image/png")
+            self._send(200, png_bytes(grid(images)), "image/png")
 
         def log_message(self, fmt, *args) -> None:  # quiet by default
             pass

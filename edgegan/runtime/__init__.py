@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +55,19 @@ class _Model:
         return f"{type(self).__name__}({i.path!r}, {i.format}/{i.precision}, batch={self.engine.batch or 'dynamic'})"
 
 
+def normal_latents(n: int, size: int, seed: int | None = 0) -> np.ndarray:
+    """float32 (n, size) from N(0, 1): Box-Muller over Python's Mersenne Twister ``random()``.
+
+    Not numpy.random: importing it costs ~3 MB of the light tier's ~57 MB cold start (VmHWM), and
+    ``random.Random(seed).random()`` is the one stream Python promises to keep across versions."""
+    m = (n * size + 1) // 2
+    r = random.Random(seed)
+    u = np.array([r.random() for _ in range(2 * m)], np.float64).reshape(m, 2)
+    radius, angle = np.sqrt(-2.0 * np.log1p(-u[:, 0])), 2.0 * np.pi * u[:, 1]
+    z = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1).ravel()[: n * size]
+    return z.astype(np.float32).reshape(n, size)  # value i uses draws 2(i//2), 2(i//2)+1: sample(4) = sample(16)[:4]
+
+
 class Generator(_Model):
     """z (N, latent_size) ~ N(0, 1) -> images (N, H, W, C)."""
 
@@ -66,7 +80,7 @@ class Generator(_Model):
         if not isinstance(n, (int, np.integer)) or n < 0:
             raise InputError(f"n must be a non-negative integer, got {n!r}")
         self._check_count(int(n))
-        return np.random.default_rng(seed).standard_normal((int(n), self.latent_size)).astype(np.float32)
+        return normal_latents(int(n), self.latent_size, seed)
 
     def generate(self, z) -> np.ndarray:
         """Images in [-1, 1], float32 (N, H, W, C), for the given latents."""
@@ -139,7 +153,8 @@ def load(
 ) -> Generator | Discriminator:
     """Load a bundle folder (checked against its manifest) or a single model file.
 
-    backend: "onnx", "ort" or "tflite" (default: onnx if onnxruntime is installed, else tflite).
+    backend: "onnx", "ort" or "tflite" (default: tflite when LiteRT is installed and the bundle has the file,
+    else onnx; onnx when ``providers`` are given).
     precision: "fp32", "fp16", "dynamic", "int8", "int8-io" (default: fp32, else the first listed).
     providers: ONNX Runtime execution providers (default CPU); delegate: a LiteRT external delegate library.
     spin: ONNX Runtime's worker threads busy-wait between runs (its default). Turn it off when several sessions
@@ -152,7 +167,7 @@ def load(
         raise ConfigError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if path.is_dir():
         m = mf.load(path)
-        entry = choose(m, role, backend, precision)
+        entry = choose(m, role, backend, precision, providers)
         data = mf.read_checked(m.root, entry)
         engine = make_engine(data, entry.format, str(m.root / entry.path), threads, providers, delegate, spin)
         info = ModelInfo(
@@ -184,10 +199,23 @@ def load(
     return cls(engine, info, max_batch)
 
 
-def choose(m: mf.Manifest, role: str, backend: str | None, precision: str | None) -> mf.FileEntry:
-    """Pick the file of a bundle for role/backend/precision, with a clear error listing what exists."""
+def choose(
+    m: mf.Manifest, role: str, backend: str | None, precision: str | None, providers: list[str] | None = None
+) -> mf.FileEntry:
+    """Pick the file of a bundle for role/backend/precision, with a clear error listing what exists.
+
+    Default backend: LiteRT when it is installed and the bundle has a LiteRT file for the role (ONNX Runtime
+    when execution providers are asked for). LiteRT starts lighter (cold start to first PNG 0.10x of the
+    Keras path's peak memory vs 0.15x for ONNX Runtime) and runs these files faster on CPU (docs/bench.md).
+    """
     if backend is None:
-        backend = "onnx" if _has("onnxruntime") and m.find(role, "onnx") else "tflite"
+        litert = _has("ai_edge_litert") or _has("tflite_runtime")
+        if not providers and litert and m.find(role, "tflite", precision or None):
+            backend = "tflite"
+        elif _has("onnxruntime") and m.find(role, "onnx"):
+            backend = "onnx"
+        else:
+            backend = "tflite"
     found = m.find(role, backend, precision or None)
     if not found:
         have = ", ".join(f"{f.format}/{f.precision}" for f in m.find(role)) or "none"
