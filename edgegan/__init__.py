@@ -6,7 +6,7 @@ This module is light: it imports no TensorFlow or Keras. The public runtime API 
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from edgegan.errors import EdgeGanError
 

@@ -96,11 +96,11 @@ def test_cold_start_path_loads_no_openssl_numpy_random_or_pillow():
         "from edgegan.cli import main\n"
         "out = os.path.join(tempfile.mkdtemp(), 'a.png')\n"
         "assert main(['generate', '-n', '1', '-o', out]) == 0 and os.path.getsize(out) > 100\n"
-        "print(','.join(sorted(m for m in ('_hashlib', 'numpy.random', 'PIL', 'onnxruntime') if m in sys.modules)))\n"
+        "print('LOADED:' + ','.join(sorted(m for m in ('_hashlib', 'numpy.random', 'PIL', 'onnxruntime') if m in sys.modules)))\n"
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
-    loaded = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
+    loaded = r.stdout.strip().splitlines()[-1].removeprefix("LOADED:")
     import importlib.util
 
     if importlib.util.find_spec("ai_edge_litert") or importlib.util.find_spec("tflite_runtime"):
