@@ -135,11 +135,10 @@ def _add_export(sub) -> None:
     )
     p.add_argument(
         "--optimize-form",
-        choices=("auto", "split", "pads", "fused"),
-        default="auto",
-        help="phase convolutions as four VALID convolutions over one pad (split), four convolutions with their own "
-        "asymmetric pads (pads) or one wider convolution plus crops (fused); auto: the fastest measured per engine "
-        "(split for tflite, pads for onnx/ort)",
+        choices=("pads", "split", "fused"),
+        default="pads",
+        help="phase convolutions, each with its own asymmetric padding (pads, the fastest measured on both engines), "
+        "as four VALID convolutions over one Pad (split) or as one wider convolution plus crops (fused)",
     )
     p.set_defaults(func=_cmd_export)
 

@@ -30,11 +30,11 @@ from edgegan.export.optimize import optimize
 from edgegan.models import IMAGE_NAME, LATENT_NAME, SCORE_NAME, load_keras, spec_of
 from edgegan.runtime import make_engine
 
-# Phase-decomposition form per engine, the fastest measured here (docs/bench.md, README 'Benchmarks'): LiteRT runs
-# four VALID convolutions over one Pad best (an explicit-padding conv becomes Pad+Conv per phase and lost the gain);
-# ONNX Runtime runs Conv nodes with their own asymmetric pads best (no Pad/Slice nodes between the convolutions).
-FORM_FOR_FORMAT = {"tflite": "split", "onnx": "pads", "ort": "pads"}
 REFERENCE_COUNT = 64  # fixed latents in reference.npz (and generated images for D)
+# D's export parity: up to this many generated and as many real images. Agreement is a proportion: on 128
+# images one flipped decision moves it 0.8 points and its standard error near 97% is 1.5 points, too coarse
+# for a 97% bound; on 2,000 the standard error is 0.4 points.
+D_PARITY_HALF = 1000
 CARRIED = ("losses.png", "progress.gif", "samples.png", "evaluation.json", "MODEL_CARD.md")
 
 
@@ -45,8 +45,9 @@ class ExportOptions:
     calibration_samples: int = 256  # rows used to calibrate int8 (G: latents; D: half real, half generated)
     seed: int = 0  # latents of calibration and reference
     optimize: bool = True  # phase-decompose upsample+conv blocks of G (exact; edgegan.export.optimize)
-    # "auto": the measured-fastest form per engine (FORM_FOR_FORMAT); or "split", "pads", "fused" for every file
-    optimize_form: str = "auto"
+    # "pads" (four convolutions, each with its own asymmetric padding): the fastest measured on both engines
+    # (docs/bench.md); "split" (one Pad, four VALID convolutions) and "fused" to compare
+    optimize_form: str = "pads"
     # "[role:]format/precision" entries to leave out (e.g. a variant that misses its bound on this model).
     # None: inherit the "skipped" list of the source bundle's manifest, if it has one.
     skip: frozenset | None = None
@@ -115,31 +116,36 @@ def export_bundle(
             )
     G, D = load_keras(g_path, "generator"), load_keras(d_path, "discriminator")
     spec = spec_of(G)
-    forms = {
-        fmt: (FORM_FOR_FORMAT[fmt] if opts.optimize_form == "auto" else opts.optimize_form) for fmt in FORM_FOR_FORMAT
-    }
-    G_by_form = {form: optimize(G, form) if opts.optimize else (G, []) for form in sorted(set(forms.values()))}
-    rewrites = next(iter(G_by_form.values()))[1]
+    G_export, rewrites = optimize(G, opts.optimize_form) if opts.optimize else (G, [])
     if rewrites:
-        log(
-            f"optimized generator: {', '.join(rewrites)} -> phase convolutions (exact; form per format: "
-            + ", ".join(f"{k} {v}" for k, v in forms.items())
-            + ")"
-        )
+        log(f"optimized generator: {', '.join(rewrites)} -> phase convolutions ({opts.optimize_form} form, exact)")
     rng = np.random.default_rng([opts.seed, 7])
     z_ref = rng.standard_normal((REFERENCE_COUNT, spec.latent_dim)).astype(np.float32)
     z_cal = rng.standard_normal((opts.calibration_samples, spec.latent_dim)).astype(np.float32)
-    keras_g = lambda z: np.concatenate([G(z[i : i + 256], training=False).numpy() for i in range(0, len(z), 256)])  # noqa: E731
+    keras_g = (
+        lambda z: np.concatenate(  # noqa: E731
+            [G(z[i : i + 256], training=False).numpy() for i in range(0, len(z), 256)]
+            or [np.zeros((0, *spec.image_shape), np.float32)]
+        )
+    )
     keras_d = lambda x: np.concatenate([D(x[i : i + 256], training=False).numpy() for i in range(0, len(x), 256)])  # noqa: E731
     g_ref = keras_g(z_ref)
-    real, real_src = _real_images(opts, record, spec, opts.calibration_samples // 2 + REFERENCE_COUNT, log)
-    n_real = 0 if real is None else len(real) - REFERENCE_COUNT
+    z_par = rng.standard_normal((D_PARITY_HALF - REFERENCE_COUNT, spec.latent_dim)).astype(np.float32)
+    real, real_src = _real_images(opts, record, spec, opts.calibration_samples // 2 + D_PARITY_HALF, log)
+    # real images kept for parity (disjoint from calibration); a small dataset is split in halves
+    n_par = 0 if real is None else min(D_PARITY_HALF, len(real) - min(opts.calibration_samples // 2, len(real) // 2))
+    n_real = 0 if real is None else len(real) - n_par  # the rest calibrate
     d_cal = np.concatenate(
         ([real[:n_real]] if n_real > 0 else []) + [keras_g(z_cal[: opts.calibration_samples - max(n_real, 0)])]
     )
     d_cal = d_cal[np.random.default_rng(opts.seed).permutation(len(d_cal))]
-    # Export parity for D: generated + real (when available); reference.npz keeps only generated.
-    d_in_export = g_ref if real is None else np.concatenate([g_ref, real[-REFERENCE_COUNT:]])
+    # Export parity for D: generated + real (when available), disjoint from calibration; reference.npz keeps
+    # the first REFERENCE_COUNT generated ones.
+    d_in_export = (
+        g_ref
+        if real is None
+        else np.concatenate([g_ref, keras_g(z_par[: max(n_par - REFERENCE_COUNT, 0)]), real[len(real) - n_par :]])
+    )
     d_ref_export = keras_d(d_in_export)
 
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -159,9 +165,9 @@ def export_bundle(
         np.savez(stage / mf.REFERENCE, z=z_ref, image=g_ref, d_input=g_ref, d_score=d_ref_export[:REFERENCE_COUNT])
         entries = []
         tmp = Path(tempfile.mkdtemp(dir=stage, prefix=".work-"))
-        for role, models, cal, x_ref, y_ref in (
-            ("generator", {fmt: G_by_form[form][0] for fmt, form in forms.items()}, z_cal, z_ref, g_ref),
-            ("discriminator", dict.fromkeys(FORM_FOR_FORMAT, D), d_cal, d_in_export, d_ref_export),
+        for role, model, cal, x_ref, y_ref in (
+            ("generator", G_export, z_cal, z_ref, g_ref),
+            ("discriminator", D, d_cal, d_in_export, d_ref_export),
         ):
             names = (LATENT_NAME, IMAGE_NAME) if role == "generator" else (IMAGE_NAME, SCORE_NAME)
             made: dict[tuple[str, str], Path] = {}
@@ -181,9 +187,9 @@ def export_bundle(
                     "optimized": bool(rewrites) and role == "generator",
                 }
                 if meta["optimized"]:
-                    meta["optimize_form"] = forms[v.format]
+                    meta["optimize_form"] = opts.optimize_form
                 path = stage / v.filename(role)
-                _convert(v, models[v.format], path, tmp, made, names, cal, opts, meta)
+                _convert(v, model, path, tmp, made, names, cal, opts, meta)
                 made[(v.format, v.precision)] = path
                 data = path.read_bytes()
                 checks = (
@@ -243,6 +249,7 @@ def export_bundle(
                 "seed": opts.seed,
                 "discriminator_real_images": real_src,
             },
+            "discriminator_parity_images": {"generated": len(d_in_export) - n_par, "real": n_par},
             "tools": _versions(tf),
             "skipped": sorted(skip),
             "files": entries,
@@ -276,14 +283,14 @@ def _convert(v: Variant, model, path: Path, tmp: Path, made: dict, names, cal, o
         elif v.format == "onnx" and v.precision == "fp16":
             onnx_export.to_fp16(fp32, path, meta)
         elif v.format == "onnx" and v.precision == "int8":
-            onnx_export.to_int8(fp32, path, cal, meta)
+            onnx_export.to_int8(fp32, path, cal, meta, saturation_safe=meta["role"] == "discriminator")
         elif v.format == "ort":
             src = made.get(("onnx", v.precision))
             if src is None:
                 src = tmp / f"{meta['role']}.{v.precision}.onnx"
                 if not src.exists():
                     (
-                        onnx_export.to_int8(fp32, src, cal, {**meta, "format": "onnx"})
+                        onnx_export.to_int8(fp32, src, cal, {**meta, "format": "onnx"}, meta["role"] == "discriminator")
                         if v.precision == "int8"
                         else shutil.copy2(fp32, src)
                     )

@@ -40,7 +40,7 @@ VARIANTS: tuple[Variant, ...] = (
         "onnx",
         "int8",
         "int8",
-        "ONNX static QDQ int8 (signed, per-channel weights), calibrated, after quant_pre_process",
+        "ONNX static QDQ int8 (signed; weights per channel for G, per tensor and 7-bit for D), calibrated, after quant_pre_process",
     ),
     Variant("tflite", "fp32", "fp32", "LiteRT float32, fixed batch, builtin ops only"),
     Variant("tflite", "fp16", "fp16", "LiteRT float16 weights (dequantized to float32 at load)"),

@@ -118,8 +118,18 @@ class _Reader:
         self.i = 0
 
 
-def to_int8(src: Path, dst: Path, calibration: np.ndarray, metadata: dict) -> None:
-    """Static QDQ int8 (signed activations and per-channel weights), after quant_pre_process."""
+def to_int8(src: Path, dst: Path, calibration: np.ndarray, metadata: dict, saturation_safe: bool = False) -> None:
+    """Static QDQ int8 (signed activations and weights), after quant_pre_process.
+
+    Weights get one scale per output channel, unless ``saturation_safe`` (the discriminator): one scale per
+    tensor and 7-bit weights (``reduce_range``). ONNX Runtime's x86 int8 kernels without VNNI multiply
+    u8 x s8 pairs with vpmaddubsw, whose 16-bit pair sums saturate when weights span the full int8 range,
+    which per-channel scales make every channel do. A decision near 0.5 flips on that error; an image
+    barely moves. Measured on the shipped discriminator, real/fake agreement with Keras on 2,000 images
+    (1,000 real, 1,000 generated): per-channel 92.6% (98.3% with ORT's graph optimizations off, i.e.
+    without the fused int8 kernels: the file itself is fine), per-tensor 97.4%, per-channel reduce_range
+    96.7%, per-tensor reduce_range 97.9%, unsigned u8u8 98.6% (not offered: the format is signed int8).
+    """
     import onnx
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -135,7 +145,8 @@ def to_int8(src: Path, dst: Path, calibration: np.ndarray, metadata: dict) -> No
             str(q),
             _Reader(input_name, calibration),
             quant_format=QuantFormat.QDQ,
-            per_channel=True,
+            per_channel=not saturation_safe,
+            reduce_range=saturation_safe,
             activation_type=QuantType.QInt8,
             weight_type=QuantType.QInt8,
             calibrate_method=CalibrationMethod.MinMax,

@@ -119,8 +119,14 @@ def optimize(model, form: str = "split"):
     import keras
     from keras import layers as L
 
+    # Work on a copy: the optimized model below reuses layers, and a layer called by two models no longer
+    # looks like a link of a chain (two inbound nodes), which would make a second optimize() of the same
+    # model return it unchanged while the caller believes it optimized (found when export asked for two forms).
+    source = model
+    model = keras.models.clone_model(source)
+    model.set_weights(source.get_weights())
     if not _is_chain(model):
-        return model, []
+        return source, []
     Phase = _phase_layer_class()
     chain = model.layers[1:]
     x = inp = keras.Input(model.inputs[0].shape[1:], name=model.inputs[0].name.split(":")[0])
@@ -159,7 +165,7 @@ def optimize(model, form: str = "split"):
             x = up(x, training=False) if isinstance(up, (L.BatchNormalization, L.Dropout)) else up(x)
             i += 1
     if not rewrites:
-        return model, []
+        return source, []
     return keras.Model(inp, x, name=f"{model.name}_optimized"), rewrites
 
 
