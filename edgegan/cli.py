@@ -135,10 +135,11 @@ def _add_export(sub) -> None:
     )
     p.add_argument(
         "--optimize-form",
-        choices=("pads", "split", "fused"),
-        default="pads",
-        help="phase convolutions, each with its own asymmetric padding (pads, the fastest measured on both engines), "
-        "as four VALID convolutions over one Pad (split) or as one wider convolution plus crops (fused)",
+        choices=("auto", "pads", "split", "fused"),
+        default="auto",
+        help="phase convolutions, each with its own asymmetric padding (pads), as four VALID convolutions over one "
+        "Pad (split) or as one wider convolution plus crops (fused); auto: the fastest measured per file "
+        "(split for ONNX/ORT int8, pads for the rest)",
     )
     p.set_defaults(func=_cmd_export)
 

@@ -90,7 +90,8 @@ def test_exported_generator_files_are_marked_optimized_and_exact(bundle):
         assert e.optimized and e.checks and e.parity
         if e.precision == "fp32":
             assert e.parity["max_abs"] <= 1e-5, (e.path, e.parity)
-        assert e.optimize_form == "pads", e  # the default form
+        # the default form: its own padding per phase conv, except ONNX Runtime int8 (one Pad + four convs)
+        assert e.optimize_form == ("split" if e.format in ("onnx", "ort") and e.precision == "int8" else "pads"), e
         assert not _upsampling_ops(bundle / e.path, e.format), f"{e.path} is marked optimized but still upsamples"
     assert not any(e.optimized for e in m.find("discriminator"))
     d = m.find("discriminator", "tflite", "fp32")[0]

@@ -30,6 +30,15 @@ from edgegan.export.optimize import optimize
 from edgegan.models import IMAGE_NAME, LATENT_NAME, SCORE_NAME, load_keras, spec_of
 from edgegan.runtime import make_engine
 
+
+def auto_form(fmt: str, precision: str) -> str:
+    """The phase-decomposition form per file, the fastest measured here (README 'Benchmarks', batch 1):
+    "pads" (each phase conv with its own asymmetric padding, no Pad/Slice nodes) everywhere, except ONNX
+    Runtime int8, whose QDQ convolutions with asymmetric pads ran slower than the plain file (0.90x / 0.71x
+    on 1 / 2 threads) while "split" (one Pad, four VALID convolutions) ran 1.45x / 1.16x faster."""
+    return "split" if fmt in ("onnx", "ort") and precision == "int8" else "pads"
+
+
 REFERENCE_COUNT = 64  # fixed latents in reference.npz (and generated images for D)
 # D's export parity: up to this many generated and as many real images. Agreement is a proportion: on 128
 # images one flipped decision moves it 0.8 points and its standard error near 97% is 1.5 points, too coarse
@@ -45,9 +54,8 @@ class ExportOptions:
     calibration_samples: int = 256  # rows used to calibrate int8 (G: latents; D: half real, half generated)
     seed: int = 0  # latents of calibration and reference
     optimize: bool = True  # phase-decompose upsample+conv blocks of G (exact; edgegan.export.optimize)
-    # "pads" (four convolutions, each with its own asymmetric padding): the fastest measured on both engines
-    # (docs/bench.md); "split" (one Pad, four VALID convolutions) and "fused" to compare
-    optimize_form: str = "pads"
+    # "auto": auto_form() per file; or "pads", "split", "fused" for every file (edgegan.export.optimize)
+    optimize_form: str = "auto"
     # "[role:]format/precision" entries to leave out (e.g. a variant that misses its bound on this model).
     # None: inherit the "skipped" list of the source bundle's manifest, if it has one.
     skip: frozenset | None = None
@@ -116,19 +124,24 @@ def export_bundle(
             )
     G, D = load_keras(g_path, "generator"), load_keras(d_path, "discriminator")
     spec = spec_of(G)
-    G_export, rewrites = optimize(G, opts.optimize_form) if opts.optimize else (G, [])
+    forms = (
+        {opts.optimize_form} if opts.optimize_form != "auto" else {auto_form(v.format, v.precision) for v in variants}
+    )
+    G_by_form = {f: optimize(G, f) if opts.optimize else (G, []) for f in sorted(forms)}
+    rewrites = next(iter(G_by_form.values()))[1]
     if rewrites:
-        log(f"optimized generator: {', '.join(rewrites)} -> phase convolutions ({opts.optimize_form} form, exact)")
+        log(f"optimized generator: {', '.join(rewrites)} -> phase convolutions ({'/'.join(sorted(forms))} form, exact)")
     rng = np.random.default_rng([opts.seed, 7])
     z_ref = rng.standard_normal((REFERENCE_COUNT, spec.latent_dim)).astype(np.float32)
     z_cal = rng.standard_normal((opts.calibration_samples, spec.latent_dim)).astype(np.float32)
-    keras_g = (
-        lambda z: np.concatenate(  # noqa: E731
-            [G(z[i : i + 256], training=False).numpy() for i in range(0, len(z), 256)]
-            or [np.zeros((0, *spec.image_shape), np.float32)]
-        )
-    )
-    keras_d = lambda x: np.concatenate([D(x[i : i + 256], training=False).numpy() for i in range(0, len(x), 256)])  # noqa: E731
+
+    def keras_g(z: np.ndarray) -> np.ndarray:
+        parts = [G(z[i : i + 256], training=False).numpy() for i in range(0, len(z), 256)]
+        return np.concatenate(parts) if parts else np.zeros((0, *spec.image_shape), np.float32)
+
+    def keras_d(x: np.ndarray) -> np.ndarray:
+        return np.concatenate([D(x[i : i + 256], training=False).numpy() for i in range(0, len(x), 256)])
+
     g_ref = keras_g(z_ref)
     z_par = rng.standard_normal((D_PARITY_HALF - REFERENCE_COUNT, spec.latent_dim)).astype(np.float32)
     real, real_src = _real_images(opts, record, spec, opts.calibration_samples // 2 + D_PARITY_HALF, log)
@@ -165,12 +178,12 @@ def export_bundle(
         np.savez(stage / mf.REFERENCE, z=z_ref, image=g_ref, d_input=g_ref, d_score=d_ref_export[:REFERENCE_COUNT])
         entries = []
         tmp = Path(tempfile.mkdtemp(dir=stage, prefix=".work-"))
-        for role, model, cal, x_ref, y_ref in (
-            ("generator", G_export, z_cal, z_ref, g_ref),
-            ("discriminator", D, d_cal, d_in_export, d_ref_export),
+        for role, models, cal, x_ref, y_ref in (
+            ("generator", G_by_form, z_cal, z_ref, g_ref),
+            ("discriminator", {None: D}, d_cal, d_in_export, d_ref_export),
         ):
             names = (LATENT_NAME, IMAGE_NAME) if role == "generator" else (IMAGE_NAME, SCORE_NAME)
-            made: dict[tuple[str, str], Path] = {}
+            made: dict[tuple[str, str, str | None], Path] = {}
             for v in _ordered(variants):
                 if f"{role}:{v.format}/{v.precision}" in skip or f"{v.format}/{v.precision}" in skip:
                     continue
@@ -186,11 +199,14 @@ def export_bundle(
                     "batch": opts.batch if v.format == "tflite" else None,
                     "optimized": bool(rewrites) and role == "generator",
                 }
+                form = None
                 if meta["optimized"]:
-                    meta["optimize_form"] = opts.optimize_form
+                    form = meta["optimize_form"] = (
+                        opts.optimize_form if opts.optimize_form != "auto" else auto_form(v.format, v.precision)
+                    )
                 path = stage / v.filename(role)
-                _convert(v, model, path, tmp, made, names, cal, opts, meta)
-                made[(v.format, v.precision)] = path
+                _convert(v, models, path, tmp, made, names, cal, opts, meta)
+                made[(v.format, v.precision, form)] = path
                 data = path.read_bytes()
                 checks = (
                     onnx_export.checks(path)
@@ -268,12 +284,17 @@ def _ordered(variants: list[Variant]) -> list[Variant]:
     return sorted(variants, key=lambda v: ("onnx", "tflite", "ort").index(v.format))
 
 
-def _convert(v: Variant, model, path: Path, tmp: Path, made: dict, names, cal, opts: ExportOptions, meta: dict) -> None:
+def _convert(
+    v: Variant, models, path: Path, tmp: Path, made: dict, names, cal, opts: ExportOptions, meta: dict
+) -> None:
     in_name, out_name = names
+    form = meta.get("optimize_form")
+    model = models[form] if form in models else next(iter(models.values()))
+    model = model[0] if isinstance(model, tuple) else model
     if v.format == "onnx" or v.format == "ort":
-        fp32 = made.get(("onnx", "fp32"))
+        fp32 = made.get(("onnx", "fp32", form))  # the fp32 ONNX of the same form, when already made
         if fp32 is None:
-            fp32 = tmp / f"{meta['role']}.fp32.onnx"
+            fp32 = tmp / f"{meta['role']}.fp32.{form}.onnx"
             if not fp32.exists():
                 onnx_export.keras_to_onnx(
                     model, fp32, in_name, out_name, {**meta, "format": "onnx", "precision": "fp32"}
@@ -285,9 +306,9 @@ def _convert(v: Variant, model, path: Path, tmp: Path, made: dict, names, cal, o
         elif v.format == "onnx" and v.precision == "int8":
             onnx_export.to_int8(fp32, path, cal, meta, saturation_safe=meta["role"] == "discriminator")
         elif v.format == "ort":
-            src = made.get(("onnx", v.precision))
+            src = made.get(("onnx", v.precision, form))
             if src is None:
-                src = tmp / f"{meta['role']}.{v.precision}.onnx"
+                src = tmp / f"{meta['role']}.{v.precision}.{form}.onnx"
                 if not src.exists():
                     (
                         onnx_export.to_int8(fp32, src, cal, {**meta, "format": "onnx"}, meta["role"] == "discriminator")
