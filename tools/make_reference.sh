@@ -4,9 +4,9 @@
 # Usage: DATA=../shared/data/mnist EPOCHS=60 SEED=0 tools/make_reference.sh   (RESUME=1 continues RUN)
 # Takes about 75 minutes on 2 cores (training is ~0.27 s per step at batch 32 on an AVX2 machine).
 # The shipped run's history is in models/mnist-dcgan/training.json: epochs 1-24 ran an earlier train step
-# (two G forwards, plain convolutions, no weight average; commit in "git_commit"), epochs 25-60 today's
+# (two G forwards, plain convolutions, no weight average; commit in "git_commit"), epochs 25-60 the current one
 # (the "resumed_with" lines name their commits). A fresh run of this script trains all 60 epochs with
-# today's step: same recipe, not the same bits.
+# the current step: same recipe, not the same bits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data/mnist}

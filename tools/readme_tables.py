@@ -40,10 +40,14 @@ def phase_targets(path: Path) -> str:
     return (
         "Targets of the phase decomposition: "
         + "; ".join(parts)
-        + ". Shipped files use the `pads` form: each phase convolution carries its own asymmetric zero padding, "
-        "so no Pad/Slice nodes sit between the convolutions (the earlier `split` form, one Pad and four crops, "
-        "measured 1.43x against 1.63x for `pads` on ONNX Runtime, 1 thread, same run); per-op profile of the ONNX "
-        "file: [docs/profile_ort_fp32.md](docs/profile_ort_fp32.md) (`tools/profile_ort.py`)."
+        + ". ONNX Runtime figures moved by 0.2x between runs on this shared VM (fp32: 1.67x / 1.36x in the "
+        "previous run of the same script). Shipped files use the `pads` form (each phase convolution carries its own "
+        "asymmetric zero padding, so no Pad/Slice nodes sit between the convolutions) except ONNX/ORT int8, which "
+        "keeps `split` (one Pad, four VALID convolutions): its QDQ convolutions with asymmetric pads ran slower than "
+        "the plain file. Per-op profile of the ONNX fp32 file: [docs/profile_ort_fp32.md](docs/profile_ort_fp32.md) "
+        "(`tools/profile_ort.py`): the convolutions run 1.65x faster; DepthToSpace (188 us of 1,030) and NCHWc "
+        "reorders take back the rest. Closing the gap needs the interleave folded into the convolution's output "
+        "layout (a kernel ONNX Runtime does not have) or an ONNX Runtime that keeps DepthToSpace in NCHWc."
     )
 
 
@@ -85,8 +89,9 @@ def main() -> None:
                     "The confident share meets the 85% target."
                     if e["confident_share"] >= 0.85
                     else f"The confident share ({e['confident_share']:.1%}) is below the 85% target: without the weight "
-                    "average it plateaued at 69-72% over epochs 21-24; the average (from epoch 25) brought the Frechet "
-                    "distance from 9.08 to the figure above but moved the confident share by a few points only."
+                    "average it plateaued at 69-72% over epochs 21-24 (Frechet distance 9.08); with the average from "
+                    "epoch 25 it rose slowly (73.6% at epoch 30, 76.0% at 40, 77.9% at 60) while the Frechet distance "
+                    "fell to 6.35, 4.72 and 3.65."
                 )
             ),
         )
@@ -97,9 +102,11 @@ def main() -> None:
         body = (
             f"The shipped model: {r.get('epochs_done')} epochs, {r.get('steps')} steps, seed {r['config']['seed']}, "
             f"{r.get('epoch_seconds_total', r.get('wall_seconds', 0)) / 60:.0f} min of training on {r.get('machine')} "
-            "(this CPU has no AVX-512). Epochs 1-24 ran the earlier step (two G forwards, plain convolutions, no "
-            "weight average, ~0.45 s per step); the resumed epochs ran today's (~0.26 s per step, the weight "
-            "average starting from the restored G). Commands, in order:\n\n```\n"
+            "(this CPU has no AVX-512"
+            + "".join(f"; {k}: {v / 60:.0f} min" for k, v in r.get("epoch_seconds_by_step", {}).items())
+            + "). The earlier step ran two G forwards and plain convolutions with no weight average; the current "
+            "step is described above, and its weight average started from the restored G at epoch 25. "
+            "Commands, in order:\n\n```\n"
             + "\n".join(c for c in cmds if c)
             + "\n```\n\n"
             "Data sha256, versions and git commit are in `models/mnist-dcgan/training.json`.\n\n"
