@@ -106,9 +106,7 @@ def main() -> None:
             + "".join(f"; {k}: {v / 60:.0f} min" for k, v in r.get("epoch_seconds_by_step", {}).items())
             + "). The earlier step ran two G forwards and plain convolutions with no weight average; the current "
             "step is described above, and its weight average started from the restored G at epoch 25. "
-            "Commands, in order:\n\n```\n"
-            + "\n".join(c for c in cmds if c)
-            + "\n```\n\n"
+            "Commands, in order:\n\n```\n" + "\n".join(c for c in cmds if c) + "\n```\n\n"
             "Data sha256, versions and git commit are in `models/mnist-dcgan/training.json`.\n\n"
             "![samples of the shipped generator](models/mnist-dcgan/samples.png) ![losses](models/mnist-dcgan/losses.png)"
         )
