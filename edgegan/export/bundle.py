@@ -179,7 +179,7 @@ def export_bundle(
         entries = []
         tmp = Path(tempfile.mkdtemp(dir=stage, prefix=".work-"))
         for role, models, cal, x_ref, y_ref in (
-            ("generator", G_by_form, z_cal, z_ref, g_ref),
+            ("generator", {f: m for f, (m, _) in G_by_form.items()}, z_cal, z_ref, g_ref),
             ("discriminator", {None: D}, d_cal, d_in_export, d_ref_export),
         ):
             names = (LATENT_NAME, IMAGE_NAME) if role == "generator" else (IMAGE_NAME, SCORE_NAME)
@@ -288,9 +288,8 @@ def _convert(
     v: Variant, models, path: Path, tmp: Path, made: dict, names, cal, opts: ExportOptions, meta: dict
 ) -> None:
     in_name, out_name = names
-    form = meta.get("optimize_form")
+    form = meta.get("optimize_form")  # None for D and for an unoptimized G: every form's model is the same
     model = models[form] if form in models else next(iter(models.values()))
-    model = model[0] if isinstance(model, tuple) else model
     if v.format == "onnx" or v.format == "ort":
         fp32 = made.get(("onnx", "fp32", form))  # the fp32 ONNX of the same form, when already made
         if fp32 is None:
