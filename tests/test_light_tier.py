@@ -82,6 +82,12 @@ def test_latents_are_standard_normal_seeded_and_prefix_stable():
     np.testing.assert_array_equal(z, normal_latents(2000, 100, seed=3))
     np.testing.assert_array_equal(normal_latents(7, 100, seed=3), z[:7])  # sample(4) is sample(16)[:4]
     assert not np.array_equal(normal_latents(7, 100, seed=4), z[:7])
+    np.testing.assert_array_equal(normal_latents(3, 100, seed=np.int64(3)), z[:3])  # numpy integers are seeds too
+    from edgegan.errors import InputError
+
+    for bad in (-1, 1.5, "3"):
+        with pytest.raises(InputError, match="seed must be a non-negative integer"):
+            normal_latents(2, 100, seed=bad)
     x = np.sort(z.ravel().astype(np.float64))
     cdf = 0.5 * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))
     n = len(x)
