@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+PHASES = ((0, 0), (0, 1), (1, 0), (1, 1))  # output phases (row, column), the order depth_to_space interleaves
+
 
 def phase_kernels(w: np.ndarray) -> tuple[np.ndarray, int]:
     """w (k, k, Cin, Cout), k odd -> (4, r+1, r+1, Cin, Cout) phase kernels [(0,0),(0,1),(1,0),(1,1)]
@@ -29,7 +31,7 @@ def phase_kernels(w: np.ndarray) -> tuple[np.ndarray, int]:
     k = w.shape[0]
     r = k // 2
     axis = [_axis_matrix(a, k).astype(w.dtype) for a in (0, 1)]
-    out = np.stack([np.einsum("md,ne,decf->mncf", axis[a], axis[b], w) for a in (0, 1) for b in (0, 1)])
+    out = np.stack([np.einsum("md,ne,decf->mncf", axis[a], axis[b], w) for a, b in PHASES])
     return out, r
 
 
@@ -70,19 +72,16 @@ def _phase_layer_class():
             r = self.r
             h, w = x.shape[1], x.shape[2]
             xp = tf.pad(x, [[0, 0], [r, r], [r, r], [0, 0]])  # (B, H+2r, W+2r, Cin)
-            phases = ((0, 0), (0, 1), (1, 0), (1, 1))
             outs = []
             if self.form == "split":  # four convolutions, exactly (r+1)^2 taps per output pixel
-                for p, (a, b) in enumerate(phases):
+                for p, (a, b) in enumerate(PHASES):
                     ra, cb = r + (a - r) // 2, r + (b - r) // 2
                     crop = xp[:, ra : ra + h + r, cb : cb + w + r, :]  # (B, H+r, W+r, Cin)
                     y = tf.nn.bias_add(tf.nn.conv2d(crop, self.kernels[p], 1, "VALID"), self.bias)
                     outs.append(tf.nn.relu(y) if self.relu else y)  # conv + bias + relu: fused by the converters
             elif self.form == "pads":  # four convolutions with their own asymmetric zero padding: no Pad/Slice
-                for p, (a, b) in enumerate(phases):
-                    ta, lb = -((a - r) // 2), -((b - r) // 2)
-                    pads = [[0, 0], [ta, r - ta], [lb, r - lb], [0, 0]]
-                    y = tf.nn.bias_add(tf.nn.conv2d(x, self.kernels[p], 1, pads), self.bias)
+                for p, (a, b) in enumerate(PHASES):
+                    y = tf.nn.bias_add(tf.nn.conv2d(x, self.kernels[p], 1, phase_padding(a, b, r)), self.bias)
                     outs.append(tf.nn.relu(y) if self.relu else y)
             else:  # "fused": one convolution with 4*Cout filters over (H+r)x(W+r) positions, then crops
                 y = tf.nn.bias_add(
@@ -90,7 +89,7 @@ def _phase_layer_class():
                 )
                 y = tf.nn.relu(y) if self.relu else y  # (B, H+r, W+r, 4*Cout)
                 c = self.bias.shape[0]
-                for p, (a, b) in enumerate(phases):
+                for p, (a, b) in enumerate(PHASES):
                     ra, cb = r + (a - r) // 2, r + (b - r) // 2
                     outs.append(y[:, ra : ra + h, cb : cb + w, p * c : (p + 1) * c])
             return tf.nn.depth_to_space(tf.concat(outs, axis=-1), 2)
@@ -223,10 +222,9 @@ def training_forward(model):
             mats[k] = [tf.constant(_axis_matrix(a, k)) for a in (0, 1)]
         A, r = mats[k], k // 2
         outs = []
-        for a, b in ((0, 0), (0, 1), (1, 0), (1, 1)):
+        for a, b in PHASES:
             kp = tf.einsum("md,ne,decf->mncf", A[a], A[b], conv.kernel)  # this phase's (r+1)x(r+1) kernel
-            ta, lb = -((a - r) // 2), -((b - r) // 2)
-            outs.append(tf.nn.conv2d(x, kp, 1, [[0, 0], [ta, r - ta], [lb, r - lb], [0, 0]]))
+            outs.append(tf.nn.conv2d(x, kp, 1, phase_padding(a, b, r)))
         y = tf.nn.depth_to_space(tf.concat(outs, axis=-1), 2)
         return conv.activation(tf.nn.bias_add(y, conv.bias) if conv.use_bias else y)
 
@@ -236,6 +234,13 @@ def training_forward(model):
         return x
 
     return forward
+
+
+def phase_padding(a: int, b: int, r: int) -> list[list[int]]:
+    """NHWC zero padding of phase (a, b)'s convolution on the low-resolution input: rows from i + lo(a)
+    to i + lo(a) + r, lo(a) = floor((a - r) / 2), so lo(a) rows above and r + lo(a) below (columns alike)."""
+    ta, lb = -((a - r) // 2), -((b - r) // 2)
+    return [[0, 0], [ta, r - ta], [lb, r - lb], [0, 0]]
 
 
 def _axis_matrix(a: int, k: int) -> np.ndarray:
