@@ -83,6 +83,11 @@ def _bce(y_true, p):
     return -tf.reduce_mean(y_true * tf.math.log(p) + (1 - y_true) * tf.math.log(1 - p))
 
 
+def _check(cfg: TrainConfig) -> None:
+    if not 0 <= cfg.ema < 1:
+        raise ConfigError(f"--ema must be in [0, 1) (e.g. 0.999, or 0 for none), got {cfg.ema}")
+
+
 class Trainer:
     """Holds the models, optimizers, RNG and checkpoint of one run folder."""
 
@@ -95,8 +100,7 @@ class Trainer:
         self.cfg, self.out = cfg, Path(cfg.out)
         keras.utils.set_random_seed(cfg.seed)
         tf.config.experimental.enable_op_determinism()
-        if not 0 <= cfg.ema < 1:
-            raise ConfigError(f"--ema must be in [0, 1) (e.g. 0.999, or 0 for none), got {cfg.ema}")
+        _check(cfg)
         self.G, self.D = build_generator(cfg.spec), build_discriminator(cfg.spec)
         self.G_ema = build_generator(cfg.spec) if cfg.ema else None
         if self.G_ema is not None:
@@ -213,6 +217,7 @@ def train(
         cfg = stored
     elif (out / "checkpoints").exists() and any((out / "checkpoints").iterdir()):
         raise ConfigError(f"{out}: already holds a run; pass --resume to continue it or choose another --out")
+    _check(cfg)  # before anything is written
 
     x = load_images(cfg.data, channels=cfg.spec.channels, limit=cfg.limit, seed=cfg.seed if cfg.limit else None)
     if x.shape[1:3] != (cfg.spec.height, cfg.spec.width):
@@ -220,6 +225,7 @@ def train(
             f"{cfg.data}: images are {x.shape[1]}x{x.shape[2]} but the model makes "
             f"{cfg.spec.height}x{cfg.spec.width}; pass --image-size {x.shape[1]}x{x.shape[2]}"
         )
+    spe = _steps_per_epoch(cfg, len(x))
     out.mkdir(parents=True, exist_ok=True)
     record = _new_record(cfg, x) if not resume else json.loads(record_path.read_text())
     if resume:  # every command that touched the run, in order
@@ -232,7 +238,6 @@ def train(
     _write_json(record_path, record)
 
     tr = Trainer(cfg, resume=resume)
-    spe = _steps_per_epoch(cfg, len(x))
     start_step = int(tr.step.numpy())
     fault = int(os.environ.get(FAULT_NAN_ENV, "-1"))
     writer = _tb_writer(out)

@@ -161,6 +161,8 @@ def test_nan_loss_stops_the_run_and_keeps_the_last_finite_checkpoint(digits_dir,
         (["--data", "/nonexistent/mnist"], "no such file or folder"),
         (["--image-size", "30x30"], "divisible by 4"),
         (["--epochs", "0"], "--epochs must be at least 1"),
+        (["--ema", "1.5"], "--ema must be in [0, 1)"),
+        (["--batch-size", "100000"], "fewer than one batch"),
     ],
 )
 def test_bad_training_arguments(tmp_path, digits_dir, args, words):
@@ -170,6 +172,7 @@ def test_bad_training_arguments(tmp_path, digits_dir, args, words):
     r = run_cli("train", *[x for kv in base.items() for x in kv])
     assert r.returncode == 1 and words in r.stderr and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()  # nothing half-made
 
 
 def test_an_existing_run_is_not_overwritten_without_resume(tiny_run, digits_dir):
