@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parents[1]
 
 TRIALS = {"control": (32, None), "batch64": (64, None), "lr1e-4": (32, 1e-4)}  # name: (batch, learning rate)
 
@@ -37,7 +37,7 @@ def scorer(real: str):
     from edgegan.evaluate import CONFIDENCE, Classifier, frechet_distance
     from edgegan.runtime import normal_latents
 
-    clf = Classifier()
+    clf = Classifier(ROOT / "models" / "mnist-classifier")
     _, real_feats = clf(load_images(real, channels=1, seed=0))
     z = np.concatenate([normal_latents(1000, 100, 0), normal_latents(1000, 100, 1000)])
 

@@ -126,7 +126,7 @@ def main() -> None:
                     "fell to 6.35, 4.72 and 3.65."
                 )
             )
-            + _trials_text(Path("docs/quality_trials.json")),
+            + _trials_text(ROOT / "docs" / "quality_trials.json"),
         )
     rec = bundle / "training.json"
     if rec.is_file():
