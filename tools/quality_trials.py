@@ -96,9 +96,12 @@ def main() -> int:
     run = Path(a.run)
     if not (run / "checkpoints").is_dir():
         raise SystemExit(f"{run}: no checkpoints/ (train it first: tools/make_reference.sh)")
+    names = a.trials.split(",")
+    if bad := [n for n in names if n not in TRIALS]:
+        raise SystemExit(f"--trials: unknown {', '.join(bad)}; choose from {', '.join(TRIALS)}")
     score = scorer(a.data)
     out = {"run": str(run), "data": a.data, "epochs": a.epochs, "trials": {}}
-    for name in a.trials.split(","):
+    for name in names:
         batch, lr = TRIALS[name]
         print(f"{name}: batch {batch}, learning rate {lr or 'as the run'}", flush=True)
         out["trials"][name] = trial(run, a.data, batch, lr, a.epochs, score)
