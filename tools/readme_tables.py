@@ -4,7 +4,8 @@
 
 formats  <- edgegan/export/formats.py (the one table of formats and precisions)
 parity   <- models/mnist-dcgan/manifest.json (size and parity of every shipped file)
-eval     <- models/mnist-dcgan/evaluation.json (written by tools/make_reference.sh)
+eval     <- models/mnist-dcgan/evaluation.json (written by tools/make_reference.sh), and
+            docs/quality_trials.json / docs/quality_trials_long.json (tools/quality_trials.py), if present
 train    <- models/mnist-dcgan/training.json and docs/bench_train.md (tools/bench_train.py output), if present
 bench    <- docs/bench.md (tools/bench_readme.py output)
 """
@@ -60,8 +61,7 @@ def _trials_text(path: Path) -> str:
     rows = [
         "| trial (from the shipped run's last checkpoint) | "
         + " | ".join(f"+{i}" for i in range(n + 1))
-        + " | Frechet +0 -> +"
-        + f"{n} |",
+        + f" | Frechet +0 -> +{n} |",
         "| --- " * (n + 3) + "|",
     ]
     names = {"control": "control: more of the same", "batch64": "batch 64", "lr1e-4": "learning rate 1e-4"}
