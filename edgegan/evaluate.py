@@ -74,6 +74,13 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(((mu_a - mu_b) ** 2).sum() + np.trace(sa) + np.trace(sb) - 2 * tr_sqrt)
 
 
+def scoring_latents(n: int, size: int, seed: int = 0) -> np.ndarray:
+    """The latents ``evaluate`` scores: chunks of 1,000 seeded seed, seed + 1000, ... (prefix-stable in n)."""
+    from edgegan.runtime import normal_latents
+
+    return np.concatenate([normal_latents(min(1000, n - i), size, seed + i) for i in range(0, n, 1000)])
+
+
 def evaluate(
     model: str | Path,
     n: int = 2000,
@@ -93,7 +100,8 @@ def evaluate(
     clf = Classifier(Path(classifier))
     real = real or _training_data(Path(model))
     x_real = load_images(real, channels=1, seed=seed) if real else None
-    fakes = np.concatenate([g.generate(g.latents(min(1000, n - i), seed + i)) for i in range(0, n, 1000)])
+    z = scoring_latents(n, g.latent_size, seed)
+    fakes = np.concatenate([g.generate(z[i : i + 1000]) for i in range(0, n, 1000)])
     probs, feats = clf(fakes)
     hist = np.bincount(probs.argmax(1), minlength=10)
     fd = floor = None

@@ -34,12 +34,11 @@ TRIALS = {"control": (32, None), "batch64": (64, None), "lr1e-4": (32, 1e-4)}  #
 def scorer(real: str):
     """A function G -> (confident share, Frechet distance) equal to `edgegan evaluate -n 2000`'s figures."""
     from edgegan.data import load_images
-    from edgegan.evaluate import CONFIDENCE, Classifier, frechet_distance
-    from edgegan.runtime import normal_latents
+    from edgegan.evaluate import CONFIDENCE, Classifier, frechet_distance, scoring_latents
 
     clf = Classifier(ROOT / "models" / "mnist-classifier")
     _, real_feats = clf(load_images(real, channels=1, seed=0))
-    z = np.concatenate([normal_latents(1000, 100, 0), normal_latents(1000, 100, 1000)])
+    z = scoring_latents(2000, 100)
 
     def score(G) -> tuple[float, float]:
         probs, feats = clf(G.predict(z, batch_size=500, verbose=0))
