@@ -7,6 +7,7 @@ Handlers import their tier lazily, so ``edgegan generate`` never loads TensorFlo
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -398,16 +399,35 @@ _SUBCOMMANDS = [_add_train, _add_export, _add_generate, _add_verify, _add_bench,
 
 
 def main(argv: list[str] | None = None) -> int:
-    import logging
-
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.WARNING, format="edgegan: %(levelname)s: %(message)s"
-    )
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("edgegan: %(levelname)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, handlers=[handler])
     if not args.command:
         parser.print_help()
         return 2
+    if args.debug:
+        return _run(args)
+    from edgegan.quiet import native_stderr_silenced
+
+    with native_stderr_silenced():  # TensorFlow's and LiteRT's native log lines; --debug shows them
+        return _run(args)
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time of the record (quiet.py swaps it)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+def _run(args) -> int:
     try:
         return args.func(args)
     except EdgeGanError as e:

@@ -75,10 +75,10 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def scoring_latents(n: int, size: int, seed: int = 0) -> np.ndarray:
-    """The latents ``evaluate`` scores: chunks of 1,000 seeded seed, seed + 1000, ... (prefix-stable in n)."""
-    from edgegan.runtime import normal_latents
+    """The latents ``evaluate`` scores: the first n of seed's stream (edgegan.latents; prefix-stable in n)."""
+    from edgegan.latents import latents
 
-    return np.concatenate([normal_latents(min(1000, n - i), size, seed + i) for i in range(0, n, 1000)])
+    return latents(n, size, seed)
 
 
 def evaluate(

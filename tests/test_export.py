@@ -84,7 +84,7 @@ def test_int8_io_tflite_has_no_float_compute(bundle, role):
     assert it.get_input_details()[0]["dtype"] == np.int8 and it.get_output_details()[0]["dtype"] == np.int8
 
 
-def test_manifest_records_what_design_md_promises(bundle):
+def test_manifest_records_what_the_design_promises(bundle):
     m = mf.load(bundle)
     d = m.data
     assert d["schema_version"] == 1 and d["latent"]["size"] == 100 and d["image"]["shape"] == [28, 28, 1]
@@ -97,6 +97,16 @@ def test_manifest_records_what_design_md_promises(bundle):
     assert tfl.batch == 1 and "quantization" in tfl.inputs[0]
     assert m.find("generator", "onnx", "fp32")[0].inputs[0]["name"] == "z"
     assert m.find("discriminator", "onnx", "fp32")[0].outputs[0]["name"] == "score"
+
+
+def test_reference_latents_are_the_runtime_latents_of_the_export_seed(bundle):
+    import edgegan
+    from edgegan.latents import latents
+
+    with np.load(bundle / mf.REFERENCE) as ref:
+        z = ref["z"]
+    np.testing.assert_array_equal(z, latents(len(z), 100, 0))  # export --seed 0
+    np.testing.assert_array_equal(z, edgegan.load(bundle).latents(len(z), seed=0))
 
 
 def test_fixed_batch_option(tiny_run, tmp_path):

@@ -12,7 +12,7 @@ import pytest
 from conftest import needs_tf
 from edgegan import manifest as mf
 from edgegan.errors import ConfigError, InputError, ManifestError, ModelFileError
-from edgegan.runtime import normal_latents
+from edgegan.latents import latents
 
 pytestmark = needs_tf  # the bundle fixture is made by the export tier; the runtime itself is light
 
@@ -30,7 +30,7 @@ def test_generator_api(bundle, backend, precision):
     np.testing.assert_array_equal(a, g.sample(5, seed=3))
     assert not np.array_equal(a, g.sample(5, seed=4))
     z = g.latents(3, seed=3)
-    np.testing.assert_array_equal(z, normal_latents(3, 100, 3))
+    np.testing.assert_array_equal(z, latents(3, 100, 3))
     img = g.generate(z)
     assert img.dtype == np.float32 and img.min() >= -1 and img.max() <= 1
     walk = g.interpolate(z[0], z[1], steps=6)

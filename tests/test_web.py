@@ -55,6 +55,7 @@ def test_browser_images_match_the_python_runtime(served, bundle, tmp_path):
             page.goto(served)
             page.wait_for_selector("body[data-ready='1']", timeout=120_000)
             values = page.evaluate("(z) => window.edgegan.generate(z)", z.ravel().tolist())
+            page_latents = page.evaluate("() => window.edgegan.latents(64, 3)")
             status = page.inner_text("#status")
             page.click("#again")  # regenerates for the next seed
             page.wait_for_function(
@@ -65,6 +66,11 @@ def test_browser_images_match_the_python_runtime(served, bundle, tmp_path):
         finally:
             browser.close()
     assert not errors, errors
+    # One latent definition: seed 3 in the page is seed 3 in the runtime and in export's reference set.
+    from edgegan.latents import latents
+
+    np.testing.assert_array_equal(np.asarray(page_latents, np.float32).reshape(64, 100), latents(64, 100, 3))
+    np.testing.assert_array_equal(edgegan.load(bundle).latents(64, seed=3), latents(64, 100, 3))
     browser_images = np.asarray(values, np.float32).reshape(4, 28, 28, 1)
     python_images = edgegan.load(bundle, backend="onnx", precision="fp32").generate(z)
     diff = float(np.abs(browser_images - python_images).max())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 from collections import defaultdict
 from pathlib import Path
 
@@ -17,11 +18,15 @@ import numpy as np
 
 
 def profile(path: str, runs: int, threads: int) -> tuple[dict[str, float], float]:
+    import tempfile
+
     import onnxruntime as ort
 
     so = ort.SessionOptions()
     so.intra_op_num_threads = threads
     so.enable_profiling = True
+    # The profiler's JSON traces (MBs each) go to a temporary folder, never the working directory.
+    so.profile_file_prefix = str(Path(tempfile.mkdtemp(prefix="edgegan-ort-profile-")) / "ort")
     so.log_severity_level = 3
     s = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
     z = np.random.default_rng(0).standard_normal((1, 100)).astype(np.float32)
@@ -35,7 +40,9 @@ def profile(path: str, runs: int, threads: int) -> tuple[dict[str, float], float
         s.run(None, {name: z})
     for _ in range(runs):
         s.run(None, {name: z})
-    trace = json.loads(Path(s.end_profiling()).read_text())
+    trace_path = Path(s.end_profiling())
+    trace = json.loads(trace_path.read_text())
+    shutil.rmtree(trace_path.parent, ignore_errors=True)
     by_op: dict[str, float] = defaultdict(float)
     total = 0.0
     for ev in trace:

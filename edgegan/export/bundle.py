@@ -27,6 +27,7 @@ from edgegan.export import onnx as onnx_export
 from edgegan.export import tflite as tflite_export
 from edgegan.export.formats import BOUNDS, Variant
 from edgegan.export.optimize import optimize
+from edgegan.latents import latents
 from edgegan.models import IMAGE_NAME, LATENT_NAME, SCORE_NAME, load_keras, spec_of
 from edgegan.runtime import make_engine
 
@@ -132,7 +133,7 @@ def export_bundle(
     if rewrites:
         log(f"optimized generator: {', '.join(rewrites)} -> phase convolutions ({'/'.join(sorted(forms))} form, exact)")
     rng = np.random.default_rng([opts.seed, 7])
-    z_ref = rng.standard_normal((REFERENCE_COUNT, spec.latent_dim)).astype(np.float32)
+    z_ref = latents(REFERENCE_COUNT, spec.latent_dim, opts.seed)  # what sample(64, seed) draws everywhere
     z_cal = rng.standard_normal((opts.calibration_samples, spec.latent_dim)).astype(np.float32)
 
     def keras_g(z: np.ndarray) -> np.ndarray:

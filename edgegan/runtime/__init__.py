@@ -12,9 +12,7 @@ Imports only numpy, the stdlib, Pillow and one engine; never TensorFlow or Keras
 from __future__ import annotations
 
 import json
-import operator
 import os
-import random
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +20,7 @@ import numpy as np
 
 from edgegan import manifest as mf
 from edgegan.errors import ConfigError, InputError, ModelFileError
+from edgegan.latents import latents
 from edgegan.runtime.engines import Engine, LiteRTEngine, OnnxEngine
 from edgegan.runtime.images import save_each, save_gif, save_grid, to_uint8
 
@@ -56,26 +55,6 @@ class _Model:
         return f"{type(self).__name__}({i.path!r}, {i.format}/{i.precision}, batch={self.engine.batch or 'dynamic'})"
 
 
-def normal_latents(n: int, size: int, seed: int | None = 0) -> np.ndarray:
-    """float32 (n, size) from N(0, 1): Box-Muller over Python's Mersenne Twister ``random()``.
-
-    Not numpy.random: importing it costs ~3 MB of the light tier's ~57 MB cold start (VmHWM), and
-    ``random.Random(seed).random()`` is the one stream Python promises to keep across versions."""
-    if seed is not None:
-        try:
-            seed = operator.index(seed)  # int or numpy integer; not a float or a string
-        except TypeError:
-            raise InputError(f"seed must be a non-negative integer, got {seed!r}") from None
-        if seed < 0:
-            raise InputError(f"seed must be a non-negative integer, got {seed}")
-    m = (n * size + 1) // 2
-    r = random.Random(seed)
-    u = np.array([r.random() for _ in range(2 * m)], np.float64).reshape(m, 2)
-    radius, angle = np.sqrt(-2.0 * np.log1p(-u[:, 0])), 2.0 * np.pi * u[:, 1]
-    z = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1).ravel()[: n * size]
-    return z.astype(np.float32).reshape(n, size)  # value i uses draws 2(i//2), 2(i//2)+1: sample(4) = sample(16)[:4]
-
-
 class Generator(_Model):
     """z (N, latent_size) ~ N(0, 1) -> images (N, H, W, C)."""
 
@@ -84,11 +63,11 @@ class Generator(_Model):
         return self.info.latent_size
 
     def latents(self, n: int, seed: int = 0) -> np.ndarray:
-        """The latents ``sample(n, seed)`` uses: float32 (n, latent_size) from N(0, 1)."""
+        """The latents ``sample(n, seed)`` uses: float32 (n, latent_size) from N(0, 1) (edgegan.latents)."""
         if not isinstance(n, (int, np.integer)) or n < 0:
             raise InputError(f"n must be a non-negative integer, got {n!r}")
         self._check_count(int(n))
-        return normal_latents(int(n), self.latent_size, seed)
+        return latents(int(n), self.latent_size, seed)
 
     def generate(self, z) -> np.ndarray:
         """Images in [-1, 1], float32 (N, H, W, C), for the given latents."""

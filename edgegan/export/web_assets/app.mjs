@@ -11,13 +11,22 @@ const session = await ort.InferenceSession.create("./generator.onnx", { executio
 const [H, W, C] = info.image_shape;
 const L = info.latent_size;
 
-// Seeded N(0, 1) latents: mulberry32 + Box-Muller (the page's own; Python parity is checked on given latents).
-function latents(n, seed) {
-  let a = seed >>> 0;
-  const rand = () => { a = (a + 0x6d2b79f5) >>> 0; let t = a; t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
-  const z = new Float32Array(n * L);
-  for (let i = 0; i < z.length; i++) { z[i] = Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand()); }
+// Seeded N(0, 1) latents: edgegan's one latent definition (edgegan/latents.py), line for line, so a seed
+// draws the same digits here as in the Python runtime. fmix32 is MurmurHash3's finalizer (mod 2**32).
+const fmix32 = (h) => {
+  h = (h ^ (h >>> 16)) >>> 0; h = Math.imul(h, 0x85ebca6b) >>> 0; h = (h ^ (h >>> 13)) >>> 0;
+  h = Math.imul(h, 0xc2b2ae35) >>> 0; return (h ^ (h >>> 16)) >>> 0;
+};
+function latents(n, seed, size = L) {
+  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new Error(`seed must be an integer from 0 to ${2 ** 32 - 1}`);
+  const key = fmix32((seed + 0x9e3779b9) % 2 ** 32), z = new Float32Array(n * size);
+  const word = (c) => fmix32((key ^ fmix32(c)) >>> 0);
+  const uniform = (c) => ((word(c) >>> 5) * 67108864 + (word(c + 1) >>> 6)) / 9007199254740992;
+  for (let j = 0; 2 * j < z.length; j++) {
+    const r = Math.sqrt(-2 * Math.log(1 - uniform(4 * j))), a = 2 * Math.PI * uniform(4 * j + 2);
+    z[2 * j] = r * Math.cos(a);
+    if (2 * j + 1 < z.length) z[2 * j + 1] = r * Math.sin(a);
+  }
   return z;
 }
 
@@ -54,7 +63,7 @@ const seedBox = document.getElementById("seed"), walk = document.getElementById(
 const status = document.getElementById("status");
 async function show() {
   const t0 = performance.now();
-  const seed = Number(seedBox.value) | 0, t = Number(walk.value) / 100;
+  const seed = Math.max(0, Math.trunc(Number(seedBox.value)) || 0), t = Number(walk.value) / 100;
   const a = latents(64, seed), b = latents(64, seed + 1);
   const z = a.map((v, i) => (1 - t) * v + t * b[i]);
   await draw(z);
@@ -65,5 +74,8 @@ document.getElementById("again").onclick = () => { seedBox.value = Number(seedBo
 seedBox.onchange = show;
 walk.oninput = show;
 await show();
-window.edgegan = { ready: true, info, generate: async (z) => Array.from(await generate(Float32Array.from(z))) };
+window.edgegan = {
+  ready: true, info, latents: (n, seed) => Array.from(latents(n, seed)),
+  generate: async (z) => Array.from(await generate(Float32Array.from(z))),
+};
 document.body.dataset.ready = "1";
