@@ -14,7 +14,20 @@ from pathlib import Path
 from edgegan import __version__
 from edgegan.errors import ConfigError, EdgeGanError
 
-DEFAULT_BUNDLE = Path("models/mnist-dcgan")
+OUTPUT_DIR = Path("edgegan-out")  # default home of written pictures (README "Run"); -o / --out choose another
+DEFAULT_MODEL_HELP = "default: the shipped reference model, models/mnist-dcgan"
+
+
+def _model(value: str | None) -> str:
+    """--model as given, or the shipped reference bundle (found from the package, not the working directory)."""
+    from edgegan.bundled import default_bundle
+
+    return value if value is not None else str(default_bundle())
+
+
+def _note_replaced(path: str | Path) -> str:
+    """Said of an output that already exists, so nothing is overwritten silently."""
+    return " (replaced the earlier file)" if Path(path).exists() else ""
 
 
 def _image_size(text: str) -> tuple[int, int]:
@@ -113,17 +126,29 @@ def _add_export(sub) -> None:
 
     p = sub.add_parser("export", help="convert G and D to ONNX / LiteRT / ORT files in a verified bundle (export tier)")
     p.add_argument(
-        "--model", default=str(DEFAULT_BUNDLE), help="run or bundle folder with generator.keras and discriminator.keras"
+        "--model",
+        help=f"run or bundle folder with generator.keras and discriminator.keras ({DEFAULT_MODEL_HELP})",
     )
-    p.add_argument("--format", default="all", help=f"{'|'.join(FORMATS)}|all, or a comma list; web: a static web page")
-    p.add_argument("--precision", default="all", help=f"{'|'.join(PRECISIONS)}|all, or a comma list")
+    p.add_argument(
+        "--format",
+        default="all",
+        help=f"{'|'.join(FORMATS)}|all, or a comma list; web: a static web page (default: all)",
+    )
+    p.add_argument("--precision", default="all", help=f"{'|'.join(PRECISIONS)}|all, or a comma list (default: all)")
     p.add_argument("--out", help="bundle folder to write (default: exports/NAME; replaced atomically)")
     p.add_argument("--batch", type=int, default=1, help="fixed batch of the TFLite files (default 1)")
     p.add_argument(
         "--calibration-data", help="real images for int8 calibration of D (default: the run's training data)"
     )
-    p.add_argument("--calibration-samples", type=int, default=256)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--calibration-samples",
+        type=int,
+        default=256,
+        help="rows that calibrate int8: latents for G, half real and half generated images for D (default: 256)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the reference latents (edgegan.latents) and calibration (default: 0)"
+    )
     p.add_argument(
         "--skip",
         default=None,
@@ -150,6 +175,7 @@ def _cmd_export(a) -> int:
     from edgegan.export.bundle import ExportOptions, export_bundle
     from edgegan.export.formats import VARIANTS, select
 
+    a.model = _model(a.model)
     web = a.format == "web"  # a static web page around the ONNX fp32 generator (edgegan.export.web)
     variants = select("onnx", "fp32") if web else select(a.format, a.precision)  # validated before TensorFlow loads
     out = Path(a.out) if a.out else Path("exports") / (Path(a.model).resolve().name + ("-web" if web else ""))
@@ -209,10 +235,12 @@ def export_summary(m: dict) -> str:
 # ---------------------------------------------------------------- generate
 def _add_generate(sub) -> None:
     p = sub.add_parser("generate", help="make digits with the light runtime (no TensorFlow)")
-    p.add_argument("--model", default=str(DEFAULT_BUNDLE), help="bundle folder or a .onnx/.ort/.tflite file")
-    p.add_argument("-n", type=int, default=64, help="number of images")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("-o", "--output", default="samples.png", help="PNG grid to write")
+    p.add_argument("--model", help=f"bundle folder or a .onnx/.ort/.tflite file ({DEFAULT_MODEL_HELP})")
+    p.add_argument("-n", type=int, default=64, help="number of images (default: 64)")
+    p.add_argument("--seed", type=int, default=0, help="latent seed, the same images everywhere (default: 0)")
+    p.add_argument(
+        "-o", "--output", default=str(OUTPUT_DIR / "samples.png"), help=f"PNG grid to write (default: {OUTPUT_DIR}/samples.png)"
+    )
     p.add_argument("--each", metavar="DIR", help="also write one PNG per image into DIR")
     p.add_argument("--npy", metavar="FILE", help="also write the uint8 images as a .npy array")
     p.add_argument(
@@ -235,24 +263,30 @@ def _cmd_generate(a) -> int:
     if a.n < 1:
         raise InputError(f"-n must be at least 1, got {a.n}")
     g = edgegan.load(
-        a.model, backend=a.backend, precision=a.precision, threads=a.threads, providers=a.provider, delegate=a.delegate
+        _model(a.model), backend=a.backend, precision=a.precision, threads=a.threads, providers=a.provider, delegate=a.delegate
     )
     if a.interpolate:
         z = g.latents(2, a.seed)
         images = g.interpolate(z[0], z[1], a.interpolate)
         gif = Path(a.output).with_suffix(".gif")
+        replaced = _note_replaced(gif)
         g.save_gif(list(images), gif)
-        print(f"wrote {gif}")
+        print(f"wrote {gif}{replaced}")
     else:
         images = g.sample(a.n, a.seed)
+    replaced = _note_replaced(a.output)
     g.save_grid(images, a.output)
     if a.each:
+        old = sum(1 for p in g.save_each(images, a.each, dry_run=True) if p.exists())
         g.save_each(images, a.each)
+        print(f"wrote {len(images)} PNGs to {a.each}" + (f" ({old} replaced earlier files)" if old else ""))
     if a.npy:
         from edgegan.runtime.images import atomic_write
 
+        npy_replaced = _note_replaced(a.npy)
         atomic_write(a.npy, lambda tmp: np.save(tmp, images, allow_pickle=False))
-    print(f"wrote {a.output}: {len(images)} images from {g.info.path} ({g.info.format}/{g.info.precision})")
+        print(f"wrote {a.npy}{npy_replaced}")
+    print(f"wrote {a.output}{replaced}: {len(images)} images from {g.info.path} ({g.info.format}/{g.info.precision})")
     return 0
 
 
@@ -261,7 +295,7 @@ def _add_verify(sub) -> None:
     p = sub.add_parser(
         "verify", help="check every file of a bundle against its manifest and Keras references (exit 3 on failure)"
     )
-    p.add_argument("bundle", nargs="?", default=str(DEFAULT_BUNDLE))
+    p.add_argument("bundle", nargs="?", help=DEFAULT_MODEL_HELP)
     p.add_argument(
         "--against-keras",
         action="store_true",
@@ -278,6 +312,7 @@ def _cmd_verify(a) -> int:
     from edgegan.errors import VerificationFailed
     from edgegan.verify import as_json, format_table, verify
 
+    a.bundle = _model(a.bundle)
     rows, summary = verify(a.bundle, against_keras=a.against_keras, threads=a.threads)
     print(json.dumps(as_json(rows, summary), indent=2) if a.json else format_table(rows))
     if summary["failed"]:
@@ -293,7 +328,7 @@ def _cmd_verify(a) -> int:
 # ---------------------------------------------------------------- bench
 def _add_bench(sub) -> None:
     p = sub.add_parser("bench", help="latency, throughput, cold start, memory and size of each file (and Keras)")
-    p.add_argument("bundle", nargs="*", default=[str(DEFAULT_BUNDLE)], help="one or more bundles, benched in one run")
+    p.add_argument("bundle", nargs="*", help=f"one or more bundles, benched in one run ({DEFAULT_MODEL_HELP})")
     p.add_argument(
         "--batch",
         default="1,32",
@@ -317,7 +352,7 @@ def _cmd_bench(a) -> int:
     except ValueError:
         raise ConfigError(f"--batch expects integers like 1,32, got {a.batch!r}") from None
     rows, info = [], {}
-    for i, bundle in enumerate(a.bundle):
+    for i, bundle in enumerate(a.bundle or [_model(None)]):
         r, info = bench(
             bundle,
             batch=batch,
@@ -344,16 +379,21 @@ def _cmd_bench(a) -> int:
 # ---------------------------------------------------------------- demo
 def _add_demo(sub) -> None:
     p = sub.add_parser("demo", help="export, verify, generate and bench the shipped reference model")
-    p.add_argument("--model", default=str(DEFAULT_BUNDLE))
+    p.add_argument("--model", help=f"run or bundle folder with .keras files ({DEFAULT_MODEL_HELP})")
     p.add_argument("--out", help="bundle folder to export to (default: a temporary folder)")
-    p.add_argument("-o", "--output", default="samples.png")
+    p.add_argument(
+        "-o",
+        "--output",
+        default=str(OUTPUT_DIR / "demo"),
+        help=f"folder for the sample grids, one per engine (default: {OUTPUT_DIR}/demo)",
+    )
     p.set_defaults(func=_cmd_demo)
 
 
 def _cmd_demo(a) -> int:
     from edgegan.demo import run_demo
 
-    return run_demo(a.model, a.out, a.output, log=print)
+    return run_demo(_model(a.model), a.out, a.output, log=print)
 
 
 # ---------------------------------------------------------------- evaluate
@@ -361,7 +401,7 @@ def _add_evaluate(sub) -> None:
     p = sub.add_parser(
         "evaluate", help="sample quality: Frechet distance, confident share, digit coverage (light tier)"
     )
-    p.add_argument("model", nargs="?", default=str(DEFAULT_BUNDLE), help="bundle folder or generator file")
+    p.add_argument("model", nargs="?", help=f"bundle folder or generator file ({DEFAULT_MODEL_HELP})")
     p.add_argument("-n", type=int, default=2000)
     p.add_argument("--real", help="real images to compare with (default: the model's training data, when present)")
     p.add_argument("--seed", type=int, default=0)
@@ -376,7 +416,7 @@ def _cmd_evaluate(a) -> int:
 
     from edgegan.evaluate import as_dict, evaluate, report
 
-    e = evaluate(a.model, n=a.n, real=a.real, seed=a.seed, backend=a.backend, precision=a.precision)
+    e = evaluate(_model(a.model), n=a.n, real=a.real, seed=a.seed, backend=a.backend, precision=a.precision)
     print(json.dumps(as_dict(e), indent=2) if a.json else report(e))
     return 0
 

@@ -34,9 +34,10 @@ def run_demo(model: str, out: str | None, output: str, log: Callable[[str], None
         for backend, precision in (("onnx", "fp32"), ("tflite", "int8")):
             g = edgegan.load(bundle, backend=backend, precision=precision)
             images = g.sample(64, seed=0)
-            path = output if backend == "onnx" else str(Path(output).with_suffix("")) + f".{backend}-{precision}.png"
+            path = Path(output) / f"samples.{backend}-{precision}.png"
+            replaced = " (replaced the earlier file)" if path.exists() else ""
             g.save_grid(images, path)
-            log(f"  {backend}/{precision}: wrote {path}")
+            log(f"  {backend}/{precision}: wrote {path}{replaced}")
         log("\n4/4 bench (generator, batch 1, 100 runs; Keras original in the same run)")
         rows, info = bench(bundle, batch=32, runs=100, only=lambda e: e.role == "generator", cold=True)
         log(f"{info['machine']['cpu']}, {info['machine']['cores']} cores")

@@ -128,7 +128,7 @@ def check_array(x, row_shape: tuple, what: str, max_batch: int) -> np.ndarray:
 
 
 def load(
-    path: str | os.PathLike = "models/mnist-dcgan",
+    path: str | os.PathLike | None = None,
     role: str = "generator",
     backend: str | None = None,
     precision: str | None = None,
@@ -138,7 +138,8 @@ def load(
     max_batch: int = DEFAULT_MAX_BATCH,
     spin: bool = True,
 ) -> Generator | Discriminator:
-    """Load a bundle folder (checked against its manifest) or a single model file.
+    """Load a bundle folder (checked against its manifest) or a single model file; None: the shipped
+    reference bundle (edgegan.bundled: the checkout's models/mnist-dcgan, or the copy inside the wheel).
 
     backend: "onnx", "ort" or "tflite" (default: tflite when LiteRT is installed and the bundle has the file,
     else onnx; onnx when ``providers`` are given).
@@ -147,6 +148,10 @@ def load(
     spin: ONNX Runtime's worker threads busy-wait between runs (its default). Turn it off when several sessions
     share the cores (A/B timing in one process, many models in one app): idle spinning threads steal them.
     """
+    if path is None:
+        from edgegan.bundled import default_bundle
+
+        path = default_bundle()
     path = Path(path)
     if role not in mf.ROLES:
         raise ConfigError(f"role must be one of {mf.ROLES}, got {role!r}")

@@ -97,9 +97,10 @@ def save_grid(images: np.ndarray, path: str | Path, cols: int | None = None, sca
     return save_png(grid(images, cols), path, scale)
 
 
-def save_each(images: np.ndarray, folder: str | Path, prefix: str = "image") -> list[Path]:
-    """Write one PNG per image: folder/prefix_0000.png, ..."""
-    return [save_png(im, Path(folder) / f"{prefix}_{i:04d}.png") for i, im in enumerate(images)]
+def save_each(images: np.ndarray, folder: str | Path, prefix: str = "image", dry_run: bool = False) -> list[Path]:
+    """Write one PNG per image: folder/prefix_0000.png, ... (dry_run: only return the paths)."""
+    paths = [Path(folder) / f"{prefix}_{i:04d}.png" for i in range(len(images))]
+    return paths if dry_run else [save_png(im, p) for im, p in zip(images, paths)]
 
 
 def save_gif(frames: list[np.ndarray], path: str | Path, ms_per_frame: int = 200, scale: int = 2) -> Path:
