@@ -147,7 +147,10 @@ def _add_export(sub) -> None:
         help="rows that calibrate int8: latents for G, half real and half generated images for D (default: 256)",
     )
     p.add_argument(
-        "--seed", type=int, default=0, help="seed of the reference latents (edgegan.latents) and calibration (default: 0)"
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the reference latents (edgegan.latents) and calibration (default: 0)",
     )
     p.add_argument(
         "--skip",
@@ -239,7 +242,10 @@ def _add_generate(sub) -> None:
     p.add_argument("-n", type=int, default=64, help="number of images (default: 64)")
     p.add_argument("--seed", type=int, default=0, help="latent seed, the same images everywhere (default: 0)")
     p.add_argument(
-        "-o", "--output", default=str(OUTPUT_DIR / "samples.png"), help=f"PNG grid to write (default: {OUTPUT_DIR}/samples.png)"
+        "-o",
+        "--output",
+        default=str(OUTPUT_DIR / "samples.png"),
+        help=f"PNG grid to write (default: {OUTPUT_DIR}/samples.png)",
     )
     p.add_argument("--each", metavar="DIR", help="also write one PNG per image into DIR")
     p.add_argument("--npy", metavar="FILE", help="also write the uint8 images as a .npy array")
@@ -263,7 +269,12 @@ def _cmd_generate(a) -> int:
     if a.n < 1:
         raise InputError(f"-n must be at least 1, got {a.n}")
     g = edgegan.load(
-        _model(a.model), backend=a.backend, precision=a.precision, threads=a.threads, providers=a.provider, delegate=a.delegate
+        _model(a.model),
+        backend=a.backend,
+        precision=a.precision,
+        threads=a.threads,
+        providers=a.provider,
+        delegate=a.delegate,
     )
     if a.interpolate:
         z = g.latents(2, a.seed)

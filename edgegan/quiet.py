@@ -42,7 +42,8 @@ def native_stderr_silenced() -> Iterator[None]:
     old_stderr = sys.stderr
     try:
         if uses_fd2:
-            sys.stderr = open(os.dup(saved), "w", buffering=1, encoding=old_stderr.encoding, errors="backslashreplace")
+            # closed in the finally below: the stream lives exactly as long as the redirect
+            sys.stderr = open(os.dup(saved), "w", buffering=1, encoding=old_stderr.encoding, errors="backslashreplace")  # noqa: SIM115
         os.dup2(devnull, 2)
         yield
     finally:
