@@ -2,7 +2,7 @@
 
 A bundle is a folder with ``manifest.json``, ``reference.npz`` and the exported files. Trust
 comes from the manifest's hashes: every file is read once, its sha256 checked, and only those
-bytes are handed to an engine (reliability items 1-4).
+bytes are handed to an engine (docs/reliability.md items 1-4).
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def safe_path(root: Path, rel: Any, what: str = "path") -> Path:
 
 
 def read_checked(root: Path, entry: FileEntry) -> bytes:
-    """Read a file once and check its size and sha256 against the manifest (reliability item 1)."""
+    """Read a file once and check its size and sha256 against the manifest (docs/reliability.md item 1)."""
     path = safe_path(root, entry.path)
     if not path.is_file():
         raise ModelFileError(f"{path}: listed in the manifest but missing; re-export the bundle or restore the file")

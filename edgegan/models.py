@@ -1,6 +1,6 @@
 """Keras builders for the seed article's generator and discriminator (train tier).
 
-Layer for layer as in the article's source (Keras-GAN's DCGAN), see docs in design.md:
+Layer for layer as in the article's source (Keras-GAN's DCGAN), see docs/design.md:
 
     G: z(100) -> Dense(128*7*7, relu) -> Reshape(7,7,128)
        -> UpSampling2D(2) -> Conv2D(128,3,same) -> BN(0.8) -> relu     # (B,14,14,128)
@@ -132,7 +132,7 @@ def spec_of(generator) -> ModelSpec:
 
 
 def load_keras(path, role: str):
-    """Load a .keras file with safe_mode=True; refuse Lambda layers (reliability item 5)."""
+    """Load a .keras file with safe_mode=True; refuse Lambda layers (docs/reliability.md item 5)."""
     from pathlib import Path
 
     import keras

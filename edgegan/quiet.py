@@ -4,7 +4,7 @@ TensorFlow's C++ core and LiteRT write to file descriptor 2 directly: TensorFlow
 ``WARNING: All log messages before absl::InitializeLog() ...`` and a oneDNN notice at import on
 CPUs with AVX-512 VNNI even with ``TF_CPP_MIN_LOG_LEVEL=3``, and LiteRT prints ``INFO: Created
 TensorFlow Lite XNNPACK delegate for CPU.`` for each interpreter. Python's ``logging`` and
-environment variables do not reach those writes (docs/design.md, "Output").
+environment variables do not reach those writes (docs/design.md, "Toolchain notes").
 
 ``native_stderr_silenced()`` points descriptor 2 at /dev/null for the duration of a command and
 gives Python's ``sys.stderr`` a private duplicate of the real one, so edgegan's own messages,

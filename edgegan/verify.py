@@ -40,7 +40,7 @@ def load_reference(m: mf.Manifest) -> dict[str, np.ndarray]:
         raise ManifestError(f"{path}: sha256 differs from the manifest; the references were changed")
     import io
 
-    with np.load(io.BytesIO(data), allow_pickle=False) as z:  # no pickle anywhere (reliability item 6)
+    with np.load(io.BytesIO(data), allow_pickle=False) as z:  # no pickle anywhere (docs/reliability.md item 6)
         return {k: z[k] for k in ("z", "image", "d_input", "d_score")}
 
 

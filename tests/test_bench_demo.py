@@ -46,9 +46,13 @@ def test_bench_includes_keras_and_cold_start_in_the_same_run(bundle):
 @pytest.mark.slow
 @pytest.mark.skipif(not (SHIPPED / "manifest.json").is_file(), reason="no shipped bundle")
 def test_demo_runs_end_to_end(tmp_path):
-    r = run_cli("demo", "--out", str(tmp_path / "bundle"), "-o", str(tmp_path / "s.png"), timeout=900)
+    from test_quiet import native_lines
+
+    r = run_cli("demo", "--out", str(tmp_path / "bundle"), "-o", str(tmp_path / "pics"), timeout=900)
     assert r.returncode == 0, r.stderr[-2000:]
     for step in ("1/4 export", "2/4 verify", "3/4 generate", "4/4 bench"):
         assert step in r.stdout
-    assert (tmp_path / "s.png").is_file() and (tmp_path / "s.tflite-int8.png").is_file()
+    assert (tmp_path / "pics" / "samples.onnx-fp32.png").is_file()
+    assert (tmp_path / "pics" / "samples.tflite-int8.png").is_file()
+    assert not native_lines(r.stderr), r.stderr[-2000:]
     assert "generator/keras/fp32" in r.stdout

@@ -1,4 +1,4 @@
-"""reliability.md items not covered elsewhere: Keras safety, no pickle, full disk, export self-check,
+"""docs/reliability.md items not covered elsewhere: Keras safety, no pickle, full disk, export self-check,
 Flex ops refused, one-line CLI errors for tampered files. (Index of all items: README / closing note.)"""
 
 import json

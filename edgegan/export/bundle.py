@@ -2,7 +2,7 @@
 Keras, write manifest.json + reference.npz, then swap the staged folder into place.
 
 Staging happens in a sibling temporary folder; the final name only ever points at a complete,
-verified bundle (a kill or a full disk leaves the previous one intact; reliability item 17).
+verified bundle (a kill or a full disk leaves the previous one intact; docs/reliability.md item 17).
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ VARIANTS: tuple[Variant, ...] = (
 FORMATS = ("onnx", "tflite", "ort")
 PRECISIONS = ("fp32", "fp16", "dynamic", "int8", "int8-io")
 # Left out on purpose: ONNX dynamic-range int8. onnxruntime's quantize_dynamic turns Conv into
-# ConvInteger, which is slow or missing on several CPU builds (pitfalls.md); static QDQ is used.
+# ConvInteger, which is slow or missing on several CPU builds (docs/design.md, "Toolchain notes"); static QDQ is used.
 
 
 def _pick(value: str, choices: tuple[str, ...], what: str) -> list[str]:

@@ -3,7 +3,7 @@
 An engine takes bytes that were already read and checked (never a path: a second read could
 differ from the first, and LiteRT verifies a flatbuffer only when given ``model_content``),
 runs float32 batches of any size in chunks, and quantizes/dequantizes int8 I/O with the
-file's own scale and zero point (reliability item 10).
+file's own scale and zero point (docs/reliability.md item 10).
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def has_external_data(data: bytes) -> bool:
 
     The ONNX package is not part of the light tier, so this looks for the serialized key of
     TensorProto.external_data entries; an initializer stored in a file outside the model is
-    how the external-data path traversal CVEs reach the file system (reliability item 4).
+    how the external-data path traversal CVEs reach the file system (docs/reliability.md item 4).
     """
     return b"\n\x08location" in data
 
@@ -191,7 +191,7 @@ class LiteRTEngine(Engine):
         self._in_index, self._out_index = i[0]["index"], o[0]["index"]
         self.metadata = read_tflite_metadata(data)
         self.threads = threads
-        self._lock = threading.Lock()  # a LiteRT Interpreter is not thread-safe (pitfalls.md)
+        self._lock = threading.Lock()  # a LiteRT Interpreter is not thread-safe (docs/design.md, "Toolchain notes")
 
     def _run_chunk(self, x: np.ndarray) -> np.ndarray:
         x = _quantize(x, self.input) if self.input.scale is not None else x.astype(self.input.dtype)

@@ -1,0 +1,88 @@
+"""A model's contract: what its numbers mean, read from the model at export and obeyed everywhere after.
+
+Light tier (stdlib + numpy). Export reads the contract from the Keras models (edgegan.export.inspect),
+records it in the manifest, and every consumer (runtime, uint8 conversion, calibration scaling, parity,
+verify, web page, HTTP example) takes it from there instead of assuming the seed article's values.
+
+    "image":         {"shape": [H, W, C], "range": [lo, hi], ...}     the generator's output pixels
+    "discriminator": {"input_range": [lo, hi], "score": "probability" | "logit"}
+
+A bundle without a "discriminator" section has no discriminator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}  # output activation -> value range it produces
+SCORE_KINDS = {"sigmoid": "probability", "linear": "logit"}  # D's last activation -> what its score means
+THRESHOLDS = {"probability": 0.5, "logit": 0.0}  # decision boundary real/fake per score kind
+
+
+@dataclass(frozen=True)
+class Contract:
+    latent_size: int
+    image_shape: tuple[int, int, int]
+    image_range: tuple[float, float] = (-1.0, 1.0)
+    d_input_range: tuple[float, float] | None = None  # None: no discriminator in the bundle
+    score: str | None = None  # "probability" or "logit"; None: no discriminator
+
+    @property
+    def has_discriminator(self) -> bool:
+        return self.score is not None
+
+    @property
+    def threshold(self) -> float:
+        return THRESHOLDS[self.score or "probability"]
+
+    def to_manifest(self) -> dict:
+        d = {"image_range": list(self.image_range)}
+        if self.has_discriminator:
+            d["discriminator"] = {
+                "input_range": list(self.d_input_range),
+                "score": self.score,
+                "threshold": self.threshold,
+            }
+        return d
+
+
+def to_uint8(images: np.ndarray, value_range: tuple[float, float]) -> np.ndarray:
+    """Float images in ``value_range`` -> uint8 [0, 255] (clipped, rounded): lo is black, hi is white."""
+    lo, hi = value_range
+    x = (np.asarray(images, np.float32) - lo) * (255.0 / (hi - lo))
+    return np.clip(np.rint(x), 0, 255).astype(np.uint8)
+
+
+def from_uint8(images: np.ndarray, value_range: tuple[float, float]) -> np.ndarray:
+    """uint8 [0, 255] -> float32 in ``value_range`` (0 -> lo, 255 -> hi)."""
+    lo, hi = value_range
+    return (np.asarray(images, np.float32) * ((hi - lo) / 255.0) + lo).astype(np.float32)
+
+
+def rescale(x: np.ndarray, src: tuple[float, float], dst: tuple[float, float]) -> np.ndarray:
+    """Map float values linearly from range ``src`` to range ``dst``."""
+    if tuple(src) == tuple(dst):
+        return np.asarray(x, np.float32)
+    (a, b), (c, d) = src, dst
+    return ((np.asarray(x, np.float32) - a) * ((d - c) / (b - a)) + c).astype(np.float32)
+
+
+def probability(scores: np.ndarray, kind: str) -> np.ndarray:
+    """P(real) from raw discriminator outputs of the given kind."""
+    s = np.asarray(scores, np.float64)
+    if kind == "logit":
+        s = 0.5 * (1.0 + np.tanh(0.5 * s))  # the logistic function, overflow-free
+    return s.astype(np.float32)
+
+
+def parse_range(text: str) -> tuple[float, float]:
+    """'LO,HI' -> (lo, hi) with lo < hi; ValueError with a readable message otherwise."""
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"expected LO,HI like -1,1 or 0,1, got {text!r}") from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError(f"expected finite LO < HI, got {text!r}")
+    return lo, hi

@@ -1,0 +1,125 @@
+"""Read a Keras GAN's contract from the models themselves (export tier).
+
+Works for any Keras 3 form: functional, Sequential (whose ``layers`` has no InputLayer) and nested
+models (a Model whose layer is a Sequential or Model, as Keras-GAN's generator is). What cannot be
+read is asked for with a flag, and refused without it, never assumed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from edgegan.contract import RANGES, SCORE_KINDS, Contract
+from edgegan.errors import ConfigError, ModelFileError
+
+# Layers that move or copy values without changing them: the activation before them is the output's.
+_PASS_THROUGH = ("Reshape", "Flatten", "Permute", "Cropping1D", "Cropping2D", "Identity", "Dropout", "Activation")
+
+
+def leaf_layers(model) -> list:
+    """The model's layers in order with nested models expanded and InputLayers left out."""
+    out = []
+    for layer in model.layers:
+        if hasattr(layer, "layers") and hasattr(layer, "inputs"):  # a nested Sequential or Model
+            out += leaf_layers(layer)
+        elif layer.__class__.__name__ != "InputLayer":
+            out.append(layer)
+    return out
+
+
+def last_activation(model) -> str | None:
+    """Name of the activation that produces the model's output (None when it cannot be told)."""
+    for layer in reversed(leaf_layers(model)):
+        name = layer.__class__.__name__
+        if name == "Activation" or hasattr(layer, "activation"):
+            act = layer.get_config().get("activation")
+            return act if isinstance(act, str) else None
+        if name not in _PASS_THROUGH:
+            return None
+    return None
+
+
+def check_io(model, path: Path, role: str) -> None:
+    """One input and one output of the ranks edgegan knows, or a one-line refusal naming the file."""
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise ModelFileError(
+            f"{path}: the {role} has {len(model.inputs)} inputs and {len(model.outputs)} outputs; "
+            "edgegan exports models with one input and one output (conditional models with a label input are not supported yet)"
+        )
+    i, o = tuple(model.inputs[0].shape), tuple(model.outputs[0].shape)
+    want_in, want_out = (2, 4) if role == "generator" else (4, 2)
+    if len(i) != want_in or len(o) != want_out or None in i[1:] or None in o[1:]:
+        what = (
+            "a latent (N, L) to an image (N, H, W, C)"
+            if role == "generator"
+            else "an image (N, H, W, C) to a score (N, 1)"
+        )
+        raise ModelFileError(f"{path}: the {role} maps {i} to {o}; edgegan expects {what}")
+    if role == "discriminator" and o[1] != 1:
+        raise ModelFileError(f"{path}: the discriminator outputs {o[1]} values per image; edgegan expects one score")
+
+
+def read_contract(
+    G,
+    D,
+    g_path: Path,
+    d_path: Path | None,
+    output_range: tuple[float, float] | None = None,
+    d_input_range: tuple[float, float] | None = None,
+    score: str | None = None,
+) -> Contract:
+    """The contract of a G (and optional D): shapes, G's output range, D's input range and score kind."""
+    check_io(G, g_path, "generator")
+    latent, image = int(G.inputs[0].shape[-1]), tuple(int(v) for v in G.outputs[0].shape[1:])
+    act = last_activation(G)
+    if output_range is None:
+        if act not in RANGES:
+            raise ConfigError(
+                f"{g_path}: the generator's output activation is {act or 'not one edgegan can read'}, so its pixel "
+                "range is unknown; pass --output-range LO,HI (e.g. --output-range 0,1)"
+            )
+        output_range = RANGES[act]
+    if D is None:
+        return Contract(latent, image, tuple(output_range))
+    check_io(D, d_path, "discriminator")
+    d_image = tuple(int(v) for v in D.inputs[0].shape[1:])
+    if d_image != image:
+        raise ConfigError(
+            f"the generator {g_path} makes images of shape {image} but the discriminator {d_path} takes {d_image}; "
+            "export a matching pair, or the generator alone (--skip discriminator)"
+        )
+    if score is None:
+        d_act = last_activation(D)
+        if d_act not in SCORE_KINDS:
+            raise ConfigError(
+                f"{d_path}: the discriminator's last activation is {d_act or 'not one edgegan can read'}, so what its "
+                "score means is unknown; pass --score probability or --score logit"
+            )
+        score = SCORE_KINDS[d_act]
+    return Contract(latent, image, tuple(output_range), tuple(d_input_range or output_range), score)
+
+
+def flat_chain(model, probe: np.ndarray | None = None):
+    """The model as one flat functional chain of its leaf layers, or None when it is not a chain.
+
+    A chain is proven, not assumed: the flat model must give the original's outputs on a random probe
+    (any branch, skip or merge inside breaks that, or the rebuild itself)."""
+    import keras
+    from keras import layers as L
+
+    try:
+        x = inp = keras.Input(model.inputs[0].shape[1:], name=model.inputs[0].name.split(":")[0])
+        for layer in leaf_layers(model):
+            x = layer(x, training=False) if isinstance(layer, (L.BatchNormalization, L.Dropout)) else layer(x)
+        flat = keras.Model(inp, x, name=f"{model.name}_flat")
+    except Exception:  # a layer that does not take the previous one's output: not a chain
+        return None
+    if probe is None:
+        probe = np.random.default_rng(0).standard_normal((2, *model.inputs[0].shape[1:])).astype(np.float32)
+    try:
+        same = np.allclose(flat(probe, training=False), model(probe, training=False), atol=1e-6, rtol=1e-5)
+    except Exception:
+        return None
+    return flat if same else None

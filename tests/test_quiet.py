@@ -1,0 +1,90 @@
+"""No command prints TensorFlow's or LiteRT's native log lines unless --debug asks for them.
+
+TF_ENABLE_ONEDNN_OPTS=1 makes TensorFlow print its absl and oneDNN lines at import on any x86 CPU, as it
+does by itself on CPUs with AVX-512 VNNI; every LiteRT interpreter prints its XNNPACK line."""
+
+import re
+
+import pytest
+
+from conftest import needs_tf, run_cli
+
+NATIVE = re.compile(
+    r"All log messages before absl::InitializeLog|oneDNN custom operations|^[IWEF]\d{4} \d\d:\d\d:\d\d"
+    r"|^I0000 |Created TensorFlow Lite XNNPACK delegate|^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWE] tensorflow/"
+    r"|Created config in ",
+    re.MULTILINE,
+)
+ONEDNN = {"TF_ENABLE_ONEDNN_OPTS": "1", "TF_CPP_MIN_LOG_LEVEL": "0"}
+
+
+def native_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if NATIVE.search(line)]
+
+
+@needs_tf
+@pytest.mark.slow
+def test_every_command_keeps_native_log_lines_off_stderr(tiny_run, bundle, digits_dir, tmp_path):
+    commands = {
+        "train": [
+            "train",
+            "--data",
+            str(digits_dir),
+            "--epochs",
+            "1",
+            "--steps-per-epoch",
+            "1",
+            "--batch-size",
+            "8",
+            "--out",
+            str(tmp_path / "run"),
+        ],
+        "export": [
+            "export",
+            "--model",
+            str(tiny_run),
+            "--format",
+            "tflite,ort",
+            "--precision",
+            "fp32",
+            "--out",
+            str(tmp_path / "bundle"),
+        ],
+        "generate": [
+            "generate",
+            "--model",
+            str(bundle),
+            "-n",
+            "2",
+            "--backend",
+            "tflite",
+            "-o",
+            str(tmp_path / "g.png"),
+        ],
+        "verify": ["verify", str(bundle)],
+        "bench": ["bench", str(bundle), "--runs", "3", "--no-cold", "--role", "generator"],
+        "evaluate": ["evaluate", str(bundle), "-n", "20", "--real", str(digits_dir), "--backend", "tflite"],
+    }
+    for name, args in commands.items():
+        r = run_cli(*args, env=ONEDNN)
+        assert r.returncode == 0, (name, r.stderr[-1500:])
+        assert not native_lines(r.stderr), (name, native_lines(r.stderr))
+
+
+@needs_tf
+def test_debug_shows_them_so_the_check_can_fail(bundle, tmp_path):
+    r = run_cli(
+        "--debug",
+        "generate",
+        "--model",
+        str(bundle),
+        "-n",
+        "1",
+        "--backend",
+        "tflite",
+        "-o",
+        str(tmp_path / "g.png"),
+        env=ONEDNN,
+    )
+    assert r.returncode == 0, r.stderr[-1500:]
+    assert native_lines(r.stderr), r.stderr  # LiteRT's XNNPACK line reaches the terminal with --debug
