@@ -7,6 +7,7 @@ bytes are handed to an engine (docs/reliability.md items 1-4).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -71,21 +72,8 @@ class Manifest:
         ]
 
 
-def _sha256():
-    """CPython's own SHA-256 when it has one: ``hashlib`` loads OpenSSL's libcrypto (3.6 MB of a ~57 MB
-    light-tier cold start, measured with VmHWM) for a digest the standard library also implements."""
-    try:
-        from _sha2 import sha256  # Python >= 3.12
-    except ImportError:
-        try:
-            from _sha256 import sha256  # Python 3.11
-        except ImportError:
-            from hashlib import sha256
-    return sha256
-
-
 def sha256_bytes(data: bytes) -> str:
-    return _sha256()(data).hexdigest()
+    return hashlib.sha256(data).hexdigest()
 
 
 def sha256_file(path: str | Path) -> str:

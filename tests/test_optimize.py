@@ -31,7 +31,7 @@ def test_random_generator_is_rewritten_exactly(form):
     keras.utils.set_random_seed(7)
     g = build_generator()
     _randomize_bn(g)
-    opt, rewrites = optimize(g, form)
+    opt, rewrites, _ = optimize(g, form)
     assert rewrites == ["up1+conv1+bn1+relu1", "up2+conv2+bn2+relu2"]
     z = np.random.default_rng(1).standard_normal((16, 100)).astype(np.float32)
     assert np.abs(opt(z).numpy() - g(z, training=False).numpy()).max() <= 1e-5
@@ -54,7 +54,7 @@ def test_general_pattern_any_odd_kernel_and_activation(k, act, form):
     x = keras.layers.UpSampling2D(2, name="b")(x)
     x = keras.layers.Conv2D(7, k, padding="same", activation=act, name="c")(x)
     m = keras.Model(inp, x)
-    opt, rewrites = optimize(m, form)
+    opt, rewrites, _ = optimize(m, form)
     assert rewrites == ["b+c"]
     x = np.random.default_rng(0).standard_normal((2, 5, 6, 3)).astype(np.float32)
     assert np.abs(opt(x).numpy() - m(x).numpy()).max() <= 1e-5
@@ -67,7 +67,7 @@ def test_other_graphs_are_left_unchanged():
     from edgegan.models import build_discriminator
 
     d = build_discriminator()
-    assert optimize(d) == (d, [])
+    assert optimize(d)[:2] == (d, [])
     for layers in (
         [keras.layers.UpSampling2D(2, interpolation="bilinear"), keras.layers.Conv2D(4, 3, padding="same")],
         [keras.layers.UpSampling2D(2), keras.layers.Conv2D(4, 3, padding="valid")],
@@ -79,7 +79,59 @@ def test_other_graphs_are_left_unchanged():
         for layer in layers:
             x = layer(x)
         m = keras.Model(inp, x)
-        assert optimize(m) == (m, [])
+        assert optimize(m)[:2] == (m, [])
+
+
+@pytest.mark.parametrize("form", ["sequential", "nested"])
+def test_sequential_and_nested_generators_are_rewritten_exactly(form):
+    """A Sequential has no InputLayer in .layers (its first real layer must not be dropped); Keras-GAN wraps
+    its Sequential generator in Model(noise, model(noise)): the blocks sit inside one nested layer."""
+    import keras
+    from keras import layers as L
+
+    from edgegan.export.optimize import optimize
+
+    keras.utils.set_random_seed(5)
+    seq = keras.Sequential(
+        [
+            keras.Input((16,)),
+            L.Dense(4 * 4 * 8, activation="relu"),
+            L.Reshape((4, 4, 8)),
+            L.UpSampling2D(),
+            L.Conv2D(8, 3, padding="same"),
+            L.BatchNormalization(momentum=0.8),
+            L.Activation("relu"),
+            L.UpSampling2D(),
+            L.Conv2D(3, 3, padding="same", activation="tanh"),
+        ]
+    )
+    _randomize_bn(seq)
+    if form == "nested":
+        noise = keras.Input((16,))
+        model = keras.Model(noise, seq(noise))
+    else:
+        model = seq
+    opt, rewrites, note = optimize(model, "pads")
+    assert len(rewrites) == 2 and note == "", (rewrites, note)
+    z = np.random.default_rng(3).standard_normal((8, 16)).astype(np.float32)
+    assert np.abs(opt(z).numpy() - model(z, training=False).numpy()).max() <= 1e-5
+
+
+def test_a_rewrite_that_misses_its_proof_falls_back_to_the_plain_model(monkeypatch):
+    import keras
+
+    from edgegan.export import optimize as opt_mod
+    from edgegan.models import build_generator
+
+    keras.utils.set_random_seed(6)
+    g = build_generator()
+    real = opt_mod.phase_kernels
+    monkeypatch.setattr(opt_mod, "phase_kernels", lambda w: (real(w)[0] * 1.01, real(w)[1]))  # a wrong rewrite
+    model, rewrites, note = opt_mod.optimize(g, "pads")
+    assert model is g and rewrites == [] and "differs from the model" in note
+    monkeypatch.setattr(opt_mod, "phase_kernels", lambda w: 1 / 0)  # a rewrite that crashes
+    model, rewrites, note = opt_mod.optimize(g, "pads")
+    assert model is g and rewrites == [] and "rewrite failed (ZeroDivisionError" in note
 
 
 def test_exported_generator_files_are_marked_optimized_and_exact(bundle):
@@ -153,7 +205,7 @@ def test_optimizing_one_model_twice_rewrites_it_both_times():
     g = build_generator()
     z = np.random.default_rng(0).standard_normal((4, 100)).astype(np.float32)
     for form in ("pads", "split", "pads"):
-        opt, rewrites = optimize(g, form)
+        opt, rewrites, _ = optimize(g, form)
         assert rewrites == ["up1+conv1+bn1+relu1", "up2+conv2+bn2+relu2"], form
         assert np.abs(opt(z).numpy() - g(z, training=False).numpy()).max() <= 1e-5
 

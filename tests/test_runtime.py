@@ -223,6 +223,18 @@ def test_onnx_with_external_data_is_refused(bundle, tmp_path):
         edgegan.load(tmp_path / "ext.onnx")
 
 
+def test_a_metadata_key_named_location_is_not_external_data(bundle, tmp_path):
+    import onnx
+
+    import edgegan
+
+    m = onnx.load(str(bundle / "generator.fp32.onnx"))
+    onnx.helper.set_model_props(m, {"location": "Lisbon", "edgegan": m.metadata_props[0].value})
+    onnx.save_model(m, str(tmp_path / "loc.onnx"))
+    g = edgegan.load(tmp_path / "loc.onnx")  # a byte scan for the key 'location' refused this file
+    assert g.sample(1).shape == (1, 28, 28, 1)
+
+
 def test_wrong_backend_or_precision_lists_what_the_bundle_has(bundle):
     import edgegan
 

@@ -128,7 +128,7 @@ def export_bundle(
     forms = (
         {opts.optimize_form} if opts.optimize_form != "auto" else {auto_form(v.format, v.precision) for v in variants}
     )
-    G_by_form = {f: optimize(G, f) if opts.optimize else (G, []) for f in sorted(forms)}
+    G_by_form = {f: optimize(G, f)[:2] if opts.optimize else (G, []) for f in sorted(forms)}
     rewrites = next(iter(G_by_form.values()))[1]
     if rewrites:
         log(f"optimized generator: {', '.join(rewrites)} -> phase convolutions ({'/'.join(sorted(forms))} form, exact)")

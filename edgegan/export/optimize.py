@@ -14,8 +14,9 @@ Work per output pixel and channel pair: (r+1)^2 instead of k^2 multiply-adds (16
 statistics) is folded into the phase kernels and bias, and a following relu is fused.
 
 The pattern is found structurally (UpSampling2D(2, nearest) -> Conv2D(odd, stride 1, same, no dilation)
-[-> BatchNormalization] [-> Activation relu/linear]) in a linear chain of layers, not by names; other
-graphs and layers are left unchanged.
+[-> BatchNormalization] [-> Activation relu/linear]) in a linear chain of layers, not by names, in any
+Keras form (functional, Sequential, nested); other graphs and layers are left unchanged, and a rewritten
+model must match the original on random inputs before it is used.
 """
 
 from __future__ import annotations
@@ -97,38 +98,47 @@ def _phase_layer_class():
     return PhaseUpConv2D
 
 
-def _is_chain(model) -> bool:
-    for layer in model.layers[1:]:
-        if len(layer._inbound_nodes) != 1 or len(getattr(layer._inbound_nodes[0], "input_tensors", [None])) != 1:
-            return False
-    return True
-
-
 FORMS = ("split", "fused", "pads")
 
 
 def optimize(model, form: str = "split"):
-    """Return (model', rewrites): the rewritten inference model, or the same model with rewrites == [].
+    """Return (model', rewrites, note): the rewritten inference model, or the same model with rewrites == []
+    and a one-line note saying why (not a chain, no pattern, or the rewrite missed its exactness proof).
 
+    Any Keras form works: the model is first rebuilt as one flat chain of its leaf layers (Sequential and
+    nested models expanded; edgegan.export.inspect.flat_chain proves the rebuild gives the same outputs).
     form "split": four (r+1)x(r+1) convolutions (2.25x fewer multiply-adds for k = 3);
     form "pads": the same four convolutions, each with its own asymmetric zero padding instead of one Pad
     and four crops (ONNX Conv carries the pads: no Pad/Slice nodes; TFLite would add a Pad per conv);
     form "fused": one convolution with 4x the filters over (H+r)x(W+r) positions, then four crops
     (a little more arithmetic, fewer and larger kernels)."""
+    from edgegan.export.inspect import flat_chain
+
+    probe = np.random.default_rng(0).standard_normal((4, *model.inputs[0].shape[1:])).astype(np.float32)
+    flat = flat_chain(model, probe)
+    if flat is None:
+        return model, [], "not a plain chain of layers (branches or merges): exported as built"
+    try:
+        rewritten, rewrites = _rewrite(flat, form)
+    except Exception as e:  # a rewrite must never break an export that the plain graph completes
+        return model, [], f"the upsample+conv rewrite failed ({type(e).__name__}: {str(e)[:120]}): exported as built"
+    if not rewrites:
+        return model, [], "no nearest-upsample + odd SAME convolution blocks: exported as built"
+    want, got = model(probe, training=False).numpy(), rewritten(probe, training=False).numpy()
+    err, tol = float(np.abs(want - got).max()), 1e-4 * max(1.0, float(np.abs(want).max()))
+    if not err <= tol:
+        return model, [], f"the rewritten graph differs from the model by {err:.2e} (> {tol:.0e}): exported as built"
+    return rewritten, rewrites, ""
+
+
+def _rewrite(flat, form: str):
+    """The rewrite on a flat functional chain: (model', names of the rewritten blocks)."""
     import keras
     from keras import layers as L
 
-    # Work on a copy: the optimized model below reuses layers, and a layer called by two models no longer
-    # looks like a link of a chain (two inbound nodes), which would make a second optimize() of the same
-    # model return it unchanged while the caller believes it optimized (found when export asked for two forms).
-    source = model
-    model = keras.models.clone_model(source)
-    model.set_weights(source.get_weights())
-    if not _is_chain(model):
-        return source, []
     Phase = _phase_layer_class()
-    chain = model.layers[1:]
-    x = inp = keras.Input(model.inputs[0].shape[1:], name=model.inputs[0].name.split(":")[0])
+    chain = flat.layers[1:]  # a flat functional model: layers[0] is its InputLayer
+    x = inp = keras.Input(flat.inputs[0].shape[1:], name=flat.inputs[0].name.split(":")[0])
     rewrites, i = [], 0
     while i < len(chain):
         up = chain[i]
@@ -163,9 +173,7 @@ def optimize(model, form: str = "split"):
         else:
             x = up(x, training=False) if isinstance(up, (L.BatchNormalization, L.Dropout)) else up(x)
             i += 1
-    if not rewrites:
-        return source, []
-    return keras.Model(inp, x, name=f"{model.name}_optimized"), rewrites
+    return keras.Model(inp, x, name=f"{flat.name}_optimized"), rewrites
 
 
 def _matches(up, conv) -> bool:
@@ -201,9 +209,11 @@ def training_forward(model):
     """
     import tensorflow as tf
 
-    if not _is_chain(model):
+    from edgegan.export.inspect import flat_chain, leaf_layers
+
+    if flat_chain(model) is None:
         return None
-    chain = model.layers[1:]
+    chain = leaf_layers(model)
     plan, i = [], 0
     while i < len(chain):
         if i + 1 < len(chain) and _matches(chain[i], chain[i + 1]):

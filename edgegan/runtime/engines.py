@@ -76,13 +76,43 @@ def _dequantize(q: np.ndarray, t: TensorInfo) -> np.ndarray:
 
 # ---------------------------------------------------------------- ONNX Runtime
 def has_external_data(data: bytes) -> bool:
-    """True if an ONNX protobuf references external data (a StringStringEntry key 'location').
+    """True if an ONNX model keeps any tensor outside the file (TensorProto.data_location EXTERNAL).
 
-    The ONNX package is not part of the light tier, so this looks for the serialized key of
-    TensorProto.external_data entries; an initializer stored in a file outside the model is
-    how the external-data path traversal CVEs reach the file system (docs/reliability.md item 4).
-    """
-    return b"\n\x08location" in data
+    Parsed with the onnx package's protobuf classes: initializers, sparse initializers, tensor
+    attributes and subgraphs. A tensor stored in a file outside the model is how the external-data
+    path traversal CVEs reach the file system (docs/reliability.md item 4). Importing onnx costs the
+    ONNX path about 11 MB and 110 ms of cold start here (VmHWM); the default LiteRT path does not pay it.
+    A file that does not parse is left to ONNX Runtime, which refuses it with its own message."""
+    import onnx
+    from google.protobuf.message import DecodeError
+
+    try:
+        model = onnx.load_model_from_string(data)
+    except (DecodeError, ValueError, RuntimeError):
+        return False
+    return any(_external(t) for t in _tensors(model.graph))
+
+
+def _tensors(graph):
+    yield from graph.initializer
+    for sparse in graph.sparse_initializer:
+        yield sparse.values
+        yield sparse.indices
+    for node in graph.node:
+        for attr in node.attribute:
+            if attr.HasField("t"):
+                yield attr.t
+            yield from attr.tensors
+            if attr.HasField("g"):
+                yield from _tensors(attr.g)
+            for g in attr.graphs:
+                yield from _tensors(g)
+
+
+def _external(tensor) -> bool:
+    from onnx import TensorProto
+
+    return tensor.data_location == TensorProto.EXTERNAL or len(tensor.external_data) > 0
 
 
 class OnnxEngine(Engine):
@@ -216,53 +246,29 @@ def _tfl_info(d: dict) -> TensorInfo:
 
 
 def read_tflite_metadata(data: bytes) -> dict:
-    """Read the Model.metadata entries of a TFLite flatbuffer as {name: bytes-as-str}.
+    """The ``edgegan*`` entries of a TFLite file's Model.metadata, as {name: text}.
 
-    A minimal flatbuffer reader (the schema's Model table: field 4 buffers, field 6 metadata;
-    Metadata: name, buffer index; Buffer: data), so the light tier needs no TensorFlow.
-    Malformed offsets give {} rather than a crash: LiteRT's own verifier judges the file.
-    """
+    Read with the flatbuffers schema that ai-edge-litert ships (``schema_py_generated``); the older
+    tflite_runtime package has none, and then a bare file is described by its I/O shapes alone.
+    Malformed offsets give {}: LiteRT's own verifier judges the file when the interpreter loads it."""
     try:
-        u32 = lambda p: struct.unpack_from("<I", data, p)[0]  # noqa: E731
-
-        def field(table: int, i: int) -> int | None:
-            vt = table - struct.unpack_from("<i", data, table)[0]
-            vt_size = struct.unpack_from("<H", data, vt)[0]
-            if 4 + 2 * i >= vt_size:
-                return None
-            off = struct.unpack_from("<H", data, vt + 4 + 2 * i)[0]
-            return table + off if off else None
-
-        def vector(pos: int) -> tuple[int, int]:
-            v = pos + u32(pos)
-            return v + 4, u32(v)
-
-        root = u32(0)
-        md_field, buf_field = field(root, 6), field(root, 4)
-        if md_field is None or buf_field is None:
-            return {}
-        bstart, bcount = vector(buf_field)
-        start, count = vector(md_field)
+        from ai_edge_litert.schema_py_generated import Model
+    except ImportError:
+        return {}
+    try:
+        model = Model.GetRootAs(data, 0)
         out = {}
-        for k in range(min(count, 64)):
-            el = start + 4 * k
-            md = el + u32(el)
-            name_f, buf_f = field(md, 0), field(md, 1)
-            if name_f is None or buf_f is None:
+        for i in range(min(model.MetadataLength(), 64)):
+            entry = model.Metadata(i)
+            name = (entry.Name() or b"").decode("utf-8", "replace")
+            if not name.startswith("edgegan") or entry.Buffer() >= model.BuffersLength():
                 continue
-            s, n = vector(name_f)
-            name = data[s : s + n].decode("utf-8", "replace")
-            index = u32(buf_f)
-            if index >= bcount:
-                continue
-            bel = bstart + 4 * index
-            buf = bel + u32(bel)
-            data_f = field(buf, 0)
-            if data_f is None:
-                continue
-            ds, dn = vector(data_f)
-            if name.startswith("edgegan"):
-                out[name] = data[ds : ds + dn].decode("utf-8", "replace")
+            buf = model.Buffers(entry.Buffer())
+            if buf.Offset() > 1:  # stored after the flatbuffer (files over 2 GB)
+                raw = data[buf.Offset() : buf.Offset() + buf.Size()]
+            else:
+                raw = buf.DataAsNumpy().tobytes() if buf.DataLength() else b""
+            out[name] = raw.decode("utf-8", "replace")
         return out
-    except (struct.error, IndexError):
+    except (struct.error, IndexError, ValueError, TypeError, AttributeError):
         return {}
