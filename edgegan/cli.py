@@ -127,7 +127,25 @@ def _add_export(sub) -> None:
     p = sub.add_parser("export", help="convert G and D to ONNX / LiteRT / ORT files in a verified bundle (export tier)")
     p.add_argument(
         "--model",
-        help=f"run or bundle folder with generator.keras and discriminator.keras ({DEFAULT_MODEL_HELP})",
+        help="run or bundle folder with generator.keras [and discriminator.keras], or a generator .keras file "
+        f"({DEFAULT_MODEL_HELP})",
+    )
+    p.add_argument("--generator", metavar="G.keras", help="the generator's .keras file (instead of --model)")
+    p.add_argument("--discriminator", metavar="D.keras", help="the discriminator's .keras file (optional)")
+    p.add_argument(
+        "--output-range",
+        metavar="LO,HI",
+        help="the generator's pixel range; needed only when its last activation is not tanh ([-1, 1]) or sigmoid ([0, 1])",
+    )
+    p.add_argument(
+        "--d-input-range",
+        metavar="LO,HI",
+        help="the range of the discriminator's input images (default: the generator's)",
+    )
+    p.add_argument(
+        "--score",
+        choices=("probability", "logit"),
+        help="what the discriminator outputs (default: read from its last activation: sigmoid -> probability, none -> logit)",
     )
     p.add_argument(
         "--format",
@@ -155,7 +173,8 @@ def _add_export(sub) -> None:
     p.add_argument(
         "--skip",
         default=None,
-        help="[role:]format/precision to leave out, e.g. onnx/fp16,discriminator:tflite/int8; default: what the source bundle's manifest lists as skipped; 'none' for nothing",
+        help="[role:]format/precision to leave out, e.g. onnx/fp16,discriminator:tflite/int8, or 'discriminator' "
+        "for the whole network; default: what the source bundle's manifest lists as skipped; 'none' for nothing",
     )
     p.add_argument(
         "--no-optimize",
@@ -174,27 +193,14 @@ def _add_export(sub) -> None:
 
 
 def _cmd_export(a) -> int:
-    from edgegan.errors import UsageError
-    from edgegan.export.bundle import ExportOptions, export_bundle
-    from edgegan.export.formats import VARIANTS, select
+    from edgegan.export.bundle import ExportOptions, export_bundle, find_sources
+    from edgegan.export.formats import select
 
-    a.model = _model(a.model)
     web = a.format == "web"  # a static web page around the ONNX fp32 generator (edgegan.export.web)
     variants = select("onnx", "fp32") if web else select(a.format, a.precision)  # validated before TensorFlow loads
-    out = Path(a.out) if a.out else Path("exports") / (Path(a.model).resolve().name + ("-web" if web else ""))
-    skip = None  # inherit the source bundle's recorded skips
-    if a.skip is not None:
-        skip = frozenset(s.strip() for s in a.skip.split(",") if s.strip() and s.strip() != "none")
-        known = {f"{v.format}/{v.precision}" for v in VARIANTS}
-        bad = {
-            s
-            for s in skip
-            if s.split(":")[-1] not in known or (":" in s and s.split(":")[0] not in ("generator", "discriminator"))
-        }
-        if bad:
-            raise UsageError(
-                f"--skip {', '.join(sorted(bad))}: expected [role:]format/precision, e.g. discriminator:tflite/int8"
-            )
+    sources = find_sources(_model(a.model) if a.generator is None else a.model, a.generator, a.discriminator)
+    name = sources.folder.resolve().name if sources.folder else sources.generator.stem
+    out = Path(a.out) if a.out else Path("exports") / (name + ("-web" if web else ""))
     opts = ExportOptions(
         batch=a.batch,
         calibration_data=a.calibration_data,
@@ -202,7 +208,10 @@ def _cmd_export(a) -> int:
         seed=a.seed,
         optimize=not a.no_optimize,
         optimize_form=a.optimize_form,
-        skip=skip,
+        skip=_parse_skip(a.skip),
+        output_range=_parse_range(a.output_range, "--output-range"),
+        d_input_range=_parse_range(a.d_input_range, "--d-input-range"),
+        score=a.score,
     )
     if web:
         import tempfile
@@ -210,15 +219,49 @@ def _cmd_export(a) -> int:
         from edgegan.export.web import write_web
 
         with tempfile.TemporaryDirectory() as tmp:
-            export_bundle(a.model, Path(tmp) / "bundle", variants, opts, log=print)
+            export_bundle(sources, Path(tmp) / "bundle", variants, opts, log=print)
             write_web(Path(tmp) / "bundle", out)
         print(f"wrote {out}: serve it with `python -m http.server -d {out}` and open http://127.0.0.1:8000")
         return 0
-    print(f"exporting {a.model} -> {out} ({len(variants)} variants x 2 networks)")
-    m = export_bundle(a.model, out, variants, opts, log=print)
+    roles = "generator" if sources.discriminator is None else "generator and discriminator"
+    print(f"exporting {sources.folder or sources.generator} -> {out} ({len(variants)} variants of the {roles})")
+    m = export_bundle(sources, out, variants, opts, log=print)
     print(export_summary(m))
     print(f"wrote {len(m['files'])} files + manifest.json to {out}; every file passed its parity bound")
     return 0
+
+
+def _parse_skip(text: str | None) -> frozenset | None:
+    """--skip: None inherits the source bundle's list; 'none' is the empty set."""
+    from edgegan.errors import UsageError
+    from edgegan.export.formats import VARIANTS
+
+    if text is None:
+        return None
+    skip = frozenset(s.strip() for s in text.split(",") if s.strip() and s.strip() != "none")
+    known = {f"{v.format}/{v.precision}" for v in VARIANTS}
+    bad = {
+        s
+        for s in skip
+        if s != "discriminator"
+        and (s.split(":")[-1] not in known or (":" in s and s.split(":")[0] not in ("generator", "discriminator")))
+    }
+    if bad:
+        raise UsageError(
+            f"--skip {', '.join(sorted(bad))}: expected [role:]format/precision, e.g. discriminator:tflite/int8, "
+            "or discriminator"
+        )
+    return skip
+
+
+def _parse_range(text: str | None, flag: str) -> tuple[float, float] | None:
+    from edgegan.contract import parse_range
+    from edgegan.errors import UsageError
+
+    try:
+        return parse_range(text) if text else None
+    except ValueError as e:
+        raise UsageError(f"{flag}: {e}") from None
 
 
 def export_summary(m: dict) -> str:

@@ -48,19 +48,6 @@ class Contract:
         return d
 
 
-def to_uint8(images: np.ndarray, value_range: tuple[float, float]) -> np.ndarray:
-    """Float images in ``value_range`` -> uint8 [0, 255] (clipped, rounded): lo is black, hi is white."""
-    lo, hi = value_range
-    x = (np.asarray(images, np.float32) - lo) * (255.0 / (hi - lo))
-    return np.clip(np.rint(x), 0, 255).astype(np.uint8)
-
-
-def from_uint8(images: np.ndarray, value_range: tuple[float, float]) -> np.ndarray:
-    """uint8 [0, 255] -> float32 in ``value_range`` (0 -> lo, 255 -> hi)."""
-    lo, hi = value_range
-    return (np.asarray(images, np.float32) * ((hi - lo) / 255.0) + lo).astype(np.float32)
-
-
 def rescale(x: np.ndarray, src: tuple[float, float], dst: tuple[float, float]) -> np.ndarray:
     """Map float values linearly from range ``src`` to range ``dst``."""
     if tuple(src) == tuple(dst):

@@ -62,6 +62,29 @@ class Manifest:
     def image_shape(self) -> tuple[int, int, int]:
         return tuple(int(v) for v in self.data["image"]["shape"])  # type: ignore[return-value]
 
+    @property
+    def image_range(self) -> tuple[float, float]:
+        """The generator's pixel range (every manifest before 0.3 came from edgegan's tanh builder)."""
+        lo, hi = self.data["image"].get("range", [-1, 1])
+        return float(lo), float(hi)
+
+    @property
+    def discriminator(self) -> dict | None:
+        """D's contract: input range and score kind; None when the bundle has no discriminator."""
+        d = self.data.get("discriminator")
+        if isinstance(d, dict):
+            return d
+        return {"input_range": list(self.image_range), "score": "probability"} if self.find("discriminator") else None
+
+    @property
+    def score_kind(self) -> str:
+        return (self.discriminator or {}).get("score", "probability")
+
+    @property
+    def d_input_range(self) -> tuple[float, float]:
+        lo, hi = (self.discriminator or {}).get("input_range", self.image_range)
+        return float(lo), float(hi)
+
     def find(self, role: str, format: str | None = None, precision: str | None = None) -> list[FileEntry]:
         return [
             f
@@ -157,6 +180,12 @@ def parse(data: Any, root: Path) -> Manifest:
         or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 8192 for v in shape)
     ):
         raise ManifestError(f"{path}: latent size {size} or image shape {shape} is out of range")
+    _check_range(image.get("range", [-1, 1]), "image.range", path)
+    d = data.get("discriminator")
+    if d is not None:
+        if not isinstance(d, dict) or d.get("score") not in ("probability", "logit"):
+            raise ManifestError(f"{path}: discriminator.score must be 'probability' or 'logit'")
+        _check_range(d.get("input_range"), "discriminator.input_range", path)
     entries = []
     seen = set()
     for i, f in enumerate(_req(data, "files", list, "", path)):
@@ -200,6 +229,17 @@ def parse(data: Any, root: Path) -> Manifest:
             )
         )
     return Manifest(root=root, data=data, files=entries)
+
+
+def _check_range(r: Any, where: str, path: Path) -> None:
+    ok = (
+        isinstance(r, list)
+        and len(r) == 2
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in r)
+        and r[0] < r[1]
+    )
+    if not ok:
+        raise ManifestError(f"{path}: {where} must be [low, high] with low < high, got {r!r}")
 
 
 def load(bundle: str | Path) -> Manifest:

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,13 +22,15 @@ import numpy as np
 import edgegan
 from edgegan import manifest as mf
 from edgegan import parity
+from edgegan.contract import Contract, rescale
 from edgegan.errors import ConfigError, ExportError, ModelFileError
 from edgegan.export import onnx as onnx_export
 from edgegan.export import tflite as tflite_export
 from edgegan.export.formats import BOUNDS, Variant
+from edgegan.export.inspect import read_contract
 from edgegan.export.optimize import optimize
 from edgegan.latents import latents
-from edgegan.models import IMAGE_NAME, LATENT_NAME, SCORE_NAME, load_keras, spec_of
+from edgegan.models import IMAGE_NAME, LATENT_NAME, SCORE_NAME, load_keras
 from edgegan.runtime import make_engine
 
 
@@ -41,10 +43,12 @@ def auto_form(fmt: str, precision: str) -> str:
 
 
 REFERENCE_COUNT = 64  # fixed latents in reference.npz (and generated images for D)
-# D's export parity: up to this many generated and as many real images. Agreement is a proportion: on 128
-# images one flipped decision moves it 0.8 points and its standard error near 97% is 1.5 points, too coarse
-# for a 97% bound; on 2,000 the standard error is 0.4 points.
+# D's export parity: up to this many generated and as many real images. Decisive agreement is a proportion:
+# on 128 images one flipped decision moves it 0.8 points, too coarse for a 97% bound; on 2,000 its standard
+# error near 97% is 0.4 points. Larger images cost more per image, so the set shrinks with the pixel count
+# (a 28x28x1 model gets 1,000 + 1,000; a 64x64x3 one 128 + 128), never below 128 + 128.
 D_PARITY_HALF = 1000
+D_PARITY_PIXELS = D_PARITY_HALF * 28 * 28
 CARRIED = ("losses.png", "progress.gif", "samples.png", "evaluation.json", "MODEL_CARD.md")
 
 
@@ -57,31 +61,57 @@ class ExportOptions:
     optimize: bool = True  # phase-decompose upsample+conv blocks of G (exact; edgegan.export.optimize)
     # "auto": auto_form() per file; or "pads", "split", "fused" for every file (edgegan.export.optimize)
     optimize_form: str = "auto"
-    # "[role:]format/precision" entries to leave out (e.g. a variant that misses its bound on this model).
-    # None: inherit the "skipped" list of the source bundle's manifest, if it has one.
+    # "[role:]format/precision" entries to leave out (e.g. a variant that misses its bound on this model),
+    # or "discriminator" for the whole role. None: inherit the "skipped" list of the source bundle's manifest.
     skip: frozenset | None = None
+    output_range: tuple[float, float] | None = None  # G's pixel range when its last activation does not say
+    d_input_range: tuple[float, float] | None = None  # D's input range (default: G's output range)
+    score: str | None = None  # "probability" or "logit" when D's last activation does not say
 
 
-def _sources(model_dir: Path) -> tuple[Path, Path, dict]:
-    if model_dir.is_file():
-        raise ConfigError(
-            f"{model_dir}: --model takes a run or bundle folder holding generator.keras and discriminator.keras"
+@dataclass
+class Sources:
+    """Where the Keras models come from: a run/bundle folder, or one or two .keras files."""
+
+    generator: Path
+    discriminator: Path | None
+    folder: Path | None = None  # a run or bundle folder: its record, pictures and skip list travel along
+    record: dict = field(default_factory=dict)
+
+
+def find_sources(model: str | Path | None = None, generator=None, discriminator=None) -> Sources:
+    """Resolve --model FOLDER_OR_FILE, or --generator G.keras [--discriminator D.keras]."""
+    if generator is not None:
+        if model is not None:
+            raise ConfigError("give --model or --generator/--discriminator, not both")
+        g, d = Path(generator), Path(discriminator) if discriminator else None
+        for p in (g, d):
+            if p is not None and not p.is_file():
+                raise ModelFileError(f"{p}: not found; --generator and --discriminator take .keras files")
+        return Sources(g, d)
+    if discriminator is not None:
+        raise ConfigError("--discriminator needs --generator G.keras (or put both in a folder for --model)")
+    model = Path(model)
+    if model.is_file():
+        if model.suffix != ".keras":
+            raise ConfigError(f"{model}: --model takes a run or bundle folder or a generator .keras file")
+        return Sources(model, None)
+    g, d = model / "generator.keras", model / "discriminator.keras"
+    if not g.is_file():
+        raise ModelFileError(
+            f"{g}: not found; --model takes a run or bundle folder holding generator.keras "
+            "(and optionally discriminator.keras), a generator .keras file, or use --generator G.keras"
         )
-    g, d = model_dir / "generator.keras", model_dir / "discriminator.keras"
-    for p in (g, d):
-        if not p.is_file():
-            raise ModelFileError(
-                f"{p}: not found; --model must be a training run or bundle folder with generator.keras and discriminator.keras"
-            )
     record = {}
     for name in ("run.json", "training.json"):
-        if (model_dir / name).is_file():
-            record = json.loads((model_dir / name).read_text())
+        if (model / name).is_file():
+            record = json.loads((model / name).read_text())
             break
-    return g, d, record
+    return Sources(g, d if d.is_file() else None, model, record)
 
 
-def _real_images(opts: ExportOptions, record: dict, spec, n: int, log) -> tuple[np.ndarray | None, str]:
+def _real_images(opts: ExportOptions, record: dict, contract: Contract, n: int, log) -> tuple[np.ndarray | None, str]:
+    """Real images for D's calibration and parity, in D's input range (the loaders give [-1, 1])."""
     from edgegan.data import load_images
 
     src = opts.calibration_data or record.get("config", {}).get("data")
@@ -90,20 +120,113 @@ def _real_images(opts: ExportOptions, record: dict, spec, n: int, log) -> tuple[
     if opts.calibration_data is None and str(src) not in ("mnist", "fashion_mnist") and not Path(src).exists():
         log(f"note: the run's data {src} is not here; calibrating the discriminator on generated images only")
         return None, "none"
-    x = load_images(src, channels=spec.channels, limit=n, seed=opts.seed)
-    if x.shape[1:] != spec.image_shape:
-        raise ConfigError(f"{src}: calibration images are {x.shape[1:]}, the model takes {spec.image_shape}")
-    return x, str(src)
+    x = load_images(src, channels=contract.image_shape[2], limit=n, seed=opts.seed)
+    if x.shape[1:] != contract.image_shape:
+        raise ConfigError(f"{src}: calibration images are {x.shape[1:]}, the model takes {contract.image_shape}")
+    return rescale(x, (-1.0, 1.0), contract.d_input_range), str(src)
+
+
+@dataclass
+class Role:
+    """One network to export: its models by optimize form, reference data and how parity is measured."""
+
+    name: str  # "generator" or "discriminator"
+    models: dict  # optimize form (None: one model for every form) -> keras.Model
+    rewrites: list[str]
+    io_names: tuple[str, str]
+    calibration: np.ndarray
+    x_ref: np.ndarray  # parity inputs
+    y_ref: np.ndarray  # Keras outputs for them
+    parity_kw: dict  # extra arguments of parity.figures (peak, score kind)
+
+
+def _skip_set(opts: ExportOptions, sources: Sources, log) -> frozenset:
+    if opts.skip is not None:
+        return opts.skip
+    try:
+        skip = frozenset(json.loads((sources.folder / mf.MANIFEST).read_text()).get("skipped", []))
+    except (OSError, ValueError, AttributeError, TypeError):
+        return frozenset()
+    if skip:
+        log(
+            f"leaving out {', '.join(sorted(skip))}: recorded as skipped in {sources.folder / mf.MANIFEST} (--skip none to try them)"
+        )
+    return skip
+
+
+def _keras_runner(model, chunk: int = 64):
+    """Keras inference in chunks (bounded memory for large images)."""
+
+    def run(x: np.ndarray) -> np.ndarray:
+        return np.concatenate([model(x[i : i + chunk], training=False).numpy() for i in range(0, len(x), chunk)])
+
+    return run
+
+
+def _roles(sources: Sources, variants, opts: ExportOptions, skip: frozenset, log) -> tuple[Contract, list[Role], dict]:
+    """Load the models, read their contract and build the reference, calibration and parity data."""
+    G = load_keras(sources.generator, "generator")
+    want_d = sources.discriminator is not None and "discriminator" not in skip
+    D = load_keras(sources.discriminator, "discriminator") if want_d else None
+    contract = read_contract(
+        G, D, sources.generator, sources.discriminator, opts.output_range, opts.d_input_range, opts.score
+    )
+    if sources.discriminator is None:
+        log("no discriminator given: exporting the generator alone")
+    forms = (
+        {opts.optimize_form} if opts.optimize_form != "auto" else {auto_form(v.format, v.precision) for v in variants}
+    )
+    by_form, notes = {}, set()
+    for f in sorted(forms):
+        model, rewrites, note = optimize(G, f) if opts.optimize else (G, [], "")
+        by_form[f] = (model, rewrites)
+        notes.add(note)
+    rewrites = next(iter(by_form.values()))[1]
+    if rewrites:
+        log(f"optimized generator: {', '.join(rewrites)} -> phase convolutions ({'/'.join(sorted(forms))} form, exact)")
+    for note in sorted(n for n in notes if n):
+        log(f"generator: {note}")
+    L, g_keras = contract.latent_size, _keras_runner(G)
+    rng = np.random.default_rng([opts.seed, 7])
+    z_ref = latents(REFERENCE_COUNT, L, opts.seed)  # what sample(64, seed) draws everywhere
+    z_cal = rng.standard_normal((opts.calibration_samples, L)).astype(np.float32)
+    g_ref = g_keras(z_ref)
+    models = {f: m for f, (m, r) in by_form.items()} if rewrites else {None: G}
+    peak = contract.image_range[1] - contract.image_range[0]
+    roles = [Role("generator", models, rewrites, (LATENT_NAME, IMAGE_NAME), z_cal, z_ref, g_ref, {"peak": peak})]
+    info = {"generated": 0, "real": 0, "real_src": "none"}
+    if D is not None:
+        roles.append(_discriminator_role(D, g_keras, z_ref, g_ref, rng, contract, sources, opts, info, log))
+    return contract, roles, info
+
+
+def _discriminator_role(D, g_keras, z_ref, g_ref, rng, contract, sources, opts, info, log) -> Role:
+    """D's calibration (half real, half generated) and parity set (generated + real, disjoint from it)."""
+    h, w, c = contract.image_shape
+    half = int(np.clip(D_PARITY_PIXELS // (h * w * c), 128, D_PARITY_HALF))
+    to_d = lambda x: rescale(x, contract.image_range, contract.d_input_range)  # noqa: E731  G's pixels as D takes them
+    real, info["real_src"] = _real_images(opts, sources.record, contract, opts.calibration_samples // 2 + half, log)
+    n_par = 0 if real is None else min(half, len(real) - min(opts.calibration_samples // 2, len(real) // 2))
+    n_real = 0 if real is None else len(real) - n_par  # the rest calibrate
+    z_cal = rng.standard_normal((opts.calibration_samples - n_real, contract.latent_size)).astype(np.float32)
+    d_cal = np.concatenate(([real[:n_real]] if n_real > 0 else []) + [to_d(g_keras(z_cal))])
+    d_cal = d_cal[np.random.default_rng(opts.seed).permutation(len(d_cal))]
+    z_par = rng.standard_normal((max(half - REFERENCE_COUNT, 0), contract.latent_size)).astype(np.float32)
+    x = np.concatenate([to_d(g_ref), to_d(g_keras(z_par))] + ([real[len(real) - n_par :]] if n_par else []))
+    info["generated"], info["real"] = len(x) - n_par, n_par
+    kw = {"score": contract.score}
+    return Role("discriminator", {None: D}, [], (IMAGE_NAME, SCORE_NAME), d_cal, x, _keras_runner(D)(x), kw)
 
 
 def export_bundle(
-    model_dir: str | Path,
+    model: str | Path | Sources,
     out: str | Path,
     variants: list[Variant],
     opts: ExportOptions | None = None,
     log: Callable[[str], None] = lambda s: None,
 ) -> dict:
-    """Export both networks in every variant to ``out``; returns the manifest dict."""
+    """Export the generator (and the discriminator, when there is one) in every variant to ``out``;
+    returns the manifest dict. ``model``: a run/bundle folder, a generator .keras file, or Sources."""
     import tensorflow as tf
 
     opts = opts or ExportOptions()
@@ -111,166 +234,26 @@ def export_bundle(
         raise ConfigError(f"--batch must be between 1 and 1024, got {opts.batch}")
     if opts.calibration_samples < 2 * opts.batch:
         raise ConfigError(f"--calibration-samples must be at least {2 * opts.batch}")
-    model_dir, out = Path(model_dir), Path(out)
-    g_path, d_path, record = _sources(model_dir)
-    skip = opts.skip
-    if skip is None:
-        try:
-            skip = frozenset(json.loads((model_dir / mf.MANIFEST).read_text()).get("skipped", []))
-        except (OSError, ValueError, AttributeError):
-            skip = frozenset()
-        if skip:
-            log(
-                f"leaving out {', '.join(sorted(skip))}: recorded as skipped in {model_dir / mf.MANIFEST} (--skip none to try them)"
-            )
-    G, D = load_keras(g_path, "generator"), load_keras(d_path, "discriminator")
-    spec = spec_of(G)
-    forms = (
-        {opts.optimize_form} if opts.optimize_form != "auto" else {auto_form(v.format, v.precision) for v in variants}
-    )
-    G_by_form = {f: optimize(G, f)[:2] if opts.optimize else (G, []) for f in sorted(forms)}
-    rewrites = next(iter(G_by_form.values()))[1]
-    if rewrites:
-        log(f"optimized generator: {', '.join(rewrites)} -> phase convolutions ({'/'.join(sorted(forms))} form, exact)")
-    rng = np.random.default_rng([opts.seed, 7])
-    z_ref = latents(REFERENCE_COUNT, spec.latent_dim, opts.seed)  # what sample(64, seed) draws everywhere
-    z_cal = rng.standard_normal((opts.calibration_samples, spec.latent_dim)).astype(np.float32)
-
-    def keras_g(z: np.ndarray) -> np.ndarray:
-        parts = [G(z[i : i + 256], training=False).numpy() for i in range(0, len(z), 256)]
-        return np.concatenate(parts) if parts else np.zeros((0, *spec.image_shape), np.float32)
-
-    def keras_d(x: np.ndarray) -> np.ndarray:
-        return np.concatenate([D(x[i : i + 256], training=False).numpy() for i in range(0, len(x), 256)])
-
-    g_ref = keras_g(z_ref)
-    z_par = rng.standard_normal((D_PARITY_HALF - REFERENCE_COUNT, spec.latent_dim)).astype(np.float32)
-    real, real_src = _real_images(opts, record, spec, opts.calibration_samples // 2 + D_PARITY_HALF, log)
-    # real images kept for parity (disjoint from calibration); a small dataset is split in halves
-    n_par = 0 if real is None else min(D_PARITY_HALF, len(real) - min(opts.calibration_samples // 2, len(real) // 2))
-    n_real = 0 if real is None else len(real) - n_par  # the rest calibrate
-    d_cal = np.concatenate(
-        ([real[:n_real]] if n_real > 0 else []) + [keras_g(z_cal[: opts.calibration_samples - max(n_real, 0)])]
-    )
-    d_cal = d_cal[np.random.default_rng(opts.seed).permutation(len(d_cal))]
-    # Export parity for D: generated + real (when available), disjoint from calibration; reference.npz keeps
-    # the first REFERENCE_COUNT generated ones.
-    d_in_export = (
-        g_ref
-        if real is None
-        else np.concatenate([g_ref, keras_g(z_par[: max(n_par - REFERENCE_COUNT, 0)]), real[len(real) - n_par :]])
-    )
-    d_ref_export = keras_d(d_in_export)
+    sources = model if isinstance(model, Sources) else find_sources(model)
+    out = Path(out)
+    skip = _skip_set(opts, sources, log)
+    contract, roles, d_info = _roles(sources, variants, opts, skip, log)
 
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
     try:
         os.chmod(stage, 0o755)
-        shutil.copyfile(g_path, stage / "generator.keras")
-        shutil.copyfile(d_path, stage / "discriminator.keras")
-        if record:
-            (stage / "training.json").write_text(json.dumps(record, indent=2) + "\n")
-        for name in CARRIED:  # pictures and reports of the run travel with its bundle
-            if (model_dir / name).is_file():
-                shutil.copyfile(model_dir / name, stage / name)
-        last_grid = sorted((model_dir / "samples").glob("epoch_*.png")) if (model_dir / "samples").is_dir() else []
-        if last_grid and not (stage / "samples.png").exists():
-            shutil.copyfile(last_grid[-1], stage / "samples.png")
-        np.savez(stage / mf.REFERENCE, z=z_ref, image=g_ref, d_input=g_ref, d_score=d_ref_export[:REFERENCE_COUNT])
-        entries = []
+        _copy_sources(sources, stage, roles)
+        ref = {"z": roles[0].x_ref, "image": roles[0].y_ref}
+        if len(roles) > 1:
+            ref.update(d_input=roles[1].x_ref[:REFERENCE_COUNT], d_score=roles[1].y_ref[:REFERENCE_COUNT])
+        np.savez(stage / mf.REFERENCE, **ref)
         tmp = Path(tempfile.mkdtemp(dir=stage, prefix=".work-"))
-        for role, models, cal, x_ref, y_ref in (
-            ("generator", {f: m for f, (m, _) in G_by_form.items()}, z_cal, z_ref, g_ref),
-            ("discriminator", {None: D}, d_cal, d_in_export, d_ref_export),
-        ):
-            names = (LATENT_NAME, IMAGE_NAME) if role == "generator" else (IMAGE_NAME, SCORE_NAME)
-            made: dict[tuple[str, str, str | None], Path] = {}
-            for v in _ordered(variants):
-                if f"{role}:{v.format}/{v.precision}" in skip or f"{v.format}/{v.precision}" in skip:
-                    continue
-                t0 = time.perf_counter()
-                meta = {
-                    "edgegan_version": edgegan.__version__,
-                    "role": role,
-                    "format": v.format,
-                    "precision": v.precision,
-                    "latent_size": spec.latent_dim,
-                    "image_shape": list(spec.image_shape),
-                    "value_range": [-1, 1],
-                    "batch": opts.batch if v.format == "tflite" else None,
-                    "optimized": bool(rewrites) and role == "generator",
-                }
-                form = None
-                if meta["optimized"]:
-                    form = meta["optimize_form"] = (
-                        opts.optimize_form if opts.optimize_form != "auto" else auto_form(v.format, v.precision)
-                    )
-                path = stage / v.filename(role)
-                _convert(v, models, path, tmp, made, names, cal, opts, meta)
-                made[(v.format, v.precision, form)] = path
-                data = path.read_bytes()
-                checks = (
-                    onnx_export.checks(path)
-                    if v.format == "onnx"
-                    else (tflite_export.checks(data, v.precision) if v.format == "tflite" else {"ort_format": True})
-                )
-                engine = make_engine(data, v.format, path.name, threads=None)  # the light runtime re-opens it
-                y = engine.run(x_ref)
-                fig = parity.figures(role, y_ref, y)
-                bound = BOUNDS[v.bound]
-                figure, limit = parity.headline(role, bound, fig)
-                if not parity.passes(role, bound, fig):
-                    raise ExportError(
-                        f"{path.name}: parity {figure} misses its bound {limit}; the file was not written"
-                    )
-                entries.append(
-                    {
-                        "path": path.name,
-                        "role": role,
-                        "format": v.format,
-                        "precision": v.precision,
-                        "batch": engine.batch,
-                        "optimized": meta["optimized"],
-                        "rewrites": rewrites if meta["optimized"] else [],
-                        "optimize_form": meta.get("optimize_form"),
-                        "inputs": [engine.input.to_dict()],
-                        "outputs": [engine.output.to_dict()],
-                        "sha256": mf.sha256_bytes(data),
-                        "bytes": len(data),
-                        "tolerance": bound,
-                        "parity": fig,
-                        "checks": checks,
-                        "metadata": meta,
-                    }
-                )
-                log(
-                    f"  {path.name:<34} {len(data) / 1e6:7.2f} MB  {time.perf_counter() - t0:6.1f} s  {figure} ({limit})"
-                )
+        entries = []
+        for role in roles:
+            entries += _export_role(role, variants, skip, stage, tmp, contract, opts, log)
         shutil.rmtree(tmp)
-        manifest = {
-            "schema_version": mf.SCHEMA_VERSION,
-            "kind": "edgegan-bundle",
-            "edgegan_version": edgegan.__version__,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "latent": {"size": spec.latent_dim, "distribution": "normal(0, 1)", "name": LATENT_NAME},
-            "image": {"shape": list(spec.image_shape), "layout": "NHWC", "range": [-1, 1], "name": IMAGE_NAME},
-            "spec": spec.to_dict(),
-            "sources": {n: {"path": f"{n}.keras", "sha256": mf.sha256_file(stage / f"{n}.keras")} for n in mf.ROLES},
-            "reference": {
-                "path": mf.REFERENCE,
-                "sha256": mf.sha256_file(stage / mf.REFERENCE),
-                "count": REFERENCE_COUNT,
-            },
-            "calibration": {
-                "samples": opts.calibration_samples,
-                "seed": opts.seed,
-                "discriminator_real_images": real_src,
-            },
-            "discriminator_parity_images": {"generated": len(d_in_export) - n_par, "real": n_par},
-            "tools": _versions(tf),
-            "skipped": sorted(skip),
-            "files": entries,
-        }
+        manifest = _manifest(contract, roles, stage, opts, d_info, skip, entries, tf)
         (stage / mf.MANIFEST).write_text(mf.dumps(manifest))
         mf.load(stage)  # what we wrote must parse
         _fsync_tree(stage)
@@ -279,6 +262,129 @@ def export_bundle(
         shutil.rmtree(stage, ignore_errors=True)
         raise
     return manifest
+
+
+def _copy_sources(sources: Sources, stage: Path, roles: list[Role]) -> None:
+    shutil.copyfile(sources.generator, stage / "generator.keras")
+    if len(roles) > 1:
+        shutil.copyfile(sources.discriminator, stage / "discriminator.keras")
+    if sources.record:
+        (stage / "training.json").write_text(json.dumps(sources.record, indent=2) + "\n")
+    folder = sources.folder
+    if folder is None:
+        return
+    for name in CARRIED:  # pictures and reports of the run travel with its bundle
+        if (folder / name).is_file():
+            shutil.copyfile(folder / name, stage / name)
+    last_grid = sorted((folder / "samples").glob("epoch_*.png")) if (folder / "samples").is_dir() else []
+    if last_grid and not (stage / "samples.png").exists():
+        shutil.copyfile(last_grid[-1], stage / "samples.png")
+
+
+def _export_role(role: Role, variants, skip, stage: Path, tmp: Path, contract: Contract, opts, log) -> list[dict]:
+    made: dict[tuple[str, str, str | None], Path] = {}
+    entries = []
+    for v in _ordered(variants):
+        if f"{role.name}:{v.format}/{v.precision}" in skip or f"{v.format}/{v.precision}" in skip:
+            continue
+        t0 = time.perf_counter()
+        optimized = bool(role.rewrites)
+        form = (
+            (opts.optimize_form if opts.optimize_form != "auto" else auto_form(v.format, v.precision))
+            if optimized
+            else None
+        )
+        meta = {
+            "edgegan_version": edgegan.__version__,
+            "role": role.name,
+            "format": v.format,
+            "precision": v.precision,
+            "latent_size": contract.latent_size,
+            "image_shape": list(contract.image_shape),
+            "value_range": list(contract.image_range),
+            "batch": opts.batch if v.format == "tflite" else None,
+            "optimized": optimized,
+        }
+        if role.name == "discriminator":
+            meta.update(input_range=list(contract.d_input_range), score=contract.score)
+        if form:
+            meta["optimize_form"] = form
+        path = stage / v.filename(role.name)
+        _convert(v, role.models, path, tmp, made, role.io_names, role.calibration, opts, meta)
+        made[(v.format, v.precision, form)] = path
+        data = path.read_bytes()
+        checks = (
+            onnx_export.checks(path)
+            if v.format == "onnx"
+            else (tflite_export.checks(data, v.precision) if v.format == "tflite" else {"ort_format": True})
+        )
+        engine = make_engine(data, v.format, path.name, threads=None)  # the light runtime re-opens it
+        fig = parity.figures(role.name, role.y_ref, engine.run(role.x_ref), **role.parity_kw)
+        bound = BOUNDS[v.bound]
+        figure, limit = parity.headline(role.name, bound, fig)
+        if not parity.passes(role.name, bound, fig):
+            raise ExportError(
+                f"{path.name}: parity {figure} misses its bound {limit}; the file was not written "
+                f"(--skip {role.name}:{v.format}/{v.precision} leaves it out)"
+            )
+        entries.append(
+            {
+                "path": path.name,
+                "role": role.name,
+                "format": v.format,
+                "precision": v.precision,
+                "batch": engine.batch,
+                "optimized": optimized,
+                "rewrites": role.rewrites,
+                "optimize_form": form,
+                "inputs": [engine.input.to_dict()],
+                "outputs": [engine.output.to_dict()],
+                "sha256": mf.sha256_bytes(data),
+                "bytes": len(data),
+                "tolerance": bound,
+                "parity": fig,
+                "checks": checks,
+                "metadata": meta,
+            }
+        )
+        log(f"  {path.name:<34} {len(data) / 1e6:7.2f} MB  {time.perf_counter() - t0:6.1f} s  {figure} ({limit})")
+    return entries
+
+
+def _manifest(contract: Contract, roles, stage: Path, opts, d_info: dict, skip, entries, tf) -> dict:
+    m = {
+        "schema_version": mf.SCHEMA_VERSION,
+        "kind": "edgegan-bundle",
+        "edgegan_version": edgegan.__version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "latent": {
+            "size": contract.latent_size,
+            "distribution": "normal(0, 1)",
+            "name": LATENT_NAME,
+            "definition": "edgegan.latents",
+        },
+        "image": {
+            "shape": list(contract.image_shape),
+            "layout": "NHWC",
+            "range": list(contract.image_range),
+            "name": IMAGE_NAME,
+        },
+    }
+    if contract.has_discriminator:
+        m["discriminator"] = contract.to_manifest()["discriminator"]
+    m["sources"] = {
+        r.name: {"path": f"{r.name}.keras", "sha256": mf.sha256_file(stage / f"{r.name}.keras")} for r in roles
+    }
+    m["reference"] = {"path": mf.REFERENCE, "sha256": mf.sha256_file(stage / mf.REFERENCE), "count": REFERENCE_COUNT}
+    m["calibration"] = {
+        "samples": opts.calibration_samples,
+        "seed": opts.seed,
+        "discriminator_real_images": d_info["real_src"],
+    }
+    if contract.has_discriminator:
+        m["discriminator_parity_images"] = {"generated": d_info["generated"], "real": d_info["real"]}
+    m.update(tools=_versions(tf), skipped=sorted(skip), files=entries)
+    return m
 
 
 def _ordered(variants: list[Variant]) -> list[Variant]:

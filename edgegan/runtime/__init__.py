@@ -19,10 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from edgegan import manifest as mf
+from edgegan.contract import probability
 from edgegan.errors import ConfigError, InputError, ModelFileError
 from edgegan.latents import latents
 from edgegan.runtime.engines import Engine, LiteRTEngine, OnnxEngine
-from edgegan.runtime.images import save_each, save_gif, save_grid, to_uint8
+from edgegan.runtime.images import from_uint8, save_each, save_gif, save_grid, to_uint8
 
 DEFAULT_MAX_BATCH = 4096  # requests above this are refused before anything is allocated
 SUFFIX_FORMAT = {".onnx": "onnx", ".ort": "ort", ".tflite": "tflite"}
@@ -40,6 +41,8 @@ class ModelInfo:
     latent_size: int
     image_shape: tuple[int, int, int]
     optimized: bool = False
+    image_range: tuple[float, float] | None = None  # G's pixels; D: the range its input images live in
+    score: str | None = None  # D only: "probability" or "logit" (edgegan.contract)
 
 
 class _Model:
@@ -70,13 +73,25 @@ class Generator(_Model):
         return latents(int(n), self.latent_size, seed)
 
     def generate(self, z) -> np.ndarray:
-        """Images in [-1, 1], float32 (N, H, W, C), for the given latents."""
+        """Images in the model's own range (``info.image_range``, e.g. [-1, 1] for tanh, [0, 1] for sigmoid),
+        float32 (N, H, W, C), for the given latents."""
         z = check_array(z, (self.latent_size,), "latent z", self.max_batch)
-        return np.clip(self.engine.run(z), -1.0, 1.0)
+        y = self.engine.run(z)
+        return np.clip(y, *self.info.image_range) if self.info.image_range else y
 
     def sample(self, n: int, seed: int = 0) -> np.ndarray:
-        """n images as uint8 (n, H, W, C) from latents drawn with ``seed``."""
-        return to_uint8(self.generate(self.latents(n, seed)))
+        """n images as uint8 (n, H, W, C) from latents drawn with ``seed``: the low end of the model's range
+        is black (0), the high end white (255)."""
+        return self.to_uint8(self.generate(self.latents(n, seed)))
+
+    def to_uint8(self, images: np.ndarray) -> np.ndarray:
+        """Images from ``generate`` -> uint8, through the model's own output range."""
+        if self.info.image_range is None:
+            raise ConfigError(
+                f"{self.info.path}: the file does not say its output range (no edgegan metadata); "
+                "export it with edgegan export, or call generate() and scale the values yourself"
+            )
+        return to_uint8(images, self.info.image_range)
 
     def interpolate(self, z0, z1, steps: int = 10) -> np.ndarray:
         """A straight walk from z0 to z1 in ``steps`` frames: uint8 (steps, H, W, C)."""
@@ -85,7 +100,7 @@ class Generator(_Model):
         if not isinstance(steps, (int, np.integer)) or steps < 2:
             raise InputError(f"steps must be an integer >= 2, got {steps!r}")
         t = np.linspace(0.0, 1.0, int(steps), dtype=np.float32)[:, None]
-        return to_uint8(self.generate((1 - t) * z0 + t * z1))
+        return self.to_uint8(self.generate((1 - t) * z0 + t * z1))
 
     save_grid = staticmethod(save_grid)
     save_each = staticmethod(save_each)
@@ -93,14 +108,21 @@ class Generator(_Model):
 
 
 class Discriminator(_Model):
-    """images (N, H, W, C) -> P(real), float32 (N,)."""
+    """images (N, H, W, C) -> P(real), float32 (N,), whether the model ends in a sigmoid or gives logits."""
 
     def score(self, images) -> np.ndarray:
+        """P(real) per image. uint8 images (what Generator.sample returns) are scaled to the range the
+        discriminator was trained on; float images must already be in it (``info.image_range``)."""
+        if self.info.score is None or self.info.image_range is None:
+            raise ConfigError(
+                f"{self.info.path}: the file does not say what its score means or which input range it takes "
+                "(no edgegan metadata); export it with edgegan export"
+            )
         x = np.asarray(images)
-        if x.dtype == np.uint8:  # accept what Generator.sample returns
-            x = x.astype(np.float32) / 127.5 - 1.0
+        if x.dtype == np.uint8:
+            x = from_uint8(x, self.info.image_range)
         x = check_array(x, self.info.image_shape, "images", self.max_batch)
-        return self.engine.run(x).reshape(len(x), -1)[:, 0]
+        return probability(self.engine.run(x).reshape(len(x), -1)[:, 0], self.info.score)
 
 
 def check_array(x, row_shape: tuple, what: str, max_batch: int) -> np.ndarray:
@@ -159,9 +181,12 @@ def load(
         raise ConfigError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if path.is_dir():
         m = mf.load(path)
+        if role == "discriminator" and m.discriminator is None:
+            raise ConfigError(f"{path}: the bundle has no discriminator (it was exported from a generator alone)")
         entry = choose(m, role, backend, precision, providers)
         data = mf.read_checked(m.root, entry)
         engine = make_engine(data, entry.format, str(m.root / entry.path), threads, providers, delegate, spin)
+        d = entry.role == "discriminator"
         info = ModelInfo(
             str(m.root / entry.path),
             entry.role,
@@ -170,6 +195,8 @@ def load(
             m.latent_size,
             m.image_shape,
             entry.optimized,
+            m.d_input_range if d else m.image_range,
+            m.score_kind if d else None,
         )
     elif path.is_file():
         fmt = SUFFIX_FORMAT.get(path.suffix.lower())
@@ -252,8 +279,19 @@ def _info_from_file(engine: Engine, path: Path, fmt: str) -> ModelInfo:
         raise ModelFileError(
             f"{path}: input/output shapes {in_shape} -> {out_shape} are not an edgegan generator or discriminator"
         )
+    # edgegan files before 0.3 recorded only "value_range" (always [-1, 1]) and ended D in a sigmoid
+    value_range = meta.get("input_range" if role == "discriminator" else "value_range", meta.get("value_range"))
+    score = meta.get("score", "probability") if role == "discriminator" and meta else None
     return ModelInfo(
-        str(path), role, fmt, meta.get("precision", "unknown"), latent, image, bool(meta.get("optimized", False))
+        str(path),
+        role,
+        fmt,
+        meta.get("precision", "unknown"),
+        latent,
+        image,
+        bool(meta.get("optimized", False)),
+        tuple(float(v) for v in value_range) if value_range else None,
+        score,
     )
 
 

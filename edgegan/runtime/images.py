@@ -18,6 +18,12 @@ def to_uint8(images: np.ndarray, value_range: tuple[float, float] = (-1.0, 1.0))
     return np.clip(np.rint(x), 0, 255).astype(np.uint8)
 
 
+def from_uint8(images: np.ndarray, value_range: tuple[float, float]) -> np.ndarray:
+    """uint8 [0, 255] -> float32 in ``value_range`` (0 -> low end, 255 -> high end)."""
+    lo, hi = value_range
+    return (np.asarray(images, np.float32) * ((hi - lo) / 255.0) + lo).astype(np.float32)
+
+
 def grid(images: np.ndarray, cols: int | None = None, pad: int = 2) -> np.ndarray:
     """Tile uint8 (N, H, W, C) into one (rows*(H+pad)+pad, cols*(W+pad)+pad, C) picture."""
     n, h, w, c = images.shape
