@@ -503,8 +503,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.debug:
         return _run(args)
+    import warnings
+
     from edgegan.quiet import native_stderr_silenced
 
+    warnings.simplefilter("ignore", (FutureWarning, DeprecationWarning))  # library internals; --debug shows them
     with native_stderr_silenced():  # TensorFlow's and LiteRT's native log lines; --debug shows them
         return _run(args)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from edgegan import manifest as mf
+from edgegan.contract import rescale
 from edgegan.errors import ConfigError, ModelFileError
 
 DEFAULT_CLASSIFIER = Path("models/mnist-classifier")
@@ -102,7 +103,9 @@ def evaluate(
     x_real = load_images(real, channels=1, seed=seed) if real else None
     z = scoring_latents(n, g.latent_size, seed)
     fakes = np.concatenate([g.generate(z[i : i + 1000]) for i in range(0, n, 1000)])
-    probs, feats = clf(fakes)
+    if g.info.image_range is None:
+        raise ConfigError(f"{model}: the file does not say its output range; evaluate a bundle made by edgegan export")
+    probs, feats = clf(rescale(fakes, g.info.image_range, (-1.0, 1.0)))  # the classifier reads [-1, 1]
     hist = np.bincount(probs.argmax(1), minlength=10)
     fd = floor = None
     n_real = 0

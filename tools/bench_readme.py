@@ -7,7 +7,7 @@
 2. Cold start of the whole CLI: a new process running `edgegan generate -n 1` (light runtime) against a
    new process that loads the .keras generator with Keras, predicts one image and writes a PNG; wall
    time and peak RSS (os.wait4) over several repetitions, median reported.
-The tables are written into README.md between the bench markers.
+The tables are written into docs/results.md (and the README's headline) by tools/readme_tables.py.
 """
 
 from __future__ import annotations

@@ -1,8 +1,11 @@
-"""Fill the README's generated sections from files in the repository (no measuring here).
+"""Fill the generated sections of README.md and docs/results.md from files in the repository (no measuring).
 
     python tools/readme_tables.py
 
+README.md:
 formats  <- edgegan/export/formats.py (the one table of formats and precisions)
+headline <- the same files as below: a few figures of the shipped model
+docs/results.md:
 parity   <- models/mnist-dcgan/manifest.json (size and parity of every shipped file)
 eval     <- models/mnist-dcgan/evaluation.json (written by tools/make_reference.sh), and
             docs/quality_trials.json / docs/quality_trials_long.json (tools/quality_trials.py), if present
@@ -102,14 +105,16 @@ def main() -> None:
     from edgegan import parity
     from edgegan.export.formats import table_markdown
 
-    readme = ROOT / "README.md"
-    text = fill(
+    readme, results = ROOT / "README.md", ROOT / "docs" / "results.md"
+    head = fill(
         readme.read_text(),
         "formats",
         table_markdown() + "\n\nONNX dynamic-range int8 is left out on purpose: "
         "`quantize_dynamic` turns convolutions into `ConvInteger`, slow or missing on several CPU builds.",
     )
     bundle = ROOT / "models" / "mnist-dcgan"
+    readme.write_text(fill(head, "headline", headline(bundle)))
+    text = results.read_text()
     m = json.loads((bundle / "manifest.json").read_text())
     rows = ["| file | size MB | parity vs Keras (measured at export) | bound |", "| --- | --- | --- | --- |"]
     for f in m["files"]:
@@ -126,7 +131,8 @@ def main() -> None:
             text,
             "eval",
             (
-                f"The shipped model, `edgegan evaluate models/mnist-dcgan -n {e['samples']} --real ../shared/data/mnist`:\n\n"
+                f"The shipped model, `edgegan evaluate models/mnist-dcgan -n {e['samples']} --real ../shared/data/mnist` "
+                "(the latents of seed 0, edgegan.latents):\n\n"
                 "| Frechet distance (classifier features) | real-vs-real floor, same N | confident (p >= 0.9) | digit coverage | class histogram |\n"
                 "| --- | --- | --- | --- | --- |\n"
                 f"| {e['frechet_distance']:.2f} | {e['real_vs_real_floor']:.2f} | {e['confident_share']:.1%} | {e['coverage']}/10 | {hist} |\n\n"
@@ -137,7 +143,7 @@ def main() -> None:
                     if e["confident_share"] >= 0.85
                     else f"The confident share ({e['confident_share']:.1%}) is below the 85% target: without the weight "
                     "average it plateaued at 69-72% over epochs 21-24 (Frechet distance 9.08); with the average from "
-                    "epoch 25 it rose slowly (73.6% at epoch 30, 76.0% at 40, 77.9% at 60) while the Frechet distance "
+                    "epoch 25 it rose slowly (73.6% at epoch 30, 76.0% at 40, 77.9% at 60, scored on the latents of edgegan 0.2) while the Frechet distance "
                     "fell to 6.35, 4.72 and 3.65."
                 )
             )
@@ -156,7 +162,7 @@ def main() -> None:
             "step is described above, and its weight average started from the restored G at epoch 25. "
             "Commands, in order:\n\n```\n" + "\n".join(c for c in cmds if c) + "\n```\n\n"
             "Data sha256, versions and git commit are in `models/mnist-dcgan/training.json`.\n\n"
-            "![samples of the shipped generator](models/mnist-dcgan/samples.png) ![losses](models/mnist-dcgan/losses.png)"
+            "![samples of the shipped generator](../models/mnist-dcgan/samples.png) ![losses](../models/mnist-dcgan/losses.png)"
         )
         bt, bj = ROOT / "docs" / "bench_train.md", ROOT / "docs" / "bench_train.json"
         if bt.is_file() and bj.is_file():
@@ -176,8 +182,40 @@ def main() -> None:
             "bench",
             bench.read_text() + "\n" + phase_targets(ROOT / "docs" / "phase_speedup.json"),
         )
-    readme.write_text(text)
-    print("README.md sections filled")
+    results.write_text(text)
+    print("README.md and docs/results.md sections filled")
+
+
+def headline(bundle: Path) -> str:
+    """Three lines of figures for the README: quality, parity and speed of the shipped generator."""
+    from edgegan import parity
+
+    m = json.loads((bundle / "manifest.json").read_text())
+    lines = ["The shipped model (`models/mnist-dcgan`), from the files in [docs/results.md](docs/results.md):", ""]
+    ev = bundle / "evaluation.json"
+    if ev.is_file():
+        e = json.loads(ev.read_text())
+        lines.append(
+            f"- quality (`edgegan evaluate -n {e['samples']}`): Frechet distance {e['frechet_distance']:.2f} "
+            f"(real-vs-real floor {e['real_vs_real_floor']:.2f}), {e['confident_share']:.1%} of samples classified with "
+            f"confidence >= 0.9 (real digits: 96.8%), {e['coverage']}/10 digits"
+        )
+    int8 = next(f for f in m["files"] if f["path"] == "generator.int8.tflite")
+    figure, bound = parity.headline("generator", int8["tolerance"], int8["parity"])
+    lines.append(
+        f"- `generator.int8.tflite`: {int8['bytes'] / 1e6:.2f} MB, {figure} against Keras fp32 (bound {bound})"
+    )
+    b = ROOT / "docs" / "bench.json"
+    if b.is_file():
+        rows = {r["variant"]: r for r in json.loads(b.read_text())["rows"] if r.get("bundle") in ("shipped", "")}
+        k, t = rows.get("generator/keras/fp32"), rows.get("generator/tflite/int8")
+        if k and t:
+            lines.append(
+                f"- speed (`edgegan bench`, batch 1, 2 cores): LiteRT int8 {t['p50_ms']:.2f} ms p50 against Keras eager "
+                f"{k['p50_ms']:.1f} ms ({k['p50_ms'] / t['p50_ms']:.0f}x), cold start {t['cold_start_ms']:.0f} ms "
+                f"against {k['cold_start_ms']:,.0f} ms"
+            )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Screenshot of the web export of the shipped model for the README, with its browser-vs-Python parity.
+"""Screenshot of the web export of the shipped model for docs/results.md and the README, with its browser-vs-Python parity.
 
     python tools/web_screenshot.py [--bundle models/mnist-dcgan] [--out docs/web-demo.png]
 

@@ -103,19 +103,32 @@ def to_fp16(src: Path, dst: Path, metadata: dict) -> None:
 
 
 class _Reader:
-    """onnxruntime.quantization CalibrationDataReader over an array, batch 1 rows."""
+    """onnxruntime.quantization CalibrationDataReader over an array, batch 1 rows; ``set_range`` serves
+    the strided calibration (a window of rows at a time)."""
 
     def __init__(self, name: str, x: np.ndarray):
-        self.name, self.x, self.i = name, x.astype(np.float32), 0
+        self.name, self.x = name, x.astype(np.float32)
+        self.i, self.end = 0, len(self.x)
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def set_range(self, start_index: int, end_index: int) -> None:
+        self.i, self.end = start_index, min(end_index, len(self.x))
 
     def get_next(self):
-        if self.i >= len(self.x):
+        if self.i >= self.end:
             return None
         self.i += 1
         return {self.name: self.x[self.i - 1 : self.i]}
 
     def rewind(self):
-        self.i = 0
+        self.i, self.end = 0, len(self.x)
+
+
+def calibration_stride(n: int, most: int = 16) -> int:
+    """The largest window <= ``most`` that divides n rows (ONNX Runtime requires a divisor)."""
+    return max(d for d in range(1, most + 1) if n % d == 0)
 
 
 def to_int8(src: Path, dst: Path, calibration: np.ndarray, metadata: dict, saturation_safe: bool = False) -> None:
@@ -150,6 +163,13 @@ def to_int8(src: Path, dst: Path, calibration: np.ndarray, metadata: dict, satur
             activation_type=QuantType.QInt8,
             weight_type=QuantType.QInt8,
             calibrate_method=CalibrationMethod.MinMax,
+            # MinMax keeps every intermediate output of every calibration row until the end: a 64x64x3
+            # generator with 512-channel 64x64 activations took over 10 GB that way. Strided calibration
+            # computes and merges min/max per window of rows (the same ranges, bounded memory). Not
+            # CalibMaxIntermediateOutputs: in onnxruntime 1.32 it clears the buffered outputs without
+            # computing their ranges ("No data is collected." when the rows divide evenly; upstream
+            # microsoft/onnxruntime#18893, fix open as #32577).
+            extra_options={"CalibStridedMinMax": calibration_stride(len(calibration))},
         )
         m = onnx.load(str(q))
     set_metadata(m, metadata)

@@ -10,6 +10,7 @@ const info = await (await fetch("./model.json")).json();
 const session = await ort.InferenceSession.create("./generator.onnx", { executionProviders: ["wasm"] });
 const [H, W, C] = info.image_shape;
 const L = info.latent_size;
+const [LO, HI] = info.value_range; // the generator's own pixel range (tanh: [-1, 1], sigmoid: [0, 1])
 
 // Seeded N(0, 1) latents: edgegan's one latent definition (edgegan/latents.py), line for line, so a seed
 // draws the same digits here as in the Python runtime. fmix32 is MurmurHash3's finalizer (mod 2**32).
@@ -30,7 +31,7 @@ function latents(n, seed, size = L) {
   return z;
 }
 
-// latents: Float32Array of n * L values -> Float32Array of n * H * W * C values in [-1, 1] (NHWC).
+// latents: Float32Array of n * L values -> Float32Array of n * H * W * C values in [LO, HI] (NHWC).
 async function generate(z) {
   const n = z.length / L;
   if (!Number.isInteger(n) || n < 1) throw new Error(`expected a multiple of ${L} latent values, got ${z.length}`);
@@ -51,7 +52,7 @@ async function draw(z) {
       const base = ((k * H + y) * W + x) * C, p = ((oy + y) * canvas.width + ox + x) * 4;
       for (let c = 0; c < 3; c++) {
         const v = img[base + (C === 1 ? 0 : c)];
-        pic.data[p + c] = Math.max(0, Math.min(255, Math.round((v + 1) * 127.5)));
+        pic.data[p + c] = Math.max(0, Math.min(255, Math.round(((v - LO) * 255) / (HI - LO))));
       }
       pic.data[p + 3] = 255;
     }

@@ -1,0 +1,197 @@
+"""Bring your own Keras GAN: the public DCGAN forms of tests/zoo.py export with default options, verify,
+load and sample with the light runtime, and obey each model's own contract (range, score kind)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import zoo
+from conftest import needs_tf, run_cli
+
+pytestmark = [needs_tf, pytest.mark.slow]
+WITH_D = ("tf_tutorial", "kerasio", "kerasgan")
+
+
+@pytest.fixture(scope="session")
+def zoo_bundles(tmp_path_factory) -> dict:
+    """Each fixture saved as .keras and exported once through the CLI with default options."""
+    out = {}
+    for name in zoo.ZOO:
+        src = tmp_path_factory.mktemp(f"zoo-{name}")
+        g, d = zoo.save(name, src / "keras")
+        args = ["--generator", str(g), "--discriminator", str(d)] if d else ["--model", str(g)]  # a bare G file
+        r = run_cli("export", *args, "--out", str(src / "bundle"), timeout=900)
+        out[name] = {
+            "rc": r.returncode,
+            "stderr": r.stderr,
+            "stdout": r.stdout,
+            "g": g,
+            "d": d,
+            "bundle": src / "bundle",
+        }
+    return out
+
+
+def _keras(path):
+    from edgegan.models import load_keras
+
+    return load_keras(path, "model")
+
+
+@pytest.mark.parametrize("name", list(zoo.ZOO))
+def test_export_with_default_options_and_verify_pass(zoo_bundles, name):
+    z = zoo_bundles[name]
+    assert z["rc"] == 0, z["stderr"][-2000:]
+    r = run_cli("verify", str(z["bundle"]))
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-1000:]
+
+
+@pytest.mark.parametrize("name", list(zoo.ZOO))
+def test_files_match_keras_and_pixels_follow_the_models_range(zoo_bundles, name):
+    import edgegan
+    from edgegan import manifest as mf
+    from edgegan.latents import latents
+    from edgegan.runtime.images import to_uint8
+
+    z = zoo_bundles[name]
+    G = _keras(z["g"])
+    m = mf.load(z["bundle"])
+    want_range = (0.0, 1.0) if name == "kerasio" else (-1.0, 1.0)
+    assert m.image_range == want_range
+    lat = latents(8, m.latent_size, 5)
+    y = G(lat, training=False).numpy()
+    for backend in ("onnx", "tflite"):  # our own check, not the manifest's figure
+        g = edgegan.load(z["bundle"], backend=backend, precision="fp32")
+        assert np.abs(g.generate(lat) - y).max() <= 1e-4, backend
+        got = g.sample(8, seed=5).astype(int)
+        assert np.abs(got - to_uint8(y, want_range).astype(int)).max() <= 1, backend
+    for e in m.find("generator"):  # every format and precision loads and samples
+        assert edgegan.load(z["bundle"], backend=e.format, precision=e.precision).sample(2).shape == (2, *y.shape[1:])
+
+
+def test_sigmoid_generator_black_is_0_and_white_is_255(tmp_path):
+    g, _ = zoo.save("kerasio", tmp_path / "keras", saturate=400.0)  # pixels reach both ends of [0, 1]
+    r = run_cli("export", "--model", str(g), "--format", "onnx", "--precision", "fp32", "--out", str(tmp_path / "b"))
+    assert r.returncode == 0, r.stderr
+    r = run_cli("generate", "--model", str(tmp_path / "b"), "-n", "4", "--npy", str(tmp_path / "g.npy"),
+                "-o", str(tmp_path / "g.png"))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    a = np.load(tmp_path / "g.npy")
+    assert a.shape == (4, 64, 64, 3) and a.min() == 0 and a.max() == 255  # tanh's mapping would put black at 128
+
+
+def test_a_logit_discriminator_is_judged_at_0_and_scores_probabilities(zoo_bundles):
+    import edgegan
+    from edgegan import manifest as mf
+
+    z = zoo_bundles["tf_tutorial"]
+    m = mf.load(z["bundle"])
+    assert m.data["discriminator"] == {"input_range": [-1.0, 1.0], "score": "logit", "threshold": 0.0}
+    g = edgegan.load(z["bundle"], backend="onnx")
+    d = edgegan.load(z["bundle"], role="discriminator", backend="onnx", precision="fp32")
+    images = g.sample(16, seed=1)
+    logits = _keras(z["d"])(g.generate(g.latents(16, 1)), training=False).numpy()[:, 0]
+    p = d.score(images)
+    assert p.min() >= 0 and p.max() <= 1
+    np.testing.assert_allclose(p, 1 / (1 + np.exp(-logits)), atol=1e-3)  # uint8 round trip moves pixels 1/255
+    for e in m.find("discriminator"):
+        assert "decisive" in e.parity and "p_mean_abs" in e.parity, e.path  # agreement taken in P space at 0.5
+
+
+def test_keras_gan_nested_generator_is_optimized_and_exact(zoo_bundles):
+    import edgegan
+    from edgegan import manifest as mf
+    from edgegan.latents import latents
+    from test_optimize import UPSAMPLING, _ops
+
+    z = zoo_bundles["kerasgan"]
+    assert "optimized generator:" in z["stdout"], z["stdout"]
+    m = mf.load(z["bundle"])
+    lat = latents(8, 100, 2)
+    y = _keras(z["g"])(lat, training=False).numpy()
+    for e in m.find("generator"):
+        assert e.optimized, e.path
+        assert not _ops(z["bundle"] / e.path, e.format) & UPSAMPLING, e.path
+    for backend in ("onnx", "tflite"):
+        g = edgegan.load(z["bundle"], backend=backend, precision="fp32")
+        assert np.abs(g.generate(lat) - y).max() <= 1e-5, backend
+
+
+def test_a_generator_alone_exports_verifies_loads_and_benches(zoo_bundles):
+    import edgegan
+    from edgegan import manifest as mf
+    from edgegan.bench import bench
+    from edgegan.errors import ConfigError
+
+    z = zoo_bundles["functional"]
+    m = mf.load(z["bundle"])
+    assert m.image_shape == (30, 30, 1) and m.discriminator is None
+    assert {e.role for e in m.files} == {"generator"} and not (z["bundle"] / "discriminator.keras").exists()
+    assert "no discriminator given" in z["stdout"]
+    with pytest.raises(ConfigError, match="has no discriminator"):
+        edgegan.load(z["bundle"], role="discriminator")
+    rows, _ = bench(z["bundle"], runs=3, keras=False, cold=False, only=lambda e: e.precision == "fp32")
+    assert rows and all(r.p50_ms > 0 for r in rows)
+
+
+def _one_line_refusal(r, *words):
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 1 and len(lines) == 1, r.stderr
+    for w in words:
+        assert w in lines[0], (w, lines[0])
+
+
+def test_what_cannot_work_is_refused_in_one_line(tmp_path):
+    import keras
+    from keras import layers as L
+
+    z = keras.Input((8,))
+    linear = keras.Model(z, L.Reshape((4, 4, 1))(L.Dense(16)(z)))
+    linear.save(tmp_path / "linear.keras")
+    r = run_cli("export", "--model", str(tmp_path / "linear.keras"), "--format", "onnx", "--out", str(tmp_path / "o"))
+    _one_line_refusal(r, "linear.keras", "--output-range")
+    assert not (tmp_path / "o").exists()
+
+    g, d = zoo.save("kerasgan", tmp_path / "pair")  # 32x32x3 G
+    _, d28 = zoo.save("tf_tutorial", tmp_path / "other")  # 28x28x1 D
+    r = run_cli(
+        "export", "--generator", str(g), "--discriminator", str(d28), "--format", "onnx", "--out", str(tmp_path / "o")
+    )
+    _one_line_refusal(r, "(32, 32, 3)", "(28, 28, 1)", str(g), str(d28))
+
+    a, b = keras.Input((8,)), keras.Input((1,))
+    two = keras.Model([a, b], L.Reshape((4, 4, 1))(L.Dense(16, activation="tanh")(L.Concatenate()([a, b]))))
+    two.save(tmp_path / "two.keras")
+    r = run_cli("export", "--model", str(tmp_path / "two.keras"), "--format", "onnx", "--out", str(tmp_path / "o"))
+    _one_line_refusal(r, "two.keras", "2 inputs", "not supported yet")
+
+
+def test_decisive_agreement_passes_an_undecided_discriminator_and_fails_a_broken_file():
+    from edgegan import parity
+    from edgegan.export.formats import BOUNDS
+
+    rng = np.random.default_rng(0)
+    undecided = 0.5 + rng.normal(0, 0.004, 2000)  # a random-weight D: every score near 0.5
+    tiny_error = undecided + rng.normal(0, 0.002, 2000)  # flips about a third of the 0.5-calls
+    fig = parity.figures("discriminator", undecided, tiny_error)
+    assert fig["agreement_all"] < 0.9 and fig["decisive"] == 0
+    assert parity.passes("discriminator", BOUNDS["int8"], fig)
+    decided = rng.uniform(0, 1, 2000)
+    broken = rng.permutation(decided)  # a file that scores other images
+    assert not parity.passes("discriminator", BOUNDS["int8"], parity.figures("discriminator", decided, broken))
+    logits = rng.normal(0, 3, 2000)  # logits: the boundary is 0, i.e. P = 0.5
+    fig = parity.figures("discriminator", logits, logits + 0.01, score="logit")
+    assert fig["agreement"] == 1.0 and fig["decisive"] > 1500
+    assert parity.passes("discriminator", BOUNDS["int8"], fig)
+    assert not parity.passes(
+        "discriminator", BOUNDS["int8"], parity.figures("discriminator", logits, -logits, score="logit")
+    )
+
+
+def test_manifest_records_the_contract(zoo_bundles):
+    m = json.loads((zoo_bundles["kerasio"]["bundle"] / "manifest.json").read_text())
+    assert m["image"]["range"] == [0.0, 1.0] and m["latent"]["size"] == 32
+    assert m["discriminator"] == {"input_range": [0.0, 1.0], "score": "probability", "threshold": 0.5}

@@ -1,0 +1,174 @@
+"""Small GANs in the forms users bring, written from the published architectures' descriptions and scaled
+down for test time (fewer filters; shapes and layer kinds as published). Random weights, BatchNorm
+statistics randomized so folding them is not a no-op. Remade by the tests on every run, never stored.
+
+- tf_tutorial: the TensorFlow DCGAN tutorial's shape. Sequential G: Dense(7*7*C, no bias) -> BN -> LeakyReLU
+  -> Reshape -> Conv2DTranspose(k5, s1) -> BN -> LeakyReLU -> Conv2DTranspose(k5, s2) -> BN -> LeakyReLU
+  -> Conv2DTranspose(1, k5, s2, tanh): 28x28x1. D: two Conv2D(k5, s2) + LeakyReLU + Dropout, Dense(1): a logit.
+- kerasio: keras.io's DCGAN shape. G: latent -> Dense(8*8*C) -> Reshape -> three Conv2DTranspose(k4, s2) +
+  LeakyReLU(0.2) -> Conv2D(3, k5, sigmoid): 64x64x3 in [0, 1]. D: three Conv2D(k4, s2) + LeakyReLU,
+  Flatten, Dropout, Dense(1, sigmoid). The last convolution's weights are scaled up for a wider spread of
+  pixels (``saturate``: with 400 both black 0 and white 1 occur, which the black/white test needs).
+- kerasgan: Keras-GAN's dcgan.py at 32x32x3, as published: each network a Sequential wrapped in
+  Model(input, seq(input)). G: Dense(128*8*8 -> scaled, relu) -> Reshape -> [UpSampling2D -> Conv2D(k3) ->
+  BN(0.8) -> relu] x 2 -> Conv2D(3, k3) -> tanh. D: the seed's discriminator shape, sigmoid.
+- functional: a functional G at 30x30x1 (not a multiple of 4): nearest UpSampling2D -> Conv2D(k5, no bias) ->
+  BN -> relu, then bilinear UpSampling2D -> Conv2D(k3, valid) -> Conv2D(1, k3, tanh). No discriminator.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def _bn_random(model, seed: int) -> None:
+    import keras
+
+    rng = np.random.default_rng(seed)
+    stack = [model]
+    while stack:
+        m = stack.pop()
+        for layer in m.layers:
+            if hasattr(layer, "layers"):
+                stack.append(layer)
+            elif isinstance(layer, keras.layers.BatchNormalization):
+                n = layer.moving_mean.shape[0]
+                layer.moving_mean.assign(rng.normal(0, 0.1, n).astype("f"))
+                layer.moving_variance.assign(rng.uniform(0.5, 1.5, n).astype("f"))
+
+
+def tf_tutorial():
+    import keras
+    from keras import layers as L
+
+    g = keras.Sequential(
+        [
+            keras.Input((100,)),
+            L.Dense(7 * 7 * 16, use_bias=False),
+            L.BatchNormalization(),
+            L.LeakyReLU(),
+            L.Reshape((7, 7, 16)),
+            L.Conv2DTranspose(8, 5, strides=1, padding="same", use_bias=False),
+            L.BatchNormalization(),
+            L.LeakyReLU(),
+            L.Conv2DTranspose(4, 5, strides=2, padding="same", use_bias=False),
+            L.BatchNormalization(),
+            L.LeakyReLU(),
+            L.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False, activation="tanh"),
+        ]
+    )
+    d = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            L.Conv2D(8, 5, strides=2, padding="same"),
+            L.LeakyReLU(),
+            L.Dropout(0.3),
+            L.Conv2D(16, 5, strides=2, padding="same"),
+            L.LeakyReLU(),
+            L.Dropout(0.3),
+            L.Flatten(),
+            L.Dense(1),
+        ]
+    )
+    return g, d
+
+
+def kerasio(saturate: float = 40.0):
+    import keras
+    from keras import layers as L
+
+    z = keras.Input((32,))
+    x = L.Reshape((8, 8, 16))(L.Dense(8 * 8 * 16)(z))
+    for filters in (16, 16, 16):
+        x = L.LeakyReLU(0.2)(L.Conv2DTranspose(filters, 4, strides=2, padding="same")(x))
+    last = L.Conv2D(3, 5, padding="same", activation="sigmoid")
+    g = keras.Model(z, last(x))
+    k, b = last.get_weights()
+    last.set_weights([k * saturate, b])  # a wider pixel spread than random weights give
+    img = keras.Input((64, 64, 3))
+    y = img
+    for filters in (8, 16, 16):
+        y = L.LeakyReLU(0.2)(L.Conv2D(filters, 4, strides=2, padding="same")(y))
+    y = L.Dense(1, activation="sigmoid")(L.Dropout(0.2)(L.Flatten()(y)))
+    return g, keras.Model(img, y)
+
+
+def kerasgan():
+    import keras
+    from keras import layers as L
+
+    seq_g = keras.Sequential(
+        [
+            keras.Input((100,)),
+            L.Dense(16 * 8 * 8, activation="relu"),
+            L.Reshape((8, 8, 16)),
+            L.UpSampling2D(),
+            L.Conv2D(16, 3, padding="same"),
+            L.BatchNormalization(momentum=0.8),
+            L.Activation("relu"),
+            L.UpSampling2D(),
+            L.Conv2D(8, 3, padding="same"),
+            L.BatchNormalization(momentum=0.8),
+            L.Activation("relu"),
+            L.Conv2D(3, 3, padding="same"),
+            L.Activation("tanh"),
+        ]
+    )
+    noise = keras.Input((100,))
+    g = keras.Model(noise, seq_g(noise))
+    seq_d = keras.Sequential(
+        [
+            keras.Input((32, 32, 3)),
+            L.Conv2D(8, 3, strides=2, padding="same"),
+            L.LeakyReLU(0.2),
+            L.Dropout(0.25),
+            L.Conv2D(8, 3, strides=2, padding="same"),
+            L.ZeroPadding2D(((0, 1), (0, 1))),
+            L.BatchNormalization(momentum=0.8),
+            L.LeakyReLU(0.2),
+            L.Dropout(0.25),
+            L.Conv2D(16, 3, strides=2, padding="same"),
+            L.BatchNormalization(momentum=0.8),
+            L.LeakyReLU(0.2),
+            L.Dropout(0.25),
+            L.Flatten(),
+            L.Dense(1, activation="sigmoid"),
+        ]
+    )
+    img = keras.Input((32, 32, 3))
+    return g, keras.Model(img, seq_d(img))
+
+
+def functional():
+    import keras
+    from keras import layers as L
+
+    z = keras.Input((64,), name="latent")
+    x = L.Reshape((8, 8, 16))(L.Dense(8 * 8 * 16, activation="relu")(z))
+    x = L.UpSampling2D(2, interpolation="nearest")(x)  # 16x16
+    x = L.Activation("relu")(L.BatchNormalization()(L.Conv2D(16, 5, padding="same", use_bias=False)(x)))
+    x = L.UpSampling2D(2, interpolation="bilinear")(x)  # 32x32: not the nearest pattern, left as it is
+    x = L.Conv2D(8, 3, padding="valid", activation="relu")(x)  # 30x30
+    return keras.Model(z, L.Conv2D(1, 3, padding="same", activation="tanh")(x)), None
+
+
+ZOO = {"tf_tutorial": tf_tutorial, "kerasio": kerasio, "kerasgan": kerasgan, "functional": functional}
+
+
+def save(name: str, folder: Path, seed: int = 0, **kw) -> tuple[Path, Path | None]:
+    """Build fixture ``name`` with seeded random weights and save it: (G.keras, D.keras or None)."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    g, d = ZOO[name](**kw)
+    _bn_random(g, seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    g_path = folder / "generator.keras"
+    g.save(g_path)
+    if d is None:
+        return g_path, None
+    _bn_random(d, seed + 1)
+    d.save(folder / "discriminator.keras")
+    return g_path, folder / "discriminator.keras"

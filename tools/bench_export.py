@@ -1,0 +1,90 @@
+"""Time and peak memory of `edgegan export` (every format and precision) on a large user GAN.
+
+    python tools/bench_export.py [--json docs/bench_export.json]
+
+Builds keras.io's DCGAN shape with random weights (latent 128 -> Dense(8*8*128) -> Conv2DTranspose(128, 256,
+512; k4 s2) + LeakyReLU(0.2) -> Conv2D(3, k5, sigmoid): 64x64x3, about 4.0 M parameters; its discriminator:
+Conv2D(64, 128, 128; k4 s2) + LeakyReLU -> Dropout -> Dense(1, sigmoid)), saves both as .keras files and runs
+`edgegan export --generator G --discriminator D --format all --precision all` in a new process: wall time
+from spawn to exit, peak RSS from that process's own high-water mark (getrusage of the child). The seed MNIST
+model is measured the same way for comparison. Figures go to stdout and --json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def kerasio_pair(folder: Path) -> tuple[Path, Path]:
+    import keras
+    from keras import layers as L
+
+    keras.utils.set_random_seed(0)
+    z = keras.Input((128,))
+    x = L.Reshape((8, 8, 128))(L.Dense(8 * 8 * 128)(z))
+    for filters in (128, 256, 512):
+        x = L.LeakyReLU(0.2)(L.Conv2DTranspose(filters, 4, strides=2, padding="same")(x))
+    g = keras.Model(z, L.Conv2D(3, 5, padding="same", activation="sigmoid")(x), name="generator")
+    img = keras.Input((64, 64, 3))
+    y = img
+    for filters in (64, 128, 128):
+        y = L.LeakyReLU(0.2)(L.Conv2D(filters, 4, strides=2, padding="same")(y))
+    d = keras.Model(img, L.Dense(1, activation="sigmoid")(L.Dropout(0.2)(L.Flatten()(y))), name="discriminator")
+    g.save(folder / "g.keras")
+    d.save(folder / "d.keras")
+    print(f"keras.io shape: G {g.count_params():,} parameters, D {d.count_params():,}")
+    return folder / "g.keras", folder / "d.keras"
+
+
+def measure(args: list[str]) -> dict:
+    """Run `edgegan ARGS` in a new process: wall seconds and the child's peak RSS (MB)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t = time.perf_counter()
+    r = subprocess.run([sys.executable, "-m", "edgegan", *args], capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KB; the largest child so far
+    if r.returncode != 0:
+        raise SystemExit(f"edgegan {' '.join(args)} failed:\n{r.stdout[-3000:]}\n{r.stderr[-2000:]}")
+    if peak <= before:
+        print("note: this child's peak was below an earlier child's; run the cases in separate invocations")
+    return {"seconds": round(wall, 1), "peak_rss_mb": round(peak / 1024)}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--json", help="write the figures here")
+    p.add_argument("--case", choices=("kerasio", "seed", "both"), default="both")
+    a = p.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="edgegan-bench-export-") as tmp:
+        tmp = Path(tmp)
+        if a.case in ("kerasio", "both"):
+            g, d = kerasio_pair(tmp)
+            out["kerasio_64x64x3"] = measure(
+                ["export", "--generator", str(g), "--discriminator", str(d), "--format", "all", "--precision", "all",
+                 "--out", str(tmp / "kerasio")]
+            )  # fmt: skip
+            print("keras.io shape, every format and precision:", out["kerasio_64x64x3"])
+        if a.case in ("seed", "both"):
+            out["seed_mnist"] = measure(
+                ["export", "--model", str(ROOT / "models" / "mnist-dcgan"), "--format", "all", "--precision", "all",
+                 "--out", str(tmp / "seed")]
+            )  # fmt: skip
+            print("seed MNIST model, every format and precision:", out["seed_mnist"])
+    if a.json:
+        Path(a.json).write_text(json.dumps({"machine": os.cpu_count(), **out}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
