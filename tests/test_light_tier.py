@@ -19,6 +19,10 @@ LIGHT_MODULES = [
     "edgegan.evaluate",
     "edgegan.runtime.engines",
     "edgegan.export.formats",
+    "edgegan.latents",
+    "edgegan.contract",
+    "edgegan.quiet",
+    "edgegan.bundled",
 ]
 
 CHECK = """
