@@ -158,3 +158,21 @@ def test_killed_export_leaves_the_previous_bundle_intact(tiny_run, tmp_path):
     for leftover in tmp_path.glob(".bundle.staging-*"):
         shutil.rmtree(leftover)  # staging folders of killed runs: never under the final name
     assert not (tmp_path / "bundle.tmp").exists()
+
+
+def test_an_optimized_file_that_misses_its_bound_falls_back_to_the_plain_graph(tiny_run, tmp_path, monkeypatch):
+    import keras
+
+    from edgegan.export import bundle as b
+    from edgegan.export.bundle import export_bundle
+
+    def wrong_rewrite(model, form):  # claims a rewrite but changes the outputs: every file built from it misses
+        return keras.Model(model.inputs, keras.layers.Rescaling(1.5)(model.outputs[0])), ["fake"], ""
+
+    monkeypatch.setattr(b, "optimize", wrong_rewrite)
+    lines = []
+    m = export_bundle(tiny_run, tmp_path / "out", select("onnx,tflite", "fp32"), log=lines.append)
+    g = [f for f in m["files"] if f["role"] == "generator"]
+    assert len(g) == 2 and not any(f["optimized"] for f in g)
+    assert all(f["parity"]["max_abs"] <= 1e-4 for f in g)
+    assert sum("missed its bound" in line and "exporting the plain graph" in line for line in lines) == 2, lines

@@ -138,6 +138,7 @@ class Role:
     x_ref: np.ndarray  # parity inputs
     y_ref: np.ndarray  # Keras outputs for them
     parity_kw: dict  # extra arguments of parity.figures (peak, score kind)
+    plain: object = None  # the model as built: what a file falls back to when its optimized form misses
 
 
 def _skip_set(opts: ExportOptions, sources: Sources, log) -> frozenset:
@@ -193,7 +194,7 @@ def _roles(sources: Sources, variants, opts: ExportOptions, skip: frozenset, log
     g_ref = g_keras(z_ref)
     models = {f: m for f, (m, r) in by_form.items()} if rewrites else {None: G}
     peak = contract.image_range[1] - contract.image_range[0]
-    roles = [Role("generator", models, rewrites, (LATENT_NAME, IMAGE_NAME), z_cal, z_ref, g_ref, {"peak": peak})]
+    roles = [Role("generator", models, rewrites, (LATENT_NAME, IMAGE_NAME), z_cal, z_ref, g_ref, {"peak": peak}, G)]
     info = {"generated": 0, "real": 0, "real_src": "none"}
     if D is not None:
         roles.append(_discriminator_role(D, g_keras, z_ref, g_ref, rng, contract, sources, opts, info, log))
@@ -215,7 +216,7 @@ def _discriminator_role(D, g_keras, z_ref, g_ref, rng, contract, sources, opts, 
     x = np.concatenate([to_d(g_ref), to_d(g_keras(z_par))] + ([real[len(real) - n_par :]] if n_par else []))
     info["generated"], info["real"] = len(x) - n_par, n_par
     kw = {"score": contract.score}
-    return Role("discriminator", {None: D}, [], (IMAGE_NAME, SCORE_NAME), d_cal, x, _keras_runner(D)(x), kw)
+    return Role("discriminator", {None: D}, [], (IMAGE_NAME, SCORE_NAME), d_cal, x, _keras_runner(D)(x), kw, D)
 
 
 def export_bundle(
@@ -288,67 +289,78 @@ def _export_role(role: Role, variants, skip, stage: Path, tmp: Path, contract: C
         if f"{role.name}:{v.format}/{v.precision}" in skip or f"{v.format}/{v.precision}" in skip:
             continue
         t0 = time.perf_counter()
-        optimized = bool(role.rewrites)
-        form = (
-            (opts.optimize_form if opts.optimize_form != "auto" else auto_form(v.format, v.precision))
-            if optimized
-            else None
-        )
-        meta = {
-            "edgegan_version": edgegan.__version__,
-            "role": role.name,
-            "format": v.format,
-            "precision": v.precision,
-            "latent_size": contract.latent_size,
-            "image_shape": list(contract.image_shape),
-            "value_range": list(contract.image_range),
-            "batch": opts.batch if v.format == "tflite" else None,
-            "optimized": optimized,
-        }
-        if role.name == "discriminator":
-            meta.update(input_range=list(contract.d_input_range), score=contract.score)
-        if form:
-            meta["optimize_form"] = form
-        path = stage / v.filename(role.name)
-        _convert(v, role.models, path, tmp, made, role.io_names, role.calibration, opts, meta)
-        made[(v.format, v.precision, form)] = path
-        data = path.read_bytes()
-        checks = (
-            onnx_export.checks(path)
-            if v.format == "onnx"
-            else (tflite_export.checks(data, v.precision) if v.format == "tflite" else {"ort_format": True})
-        )
-        engine = make_engine(data, v.format, path.name, threads=None)  # the light runtime re-opens it
-        fig = parity.figures(role.name, role.y_ref, engine.run(role.x_ref), **role.parity_kw)
-        bound = BOUNDS[v.bound]
-        figure, limit = parity.headline(role.name, bound, fig)
-        if not parity.passes(role.name, bound, fig):
+        form = None
+        if role.rewrites:
+            form = opts.optimize_form if opts.optimize_form != "auto" else auto_form(v.format, v.precision)
+        entry, shown = _export_file(role, v, form, stage, tmp, made, contract, opts)
+        if entry is None and form is not None:  # a rewrite never costs a file the plain graph would pass
+            log(f"  {v.filename(role.name)}: the optimized file missed its bound ({shown}); exporting the plain graph")
+            entry, shown = _export_file(role, v, None, stage, tmp, made, contract, opts)
+        if entry is None:
             raise ExportError(
-                f"{path.name}: parity {figure} misses its bound {limit}; the file was not written "
+                f"{v.filename(role.name)}: parity {shown}; the file was not written "
                 f"(--skip {role.name}:{v.format}/{v.precision} leaves it out)"
             )
-        entries.append(
-            {
-                "path": path.name,
-                "role": role.name,
-                "format": v.format,
-                "precision": v.precision,
-                "batch": engine.batch,
-                "optimized": optimized,
-                "rewrites": role.rewrites,
-                "optimize_form": form,
-                "inputs": [engine.input.to_dict()],
-                "outputs": [engine.output.to_dict()],
-                "sha256": mf.sha256_bytes(data),
-                "bytes": len(data),
-                "tolerance": bound,
-                "parity": fig,
-                "checks": checks,
-                "metadata": meta,
-            }
-        )
-        log(f"  {path.name:<34} {len(data) / 1e6:7.2f} MB  {time.perf_counter() - t0:6.1f} s  {figure} ({limit})")
+        entries.append(entry)
+        log(f"  {entry['path']:<34} {entry['bytes'] / 1e6:7.2f} MB  {time.perf_counter() - t0:6.1f} s  {shown}")
     return entries
+
+
+def _export_file(role: Role, v: Variant, form, stage, tmp, made, contract: Contract, opts) -> tuple[dict | None, str]:
+    """Convert one file (optimized in ``form``, or plain when None) and measure its parity through the light
+    runtime: (manifest entry, "figure (bound)"), or (None, "figure misses its bound ...") when it misses."""
+    meta = {
+        "edgegan_version": edgegan.__version__,
+        "role": role.name,
+        "format": v.format,
+        "precision": v.precision,
+        "latent_size": contract.latent_size,
+        "image_shape": list(contract.image_shape),
+        "value_range": list(contract.image_range),
+        "batch": opts.batch if v.format == "tflite" else None,
+        "optimized": form is not None,
+    }
+    if role.name == "discriminator":
+        meta.update(input_range=list(contract.d_input_range), score=contract.score)
+    if form:
+        meta["optimize_form"] = form
+    models = role.models if form is not None else {None: role.plain}
+    path = stage / v.filename(role.name)
+    _convert(v, models, path, tmp, made, role.io_names, role.calibration, opts, meta)
+    made[(v.format, v.precision, form)] = path
+    data = path.read_bytes()
+    engine = make_engine(data, v.format, path.name, threads=None)  # the light runtime re-opens it
+    fig = parity.figures(role.name, role.y_ref, engine.run(role.x_ref), **role.parity_kw)
+    bound = BOUNDS[v.bound]
+    figure, limit = parity.headline(role.name, bound, fig)
+    if not parity.passes(role.name, bound, fig):
+        path.unlink()
+        made.pop((v.format, v.precision, form))
+        return None, f"{figure} misses its bound {limit}"
+    checks = (
+        onnx_export.checks(path)
+        if v.format == "onnx"
+        else (tflite_export.checks(data, v.precision) if v.format == "tflite" else {"ort_format": True})
+    )
+    entry = {
+        "path": path.name,
+        "role": role.name,
+        "format": v.format,
+        "precision": v.precision,
+        "batch": engine.batch,
+        "optimized": form is not None,
+        "rewrites": role.rewrites if form is not None else [],
+        "optimize_form": form,
+        "inputs": [engine.input.to_dict()],
+        "outputs": [engine.output.to_dict()],
+        "sha256": mf.sha256_bytes(data),
+        "bytes": len(data),
+        "tolerance": bound,
+        "parity": fig,
+        "checks": checks,
+        "metadata": meta,
+    }
+    return entry, f"{figure} ({limit})"
 
 
 def _manifest(contract: Contract, roles, stage: Path, opts, d_info: dict, skip, entries, tf) -> dict:
