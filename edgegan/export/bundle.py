@@ -210,9 +210,9 @@ def _roles(sources: Sources, variants, opts: ExportOptions, skip: frozenset, log
 
 
 def _fast_generator(stage: Path):
-    """G's verified fp32 ONNX file through ONNX Runtime, in chunks (None when there is none): it matches Keras
-    within 1e-4 and runs transposed convolutions several times faster than Keras eager, which made 384 images
-    for D's data in about a minute for keras.io's 64x64x3 generator."""
+    """G's verified fp32 ONNX file through ONNX Runtime, in chunks (None when there is none). It matches Keras
+    within 1e-4 and runs transposed convolutions several times faster than Keras eager, which spent about a
+    minute making the 384 images of D's data for keras.io's 64x64x3 generator."""
     path = stage / "generator.fp32.onnx"
     if not path.is_file():
         return None
