@@ -77,7 +77,7 @@ def _trials_text(path: Path) -> str:
     return (
         "\n\nIs more CPU the way to 85%? `python tools/quality_trials.py` resumes copies of the run for "
         f"{n} more passes over the 8,000 digits with one change each and scores the weight-averaged G after every "
-        "pass exactly as `edgegan evaluate -n 2000` does (confident share per pass; a 2,000-sample share moves "
+        "pass exactly as `edgegan evaluate -n 2000` did in edgegan 0.2, on its latent set (confident share per pass; a 2,000-sample share moves "
         "about +-0.9 points by chance):\n\n"
         + "\n".join(rows)
         + "\n\n"
@@ -160,7 +160,7 @@ def main() -> None:
             "(this CPU has no AVX-512"
             + "".join(f"; {k}: {v / 60:.0f} min" for k, v in r.get("epoch_seconds_by_step", {}).items())
             + "). The earlier step ran two G forwards and plain convolutions with no weight average; the current "
-            "step is described above, and its weight average started from the restored G at epoch 25. "
+            "step is described in the README (Train), and its weight average started from the restored G at epoch 25. "
             "Commands, in order:\n\n```\n" + "\n".join(c for c in cmds if c) + "\n```\n\n"
             "Data sha256, versions and git commit are in `models/mnist-dcgan/training.json`.\n\n"
             "![samples of the shipped generator](../models/mnist-dcgan/samples.png) ![losses](../models/mnist-dcgan/losses.png)"
