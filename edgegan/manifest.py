@@ -64,7 +64,7 @@ class Manifest:
 
     @property
     def image_range(self) -> tuple[float, float]:
-        """The generator's pixel range (every manifest before 0.3 came from edgegan's tanh builder)."""
+        """The generator's pixel range (manifests without one are older and came from edgegan's tanh builder)."""
         lo, hi = self.data["image"].get("range", [-1, 1])
         return float(lo), float(hi)
 

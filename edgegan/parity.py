@@ -50,7 +50,7 @@ def passes(role: str, bound: dict, fig: dict) -> bool:
     if role == "generator":
         return fig["psnr_db"] >= bound["psnr_db"]
     ok = fig["agreement"] >= bound["agreement"]
-    if "p_mean_abs" in bound:  # bundles made before 0.3 bound agreement alone
+    if "p_mean_abs" in bound:  # older bundles bound agreement alone
         ok = ok and fig.get("p_mean_abs", np.inf) <= bound["p_mean_abs"]
     return ok
 

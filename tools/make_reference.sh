@@ -18,7 +18,7 @@ python tools/train_classifier.py --data "$DATA" --out models/mnist-classifier --
 edgegan train --data "$DATA" --epochs "$EPOCHS" --seed "$SEED" --out "$RUN" ${RESUME:+--resume}
 # Left out of the shipped bundle (recorded in its manifest as "skipped"; later exports of it inherit the list):
 # - ONNX fp16: on Arm CPUs ONNX Runtime computes it in native fp16 and misses the 1e-2 bound (tools/pi_check).
-# The discriminator's ONNX/ORT int8 files ship since edgegan 0.3 judges D by agreement on decisive images and
+# The discriminator's ONNX/ORT int8 files ship now that edgegan judges D by agreement on decisive images and
 # its mean probability error (edgegan/parity.py): 100% of 1,396 decisive, |dP| 0.014 on this x86 CPU without VNNI.
 SKIP="onnx/fp16"
 edgegan export --model "$RUN" --format all --precision all --skip "$SKIP" --calibration-data "$DATA" --out models/mnist-dcgan

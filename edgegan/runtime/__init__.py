@@ -279,7 +279,7 @@ def _info_from_file(engine: Engine, path: Path, fmt: str) -> ModelInfo:
         raise ModelFileError(
             f"{path}: input/output shapes {in_shape} -> {out_shape} are not an edgegan generator or discriminator"
         )
-    # edgegan files before 0.3 recorded only "value_range" (always [-1, 1]) and ended D in a sigmoid
+    # older edgegan files recorded only "value_range" (always [-1, 1]; edgegan's own tanh G) and a sigmoid D
     value_range = meta.get("input_range" if role == "discriminator" else "value_range", meta.get("value_range"))
     score = meta.get("score", "probability") if role == "discriminator" and meta else None
     return ModelInfo(
