@@ -77,7 +77,7 @@ def _trials_text(path: Path) -> str:
     return (
         "\n\nIs more CPU the way to 85%? `python tools/quality_trials.py` resumes copies of the run for "
         f"{n} more passes over the 8,000 digits with one change each and scores the weight-averaged G after every "
-        "pass exactly as `edgegan evaluate -n 2000` did in edgegan 0.2, on its latent set (confident share per pass; a 2,000-sample share moves "
+        "pass exactly as `edgegan evaluate -n 2000` did before the one latent definition, on the latents of that time (confident share per pass; a 2,000-sample share moves "
         "about +-0.9 points by chance):\n\n"
         + "\n".join(rows)
         + "\n\n"
@@ -144,7 +144,7 @@ def main() -> None:
                     if e["confident_share"] >= 0.85
                     else f"The confident share ({e['confident_share']:.1%}) is below the 85% target: without the weight "
                     "average it plateaued at 69-72% over epochs 21-24 (Frechet distance 9.08); with the average from "
-                    "epoch 25 it rose slowly (73.6% at epoch 30, 76.0% at 40, 77.9% at 60, scored on the latents of edgegan 0.2) while the Frechet distance "
+                    "epoch 25 it rose slowly (73.6% at epoch 30, 76.0% at 40, 77.9% at 60, scored on the latents used before edgegan.latents) while the Frechet distance "
                     "fell to 6.35, 4.72 and 3.65."
                 )
             )
