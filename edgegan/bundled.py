@@ -19,7 +19,3 @@ def default_bundle() -> Path:
     if (CHECKOUT_BUNDLE / "manifest.json").is_file():
         return CHECKOUT_BUNDLE
     return PACKAGED_BUNDLE
-
-
-def has_keras_sources(bundle: Path) -> bool:
-    return (bundle / "generator.keras").is_file()

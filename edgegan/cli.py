@@ -25,11 +25,6 @@ def _model(value: str | None) -> str:
     return value if value is not None else str(default_bundle())
 
 
-def _note_replaced(path: str | Path) -> str:
-    """Said of an output that already exists, so nothing is overwritten silently."""
-    return " (replaced the earlier file)" if Path(path).exists() else ""
-
-
 def _image_size(text: str) -> tuple[int, int]:
     try:
         h, _, w = text.lower().partition("x")
@@ -308,6 +303,7 @@ def _cmd_generate(a) -> int:
 
     import edgegan
     from edgegan.errors import InputError
+    from edgegan.runtime.images import atomic_write, each_paths, replaced_note
 
     if a.n < 1:
         raise InputError(f"-n must be at least 1, got {a.n}")
@@ -323,21 +319,19 @@ def _cmd_generate(a) -> int:
         z = g.latents(2, a.seed)
         images = g.interpolate(z[0], z[1], a.interpolate)
         gif = Path(a.output).with_suffix(".gif")
-        replaced = _note_replaced(gif)
+        replaced = replaced_note(gif)
         g.save_gif(list(images), gif)
         print(f"wrote {gif}{replaced}")
     else:
         images = g.sample(a.n, a.seed)
-    replaced = _note_replaced(a.output)
+    replaced = replaced_note(a.output)
     g.save_grid(images, a.output)
     if a.each:
-        old = sum(1 for p in g.save_each(images, a.each, dry_run=True) if p.exists())
+        old = sum(p.exists() for p in each_paths(len(images), a.each))
         g.save_each(images, a.each)
         print(f"wrote {len(images)} PNGs to {a.each}" + (f" ({old} replaced earlier files)" if old else ""))
     if a.npy:
-        from edgegan.runtime.images import atomic_write
-
-        npy_replaced = _note_replaced(a.npy)
+        npy_replaced = replaced_note(a.npy)
         atomic_write(a.npy, lambda tmp: np.save(tmp, images, allow_pickle=False))
         print(f"wrote {a.npy}{npy_replaced}")
     print(f"wrote {a.output}{replaced}: {len(images)} images from {g.info.path} ({g.info.format}/{g.info.precision})")

@@ -37,15 +37,30 @@ class Contract:
     def threshold(self) -> float:
         return THRESHOLDS[self.score or "probability"]
 
-    def to_manifest(self) -> dict:
-        d = {"image_range": list(self.image_range)}
-        if self.has_discriminator:
-            d["discriminator"] = {
-                "input_range": list(self.d_input_range),
-                "score": self.score,
-                "threshold": self.threshold,
-            }
-        return d
+    def discriminator_section(self) -> dict:
+        """The manifest's "discriminator" object."""
+        return {"input_range": list(self.d_input_range), "score": self.score, "threshold": self.threshold}
+
+    def parity_kw(self, role: str) -> dict:
+        """Arguments of edgegan.parity.figures for a role: G's PSNR peak, D's score kind."""
+        if role == "generator":
+            return {"peak": self.image_range[1] - self.image_range[0]}
+        return {"score": self.score or "probability"}
+
+    @classmethod
+    def from_manifest(cls, data: dict, has_discriminator: bool) -> Contract:
+        """The contract a (validated) manifest records. Older manifests have no "discriminator" section and
+        came from edgegan's own builder: tanh G ([-1, 1]) and a sigmoid D fed G's range."""
+        image = data["image"]
+        rng = tuple(float(v) for v in image.get("range", (-1, 1)))
+        d = data.get("discriminator") or ({"input_range": rng, "score": "probability"} if has_discriminator else None)
+        return cls(
+            int(data["latent"]["size"]),
+            tuple(int(v) for v in image["shape"]),
+            rng,
+            tuple(float(v) for v in d["input_range"]) if d else None,
+            d["score"] if d else None,
+        )
 
 
 def rescale(x: np.ndarray, src: tuple[float, float], dst: tuple[float, float]) -> np.ndarray:

@@ -18,6 +18,7 @@ def run_demo(model: str, out: str | None, output: str, log: Callable[[str], None
     from edgegan.bench import bench, format_table
     from edgegan.export.bundle import export_bundle
     from edgegan.export.formats import select
+    from edgegan.runtime.images import replaced_note
     from edgegan.verify import format_table as verify_table
     from edgegan.verify import verify
 
@@ -35,7 +36,7 @@ def run_demo(model: str, out: str | None, output: str, log: Callable[[str], None
             g = edgegan.load(bundle, backend=backend, precision=precision)
             images = g.sample(64, seed=0)
             path = Path(output) / f"samples.{backend}-{precision}.png"
-            replaced = " (replaced the earlier file)" if path.exists() else ""
+            replaced = replaced_note(path)
             g.save_grid(images, path)
             log(f"  {backend}/{precision}: wrote {path}{replaced}")
         log("\n4/4 bench (generator, batch 1, 100 runs; Keras original in the same run)")

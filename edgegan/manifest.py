@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from edgegan.contract import Contract
 from edgegan.errors import ManifestError, ModelFileError
 
 SCHEMA_VERSION = 1
@@ -63,27 +64,9 @@ class Manifest:
         return tuple(int(v) for v in self.data["image"]["shape"])  # type: ignore[return-value]
 
     @property
-    def image_range(self) -> tuple[float, float]:
-        """The generator's pixel range (manifests without one are older and came from edgegan's tanh builder)."""
-        lo, hi = self.data["image"].get("range", [-1, 1])
-        return float(lo), float(hi)
-
-    @property
-    def discriminator(self) -> dict | None:
-        """D's contract: input range and score kind; None when the bundle has no discriminator."""
-        d = self.data.get("discriminator")
-        if isinstance(d, dict):
-            return d
-        return {"input_range": list(self.image_range), "score": "probability"} if self.find("discriminator") else None
-
-    @property
-    def score_kind(self) -> str:
-        return (self.discriminator or {}).get("score", "probability")
-
-    @property
-    def d_input_range(self) -> tuple[float, float]:
-        lo, hi = (self.discriminator or {}).get("input_range", self.image_range)
-        return float(lo), float(hi)
+    def contract(self) -> Contract:
+        """What the model's numbers mean (edgegan.contract): pixel range, D's input range and score kind."""
+        return Contract.from_manifest(self.data, bool(self.find("discriminator")))
 
     def find(self, role: str, format: str | None = None, precision: str | None = None) -> list[FileEntry]:
         return [

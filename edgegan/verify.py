@@ -95,12 +95,12 @@ def _verify_file(m: mf.Manifest, e: mf.FileEntry, ref: dict, bound: dict, thread
             if got.get(key) != want.get(key):
                 problems.append(f"{what} {key} {got.get(key)} != manifest {want.get(key)}")
     if e.role == "generator":
-        x, y_ref, kw = ref["z"], ref["image"], {"peak": m.image_range[1] - m.image_range[0]}
+        x, y_ref = ref["z"], ref["image"]
+    elif "d_input" in ref:
+        x, y_ref = ref["d_input"], ref["d_score"]
     else:
-        if "d_input" not in ref:
-            raise ManifestError(f"{m.root / mf.REFERENCE}: has no discriminator references for {e.path}")
-        x, y_ref, kw = ref["d_input"], ref["d_score"], {"score": m.score_kind}
-    fig = parity.figures(e.role, y_ref, engine.run(x), **kw)
+        raise ManifestError(f"{m.root / mf.REFERENCE}: has no discriminator references for {e.path}")
+    fig = parity.figures(e.role, y_ref, engine.run(x), **m.contract.parity_kw(e.role))
     figure, limit = parity.headline(e.role, bound, fig)
     ok = parity.passes(e.role, bound, fig) and not problems
     return Row(e.path, e.role, e.format, e.precision, figure, limit, ok, "; ".join(problems))

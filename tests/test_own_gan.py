@@ -60,7 +60,7 @@ def test_files_match_keras_and_pixels_follow_the_models_range(zoo_bundles, name)
     G = _keras(z["g"])
     m = mf.load(z["bundle"])
     want_range = (0.0, 1.0) if name == "kerasio" else (-1.0, 1.0)
-    assert m.image_range == want_range
+    assert m.contract.image_range == want_range
     lat = latents(8, m.latent_size, 5)
     y = G(lat, training=False).numpy()
     for backend in ("onnx", "tflite"):  # our own check, not the manifest's figure
@@ -128,7 +128,7 @@ def test_a_generator_alone_exports_verifies_loads_and_benches(zoo_bundles):
 
     z = zoo_bundles["functional"]
     m = mf.load(z["bundle"])
-    assert m.image_shape == (30, 30, 1) and m.discriminator is None
+    assert m.image_shape == (30, 30, 1) and not m.contract.has_discriminator
     assert {e.role for e in m.files} == {"generator"} and not (z["bundle"] / "discriminator.keras").exists()
     assert "no discriminator given" in z["stdout"]
     with pytest.raises(ConfigError, match="has no discriminator"):

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 
-def _bn_random(model, seed: int) -> None:
+def randomize_bn(model, seed: int) -> None:
     import keras
 
     rng = np.random.default_rng(seed)
@@ -163,12 +163,12 @@ def save(name: str, folder: Path, seed: int = 0, **kw) -> tuple[Path, Path | Non
 
     keras.utils.set_random_seed(seed)
     g, d = ZOO[name](**kw)
-    _bn_random(g, seed)
+    randomize_bn(g, seed)
     folder.mkdir(parents=True, exist_ok=True)
     g_path = folder / "generator.keras"
     g.save(g_path)
     if d is None:
         return g_path, None
-    _bn_random(d, seed + 1)
+    randomize_bn(d, seed + 1)
     d.save(folder / "discriminator.keras")
     return g_path, folder / "discriminator.keras"

@@ -197,8 +197,8 @@ def _roles(sources: Sources, variants, opts: ExportOptions, skip: frozenset, log
     z_cal = rng.standard_normal((opts.calibration_samples, L)).astype(np.float32)
     g_ref = g_keras(z_ref)
     models = {f: m for f, (m, r) in by_form.items()} if rewrites else {None: G}
-    peak = contract.image_range[1] - contract.image_range[0]
-    g_role = Role("generator", models, rewrites, (LATENT_NAME, IMAGE_NAME), z_cal, z_ref, g_ref, {"peak": peak}, G)
+    kw = contract.parity_kw("generator")
+    g_role = Role("generator", models, rewrites, (LATENT_NAME, IMAGE_NAME), z_cal, z_ref, g_ref, kw, G)
     info = {"generated": 0, "real": 0, "real_src": "none"}
     if D is None:
         return contract, g_role, None, info
@@ -234,7 +234,7 @@ def _discriminator_role(D, g_keras, g_ref, rng, contract, sources, opts, info, l
     z_par = rng.standard_normal((max(half - REFERENCE_COUNT, 0), contract.latent_size)).astype(np.float32)
     x = np.concatenate([to_d(g_ref), to_d(g_keras(z_par))] + ([real[len(real) - n_par :]] if n_par else []))
     info["generated"], info["real"] = len(x) - n_par, n_par
-    kw = {"score": contract.score}
+    kw = contract.parity_kw("discriminator")
     return Role("discriminator", {None: D}, [], (IMAGE_NAME, SCORE_NAME), d_cal, x, _keras_runner(D)(x), kw, D)
 
 
@@ -404,7 +404,7 @@ def _manifest(contract: Contract, roles, stage: Path, opts, d_info: dict, skip, 
         },
     }
     if contract.has_discriminator:
-        m["discriminator"] = contract.to_manifest()["discriminator"]
+        m["discriminator"] = contract.discriminator_section()
     m["sources"] = {
         r.name: {"path": f"{r.name}.keras", "sha256": mf.sha256_file(stage / f"{r.name}.keras")} for r in roles
     }

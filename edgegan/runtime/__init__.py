@@ -181,7 +181,8 @@ def load(
         raise ConfigError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if path.is_dir():
         m = mf.load(path)
-        if role == "discriminator" and m.discriminator is None:
+        contract = m.contract
+        if role == "discriminator" and not contract.has_discriminator:
             raise ConfigError(f"{path}: the bundle has no discriminator (it was exported from a generator alone)")
         entry = choose(m, role, backend, precision, providers)
         data = mf.read_checked(m.root, entry)
@@ -195,8 +196,8 @@ def load(
             m.latent_size,
             m.image_shape,
             entry.optimized,
-            m.d_input_range if d else m.image_range,
-            m.score_kind if d else None,
+            contract.d_input_range if d else contract.image_range,
+            contract.score if d else None,
         )
     elif path.is_file():
         fmt = SUFFIX_FORMAT.get(path.suffix.lower())

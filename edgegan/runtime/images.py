@@ -82,10 +82,19 @@ def save_grid(images: np.ndarray, path: str | Path, cols: int | None = None, sca
     return save_png(grid(images, cols), path, scale)
 
 
-def save_each(images: np.ndarray, folder: str | Path, prefix: str = "image", dry_run: bool = False) -> list[Path]:
-    """Write one PNG per image: folder/prefix_0000.png, ... (dry_run: only return the paths)."""
-    paths = [Path(folder) / f"{prefix}_{i:04d}.png" for i in range(len(images))]
-    return paths if dry_run else [save_png(im, p) for im, p in zip(images, paths)]
+def each_paths(n: int, folder: str | Path, prefix: str = "image") -> list[Path]:
+    """The files ``save_each`` writes for n images: folder/prefix_0000.png, ..."""
+    return [Path(folder) / f"{prefix}_{i:04d}.png" for i in range(n)]
+
+
+def save_each(images: np.ndarray, folder: str | Path, prefix: str = "image") -> list[Path]:
+    """Write one PNG per image: folder/prefix_0000.png, ..."""
+    return [save_png(im, p) for im, p in zip(images, each_paths(len(images), folder, prefix))]
+
+
+def replaced_note(path: str | Path) -> str:
+    """Said of an output about to be written where a file already is, so nothing is overwritten silently."""
+    return " (replaced the earlier file)" if Path(path).exists() else ""
 
 
 def save_gif(frames: list[np.ndarray], path: str | Path, ms_per_frame: int = 200, scale: int = 2) -> Path:
