@@ -174,15 +174,24 @@ def _add_export(sub) -> None:
     p.add_argument(
         "--no-optimize",
         action="store_true",
-        help="export the generator as built (no exact phase-decomposition of its upsample+conv blocks)",
+        help="export the generator as built (no exact rewrite of its upsample+conv and Conv2DTranspose blocks)",
     )
     p.add_argument(
         "--optimize-form",
         choices=("auto", "pads", "split", "fused"),
         default="auto",
-        help="phase convolutions, each with its own asymmetric padding (pads), as four VALID convolutions over one "
-        "Pad (split) or as one wider convolution plus crops (fused); auto: the fastest measured per file "
-        "(split for ONNX/ORT int8, pads for the rest)",
+        help="upsampling blocks (upsample+conv, Conv2DTranspose) as phase convolutions, each with its own "
+        "asymmetric padding (pads), as VALID convolutions over one Pad (split) or as one wider convolution plus "
+        "depth_to_space (fused); auto: the fastest measured per file (pads; ONNX/ORT int8: Conv2DTranspose "
+        "blocks fused, upsample+conv blocks as built)",
+    )
+    p.add_argument(
+        "--target",
+        choices=("x86", "arm"),
+        default="x86",
+        help="CPU the ONNX/ORT int8 files are quantized for: x86 (uint8 activations, 7-bit weights: ONNX Runtime's "
+        "fast x86 kernels, same results with and without VNNI) or arm (int8 activations); LiteRT files do not "
+        "change (default: x86)",
     )
     p.set_defaults(func=_cmd_export)
 
@@ -203,6 +212,7 @@ def _cmd_export(a) -> int:
         seed=a.seed,
         optimize=not a.no_optimize,
         optimize_form=a.optimize_form,
+        target=a.target,
         skip=_parse_skip(a.skip),
         output_range=_parse_range(a.output_range, "--output-range"),
         d_input_range=_parse_range(a.d_input_range, "--d-input-range"),

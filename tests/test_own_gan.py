@@ -112,12 +112,86 @@ def test_keras_gan_nested_generator_is_optimized_and_exact(zoo_bundles):
     m = mf.load(z["bundle"])
     lat = latents(8, 100, 2)
     y = _keras(z["g"])(lat, training=False).numpy()
-    for e in m.find("generator"):
-        assert e.optimized, e.path
-        assert not _ops(z["bundle"] / e.path, e.format) & UPSAMPLING, e.path
+    for e in m.find("generator"):  # ONNX/ORT int8 keep upsample+conv blocks as built (bundle.auto_form)
+        plain = e.format in ("onnx", "ort") and e.precision == "int8"
+        assert e.optimized == (not plain), e.path
+        assert bool(_ops(z["bundle"] / e.path, e.format) & UPSAMPLING) == plain, e.path
     for backend in ("onnx", "tflite"):
         g = edgegan.load(z["bundle"], backend=backend, precision="fp32")
         assert np.abs(g.generate(lat) - y).max() <= 1e-5, backend
+
+
+@pytest.mark.parametrize("name", ["tf_tutorial", "kerasio"])
+def test_transposed_convolutions_leave_the_optimized_files(zoo_bundles, name):
+    """Where the rewrite applied, no file carries TRANSPOSE_CONV / ConvTranspose (the check's positive control:
+    test_optimize.test_the_upsampling_check_sees_a_plain_export), and fp32 stays within 1e-5 of Keras."""
+    import edgegan
+    from edgegan import manifest as mf
+    from edgegan.latents import latents
+    from test_optimize import TRANSPOSED, _ops
+
+    z = zoo_bundles[name]
+    m = mf.load(z["bundle"])
+    optimized = [e for e in m.find("generator") if e.optimized]
+    assert {(e.format, e.precision) for e in optimized} >= {("tflite", "fp32"), ("onnx", "fp32")}, m.files
+    for e in optimized:
+        assert not _ops(z["bundle"] / e.path, e.format) & TRANSPOSED, e.path
+    G = _keras(z["g"])
+    lat = latents(8, G.inputs[0].shape[1], 3)
+    for backend in ("onnx", "tflite"):
+        g = edgegan.load(z["bundle"], backend=backend, precision="fp32")
+        assert np.abs(g.generate(lat) - G(lat, training=False).numpy()).max() <= 1e-5, backend
+
+
+def _activation_types(path) -> set[str]:
+    """The integer types an ONNX int8 file quantizes its activations to (its QuantizeLinear zero points)."""
+    import onnx
+
+    m = onnx.load(str(path))
+    inits = {i.name: i.data_type for i in m.graph.initializer}
+    return {
+        onnx.helper.tensor_dtype_to_np_dtype(inits[n.input[2]]).name
+        for n in m.graph.node
+        if n.op_type == "QuantizeLinear"
+    }
+
+
+def _psnr(bundle, fmt: str, keras_model) -> float:
+    import edgegan
+    from edgegan.latents import latents
+
+    lat = latents(32, keras_model.inputs[0].shape[1], 9)
+    want = keras_model(lat, training=False).numpy()
+    got = edgegan.load(bundle, backend=fmt, precision="int8").generate(lat)
+    return float(10 * np.log10(np.ptp(want) ** 2 / np.mean((got - want) ** 2)))
+
+
+@pytest.mark.parametrize("name", ["tf_tutorial", "kerasio"])
+def test_int8_files_lose_no_more_than_plain_ones_and_follow_their_target(zoo_bundles, name, tmp_path):
+    """The rewrite may not cost int8 accuracy: PSNR vs Keras no worse than the plain int8 file's minus 0.5 dB.
+    ONNX int8 activations are uint8 for --target x86 (the default) and int8 for --target arm, as recorded."""
+    from edgegan import manifest as mf
+
+    z = zoo_bundles[name]
+    g, plain, arm = str(z["g"]), tmp_path / "plain", tmp_path / "arm"
+    r = run_cli(
+        "export", "--model", g, "--no-optimize", "--format", "onnx,tflite", "--precision", "int8", "--out", str(plain)
+    )
+    assert r.returncode == 0, r.stderr
+    r = run_cli("export", "--model", g, "--target", "arm", "--format", "onnx", "--precision", "int8", "--out", str(arm))
+    assert r.returncode == 0, r.stderr
+    G = _keras(z["g"])
+    m = mf.load(z["bundle"])
+    compared = 0
+    for fmt in ("onnx", "tflite"):
+        if m.find("generator", fmt, "int8")[0].optimized:
+            compared += 1
+            assert _psnr(z["bundle"], fmt, G) >= _psnr(plain, fmt, G) - 0.5, fmt
+    assert compared, "no optimized int8 file to compare"
+    for bundle, target, act in ((z["bundle"], "x86", "uint8"), (arm, "arm", "int8")):
+        entry = next(f for f in mf.load(bundle).data["files"] if f["path"] == "generator.int8.onnx")
+        assert entry["quantization"]["target"] == target and entry["quantization"]["activations"] == act
+        assert _activation_types(bundle / "generator.int8.onnx") == {act}, target
 
 
 def test_a_generator_alone_exports_verifies_loads_and_benches(zoo_bundles):

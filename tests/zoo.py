@@ -1,5 +1,6 @@
 """Small GANs in the forms users bring, written from the published architectures' descriptions and scaled
-down for test time (fewer filters; shapes and layer kinds as published). Random weights, BatchNorm
+down for test time (fewer filters; shapes and layer kinds as published; ``published=True`` builds the published
+widths, for tools/bench_own_gan.py). Random weights, BatchNorm
 statistics randomized so folding them is not a no-op. Remade by the tests on every run, never stored.
 
 - tf_tutorial: the TensorFlow DCGAN tutorial's shape. Sequential G: Dense(7*7*C, no bias) -> BN -> LeakyReLU
@@ -39,21 +40,22 @@ def randomize_bn(model, seed: int) -> None:
                 layer.moving_variance.assign(rng.uniform(0.5, 1.5, n).astype("f"))
 
 
-def tf_tutorial():
+def tf_tutorial(published: bool = False):
     import keras
     from keras import layers as L
 
+    c = 256 if published else 16
     g = keras.Sequential(
         [
             keras.Input((100,)),
-            L.Dense(7 * 7 * 16, use_bias=False),
+            L.Dense(7 * 7 * c, use_bias=False),
             L.BatchNormalization(),
             L.LeakyReLU(),
-            L.Reshape((7, 7, 16)),
-            L.Conv2DTranspose(8, 5, strides=1, padding="same", use_bias=False),
+            L.Reshape((7, 7, c)),
+            L.Conv2DTranspose(c // 2, 5, strides=1, padding="same", use_bias=False),
             L.BatchNormalization(),
             L.LeakyReLU(),
-            L.Conv2DTranspose(4, 5, strides=2, padding="same", use_bias=False),
+            L.Conv2DTranspose(c // 4, 5, strides=2, padding="same", use_bias=False),
             L.BatchNormalization(),
             L.LeakyReLU(),
             L.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False, activation="tanh"),
@@ -75,13 +77,14 @@ def tf_tutorial():
     return g, d
 
 
-def kerasio(saturate: float = 40.0):
+def kerasio(saturate: float = 40.0, published: bool = False):
     import keras
     from keras import layers as L
 
-    z = keras.Input((32,))
-    x = L.Reshape((8, 8, 16))(L.Dense(8 * 8 * 16)(z))
-    for filters in (16, 16, 16):
+    z = keras.Input((128 if published else 32,))
+    c = 128 if published else 16
+    x = L.Reshape((8, 8, c))(L.Dense(8 * 8 * c)(z))
+    for filters in (128, 256, 512) if published else (16, 16, 16):
         x = L.LeakyReLU(0.2)(L.Conv2DTranspose(filters, 4, strides=2, padding="same")(x))
     last = L.Conv2D(3, 5, padding="same", activation="sigmoid")
     g = keras.Model(z, last(x))
@@ -95,21 +98,22 @@ def kerasio(saturate: float = 40.0):
     return g, keras.Model(img, y)
 
 
-def kerasgan():
+def kerasgan(published: bool = False):
     import keras
     from keras import layers as L
 
+    c = 128 if published else 16
     seq_g = keras.Sequential(
         [
             keras.Input((100,)),
-            L.Dense(16 * 8 * 8, activation="relu"),
-            L.Reshape((8, 8, 16)),
+            L.Dense(c * 8 * 8, activation="relu"),
+            L.Reshape((8, 8, c)),
             L.UpSampling2D(),
-            L.Conv2D(16, 3, padding="same"),
+            L.Conv2D(c, 3, padding="same"),
             L.BatchNormalization(momentum=0.8),
             L.Activation("relu"),
             L.UpSampling2D(),
-            L.Conv2D(8, 3, padding="same"),
+            L.Conv2D(c // 2, 3, padding="same"),
             L.BatchNormalization(momentum=0.8),
             L.Activation("relu"),
             L.Conv2D(3, 3, padding="same"),
@@ -141,7 +145,7 @@ def kerasgan():
     return g, keras.Model(img, seq_d(img))
 
 
-def functional():
+def functional(published: bool = False):  # no published original: the test size serves both
     import keras
     from keras import layers as L
 

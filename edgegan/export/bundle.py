@@ -28,18 +28,26 @@ from edgegan.export import onnx as onnx_export
 from edgegan.export import tflite as tflite_export
 from edgegan.export.formats import BOUNDS, Variant
 from edgegan.export.inspect import read_contract
-from edgegan.export.optimize import optimize
+from edgegan.export.optimize import Choice, optimize
 from edgegan.latents import latents
 from edgegan.models import IMAGE_NAME, LATENT_NAME, SCORE_NAME, load_keras
 from edgegan.runtime import make_engine
 
 
-def auto_form(fmt: str, precision: str) -> str:
-    """The phase-decomposition form per file, the fastest measured here (README 'Benchmarks', batch 1):
-    "pads" (each phase conv with its own asymmetric padding, no Pad/Slice nodes) everywhere, except ONNX
-    Runtime int8, whose QDQ convolutions with asymmetric pads ran slower than the plain file (0.90x / 0.71x
-    on 1 / 2 threads) while "split" (one Pad, four VALID convolutions) ran 1.45x / 1.16x faster."""
-    return "split" if fmt in ("onnx", "ort") and precision == "int8" else "pads"
+def auto_form(fmt: str, precision: str) -> Choice:
+    """The rewrite per file, the fastest measured here that keeps int8 accuracy (python tools/bench_own_gan.py
+    --forms: batch 1, 1 and 2 threads, published-width fixtures; docs/bench_own_gan_forms.json): "pads" (each
+    phase convolution with its own asymmetric padding) for every block, except in ONNX/ORT int8 files:
+    - their upsample+conv blocks stay as built: with uint8 activations the plain Resize + Conv ran faster at
+      2 threads than any phase form (Keras-GAN shape 1.64 ms plain vs 1.90 pads, 2.06 fused, 2.33 split;
+      the seed 1.19 vs 1.51, 1.53, 1.79);
+    - their Conv2DTranspose blocks take the "fused" form (one convolution, then depth_to_space): QDQ
+      quantizes each of the four phase outputs with its own scale and again after their Concat, which cost
+      keras.io's shape 1 dB of PSNR against the plain file (43.5 vs 44.5 dB); one convolution quantizes once
+      (44.5 dB), and still beats the plain graph (43.6 vs 56.7 ms; pads 38.7)."""
+    if fmt in ("onnx", "ort") and precision == "int8":
+        return Choice("fused", ("transposed",))
+    return Choice("pads")
 
 
 REFERENCE_COUNT = 64  # fixed latents in reference.npz (and generated images for D)
@@ -61,6 +69,7 @@ class ExportOptions:
     optimize: bool = True  # phase-decompose upsample+conv blocks of G (exact; edgegan.export.optimize)
     # "auto": auto_form() per file; or "pads", "split", "fused" for every file (edgegan.export.optimize)
     optimize_form: str = "auto"
+    target: str = "x86"  # CPU the ONNX int8 files are quantized for: "x86" or "arm" (onnx_export.ONNX_INT8)
     # "[role:]format/precision" entries to leave out (e.g. a variant that misses its bound on this model),
     # or "discriminator" for the whole role. None: inherit the "skipped" list of the source bundle's manifest.
     skip: frozenset | None = None
@@ -128,17 +137,15 @@ def _real_images(opts: ExportOptions, record: dict, contract: Contract, n: int, 
 
 @dataclass
 class Role:
-    """One network to export: its models by optimize form, reference data and how parity is measured."""
+    """One network to export: its models by rewrite choice, reference data and how parity is measured."""
 
     name: str  # "generator" or "discriminator"
-    models: dict  # optimize form (None: one model for every form) -> keras.Model
-    rewrites: list[str]
+    models: dict  # Choice -> (rewritten keras.Model, names of its rewritten blocks); None -> (the model as built, [])
     io_names: tuple[str, str]
     calibration: np.ndarray
     x_ref: np.ndarray  # parity inputs
     y_ref: np.ndarray  # Keras outputs for them
     parity_kw: dict  # extra arguments of parity.figures (peak, score kind)
-    plain: object = None  # the model as built: what a file falls back to when its optimized form misses
 
 
 def _skip_set(opts: ExportOptions, sources: Sources, log) -> frozenset:
@@ -178,27 +185,26 @@ def _roles(sources: Sources, variants, opts: ExportOptions, skip: frozenset, log
     )
     if sources.discriminator is None:
         log("no discriminator given: exporting the generator alone")
-    forms = (
-        {opts.optimize_form} if opts.optimize_form != "auto" else {auto_form(v.format, v.precision) for v in variants}
-    )
-    by_form, notes = {}, set()
-    for f in sorted(forms):
-        model, rewrites, note = optimize(G, f) if opts.optimize else (G, [], "")
-        by_form[f] = (model, rewrites)
+    models, notes = {None: (G, [])}, set()
+    for c in sorted({_choice(opts, v) for v in variants} - {None}):
+        model, rewrites, note = optimize(G, c.form, c.kinds)
+        if rewrites:
+            models[c] = (model, rewrites)
         notes.add(note)
-    rewrites = next(iter(by_form.values()))[1]
-    if rewrites:
-        log(f"optimized generator: {', '.join(rewrites)} -> phase convolutions ({'/'.join(sorted(forms))} form, exact)")
-    for note in sorted(n for n in notes if n):
-        log(f"generator: {note}")
+    if len(models) > 1:
+        done = sorted({r for _, rewrites in models.values() for r in rewrites})
+        forms = "/".join(sorted({c.form for c in models if c}))
+        log(f"optimized generator: {', '.join(done)} -> phase convolutions ({forms} form, exact)")
+    else:
+        for note in sorted(n for n in notes if n):
+            log(f"generator: {note}")
     L, g_keras = contract.latent_size, _keras_runner(G)
     rng = np.random.default_rng([opts.seed, 7])
     z_ref = latents(REFERENCE_COUNT, L, opts.seed)  # what sample(64, seed) draws everywhere
     z_cal = rng.standard_normal((opts.calibration_samples, L)).astype(np.float32)
     g_ref = g_keras(z_ref)
-    models = {f: m for f, (m, r) in by_form.items()} if rewrites else {None: G}
     kw = contract.parity_kw("generator")
-    g_role = Role("generator", models, rewrites, (LATENT_NAME, IMAGE_NAME), z_cal, z_ref, g_ref, kw, G)
+    g_role = Role("generator", models, (LATENT_NAME, IMAGE_NAME), z_cal, z_ref, g_ref, kw)
     info = {"generated": 0, "real": 0, "real_src": "none"}
     if D is None:
         return contract, g_role, None, info
@@ -235,7 +241,13 @@ def _discriminator_role(D, g_keras, g_ref, rng, contract, sources, opts, info, l
     x = np.concatenate([to_d(g_ref), to_d(g_keras(z_par))] + ([real[len(real) - n_par :]] if n_par else []))
     info["generated"], info["real"] = len(x) - n_par, n_par
     kw = contract.parity_kw("discriminator")
-    return Role("discriminator", {None: D}, [], (IMAGE_NAME, SCORE_NAME), d_cal, x, _keras_runner(D)(x), kw, D)
+    return Role("discriminator", {None: (D, [])}, (IMAGE_NAME, SCORE_NAME), d_cal, x, _keras_runner(D)(x), kw)
+
+
+def _choice(opts: ExportOptions, v: Variant) -> Choice | None:
+    if not opts.optimize:
+        return None
+    return auto_form(v.format, v.precision) if opts.optimize_form == "auto" else Choice(opts.optimize_form)
 
 
 def export_bundle(
@@ -309,11 +321,10 @@ def _export_role(role: Role, variants, skip, stage: Path, tmp: Path, contract: C
         if f"{role.name}:{v.format}/{v.precision}" in skip or f"{v.format}/{v.precision}" in skip:
             continue
         t0 = time.perf_counter()
-        form = None
-        if role.rewrites:
-            form = opts.optimize_form if opts.optimize_form != "auto" else auto_form(v.format, v.precision)
-        entry, shown = _export_file(role, v, form, stage, tmp, made, contract, opts)
-        if entry is None and form is not None:  # a rewrite never costs a file the plain graph would pass
+        choice = _choice(opts, v)
+        choice = choice if choice in role.models else None  # None: no block of the chosen kinds, or D
+        entry, shown = _export_file(role, v, choice, stage, tmp, made, contract, opts)
+        if entry is None and choice is not None:  # a rewrite never costs a file the plain graph would pass
             log(f"  {v.filename(role.name)}: the optimized file missed its bound ({shown}); exporting the plain graph")
             entry, shown = _export_file(role, v, None, stage, tmp, made, contract, opts)
         if entry is None:
@@ -326,8 +337,8 @@ def _export_role(role: Role, variants, skip, stage: Path, tmp: Path, contract: C
     return entries
 
 
-def _export_file(role: Role, v: Variant, form, stage, tmp, made, contract: Contract, opts) -> tuple[dict | None, str]:
-    """Convert one file (optimized in ``form``, or plain when None) and measure its parity through the light
+def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Contract, opts) -> tuple[dict | None, str]:
+    """Convert one file (rewritten as ``choice`` says, or plain when None) and measure its parity through the light
     runtime: (manifest entry, "figure (bound)"), or (None, "figure misses its bound ...") when it misses."""
     meta = {
         "edgegan_version": edgegan.__version__,
@@ -338,16 +349,18 @@ def _export_file(role: Role, v: Variant, form, stage, tmp, made, contract: Contr
         "image_shape": list(contract.image_shape),
         "value_range": list(contract.image_range),
         "batch": opts.batch if v.format == "tflite" else None,
-        "optimized": form is not None,
+        "optimized": choice is not None,
     }
     if role.name == "discriminator":
         meta.update(input_range=list(contract.d_input_range), score=contract.score)
-    if form:
-        meta["optimize_form"] = form
-    models = role.models if form is not None else {None: role.plain}
+    if choice:
+        meta["optimize_form"] = choice.form
+    if v.format in ("onnx", "ort") and v.precision == "int8":
+        meta["quantization"] = onnx_export.int8_scheme(opts.target, role.name)
+    model, rewrites = role.models[choice]
     path = stage / v.filename(role.name)
-    _convert(v, models, path, tmp, made, role.io_names, role.calibration, opts, meta)
-    made[(v.format, v.precision, form)] = path
+    _convert(v, model, choice, path, tmp, made, role.io_names, role.calibration, opts, meta)
+    made[(v.format, v.precision, choice)] = path
     data = path.read_bytes()
     engine = make_engine(data, v.format, path.name, threads=None)  # the light runtime re-opens it
     y = np.concatenate([engine.run(role.x_ref[i : i + RUN_CHUNK]) for i in range(0, len(role.x_ref), RUN_CHUNK)])
@@ -356,7 +369,7 @@ def _export_file(role: Role, v: Variant, form, stage, tmp, made, contract: Contr
     figure, limit = parity.headline(role.name, bound, fig)
     if not parity.passes(role.name, bound, fig):
         path.unlink()
-        made.pop((v.format, v.precision, form))
+        made.pop((v.format, v.precision, choice))
         return None, f"{figure} misses its bound {limit}"
     checks = (
         onnx_export.checks(path)
@@ -369,9 +382,10 @@ def _export_file(role: Role, v: Variant, form, stage, tmp, made, contract: Contr
         "format": v.format,
         "precision": v.precision,
         "batch": engine.batch,
-        "optimized": form is not None,
-        "rewrites": role.rewrites if form is not None else [],
-        "optimize_form": form,
+        "optimized": choice is not None,
+        "rewrites": rewrites,
+        "optimize_form": choice.form if choice else None,
+        **({"quantization": meta["quantization"]} if "quantization" in meta else {}),
         "inputs": [engine.input.to_dict()],
         "outputs": [engine.output.to_dict()],
         "sha256": mf.sha256_bytes(data),
@@ -425,15 +439,14 @@ def _ordered(variants: list[Variant]) -> list[Variant]:
 
 
 def _convert(
-    v: Variant, models, path: Path, tmp: Path, made: dict, names, cal, opts: ExportOptions, meta: dict
+    v: Variant, model, choice, path: Path, tmp: Path, made: dict, names, cal, opts: ExportOptions, meta: dict
 ) -> None:
     in_name, out_name = names
-    form = meta.get("optimize_form")  # None for D and for an unoptimized G: every form's model is the same
-    model = models[form] if form in models else next(iter(models.values()))
+    tag = choice.tag if choice else "plain"
     if v.format == "onnx" or v.format == "ort":
-        fp32 = made.get(("onnx", "fp32", form))  # the fp32 ONNX of the same form, when already made
+        fp32 = made.get(("onnx", "fp32", choice))  # the fp32 ONNX of the same rewrite, when already made
         if fp32 is None:
-            fp32 = tmp / f"{meta['role']}.fp32.{form}.onnx"
+            fp32 = tmp / f"{meta['role']}.fp32.{tag}.onnx"
             if not fp32.exists():
                 onnx_export.keras_to_onnx(
                     model, fp32, in_name, out_name, {**meta, "format": "onnx", "precision": "fp32"}
@@ -443,14 +456,14 @@ def _convert(
         elif v.format == "onnx" and v.precision == "fp16":
             onnx_export.to_fp16(fp32, path, meta)
         elif v.format == "onnx" and v.precision == "int8":
-            onnx_export.to_int8(fp32, path, cal, meta, saturation_safe=meta["role"] == "discriminator")
+            onnx_export.to_int8(fp32, path, cal, meta, meta["quantization"])
         elif v.format == "ort":
-            src = made.get(("onnx", v.precision, form))
+            src = made.get(("onnx", v.precision, choice))
             if src is None:
-                src = tmp / f"{meta['role']}.{v.precision}.{form}.onnx"
+                src = tmp / f"{meta['role']}.{v.precision}.{tag}.onnx"
                 if not src.exists():
                     (
-                        onnx_export.to_int8(fp32, src, cal, {**meta, "format": "onnx"}, meta["role"] == "discriminator")
+                        onnx_export.to_int8(fp32, src, cal, {**meta, "format": "onnx"}, meta["quantization"])
                         if v.precision == "int8"
                         else shutil.copy2(fp32, src)
                     )
@@ -458,7 +471,7 @@ def _convert(
             onnx_export.retag(src, tagged, meta)
             onnx_export.to_ort(tagged, path)
     else:
-        int8 = made.get(("tflite", "int8", form))  # the int8-io file is the int8 one with int8 edges
+        int8 = made.get(("tflite", "int8", choice))  # the int8-io file is the int8 one with int8 edges
         if v.precision == "int8-io" and int8 is not None and tflite_export.int8_io_from_int8(int8, path, meta):
             return
         tflite_export.keras_to_tflite(model, path, v.precision, opts.batch, cal, meta)

@@ -131,17 +131,36 @@ def calibration_stride(n: int, most: int = 16) -> int:
     return max(d for d in range(1, most + 1) if n % d == 0)
 
 
-def to_int8(src: Path, dst: Path, calibration: np.ndarray, metadata: dict, saturation_safe: bool = False) -> None:
-    """Static QDQ int8 (signed activations and weights), after quant_pre_process.
+# ONNX int8 per target CPU: activation type and 7-bit weights (ONNX Runtime's quantization guide discusses the
+# choice). x86: uint8 activations (U8S8) are what ONNX Runtime's x86 int8 kernels multiply natively; signed
+# activations are shifted to uint8 first (measured on the seed generator here, 2 threads, batch 1: S8S8
+# 1.81-2.46 ms, U8S8 1.19-1.65 ms, fp32 2.2-2.7 ms). Without VNNI those kernels multiply u8 x s8 pairs with
+# vpmaddubsw, whose 16-bit pair sums saturate when weights span the full int8 range; 7-bit weights
+# (reduce_range) cannot saturate, so a file gives the same integers with and without VNNI (PSNR vs fp32 here:
+# 37.9 dB full range, 38.7 dB 7-bit). arm: signed activations (S8S8), ONNX Runtime's default, whose Arm
+# kernels take int8 directly (not timed here: no Arm machine, and emulator timings are meaningless).
+ONNX_INT8 = {
+    "x86": {"activations": "uint8", "weights": "int8", "reduce_range": True},
+    "arm": {"activations": "int8", "weights": "int8", "reduce_range": False},
+}
 
-    Weights get one scale per output channel, unless ``saturation_safe`` (the discriminator): one scale per
-    tensor and 7-bit weights (``reduce_range``). ONNX Runtime's x86 int8 kernels without VNNI multiply
-    u8 x s8 pairs with vpmaddubsw, whose 16-bit pair sums saturate when weights span the full int8 range,
-    which per-channel scales make every channel do. A decision near 0.5 flips on that error; an image
-    barely moves. Measured on the shipped discriminator, real/fake agreement with Keras on 2,000 images
-    (1,000 real, 1,000 generated): per-channel 92.6% (98.3% with ORT's graph optimizations off, i.e.
-    without the fused int8 kernels: the file itself is fine), per-tensor 97.4%, per-channel reduce_range
-    96.7%, per-tensor reduce_range 97.9%, unsigned u8u8 98.6% (not offered: the format is signed int8).
+
+def int8_scheme(target: str, role: str) -> dict:
+    """How an int8 ONNX file is quantized for ``target``, as recorded in its manifest entry."""
+    scheme = {"target": target, **ONNX_INT8[target], "per_channel": role != "discriminator"}
+    if role == "discriminator":  # one scale per tensor, 7-bit: see to_int8
+        scheme["reduce_range"] = True
+    return scheme
+
+
+def to_int8(src: Path, dst: Path, calibration: np.ndarray, metadata: dict, scheme: dict) -> None:
+    """Static QDQ int8 after quant_pre_process, quantized as ``scheme`` (int8_scheme) says.
+
+    The discriminator gets one scale per tensor and 7-bit weights on every target: a decision near 0.5
+    flips on the saturation error above while an image barely moves. Measured on the shipped discriminator
+    (S8S8), real/fake agreement with Keras on 2,000 images (1,000 real, 1,000 generated): per-channel 92.6%
+    (98.3% with ORT's graph optimizations off, i.e. without the fused int8 kernels: the file itself is
+    fine), per-tensor 97.4%, per-channel reduce_range 96.7%, per-tensor reduce_range 97.9%.
     """
     import onnx
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
@@ -158,9 +177,9 @@ def to_int8(src: Path, dst: Path, calibration: np.ndarray, metadata: dict, satur
             str(q),
             _Reader(input_name, calibration),
             quant_format=QuantFormat.QDQ,
-            per_channel=not saturation_safe,
-            reduce_range=saturation_safe,
-            activation_type=QuantType.QInt8,
+            per_channel=scheme["per_channel"],
+            reduce_range=scheme["reduce_range"],
+            activation_type=QuantType.QUInt8 if scheme["activations"] == "uint8" else QuantType.QInt8,
             weight_type=QuantType.QInt8,
             calibrate_method=CalibrationMethod.MinMax,
             # MinMax keeps every intermediate output of every calibration row until the end: a 64x64x3

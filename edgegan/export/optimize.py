@@ -1,39 +1,152 @@
-"""Export-time rewrite: nearest 2x upsampling + odd kxk SAME convolution -> four phase convolutions.
+"""Export-time rewrites: upsampling convolutions -> ordinary convolutions on the low-resolution input.
 
-Exact, not an approximation. For an output row 2i+a (a = phase 0 or 1) the kxk convolution over the
-nearest-upsampled image reads upsampled rows 2i+a-r .. 2i+a+r (k = 2r+1), which are low-resolution rows
-floor((a+d-r)/2), d = 0..k-1: only r+1 distinct rows. Summing the kernel taps that land on the same
-low-resolution row gives an (r+1)x(r+1) kernel per phase (a, b); for k = 3:
+Exact, not approximations. Two patterns are one idea: a layer that makes an output s times larger than
+its input (s = 2; s = 1 for a stride-1 transposed convolution) is s x s *phase* correlations on the input,
+one per output phase (row % s, column % s), each with the kernel taps that land on that phase, their
+outputs interleaved by depth_to_space(s). Along one axis, output row o = s*q + a reads input rows
+q + m for a few offsets m, and tap d of the original kernel lands on offset m(a, d):
 
-    phase 0 reads rows {i-1, i}  with taps {w0, w1+w2}
-    phase 1 reads rows {i, i+1}  with taps {w0+w1, w2}
+- nearest UpSampling2D(2) + Conv2D(k, same): the convolution reads upsampled rows o + d - pb
+  (pb = (k - 1) // 2), which are input rows floor((o + d - pb) / 2), so m = floor((a + d - pb) / 2);
+  taps on the same input row are summed (k = 3: 2 rows per phase, 4 instead of 9 multiply-adds per pixel);
+- Conv2DTranspose(k, stride s): tap d of input row i reaches output row s*i + d - p (p its leading pad), so
+  m = (a + p - d) / s where that is an integer; each tap lands on exactly one phase (the textbook identity:
+  stride 1 is a convolution with the kernel flipped and in/out channels swapped). Keras stores the kernel
+  as (kh, kw, out, in); 'same' pads p = max(0, (H - 1) * s + k - L) // 2 (L the output length), 'valid' 0.
 
-Zero padding of the upsampled image is zero padding of the low-resolution one, so borders match.
-Work per output pixel and channel pair: (r+1)^2 instead of k^2 multiply-adds (16 vs 36 for k = 3,
-2.25x less). The four phase outputs are interleaved with depth_to_space(2). BatchNorm (inference
-statistics) is folded into the phase kernels and bias, and a following relu is fused.
+Zero padding of the input stands for the rows outside it, so borders match. BatchNorm (inference
+statistics) folds into the phase kernels and bias, and a following relu is fused.
 
-The pattern is found structurally (UpSampling2D(2, nearest) -> Conv2D(odd, stride 1, same, no dilation)
-[-> BatchNormalization] [-> Activation relu/linear]) in a linear chain of layers, not by names, in any
-Keras form (functional, Sequential, nested); other graphs and layers are left unchanged, and a rewritten
-model must match the original on random inputs before it is used.
+The patterns are found structurally (UpSampling2D(2, nearest) -> Conv2D(stride 1, same, no dilation), or
+Conv2DTranspose(stride 1 or 2, same or valid, output_padding or not, no dilation), each [-> BatchNormalization]
+[-> Activation relu/linear]) in a linear chain of layers, not by names, in any Keras form (functional,
+Sequential, nested); other layers are left unchanged, and a rewritten model must match the original on
+random inputs before it is used.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from typing import NamedTuple
+
 import numpy as np
 
 PHASES = ((0, 0), (0, 1), (1, 0), (1, 1))  # output phases (row, column), the order depth_to_space interleaves
+FORMS = ("split", "fused", "pads")
+KINDS = ("upsample", "transposed")  # upsample+conv blocks, Conv2DTranspose blocks
 
 
-def phase_kernels(w: np.ndarray) -> tuple[np.ndarray, int]:
-    """w (k, k, Cin, Cout), k odd -> (4, r+1, r+1, Cin, Cout) phase kernels [(0,0),(0,1),(1,0),(1,1)]
-    and r. Phase a's kernel row m covers low-resolution row i + lo(a) + m, lo(a) = floor((a-r)/2)."""
-    k = w.shape[0]
-    r = k // 2
-    axis = [_axis_matrix(a, k).astype(w.dtype) for a in (0, 1)]
-    out = np.stack([np.einsum("md,ne,decf->mncf", axis[a], axis[b], w) for a, b in PHASES])
-    return out, r
+class Choice(NamedTuple):
+    """How one exported file is rewritten: the form, and which kinds of block (the others stay as built)."""
+
+    form: str
+    kinds: tuple[str, ...] = KINDS
+
+    @property
+    def tag(self) -> str:
+        return self.form if self.kinds == KINDS else f"{self.form}-{'-'.join(self.kinds)}"
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One spatial axis of an upsampling layer as ``stride`` phase correlations on its input.
+
+    Phase a (output rows s*q + a, q = 0 .. groups - 1) reads input rows q + offsets[a] + j, j < n_a, with
+    taps[a] (n_a, k): which kernel taps are summed into its row j. ``length`` is the layer's output length;
+    ``shift`` c starts the output grid c rows early (output rows s*g - c + e for sub-position e), which
+    lets all phases share one window (the "fused" form); the extra rows are cropped."""
+
+    stride: int
+    size: int  # input length
+    length: int  # output length
+    offsets: tuple[int, ...]
+    taps: tuple[np.ndarray, ...]
+    shift: int = 0
+
+    @staticmethod
+    def build(s: int, k: int, size: int, length: int, m_of) -> Axis:
+        offsets, taps = [], []
+        for a in range(s):
+            rows = {d: m_of(a, d) for d in range(k)}
+            rows = {d: m for d, m in rows.items() if m is not None}
+            lo, hi = min(rows.values()), max(rows.values())
+            t = np.zeros((hi - lo + 1, k), np.float32)
+            for d, m in rows.items():
+                t[m - lo, d] = 1.0
+            offsets.append(lo)
+            taps.append(t)
+        return Axis(s, size, length, tuple(offsets), tuple(taps))
+
+    @property
+    def groups(self) -> int:
+        return -(-(self.length + self.shift) // self.stride)
+
+    def sub(self, e: int) -> tuple[int, np.ndarray]:
+        """Sub-position e of the (shifted) output grid: (first input row it reads relative to g, its taps)."""
+        a = (e - self.shift) % self.stride
+        return (e - self.shift) // self.stride + self.offsets[a], self.taps[a]
+
+    def pads(self, e: int) -> tuple[int, int]:
+        """Zero padding (before, after) of the input for sub-position e's correlation: may be negative (crop)."""
+        off, t = self.sub(e)
+        return -off, (self.groups - 1) + off + len(t) - 1 - (self.size - 1)
+
+    def window(self) -> tuple[int, int]:
+        """(first offset, width) of the one window that covers every sub-position's rows."""
+        spans = [(off, off + len(t)) for off, t in map(self.sub, range(self.stride))]
+        lo = min(a for a, _ in spans)
+        return lo, max(b for _, b in spans) - lo
+
+    def fused(self) -> Axis:
+        """The same axis with the shift whose shared window is narrowest (k = 4, s = 2: 2 rows, not 3)."""
+        return min((replace(self, shift=c) for c in range(self.stride)), key=lambda a: a.window()[1])
+
+
+def upsample_axis(k: int, size: int) -> Axis:
+    """Nearest 2x upsampling then a stride-1 'same' convolution with k taps, along one axis."""
+    pb = (k - 1) // 2
+    return Axis.build(2, k, size, 2 * size, lambda a, d: (a + d - pb) // 2)
+
+
+def transposed_axis(k: int, s: int, size: int, padding: str, output_padding: int | None) -> Axis:
+    """A transposed convolution with k taps and stride s along one axis (Keras' output length and TF's pad)."""
+    if output_padding is None:
+        length = size * s + max(k - s, 0) if padding == "valid" else size * s
+    else:
+        length = (size - 1) * s + k - 2 * (k // 2 if padding == "same" else 0) + output_padding
+    p = max(0, (size - 1) * s + k - length) // 2 if padding == "same" else 0
+    return Axis.build(s, k, size, length, lambda a, d: (a + p - d) // s if (a + p - d) % s == 0 else None)
+
+
+@dataclass
+class Plan:
+    """One rewritten block: its axes, kernel (kh, kw, Cin, Cout) and bias after BatchNorm folding."""
+
+    rows: Axis
+    cols: Axis
+    kernel: np.ndarray
+    bias: np.ndarray
+    relu: bool
+
+    def phase_kernels(self) -> list[np.ndarray]:
+        """One (n_row, n_col, Cin, Cout) kernel per sub-position, in depth_to_space order."""
+        return [
+            np.einsum("md,ne,decf->mncf", self.rows.sub(er)[1], self.cols.sub(ec)[1], self.kernel)
+            for er in range(self.rows.stride)
+            for ec in range(self.cols.stride)
+        ]
+
+    def wide_kernel(self) -> np.ndarray:
+        """The fused form's one kernel: every sub-position's kernel placed in the shared window, stacked."""
+        (r0, rn), (c0, cn) = self.rows.window(), self.cols.window()
+        out = []
+        for i, kp in enumerate(self.phase_kernels()):
+            er, ec = divmod(i, self.cols.stride)
+            w = np.zeros((rn, cn, *kp.shape[2:]), kp.dtype)
+            ro, co = self.rows.sub(er)[0] - r0, self.cols.sub(ec)[0] - c0
+            w[ro : ro + kp.shape[0], co : co + kp.shape[1]] = kp
+            out.append(w)
+        return np.concatenate(out, axis=-1)
 
 
 def fold_batchnorm(w: np.ndarray, b: np.ndarray, bn) -> tuple[np.ndarray, np.ndarray]:
@@ -53,65 +166,85 @@ def _phase_layer_class():
     import keras
     import tensorflow as tf
 
-    class PhaseUpConv2D(keras.layers.Layer):
-        """UpSampling2D(2, nearest) + Conv2D(k, same) [+ BN] [+ relu] as 4 phase convs + depth_to_space."""
+    def conv(x, k, pr, pc):
+        """VALID-equivalent convolution of x with k under padding (before, after) per axis; negative = crop."""
+        if min(*pr, *pc) >= 0:
+            return tf.nn.conv2d(x, k, 1, [[0, 0], list(pr), list(pc), [0, 0]])
+        x = x[:, max(0, -pr[0]) : x.shape[1] - max(0, -pr[1]), max(0, -pc[0]) : x.shape[2] - max(0, -pc[1]), :]
+        return tf.nn.conv2d(x, k, 1, [[0, 0], [max(0, v) for v in pr], [max(0, v) for v in pc], [0, 0]])
 
-        def __init__(self, kernels: np.ndarray, bias: np.ndarray, r: int, relu: bool, form: str = "split", **kw):
+    class PhaseConv2D(keras.layers.Layer):
+        """An upsampling convolution block as phase convolutions + depth_to_space (see the module docstring)."""
+
+        def __init__(self, plan: Plan, form: str = "split", **kw):
             super().__init__(**kw)
-            self.r, self.relu, self.form = r, relu, form
+            if form == "fused":
+                plan = Plan(plan.rows.fused(), plan.cols.fused(), plan.kernel, plan.bias, plan.relu)
+            self.plan, self.form = plan, form
+            kernels = [plan.wide_kernel()] if form == "fused" else plan.phase_kernels()
             # Layer weights (not tf.constant captures: the ONNX exporter turns captures into graph inputs).
-            self.kernels = [
-                self.add_weight(shape=kernels[p].shape, initializer="zeros", trainable=False, name=f"kernel_{p}")
-                for p in range(4)
-            ]
-            self.bias = self.add_weight(shape=bias.shape, initializer="zeros", trainable=False, name="bias")
-            for p in range(4):
-                self.kernels[p].assign(kernels[p].astype(np.float32))
-            self.bias.assign(bias.astype(np.float32))
+            self.kernels = [self._constant(k, f"kernel_{i}") for i, k in enumerate(kernels)]
+            self.bias = self._constant(plan.bias, "bias")
 
-        def call(self, x):  # x: (B, H, W, Cin) -> (B, 2H, 2W, Cout)
-            r = self.r
-            h, w = x.shape[1], x.shape[2]
-            xp = tf.pad(x, [[0, 0], [r, r], [r, r], [0, 0]])  # (B, H+2r, W+2r, Cin)
+        def _constant(self, value: np.ndarray, name: str):
+            v = self.add_weight(shape=value.shape, initializer="zeros", trainable=False, name=name)
+            v.assign(value.astype(np.float32))
+            return v
+
+        def _act(self, y, bias):
+            y = tf.nn.bias_add(y, bias)
+            return tf.nn.relu(y) if self.plan.relu else y  # conv + bias + relu: fused by the converters
+
+        def call(self, x):  # x: (B, H, W, Cin) -> (B, Lr, Lc, Cout)
+            rows, cols, s = self.plan.rows, self.plan.cols, self.plan.rows.stride
+            subs = [(er, ec) for er in range(s) for ec in range(s)]
+            if self.form == "fused":  # one convolution with s*s*Cout filters over the shared window
+                (r0, rn), (c0, cn) = rows.window(), cols.window()
+                pr, pc = (-r0, rows.groups - 1 + r0 + rn - rows.size), (-c0, cols.groups - 1 + c0 + cn - cols.size)
+                y = self._act(conv(x, self.kernels[0], pr, pc), tf.tile(self.bias, [s * s]))
+            elif self.form == "pads":  # each phase convolution with its own asymmetric zero padding
+                outs = [
+                    self._act(conv(x, k, rows.pads(er), cols.pads(ec)), self.bias)
+                    for k, (er, ec) in zip(self.kernels, subs)
+                ]
+                y = tf.concat(outs, axis=-1) if s > 1 else outs[0]
+            else:  # "split": one Pad, then a crop and a VALID convolution per phase
+                y = self._split(x, subs)
+            y = tf.nn.depth_to_space(y, s) if s > 1 else y
+            (cr, lr), (cc, lc) = (rows.shift, rows.length), (cols.shift, cols.length)
+            if (cr, cc, lr, lc) != (0, 0, y.shape[1], y.shape[2]):
+                y = y[:, cr : cr + lr, cc : cc + lc, :]
+            return y
+
+        def _split(self, x, subs):
+            rows, cols = self.plan.rows, self.plan.cols
+            pr = [rows.pads(e) for e in range(rows.stride)]
+            pc = [cols.pads(e) for e in range(cols.stride)]
+            top, bottom = max(0, *(p[0] for p in pr)), max(0, *(p[1] for p in pr))
+            left, right = max(0, *(p[0] for p in pc)), max(0, *(p[1] for p in pc))
+            xp = tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]])
             outs = []
-            if self.form == "split":  # four convolutions, exactly (r+1)^2 taps per output pixel
-                for p, (a, b) in enumerate(PHASES):
-                    ra, cb = r + (a - r) // 2, r + (b - r) // 2
-                    crop = xp[:, ra : ra + h + r, cb : cb + w + r, :]  # (B, H+r, W+r, Cin)
-                    y = tf.nn.bias_add(tf.nn.conv2d(crop, self.kernels[p], 1, "VALID"), self.bias)
-                    outs.append(tf.nn.relu(y) if self.relu else y)  # conv + bias + relu: fused by the converters
-            elif self.form == "pads":  # four convolutions with their own asymmetric zero padding: no Pad/Slice
-                for p, (a, b) in enumerate(PHASES):
-                    y = tf.nn.bias_add(tf.nn.conv2d(x, self.kernels[p], 1, phase_padding(a, b, r)), self.bias)
-                    outs.append(tf.nn.relu(y) if self.relu else y)
-            else:  # "fused": one convolution with 4*Cout filters over (H+r)x(W+r) positions, then crops
-                y = tf.nn.bias_add(
-                    tf.nn.conv2d(xp, tf.concat(self.kernels, axis=-1), 1, "VALID"), tf.tile(self.bias, [4])
-                )
-                y = tf.nn.relu(y) if self.relu else y  # (B, H+r, W+r, 4*Cout)
-                c = self.bias.shape[0]
-                for p, (a, b) in enumerate(PHASES):
-                    ra, cb = r + (a - r) // 2, r + (b - r) // 2
-                    outs.append(y[:, ra : ra + h, cb : cb + w, p * c : (p + 1) * c])
-            return tf.nn.depth_to_space(tf.concat(outs, axis=-1), 2)
+            for k, (er, ec) in zip(self.kernels, subs):
+                r, c = top - pr[er][0], left - pc[ec][0]
+                crop = xp[:, r : r + rows.groups + k.shape[0] - 1, c : c + cols.groups + k.shape[1] - 1, :]
+                outs.append(self._act(tf.nn.conv2d(crop, k, 1, "VALID"), self.bias))
+            return tf.concat(outs, axis=-1) if len(outs) > 1 else outs[0]
 
-    return PhaseUpConv2D
+    return PhaseConv2D
 
 
-FORMS = ("split", "fused", "pads")
-
-
-def optimize(model, form: str = "split"):
+def optimize(model, form: str = "split", kinds: tuple[str, ...] = KINDS):
     """Return (model', rewrites, note): the rewritten inference model, or the same model with rewrites == []
     and a one-line note saying why (not a chain, no pattern, or the rewrite missed its exactness proof).
 
     Any Keras form works: the model is first rebuilt as one flat chain of its leaf layers (Sequential and
     nested models expanded; edgegan.export.inspect.flat_chain proves the rebuild gives the same outputs).
-    form "split": four (r+1)x(r+1) convolutions (2.25x fewer multiply-adds for k = 3);
-    form "pads": the same four convolutions, each with its own asymmetric zero padding instead of one Pad
-    and four crops (ONNX Conv carries the pads: no Pad/Slice nodes; TFLite would add a Pad per conv);
-    form "fused": one convolution with 4x the filters over (H+r)x(W+r) positions, then four crops
-    (a little more arithmetic, fewer and larger kernels)."""
+    form "split": one Pad, then per phase a crop and a VALID convolution;
+    form "pads": the same phase convolutions, each with its own asymmetric zero padding instead of one Pad
+    and crops (ONNX Conv carries the pads: no Pad/Slice nodes; TFLite adds a Pad per conv where needed);
+    form "fused": one convolution with s*s times the filters over the window all phases share (shifted to
+    be narrowest), then depth_to_space and a crop (fewer, larger kernels; more arithmetic where the
+    phases' windows differ). ``kinds`` says which blocks to rewrite ("upsample", "transposed")."""
     from edgegan.export.inspect import flat_chain
 
     probe = np.random.default_rng(0).standard_normal((4, *model.inputs[0].shape[1:])).astype(np.float32)
@@ -119,11 +252,12 @@ def optimize(model, form: str = "split"):
     if flat is None:
         return model, [], "not a plain chain of layers (branches or merges): exported as built"
     try:
-        rewritten, rewrites = _rewrite(flat, form)
+        rewritten, rewrites = _rewrite(flat, form, kinds)
     except Exception as e:  # a rewrite must never break an export that the plain graph completes
-        return model, [], f"the upsample+conv rewrite failed ({type(e).__name__}: {str(e)[:120]}): exported as built"
+        return model, [], f"the rewrite failed ({type(e).__name__}: {str(e)[:120]}): exported as built"
     if not rewrites:
-        return model, [], "no nearest-upsample + odd SAME convolution blocks: exported as built"
+        what = " or ".join({"upsample": "upsample+conv", "transposed": "Conv2DTranspose"}[k] for k in kinds)
+        return model, [], f"no upsampling convolutions ({what}): exported as built"
     want, got = model(probe, training=False).numpy(), rewritten(probe, training=False).numpy()
     err, tol = float(np.abs(want - got).max()), 1e-4 * max(1.0, float(np.abs(want).max()))
     if not err <= tol:
@@ -131,7 +265,7 @@ def optimize(model, form: str = "split"):
     return rewritten, rewrites, ""
 
 
-def _rewrite(flat, form: str):
+def _rewrite(flat, form: str, kinds: tuple[str, ...] = KINDS):
     """The rewrite on a flat functional chain: (model', names of the rewritten blocks)."""
     import keras
     from keras import layers as L
@@ -141,55 +275,61 @@ def _rewrite(flat, form: str):
     x = inp = keras.Input(flat.inputs[0].shape[1:], name=flat.inputs[0].name.split(":")[0])
     rewrites, i = [], 0
     while i < len(chain):
-        up = chain[i]
-        conv = chain[i + 1] if i + 1 < len(chain) else None
-        if _matches(up, conv):
-            w, b = conv.kernel.numpy(), (conv.bias.numpy() if conv.use_bias else np.zeros(conv.filters, np.float32))
-            j = i + 2
-            act = conv.get_config()["activation"]
-            if (
-                act == "linear"
-                and j < len(chain)
-                and isinstance(chain[j], L.BatchNormalization)
-                and chain[j].axis in (-1, 3, [3], [-1])
-            ):
-                w, b = fold_batchnorm(w, b, chain[j])
-                j += 1
-            relu = act == "relu"
-            if (
-                not relu
-                and j < len(chain)
-                and isinstance(chain[j], L.Activation)
-                and chain[j].get_config()["activation"] in ("relu", "linear")
-            ):
-                relu = chain[j].get_config()["activation"] == "relu"
-                j += 1
-            k, r = phase_kernels(w)
-            x = Phase(k, b, r, relu, form, name=f"phase_{conv.name}")(x)
-            if act not in ("linear", "relu"):  # e.g. tanh inside the conv: applied after the interleave
-                x = L.Activation(act)(x)
-            rewrites.append(f"{up.name}+{conv.name}" + "".join(f"+{chain[t].name}" for t in range(i + 2, j)))
-            i = j
-        else:
-            x = up(x, training=False) if isinstance(up, (L.BatchNormalization, L.Dropout)) else up(x)
+        found = _block(chain, i, x.shape, kinds)
+        if found is None:
+            layer = chain[i]
+            x = layer(x, training=False) if isinstance(layer, (L.BatchNormalization, L.Dropout)) else layer(x)
             i += 1
+            continue
+        plan, act, j = found
+        x = Phase(plan, form, name=f"phase_{chain[j - 1].name}")(x)
+        if act not in ("linear", "relu"):  # e.g. tanh inside the conv: applied after the interleave
+            x = L.Activation(act)(x)
+        rewrites.append("+".join(chain[t].name for t in range(i, j)))
+        i = j
     return keras.Model(inp, x, name=f"{flat.name}_optimized"), rewrites
 
 
-def _matches(up, conv) -> bool:
+def _block(chain, i: int, shape, kinds: tuple[str, ...]):
+    """The rewritable block starting at chain[i]: (Plan, the conv's activation, index after the block) or None."""
     from keras import layers as L
 
-    if not isinstance(up, L.UpSampling2D) or not isinstance(conv, L.Conv2D):
+    if "upsample" in kinds and i + 1 < len(chain) and _upsample_conv(chain[i], chain[i + 1]):
+        conv, j, (h, w) = chain[i + 1], i + 2, shape[1:3]
+        kh, kw = conv.kernel_size
+        rows, cols, kernel = upsample_axis(kh, h), upsample_axis(kw, w), conv.kernel.numpy()
+    elif "transposed" in kinds and _transposed(chain[i]):
+        conv, j, (h, w) = chain[i], i + 1, shape[1:3]
+        (kh, kw), (s, _), op = conv.kernel_size, conv.strides, conv.output_padding or (None, None)
+        rows = transposed_axis(kh, s, h, conv.padding, op[0])
+        cols = transposed_axis(kw, s, w, conv.padding, op[1])
+        kernel = conv.kernel.numpy().transpose(0, 1, 3, 2)  # Keras' (kh, kw, out, in) -> (kh, kw, in, out)
+    else:
+        return None
+    b = conv.bias.numpy() if conv.use_bias else np.zeros(conv.filters, np.float32)
+    act = conv.get_config()["activation"]
+    bn = j < len(chain) and isinstance(chain[j], L.BatchNormalization) and chain[j].axis in (-1, 3, [3], [-1])
+    if act == "linear" and bn:
+        kernel, b = fold_batchnorm(kernel, b, chain[j])
+        j += 1
+    relu = act == "relu"
+    then = chain[j].get_config().get("activation") if j < len(chain) and isinstance(chain[j], L.Activation) else None
+    if not relu and then in ("relu", "linear"):
+        relu, j = then == "relu", j + 1
+    return Plan(rows, cols, kernel, b, relu), act, j
+
+
+def _upsample_conv(up, conv) -> bool:
+    from keras import layers as L
+
+    if not isinstance(up, L.UpSampling2D) or type(conv) is not L.Conv2D:
         return False
     uc, cc = up.get_config(), conv.get_config()
-    k = tuple(cc["kernel_size"])
     return (
         tuple(uc["size"]) == (2, 2)
         and uc.get("interpolation", "nearest") == "nearest"
         and uc.get("data_format") in (None, "channels_last")
         and cc.get("data_format") in (None, "channels_last")
-        and k[0] == k[1]
-        and k[0] % 2 == 1
         and tuple(cc["strides"]) == (1, 1)
         and cc["padding"] == "same"
         and tuple(cc["dilation_rate"]) == (1, 1)
@@ -197,15 +337,32 @@ def _matches(up, conv) -> bool:
     )
 
 
+def _transposed(conv) -> bool:
+    from keras import layers as L
+
+    if not isinstance(conv, L.Conv2DTranspose):
+        return False
+    c = conv.get_config()
+    s = tuple(c["strides"])
+    return (
+        s in ((1, 1), (2, 2))
+        and min(c["kernel_size"]) >= s[0]  # every phase gets a tap
+        and c.get("data_format") in (None, "channels_last")
+        and tuple(c["dilation_rate"]) == (1, 1)
+        and c["padding"] in ("same", "valid")
+    )
+
+
 def training_forward(model):
     """A differentiable forward pass of ``model`` that runs its upsample+conv blocks as phase convolutions.
 
     Same weights, same math (fp32 rounding apart), for training: the phase kernels are computed from
-    the 3x3 kernel variable inside the graph (tf.einsum), so gradients reach the original kernel and the
+    the kernel variable inside the graph (tf.einsum), so gradients reach the original kernel and the
     trained model stays the plain Keras one. BatchNormalization and every other layer are called as they
-    are (batch statistics in training mode). Returns ``fn(x, training) -> y``, or None when the model
-    is not a chain holding the pattern. Measured here (batch 32, forward + backward of G): 251 ms plain
-    vs 175 ms (tools/bench_train.py).
+    are (batch statistics in training mode). Conv2DTranspose blocks train as built (their rewrite is used at
+    export only). Returns ``fn(x, training) -> y``, or None when the model is not a chain holding the
+    pattern. Measured here (batch 32, forward + backward of G): 251 ms plain vs 175 ms
+    (tools/bench_train.py).
     """
     import tensorflow as tf
 
@@ -216,7 +373,7 @@ def training_forward(model):
     chain = leaf_layers(model)
     plan, i = [], 0
     while i < len(chain):
-        if i + 1 < len(chain) and _matches(chain[i], chain[i + 1]):
+        if i + 1 < len(chain) and _upsample_conv(chain[i], chain[i + 1]):
             plan.append(("phase", chain[i + 1]))
             i += 2
         else:
@@ -224,17 +381,15 @@ def training_forward(model):
             i += 1
     if not any(kind == "phase" for kind, _ in plan):
         return None
-    mats = {}
 
     def phase(x, conv):
-        k = conv.kernel.shape[0]
-        if k not in mats:
-            mats[k] = [tf.constant(_axis_matrix(a, k)) for a in (0, 1)]
-        A, r = mats[k], k // 2
+        kh, kw = conv.kernel_size
+        rows, cols = upsample_axis(kh, x.shape[1]), upsample_axis(kw, x.shape[2])
         outs = []
-        for a, b in PHASES:
-            kp = tf.einsum("md,ne,decf->mncf", A[a], A[b], conv.kernel)  # this phase's (r+1)x(r+1) kernel
-            outs.append(tf.nn.conv2d(x, kp, 1, phase_padding(a, b, r)))
+        for er, ec in PHASES:
+            kp = tf.einsum("md,ne,decf->mncf", rows.taps[er], cols.taps[ec], conv.kernel)  # this phase's kernel
+            pad = [[0, 0], list(rows.pads(er)), list(cols.pads(ec)), [0, 0]]
+            outs.append(tf.nn.conv2d(x, kp, 1, pad))
         y = tf.nn.depth_to_space(tf.concat(outs, axis=-1), 2)
         return conv.activation(tf.nn.bias_add(y, conv.bias) if conv.use_bias else y)
 
@@ -244,20 +399,3 @@ def training_forward(model):
         return x
 
     return forward
-
-
-def phase_padding(a: int, b: int, r: int) -> list[list[int]]:
-    """NHWC zero padding of phase (a, b)'s convolution on the low-resolution input: rows from i + lo(a)
-    to i + lo(a) + r, lo(a) = floor((a - r) / 2), so lo(a) rows above and r + lo(a) below (columns alike)."""
-    ta, lb = -((a - r) // 2), -((b - r) // 2)
-    return [[0, 0], [ta, r - ta], [lb, r - lb], [0, 0]]
-
-
-def _axis_matrix(a: int, k: int) -> np.ndarray:
-    """(r+1, k) 0/1 matrix: which of the k kernel taps land on each low-resolution row, for phase a."""
-    r = k // 2
-    lo = (a - r) // 2
-    m = np.zeros((r + 1, k), np.float32)
-    for d in range(k):
-        m[(a + d - r) // 2 - lo, d] = 1.0
-    return m

@@ -1,0 +1,187 @@
+"""The README's "Your own GAN" table: each fixture generator, plain export against edgegan's optimized export.
+
+    python tools/bench_own_gan.py [--fixtures tf_tutorial,kerasio,kerasgan,functional] [--forms] [--rounds 10]
+
+Fixtures: tests/zoo.py at the published widths (``published=True``), seeded random weights and BatchNorm
+statistics. Plain = `edgegan export --no-optimize`: the graph as Keras builds it, with the same ops that
+`keras.Model.export(format="litert" / "onnx")` gives a user (TRANSPOSE_CONV / ConvTranspose, upsampling as
+RESIZE / Resize); optimized = `edgegan export` with its defaults (the rewrite in the form auto_form picks
+per file). With --forms, one bundle per form (pads, split, fused) instead, for choosing auto_form.
+Files: LiteRT fp32 and int8, ONNX Runtime fp32 and int8 (x86 target); batch 1 at 1 and 2 threads; p50 of
+rounds alternating between the bundles in one process (ONNX Runtime thread spinning off).
+GMAC/s: the Keras model's multiply-adds (Dense, Conv2D, Conv2DTranspose) over the p50 time, against this
+CPU's fp32 FMA peak at the same thread count, measured by tools/fma_peak.c (needs a C compiler).
+Writes docs/bench_own_gan.json and docs/bench_own_gan.md (tools/readme_tables.py puts the table into the README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the fixtures live with the tests that use them
+VARIANTS = (("tflite", "fp32"), ("tflite", "int8"), ("onnx", "fp32"), ("onnx", "int8"))
+NAMES = {
+    "tf_tutorial": "TF tutorial (Sequential, 3 Conv2DTranspose k5, 28x28x1)",
+    "kerasio": "keras.io (functional, 3 Conv2DTranspose k4 s2, 64x64x3)",
+    "kerasgan": "Keras-GAN (nested Sequential, 2 upsample + Conv2D k3, 32x32x3)",
+    "functional": "functional 30x30 (upsample + Conv2D k5, bilinear, valid conv)",
+}
+
+
+def fma_peak(threads: int) -> float | None:
+    """GMAC/s of fp32 FMA at ``threads`` threads (tools/fma_peak.c), or None without a C compiler."""
+    with tempfile.TemporaryDirectory() as tmp:
+        exe = Path(tmp) / "fma_peak"
+        cmd = ["cc", "-O3", "-march=native", "-fopenmp", str(ROOT / "tools" / "fma_peak.c"), "-o", str(exe)]
+        if subprocess.run(cmd, capture_output=True).returncode != 0:
+            return None
+        runs = [
+            float(
+                subprocess.run(
+                    [exe], capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": str(threads)}
+                ).stdout.split()[0]
+            )
+            for _ in range(3)
+        ]
+    return max(runs)
+
+
+def macs(model) -> int:
+    """Multiply-adds of one batch-1 forward pass: Dense, Conv2D and Conv2DTranspose layers."""
+    from keras import layers as L
+
+    from edgegan.export.inspect import flat_chain
+
+    total = 0
+    for layer in flat_chain(model).layers[1:]:
+        if isinstance(layer, L.Dense):
+            total += layer.kernel.shape[0] * layer.kernel.shape[1]
+        elif isinstance(layer, L.Conv2DTranspose):  # every input pixel meets every tap
+            h, w = layer.input.shape[1:3]
+            total += h * w * int(np.prod(layer.kernel.shape))
+        elif isinstance(layer, L.Conv2D):  # every output pixel meets every tap
+            h, w = layer.output.shape[1:3]
+            total += h * w * int(np.prod(layer.kernel.shape))
+    return total
+
+
+def export_pair(name: str, folder: Path, forms: bool) -> tuple[dict[str, Path], object]:
+    """The fixture's bundles: {"plain": ..., "edgegan": ...} (or one per form), and its Keras model."""
+    import zoo
+    from edgegan.export.bundle import ExportOptions, export_bundle
+    from edgegan.export.formats import select
+    from edgegan.models import load_keras
+
+    g_path, _ = zoo.save(name, folder / "src", published=True)
+    variants = select("onnx,tflite", "fp32,int8")
+    kinds = {"plain": {"optimize": False}}
+    kinds.update({f: {"optimize_form": f} for f in ("pads", "split", "fused")} if forms else {"edgegan": {}})
+    bundles = {}
+    for kind, kw in kinds.items():
+        t = time.perf_counter()
+        export_bundle(g_path, folder / kind, variants, ExportOptions(skip=frozenset({"discriminator"}), **kw))
+        print(f"{name}: {kind} bundle exported in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+        bundles[kind] = folder / kind
+    return bundles, load_keras(g_path, "generator")
+
+
+def timed(models: dict, z: np.ndarray, rounds: int, per_round: int = 10) -> dict[str, float]:
+    """p50 ms per model over ``rounds`` rounds of ``per_round`` calls, the models alternating round by round."""
+    times = {k: [] for k in models}
+    for m in models.values():
+        for _ in range(5):
+            m.generate(z)
+    for _ in range(rounds):
+        for k, m in models.items():
+            for _ in range(per_round):
+                t = time.perf_counter()
+                m.generate(z)
+                times[k].append(time.perf_counter() - t)
+    return {k: float(np.median(v)) * 1e3 for k, v in times.items()}
+
+
+def bench_fixture(name: str, bundles: dict, keras_model, rounds: int, peaks: dict) -> list[dict]:
+    import edgegan
+    from edgegan import manifest as mf
+
+    z = np.random.default_rng(0).standard_normal((1, keras_model.inputs[0].shape[1])).astype(np.float32)
+    gmac = macs(keras_model) / 1e9
+    rows = []
+    for backend, precision in VARIANTS:
+        forms = {k: mf.load(b).find("generator", backend, precision)[0].optimize_form for k, b in bundles.items()}
+        for threads in sorted({1, os.cpu_count() or 1}):
+            models = {
+                k: edgegan.load(b, backend=backend, precision=precision, threads=threads, spin=False)
+                for k, b in bundles.items()
+            }
+            p50 = timed(models, z, rounds)
+            row = {"fixture": name, "variant": f"{backend}/{precision}", "threads": threads, "gmac": gmac}
+            row.update({f"{k}_ms": v for k, v in p50.items()})
+            row.update({f"{k}_form": f for k, f in forms.items()})
+            row["peak_gmacs"] = peaks.get(threads)
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr)
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    out = [
+        "| generator | file | threads | plain export p50 | edgegan p50 | speed-up | edgegan GMAC/s (% of FMA peak) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        plain, opt = r["plain_ms"], r["edgegan_ms"]
+        rate = r["gmac"] / (opt / 1e3)
+        peak = f" ({100 * rate / r['peak_gmacs']:.0f}%)" if r.get("peak_gmacs") else ""
+        form = r.get("edgegan_form") or "plain graph"
+        out.append(
+            f"| {NAMES[r['fixture']].split(' (')[0]} | {r['variant']} ({form}) | {r['threads']} | {plain:.3f} ms | "
+            f"{opt:.3f} ms | {plain / opt:.2f}x | {rate:.1f}{peak} |"
+        )
+    return "\n".join(out)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--fixtures", default="tf_tutorial,kerasio,kerasgan,functional")
+    p.add_argument("--forms", action="store_true", help="one bundle per form instead of the default export")
+    p.add_argument("--rounds", type=int, default=10)
+    p.add_argument("--out", default=str(ROOT / "docs"))
+    a = p.parse_args()
+    from edgegan.bench import machine
+
+    peaks = {t: fma_peak(t) for t in sorted({1, os.cpu_count() or 1})}
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in a.fixtures.split(","):
+            bundles, g = export_pair(name, Path(tmp) / name, a.forms)
+            rows += bench_fixture(name, bundles, g, a.rounds, peaks)
+    m = machine()
+    info = {"machine": m, "fma_peak_gmacs": peaks, "rounds": a.rounds, "rows": rows}
+    suffix = "_forms" if a.forms else ""
+    Path(a.out, f"bench_own_gan{suffix}.json").write_text(json.dumps(info, indent=2) + "\n")
+    if a.forms:
+        return
+    peak = ", ".join(f"{v:.0f} GMAC/s at {t} thread(s)" for t, v in peaks.items() if v) or "not measured"
+    text = (
+        f"Measured by `python tools/bench_own_gan.py` on {m['cpu']} ({m['cores']} cores; fp32 FMA peak measured "
+        f"by tools/fma_peak.c: {peak}), "
+        f"onnxruntime {m['versions'].get('onnxruntime')}, ai-edge-litert {m['versions'].get('ai-edge-litert')}; "
+        f"batch 1, p50 of {a.rounds} alternating rounds of 10 calls.\n\n" + table(rows)
+    )
+    Path(a.out, "bench_own_gan.md").write_text(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

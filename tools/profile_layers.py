@@ -1,0 +1,111 @@
+"""Per-layer LiteRT profile of a fixture generator, plain and as edgegan rewrites it: where the time goes.
+
+    python tools/profile_layers.py [--fixture kerasio] [--precision fp32,int8] [--threads 2] [--json PATH]
+
+LiteRT's Python API has no op profiler, so each layer of the flat chain (tests/zoo.py at the published widths,
+seeded random weights) is converted alone, as a one-layer model with a batch-1 input of its real shape,
+and timed (median of 20 invokes after one warm-up). int8 models are calibrated on that layer's real inputs
+(the activations of 64 latents), and each carries its own float input quantize and output dequantize, so
+the int8 figures slightly overstate a layer inside a whole int8 file. GMAC/s uses each layer's own
+multiply-adds (Dense, Conv2D, Conv2DTranspose; a phase layer counts its Conv2DTranspose's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tools"))
+
+
+def layer_macs(layer, x_shape, y_shape) -> int:
+    from keras import layers as L
+
+    plan = getattr(layer, "plan", None)
+    if plan is not None:  # a phase layer: the multiply-adds of the transposed convolution it replaces
+        return int(np.prod(x_shape[:2])) * int(np.prod(plan.kernel.shape))
+    if isinstance(layer, L.Dense):
+        return int(np.prod(layer.kernel.shape))
+    if isinstance(layer, L.Conv2DTranspose):
+        return int(np.prod(x_shape[:2])) * int(np.prod(layer.kernel.shape))
+    if isinstance(layer, L.Conv2D):
+        return int(np.prod(y_shape[:2])) * int(np.prod(layer.kernel.shape))
+    return 0
+
+
+def profile(model, precision: str, threads: int, latent: np.ndarray) -> list[dict]:
+    import keras
+    from ai_edge_litert.interpreter import Interpreter
+
+    from edgegan.export.tflite import keras_to_tflite
+
+    rows, x = [], latent
+    with tempfile.TemporaryDirectory() as tmp:
+        for layer in model.layers[1:]:
+            x_in, x = x, layer(x).numpy()
+            inp = keras.Input(x_in.shape[1:])
+            path = Path(tmp) / f"{layer.name}.tflite"
+            keras_to_tflite(keras.Model(inp, layer(inp)), path, precision, 1, x_in if precision != "fp32" else None, {})
+            it = Interpreter(model_content=path.read_bytes(), num_threads=threads)
+            it.allocate_tensors()
+            it.set_tensor(it.get_input_details()[0]["index"], x_in[:1])
+            it.invoke()
+            times = []
+            for _ in range(20):
+                t = time.perf_counter()
+                it.invoke()
+                times.append(time.perf_counter() - t)
+            ms = float(np.median(times)) * 1e3
+            ops = sorted({o["op_name"] for o in it._get_ops_details()} - {"DELEGATE", "QUANTIZE", "DEQUANTIZE"})
+            macs = layer_macs(layer, x_in.shape[1:], x.shape[1:])
+            rows.append(
+                {"layer": layer.name, "in": list(x_in.shape[1:]), "out": list(x.shape[1:]), "ms": ms, "ops": ops}
+                | ({"gmacs": macs / ms / 1e6} if macs else {})
+            )
+    return rows
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--fixture", default="kerasio")
+    p.add_argument("--precision", default="fp32,int8")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--json", default=None)
+    a = p.parse_args()
+    import keras
+
+    import zoo
+    from bench_own_gan import fma_peak
+    from edgegan.export.inspect import flat_chain
+    from edgegan.export.optimize import optimize
+
+    keras.utils.set_random_seed(0)
+    g, _ = zoo.ZOO[a.fixture](published=True)
+    zoo.randomize_bn(g, 0)
+    latent = np.random.default_rng(0).standard_normal((64, g.inputs[0].shape[1])).astype(np.float32)
+    peak = fma_peak(a.threads)
+    out = {"fixture": a.fixture, "threads": a.threads, "fma_peak_gmacs": peak, "profiles": {}}
+    for precision in a.precision.split(","):
+        for kind, model in (("plain", flat_chain(g)), ("edgegan", optimize(g, "pads")[0])):
+            rows = profile(model, precision, a.threads, latent)
+            out["profiles"][f"{kind}/{precision}"] = rows
+            print(f"\n{a.fixture} {kind} LiteRT {precision}, {a.threads} threads (fp32 FMA peak {peak} GMAC/s)")
+            print("| layer | in -> out | ops | ms | GMAC/s |\n| --- | --- | --- | --- | --- |")
+            for r in rows:
+                rate = f"{r['gmacs']:.0f}" if "gmacs" in r else ""
+                print(f"| {r['layer']} | {r['in']} -> {r['out']} | {' '.join(r['ops'])} | {r['ms']:.2f} | {rate} |")
+            print(f"| sum | | | {sum(r['ms'] for r in rows):.2f} | |")
+    if a.json:
+        Path(a.json).write_text(json.dumps(out, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
