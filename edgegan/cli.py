@@ -182,8 +182,8 @@ def _add_export(sub) -> None:
         default="auto",
         help="upsampling blocks (upsample+conv, Conv2DTranspose) as phase convolutions, each with its own "
         "asymmetric padding (pads), as VALID convolutions over one Pad (split) or as one wider convolution plus "
-        "depth_to_space (fused); auto: the fastest measured per file (pads; ONNX/ORT int8: Conv2DTranspose "
-        "blocks fused, upsample+conv blocks as built)",
+        "depth_to_space (fused); auto: the fastest measured per file (pads; ONNX/ORT int8 keep upsample+conv "
+        "blocks as built)",
     )
     p.add_argument(
         "--target",

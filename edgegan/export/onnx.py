@@ -191,8 +191,39 @@ def to_int8(src: Path, dst: Path, calibration: np.ndarray, metadata: dict, schem
             extra_options={"CalibStridedMinMax": calibration_stride(len(calibration))},
         )
         m = onnx.load(str(q))
+    share_concat_scales(m)
     set_metadata(m, metadata)
     save(m, dst)
+
+
+def share_concat_scales(m) -> int:
+    """Quantize each input of a Concat with the Concat's own output scale and zero point; returns how many.
+
+    quantize_static gives every tensor its own calibrated range, so the phase outputs of a rewritten block
+    are rounded once to their own scales and again to the Concat's: keras.io's shape lost 1.1 dB of PSNR
+    against the plain file (43.3 vs 44.4 dB). Rounding each phase output straight to the Concat's scale (the
+    union of their ranges) rounds once: 44.4 dB, as the plain file and as one wide convolution.
+    """
+    producer = {o: n for n in m.graph.node for o in n.output}
+    users: dict[str, list] = {}
+    for n in m.graph.node:
+        for i in n.input:
+            users.setdefault(i, []).append(n)
+    shared = 0
+    for n in m.graph.node:
+        after = users.get(n.output[0], []) if n.op_type == "Concat" else []
+        if len(after) != 1 or after[0].op_type != "QuantizeLinear":
+            continue
+        scale, zero = after[0].input[1], after[0].input[2]
+        for i in n.input:
+            dq = producer.get(i)
+            q = producer.get(dq.input[0]) if dq is not None and dq.op_type == "DequantizeLinear" else None
+            if q is None or q.op_type != "QuantizeLinear" or len(users.get(q.output[0], [])) != 1:
+                continue
+            for node in (q, dq):
+                node.input[1], node.input[2] = scale, zero
+            shared += 1
+    return shared
 
 
 def depth_to_space_as_transpose(m):
