@@ -1,6 +1,7 @@
-"""Per-op time of the ONNX generator, plain vs phase-decomposed, with ONNX Runtime's own profiler.
+"""Per-op time of two ONNX generators side by side (plain vs rewritten, fp32 vs int8), with ONNX Runtime's own
+profiler.
 
-    python tools/profile_ort.py PLAIN.onnx OPTIMIZED.onnx [--runs 300] [--threads 2]
+    python tools/profile_ort.py A.onnx B.onnx [--runs 300] [--threads 2]
 
 Each file runs `runs` batch-1 inferences after warm-up with SessionOptions.enable_profiling; the JSON
 trace's node events are summed by op type (microseconds per inference) and printed side by side.
@@ -29,8 +30,8 @@ def profile(path: str, runs: int, threads: int) -> tuple[dict[str, float], float
     so.profile_file_prefix = str(Path(tempfile.mkdtemp(prefix="edgegan-ort-profile-")) / "ort")
     so.log_severity_level = 3
     s = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
-    z = np.random.default_rng(0).standard_normal((1, 100)).astype(np.float32)
-    name = s.get_inputs()[0].name
+    name, size = s.get_inputs()[0].name, s.get_inputs()[0].shape[1]  # the latent size, read from the file
+    z = np.random.default_rng(0).standard_normal((1, size)).astype(np.float32)
     for _ in range(50):
         s.run(None, {name: z})
     s.end_profiling()  # drop the warm-up events
@@ -60,9 +61,11 @@ def main() -> None:
     p.add_argument("optimized")
     p.add_argument("--runs", type=int, default=300)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--names", default="plain,optimized", help="column names of the two files")
     a = p.parse_args()
     (pa, ta), (pb, tb) = profile(a.plain, a.runs, a.threads), profile(a.optimized, a.runs, a.threads)
-    print("| op type | plain us/inference | optimized us/inference |\n| --- | --- | --- |")
+    na, nb = a.names.split(",")
+    print(f"| op type | {na} us/inference | {nb} us/inference |\n| --- | --- | --- |")
     for op in sorted(set(pa) | set(pb), key=lambda k: -(pa.get(k, 0) + pb.get(k, 0))):
         print(f"| {op} | {pa.get(op, 0):.1f} | {pb.get(op, 0):.1f} |")
     print(f"| **kernels total** | {sum(pa.values()):.1f} | {sum(pb.values()):.1f} |")

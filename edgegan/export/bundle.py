@@ -143,6 +143,14 @@ class Role:
     y_ref: np.ndarray  # Keras outputs for them
     parity_kw: dict  # extra arguments of parity.figures (peak, score kind)
 
+    def canonical(self, choice: Choice | None) -> Choice | None:
+        """The first choice with the same model as ``choice`` (its converted files are reused), or None (plain)
+        when ``choice`` rewrites nothing here: no block of its kinds, or the discriminator."""
+        if choice not in self.models:
+            return None
+        model = self.models[choice][0]
+        return next(c for c, (m, _) in self.models.items() if m is model)
+
 
 def _skip_set(opts: ExportOptions, sources: Sources, log) -> frozenset:
     if opts.skip is not None:
@@ -184,8 +192,9 @@ def _roles(sources: Sources, variants, opts: ExportOptions, skip: frozenset, log
     models, notes = {None: (G, [])}, set()
     for c in sorted({_choice(opts, v) for v in variants} - {None}):
         model, rewrites, note = optimize(G, c.form, c.kinds)
-        if rewrites:
-            models[c] = (model, rewrites)
+        same = [k for k in models if k and k.form == c.form and models[k][1] == rewrites]
+        if rewrites:  # the same rewrites in the same form are the same model: keep one (one conversion)
+            models[c] = models[same[0]] if same else (model, rewrites)
         notes.add(note)
     if len(models) > 1:
         done = sorted({r for _, rewrites in models.values() for r in rewrites})
@@ -317,8 +326,7 @@ def _export_role(role: Role, variants, skip, stage: Path, tmp: Path, contract: C
         if f"{role.name}:{v.format}/{v.precision}" in skip or f"{v.format}/{v.precision}" in skip:
             continue
         t0 = time.perf_counter()
-        choice = _choice(opts, v)
-        choice = choice if choice in role.models else None  # None: no block of the chosen kinds, or D
+        choice = role.canonical(_choice(opts, v))
         entry, shown = _export_file(role, v, choice, stage, tmp, made, contract, opts)
         if entry is None and choice is not None:  # a rewrite never costs a file the plain graph would pass
             log(f"  {v.filename(role.name)}: the optimized file missed its bound ({shown}); exporting the plain graph")
