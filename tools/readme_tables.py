@@ -110,8 +110,8 @@ def own_gan(path: Path) -> tuple[str, str]:
         f"`tools/fma_peak.c`: {peaks}), onnxruntime {m['versions'].get('onnxruntime')}, ai-edge-litert "
         f"{m['versions'].get('ai-edge-litert')}: each fixture generator of `tests/zoo.py` at its published widths, "
         "random weights, exported plain (`--no-optimize`: the ops `keras.Model.export` gives, TRANSPOSE_CONV / "
-        f"ConvTranspose and Resize) and by `edgegan export`; batch 1, p50 of {b['rounds']} rounds of 10 calls "
-        "alternating between the two files in one process. GMAC/s counts the multiply-adds each file runs (the "
+        f"ConvTranspose and Resize) and by `edgegan export`; batch 1, p50 of {b['rounds']} rounds (each at least 10 "
+        "calls and about 50 ms) alternating A B, B A between the two files in one process. GMAC/s counts the multiply-adds each file runs (the "
         "upsample+conv rewrite runs fewer than the Keras model: 16 of 36 per output for 3x3), against the fp32 FMA "
         "peak (int8 files can pass it). ONNX int8 files keep upsample+conv blocks as built (`as built` below)."
     )
@@ -127,9 +127,50 @@ def own_gan(path: Path) -> tuple[str, str]:
         + ", ".join(f"{fx} {r:.2f}x ({'met' if r >= INT8_GOAL else 'missed'})" for fx, r in ratios)
         + "."
     )
-    readme = "\n\n".join([head, "\n".join(own_gan_rows(rows, 2)), int8, _profile_text()])
-    results = "\n\n".join([head, "\n".join(own_gan_rows(rows, None)), int8, _profile_tables()])
+    int8 += _ort_profile_text(ROOT / "docs" / "profile_ort_functional.md")
+    why = _profile_text() + _ort_fp32_text(ROOT / "docs" / "profile_ort_kerasio_fp32.md")
+    readme = "\n\n".join([head, "\n".join(own_gan_rows(rows, 2)), int8, why])
+    results = "\n\n".join([head, "\n".join(own_gan_rows(rows, None)), int8, why, _profile_tables()])
     return readme, results
+
+
+def _ort_table(path: Path) -> dict[str, tuple[float, float]]:
+    """op type -> (us of file A, us of file B) from a tools/profile_ort.py table."""
+    cells = [ln.strip("|").split("|") for ln in path.read_text().splitlines()[2:]]
+    return {c[0].strip(): (float(c[1]), float(c[2])) for c in cells if len(c) == 3 and not c[0].strip().startswith("*")}
+
+
+def _ort_fp32_text(path: Path) -> str:
+    """Why ONNX Runtime fp32 gains little on keras.io's shape: plain vs rewritten, per op type."""
+    if not path.is_file():
+        return ""
+    t = _ort_table(path)
+    get = lambda op, i: t.get(op, (0.0, 0.0))[i] / 1e3  # noqa: E731  ms
+    phase = get("Conv", 1) - get("Conv", 0)  # the phase convolutions (the last Conv2D is in both)
+    back = get("DepthToSpace", 1) + get("Concat", 1) + get("ReorderOutput", 1) - get("ReorderOutput", 0)
+    return (
+        f" ONNX Runtime fp32 on keras.io's shape ({path.relative_to(ROOT)}, `tools/profile_ort.py`, 2 threads): the "
+        f"transposed convolutions take {get('ConvTranspose', 0):.1f} ms, the phase convolutions {phase:.1f} ms, but "
+        f"the interleave (DepthToSpace, Concat, NCHWc reorders) takes {back:.1f} ms back; ONNX Runtime has no "
+        "convolution that writes its output interleaved, the next target there."
+    )
+
+
+def _ort_profile_text(path: Path) -> str:
+    """Why the small functional generator's int8 file is slower: its ONNX Runtime per-op profile."""
+    if not path.is_file():
+        return ""
+    t = _ort_table(path)
+    conv32, conv8 = t["Conv"][0], t["QLinearConv"][1]
+    rest = sum(b for op, (a, b) in t.items() if op != "QLinearConv") - sum(
+        a for op, (a, b) in t.items() if op != "Conv"
+    )
+    return (
+        f" The functional 30x30 generator ({path.relative_to(ROOT)}, `tools/profile_ort.py`, 2 threads): its int8 "
+        f"convolutions, 1 to 16 channels, run no faster than fp32 ({conv8:.0f} vs {conv32:.0f} us per image), and "
+        f"quantize, dequantize and shape ops add {rest:.0f} us more than fp32's other ops: at 0.4 ms a "
+        "model is too small for int8 to pay on this CPU."
+    )
 
 
 def _seed_int8_ratio(path: Path) -> float | None:
