@@ -93,6 +93,25 @@ def test_transposed_convolutions_are_rewritten_exactly(k, padding, stride):
             assert np.abs(opt(x).numpy() - m(x, training=False).numpy()).max() <= 1e-5, (op, form)
 
 
+def test_an_activation_after_a_nonlinear_conv_stays_after_it():
+    """Conv2DTranspose(sigmoid) -> Activation(relu): the relu is not fused into the phase convolutions (it would run
+    before the sigmoid: sigmoid(relu(x)) >= 0.5); the block is still rewritten, exactly."""
+    import keras
+
+    from edgegan.export.optimize import optimize
+
+    keras.utils.set_random_seed(2)
+    inp = keras.Input((4, 4, 3))
+    y = keras.layers.Activation("relu")(
+        keras.layers.Conv2DTranspose(5, 3, strides=2, padding="same", activation="sigmoid")(inp)
+    )
+    m = keras.Model(inp, y)
+    opt, rewrites, note = optimize(m, "pads")
+    assert len(rewrites) == 1 and note == "", (rewrites, note)
+    x = np.random.default_rng(0).standard_normal((2, 4, 4, 3)).astype(np.float32)
+    assert np.abs(opt(x).numpy() - m(x).numpy()).max() <= 1e-5
+
+
 def test_other_graphs_are_left_unchanged():
     import keras
 

@@ -314,7 +314,7 @@ def _block(chain, i: int, shape, kinds: tuple[str, ...]):
         j += 1
     relu = act == "relu"
     then = chain[j].get_config().get("activation") if j < len(chain) and isinstance(chain[j], L.Activation) else None
-    if not relu and then in ("relu", "linear"):
+    if act == "linear" and then in ("relu", "linear"):  # after a sigmoid (say) a relu must stay after it
         relu, j = then == "relu", j + 1
     return Plan(rows, cols, kernel, b, relu), act, j
 
