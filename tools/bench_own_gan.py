@@ -56,28 +56,29 @@ def fma_peak(threads: int) -> float | None:
     return max(runs)
 
 
-def macs(model) -> int:
-    """Multiply-adds of one batch-1 forward pass: Dense, Conv2D, Conv2DTranspose and edgegan's phase layers
-    (the convolutions they run: fewer than the Keras layer's for upsample+conv, as many for transposed)."""
+def layer_macs(layer) -> int:
+    """Multiply-adds of one batch-1 call of a layer built in a graph: Dense, Conv2D, Conv2DTranspose and edgegan's
+    phase layers (the convolutions they run: fewer than the Keras layer's for upsample+conv, as many for
+    transposed); 0 for the rest."""
     from keras import layers as L
 
+    plan = getattr(layer, "plan", None)
+    if plan is not None:
+        return sum(plan.rows.groups * plan.cols.groups * int(np.prod(k.shape)) for k in layer.kernels)
+    if isinstance(layer, L.Dense):
+        return int(np.prod(layer.kernel.shape))
+    if isinstance(layer, L.Conv2DTranspose):  # every input pixel meets every tap
+        return int(np.prod(layer.input.shape[1:3])) * int(np.prod(layer.kernel.shape))
+    if isinstance(layer, L.Conv2D):  # every output pixel meets every tap
+        return int(np.prod(layer.output.shape[1:3])) * int(np.prod(layer.kernel.shape))
+    return 0
+
+
+def macs(model) -> int:
+    """Multiply-adds of one batch-1 forward pass of ``model`` (any Keras form)."""
     from edgegan.export.inspect import flat_chain
 
-    total = 0
-    for layer in flat_chain(model).layers[1:]:
-        plan = getattr(layer, "plan", None)
-        if plan is not None:
-            g = plan.rows.groups * plan.cols.groups
-            total += sum(g * int(np.prod(k.shape)) for k in layer.kernels)
-        elif isinstance(layer, L.Dense):
-            total += layer.kernel.shape[0] * layer.kernel.shape[1]
-        elif isinstance(layer, L.Conv2DTranspose):  # every input pixel meets every tap
-            h, w = layer.input.shape[1:3]
-            total += h * w * int(np.prod(layer.kernel.shape))
-        elif isinstance(layer, L.Conv2D):  # every output pixel meets every tap
-            h, w = layer.output.shape[1:3]
-            total += h * w * int(np.prod(layer.kernel.shape))
-    return total
+    return sum(layer_macs(layer) for layer in flat_chain(model).layers[1:])
 
 
 def export_pair(name: str, folder: Path, forms: bool) -> tuple[dict[str, Path], object]:

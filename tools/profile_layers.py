@@ -7,7 +7,7 @@ seeded random weights) is converted alone, as a one-layer model with a batch-1 i
 and timed (median of 20 invokes after one warm-up). int8 models are calibrated on that layer's real inputs
 (the activations of 64 latents), and each carries its own float input quantize and output dequantize, so
 the int8 figures slightly overstate a layer inside a whole int8 file. GMAC/s uses each layer's own
-multiply-adds (Dense, Conv2D, Conv2DTranspose; a phase layer counts its Conv2DTranspose's).
+multiply-adds (bench_own_gan.layer_macs: Dense, Conv2D, Conv2DTranspose, and the convolutions a phase layer runs).
 """
 
 from __future__ import annotations
@@ -26,25 +26,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tools"))
 
 
-def layer_macs(layer, x_shape, y_shape) -> int:
-    from keras import layers as L
-
-    plan = getattr(layer, "plan", None)
-    if plan is not None:  # a phase layer: the multiply-adds of the transposed convolution it replaces
-        return int(np.prod(x_shape[:2])) * int(np.prod(plan.kernel.shape))
-    if isinstance(layer, L.Dense):
-        return int(np.prod(layer.kernel.shape))
-    if isinstance(layer, L.Conv2DTranspose):
-        return int(np.prod(x_shape[:2])) * int(np.prod(layer.kernel.shape))
-    if isinstance(layer, L.Conv2D):
-        return int(np.prod(y_shape[:2])) * int(np.prod(layer.kernel.shape))
-    return 0
-
-
 def profile(model, precision: str, threads: int, latent: np.ndarray) -> list[dict]:
     import keras
     from ai_edge_litert.interpreter import Interpreter
 
+    from bench_own_gan import layer_macs
     from edgegan.export.tflite import keras_to_tflite
 
     rows, x = [], latent
@@ -65,7 +51,7 @@ def profile(model, precision: str, threads: int, latent: np.ndarray) -> list[dic
                 times.append(time.perf_counter() - t)
             ms = float(np.median(times)) * 1e3
             ops = sorted({o["op_name"] for o in it._get_ops_details()} - {"DELEGATE", "QUANTIZE", "DEQUANTIZE"})
-            macs = layer_macs(layer, x_in.shape[1:], x.shape[1:])
+            macs = layer_macs(layer)
             rows.append(
                 {"layer": layer.name, "in": list(x_in.shape[1:]), "out": list(x.shape[1:]), "ms": ms, "ops": ops}
                 | ({"gmacs": macs / ms / 1e6} if macs else {})
