@@ -55,6 +55,19 @@ def _add_train(sub) -> None:
         default=0.999,
         help="decay of the moving average of G's weights that the run samples from and saves (0: the raw G)",
     )
+    p.add_argument(
+        "--conditional",
+        action="store_true",
+        help="train a class-conditional DCGAN on (image, label) pairs: labels from an IDX label file beside the "
+        "images, y_train/y in a .npz, or one sub-folder per class",
+    )
+    p.add_argument("--classes", type=int, default=0, help="number of classes (default: read from the labels)")
+    p.add_argument(
+        "--d-conditioning",
+        choices=("projection", "channel"),
+        default="projection",
+        help="how the discriminator takes the label: projection (default; measured in docs/design.md) or channel",
+    )
     p.add_argument("--latent-dim", type=int, default=100)
     p.add_argument("--image-size", type=_image_size, default=(28, 28), help="HxW, divisible by 4")
     p.add_argument("--channels", type=int, default=1)
@@ -71,7 +84,11 @@ def _cmd_train(a) -> int:
     from edgegan.models import ModelSpec
     from edgegan.train import TrainConfig, train
 
-    spec = ModelSpec(a.latent_dim, a.image_size[0], a.image_size[1], a.channels, a.output_activation)
+    if a.classes and not a.conditional:
+        raise ConfigError("--classes needs --conditional (it sets the class count of a conditional model)")
+    spec = ModelSpec(
+        a.latent_dim, a.image_size[0], a.image_size[1], a.channels, a.output_activation, a.classes, a.d_conditioning
+    )
     for name in ("epochs", "batch_size"):
         if getattr(a, name) < 1:
             raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(a, name)}")
@@ -87,6 +104,7 @@ def _cmd_train(a) -> int:
         steps_per_epoch=a.steps_per_epoch,
         checkpoint_every=a.checkpoint_every,
         ema=a.ema,
+        conditional=a.conditional,
         spec=spec,
     )
     bar = _Progress()

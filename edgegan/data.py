@@ -68,6 +68,101 @@ def load_labels(source: str | Path) -> np.ndarray | None:
     return _read_idx(found[0]).astype(np.int64) if found else None
 
 
+LABELS_HELP = (
+    "labels come from an IDX label file beside the images (train-labels-idx1-ubyte[.gz]), y_train or y in a .npz, "
+    "or one sub-folder per class in an image folder"
+)
+
+
+def load_labeled(
+    source: str | Path, channels: int | None = None, limit: int | None = None, seed: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Images as ``load_images`` gives them, and their integer labels (int64, (N,)) in the same order.
+
+    Missing labels or a count that differs from the images' raise DataError naming the file."""
+    x, (y, where) = load_uint8(source), _labels_of(source)
+    if len(y) != len(x):
+        raise DataError(f"{where}: {len(y)} labels for {len(x)} images; {LABELS_HELP}, one per image")
+    if channels is not None:
+        x = _to_channels(x, channels, source)
+    if seed is not None:
+        order = np.random.default_rng(seed).permutation(len(x))
+        x, y = x[order], y[order]
+    if limit is not None:
+        x, y = x[:limit], y[:limit]
+    return x.astype(np.float32) / 127.5 - 1.0, y
+
+
+def check_labels(y: np.ndarray, classes: int, where) -> None:
+    """Every label in [0, classes), or a one-line DataError."""
+    if len(y) and y.min() < 0:
+        raise DataError(f"{where}: has label {y.min()}; class labels are integers from 0 (0 to classes - 1)")
+    if len(y) and y.max() >= classes:
+        raise DataError(
+            f"{where}: labels run from {y.min()} to {y.max()}, outside the model's {classes} classes (0 to "
+            f"{classes - 1}); pass --classes {int(y.max()) + 1} or fix the labels"
+        )
+
+
+def _labels_of(source) -> tuple[np.ndarray, str]:
+    """(labels, the file or folder they came from) for a dataset, in load_uint8's image order."""
+    if str(source) in KERAS_DATASETS:
+        from edgegan.errors import require
+
+        (_, y), _ = getattr(require("keras", "train").datasets, str(source)).load_data()
+        return y.astype(np.int64).ravel(), str(source)
+    path = Path(source)
+    if path.is_dir():
+        idx = sorted(p for p in path.iterdir() if "idx3-ubyte" in p.name)
+        npz = sorted(path.glob("*.npz"))
+        if idx:
+            train = [p for p in idx if p.name.startswith("train")]
+            path = (train or idx)[0]
+        elif npz:
+            path = npz[0]
+        else:
+            return _folder_labels(path)
+    name = path.name.lower()
+    if name.endswith(".npz"):
+        return _npz_labels(path), str(path)
+    if "idx3-ubyte" in name:
+        labels = path.with_name(path.name.replace("images-idx3", "labels-idx1").replace("idx3", "idx1"))
+        if not labels.is_file():
+            raise DataError(f"{path}: no labels beside it (looked for {labels.name}); {LABELS_HELP}")
+        y = _read_idx(labels)
+        if y.ndim != 1 or y.dtype.kind not in "iu":
+            raise DataError(f"{labels}: expected integer labels of rank 1, got {y.dtype} rank {y.ndim}")
+        return y.astype(np.int64), str(labels)
+    raise DataError(f"{path}: cannot tell the class of each image; {LABELS_HELP}")
+
+
+def _npz_labels(path: Path) -> np.ndarray:
+    with np.load(path, allow_pickle=False) as z:
+        key = next((k for k in ("y_train", "y", "labels") if k in z.files), None)
+        if key is None:
+            raise DataError(f"{path}: no array named y_train, y or labels (found {z.files}); {LABELS_HELP}")
+        y = z[key]
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1 or y.dtype.kind not in "iu":
+        raise DataError(f"{path}: {key} must be integer class indices of shape (N,), got {y.dtype} {y.shape}")
+    return y.astype(np.int64)
+
+
+def _folder_labels(folder: Path) -> tuple[np.ndarray, str]:
+    """One sub-folder per class, in the order _load_folder reads the files: named by integers (their value is the
+    label) or by anything else (labels 0, 1, ... in sorted order)."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    tops = [p.relative_to(folder).parts for p in files]
+    if any(len(t) < 2 for t in tops):
+        loose = next(folder / t[0] for t in tops if len(t) < 2)
+        raise DataError(f"{loose}: is not in a class sub-folder; {LABELS_HELP}")
+    names = sorted({t[0] for t in tops})
+    numbered = all(n.isdigit() for n in names)
+    index = {n: (int(n) if numbered else i) for i, n in enumerate(names)}
+    return np.array([index[t[0]] for t in tops], np.int64), str(folder)
+
+
 def _keras_dataset(name: str) -> np.ndarray:
     from edgegan.errors import require
 

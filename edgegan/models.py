@@ -13,6 +13,13 @@ Layer for layer as in the article's source (Keras-GAN's DCGAN), see docs/design.
 
 With the defaults G has 856,193 parameters and D 393,729.
 
+Conditional variant (``ModelSpec(classes=10)``; docs/design.md "Conditional models"): both networks take an
+integer ``label`` (N,) too. G multiplies z by a learned embedding of the label, as Keras-GAN's CGAN does
+(same repository as the article's DCGAN); D conditions in one of two published ways, ``d_conditioning``:
+
+    "projection" (Miyato & Koyama 2018): score = sigmoid(Dense(h) + <Embedding(label), h>), h = D's features
+    "channel": the label's embedding, reshaped to (H, W, 1), concatenated to the image as one more channel
+
 Why tanh by default: the article's text puts ``activation="relu"`` on the last convolution, but
 the training images are scaled to [-1, 1], and a relu output can never produce the negative
 half of that range (the background), so G cannot match the data. ``output_activation="relu"``
@@ -27,6 +34,8 @@ from edgegan.errors import ConfigError
 
 # Stable tensor names: exported graphs keep them (ONNX input/output names, manifest).
 LATENT_NAME = "z"
+LABEL_NAME = "label"
+D_CONDITIONING = ("projection", "channel")
 IMAGE_NAME = "image"
 SCORE_NAME = "score"
 OUTPUT_ACTIVATIONS = ("tanh", "relu")
@@ -41,8 +50,14 @@ class ModelSpec:
     width: int = 28
     channels: int = 1  # 1 = grayscale, 3 = RGB
     output_activation: str = "tanh"  # "relu" = the article's literal (see module doc)
+    classes: int = 0  # > 0: conditional on an integer label in [0, classes) (see module doc)
+    d_conditioning: str = "projection"  # how D takes the label: one of D_CONDITIONING
 
     def __post_init__(self) -> None:
+        if not isinstance(self.classes, int) or self.classes < 0 or self.classes == 1:
+            raise ConfigError(f"classes must be 0 (unconditional) or at least 2, got {self.classes!r}")
+        if self.d_conditioning not in D_CONDITIONING:
+            raise ConfigError(f"d_conditioning must be one of {D_CONDITIONING}, got {self.d_conditioning!r}")
         for name in ("latent_dim", "height", "width", "channels"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
@@ -54,6 +69,10 @@ class ModelSpec:
             )
         if self.output_activation not in OUTPUT_ACTIVATIONS:
             raise ConfigError(f"output_activation must be one of {OUTPUT_ACTIVATIONS}, got {self.output_activation!r}")
+
+    @property
+    def conditional(self) -> bool:
+        return self.classes > 0
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -76,7 +95,13 @@ def build_generator(spec: ModelSpec | None = None):
     spec = spec or ModelSpec()
     h4, w4 = spec.height // 4, spec.width // 4
     z = keras.Input((spec.latent_dim,), name=LATENT_NAME)
-    x = layers.Dense(128 * h4 * w4, activation="relu", name="dense")(z)
+    inputs, x = [z], z
+    if spec.conditional:  # Keras-GAN's CGAN: z times a learned embedding of the label
+        label = keras.Input((), dtype="int32", name=LABEL_NAME)
+        e = layers.Embedding(spec.classes, spec.latent_dim, name="label_embedding")(label)
+        x = layers.Multiply(name="condition")([z, e])
+        inputs.append(label)
+    x = layers.Dense(128 * h4 * w4, activation="relu", name="dense")(x)
     x = layers.Reshape((h4, w4, 128), name="reshape")(x)  # (B, H/4, W/4, 128)
     x = layers.UpSampling2D(2, name="up1")(x)  # (B, H/2, W/2, 128)
     x = layers.Conv2D(128, 3, padding="same", name="conv1")(x)
@@ -88,7 +113,7 @@ def build_generator(spec: ModelSpec | None = None):
     x = layers.Activation("relu", name="relu2")(x)
     x = layers.Conv2D(spec.channels, 3, padding="same", name="conv3")(x)  # (B, H, W, C)
     image = layers.Activation(spec.output_activation, name=IMAGE_NAME)(x)
-    return keras.Model(z, image, name="generator")
+    return keras.Model(inputs if spec.conditional else z, image, name="generator")
 
 
 def build_discriminator(spec: ModelSpec | None = None):
@@ -98,7 +123,13 @@ def build_discriminator(spec: ModelSpec | None = None):
 
     spec = spec or ModelSpec()
     img = keras.Input(spec.image_shape, name=IMAGE_NAME)
-    x = layers.Conv2D(32, 3, strides=2, padding="same", name="conv1")(img)
+    label = keras.Input((), dtype="int32", name=LABEL_NAME) if spec.conditional else None
+    x = img
+    if label is not None and spec.d_conditioning == "channel":
+        e = layers.Embedding(spec.classes, spec.height * spec.width, name="label_embedding")(label)
+        e = layers.Reshape((spec.height, spec.width, 1), name="label_plane")(e)
+        x = layers.Concatenate(name="condition")([img, e])
+    x = layers.Conv2D(32, 3, strides=2, padding="same", name="conv1")(x)
     x = layers.LeakyReLU(0.2, name="lrelu1")(x)
     x = layers.Dropout(0.25, name="drop1")(x)
     x = layers.Conv2D(64, 3, strides=2, padding="same", name="conv2")(x)
@@ -115,8 +146,17 @@ def build_discriminator(spec: ModelSpec | None = None):
     x = layers.LeakyReLU(0.2, name="lrelu4")(x)
     x = layers.Dropout(0.25, name="drop4")(x)
     x = layers.Flatten(name="flatten")(x)
-    score = layers.Dense(1, activation="sigmoid", name=SCORE_NAME)(x)
-    return keras.Model(img, score, name="discriminator")
+    if label is None:
+        score = layers.Dense(1, activation="sigmoid", name=SCORE_NAME)(x)
+        return keras.Model(img, score, name="discriminator")
+    if spec.d_conditioning == "channel":
+        score = layers.Dense(1, activation="sigmoid", name=SCORE_NAME)(x)
+    else:  # projection: the unconditional logit plus the inner product of the label's embedding with the features
+        logit = layers.Dense(1, name="logit")(x)
+        e = layers.Embedding(spec.classes, int(x.shape[-1]), name="label_embedding")(label)
+        logit = layers.Add(name="projection")([logit, layers.Dot(axes=1, name="inner")([e, x])])
+        score = layers.Activation("sigmoid", name=SCORE_NAME)(logit)
+    return keras.Model([img, label], score, name="discriminator")
 
 
 def spec_of(generator) -> ModelSpec:
@@ -128,7 +168,10 @@ def spec_of(generator) -> ModelSpec:
         act = generator.get_layer(IMAGE_NAME).get_config()["activation"]
     except (ValueError, KeyError):
         pass
-    return ModelSpec(latent_dim, h, w, c, act if act in OUTPUT_ACTIVATIONS else "tanh")
+    classes = 0
+    if len(generator.inputs) > 1:
+        classes = int(generator.get_layer("label_embedding").input_dim)
+    return ModelSpec(latent_dim, h, w, c, act if act in OUTPUT_ACTIVATIONS else "tanh", classes)
 
 
 def load_keras(path, role: str):

@@ -52,6 +52,7 @@ class TrainConfig:
     keep: int = 3  # checkpoints kept
     samples: int = 36  # fixed latents drawn in each epoch's grid
     ema: float = 0.999  # decay of the generator's weight average (0 = save the raw generator, as the article)
+    conditional: bool = False  # train on (image, label) pairs; spec.classes 0 = read the count from the labels
     spec: ModelSpec = field(default_factory=ModelSpec)
 
     def to_dict(self) -> dict:
@@ -125,9 +126,7 @@ class Trainer:
         )
         self.ckpt = tf.train.Checkpoint(**self._saved)
         self.manager = tf.train.CheckpointManager(self.ckpt, self.out / "checkpoints", max_to_keep=cfg.keep)
-        self.fixed_z = (
-            np.random.default_rng([cfg.seed, 1]).standard_normal((cfg.samples, cfg.spec.latent_dim)).astype(np.float32)
-        )
+        self.fixed_z, self.fixed_labels, self.grid_cols = _fixed_inputs(cfg)
         if resume:
             self.restore()
         self._step_fn = tf.function(self._train_step, reduce_retracing=True)
@@ -153,23 +152,29 @@ class Trainer:
             raise TrainingError(f"{self.out / 'checkpoints'}: no readable checkpoint; start again without --resume")
         return None
 
-    def _train_step(self, real, nan):
+    def _train_step(self, real, labels, nan):
+        """One step on a batch of real images (and their int32 labels for a conditional model, else None)."""
         import tensorflow as tf
 
+        spec = self.cfg.spec
         b = tf.shape(real)[0]
         ones, zeros = tf.ones((b, 1)), tf.zeros((b, 1))
-        z = self.rng.normal((b, self.cfg.spec.latent_dim))
+        z = self.rng.normal((b, spec.latent_dim))
+        # a conditional G draws digits of uniformly random classes; D judges each image with its class
+        fake_labels = self.rng.uniform((b,), 0, spec.classes, dtype=tf.int32) if spec.conditional else None
+        with_label = (lambda x, y: [x, y]) if spec.conditional else (lambda x, y: x)
         g_vars, d_vars = self.G.trainable_variables, self.D.trainable_variables
         # G's tape watches only G's weights, so D's own step is not recorded on it.
         with tf.GradientTape(watch_accessed_variables=False) as g_tape:
             g_tape.watch([v.value for v in g_vars])  # the tf.Variables under the Keras ones
-            fake = self._g(z, training=True)  # the one G forward of the step
+            fake = self._g(with_label(z, fake_labels), training=True)  # the one G forward of the step
             with g_tape.stop_recording(), tf.GradientTape() as d_tape:
-                p_real = self.D(real, training=True)
-                p_fake = self.D(fake, training=True)
+                p_real = self.D(with_label(real, labels), training=True)
+                p_fake = self.D(with_label(fake, fake_labels), training=True)
                 d_loss = 0.5 * (_bce(ones, p_real) + _bce(zeros, p_fake)) + nan
             self.d_opt.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars))
-            g_loss = _bce(ones, self.D(fake, training=True))  # through the D just updated, as the article
+            # through the D just updated, as the article
+            g_loss = _bce(ones, self.D(with_label(fake, fake_labels), training=True))
         self.g_opt.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars))
         if self.G_ema is not None:  # warm-up: the average forgets the random start within the first steps
             t = tf.cast(self.step + 1, tf.float32)
@@ -188,7 +193,22 @@ class Trainer:
         return self.G_ema if self.G_ema is not None else self.G
 
     def sample_grid(self) -> np.ndarray:
-        return to_uint8(self.generator(self.fixed_z, training=False).numpy())
+        inputs = self.fixed_z if self.fixed_labels is None else [self.fixed_z, self.fixed_labels]
+        return to_uint8(self.generator(inputs, training=False).numpy())
+
+
+GRID_COLS = 10  # a conditional run's grid: one row per class, these many fixed latents per row
+
+
+def _fixed_inputs(cfg: TrainConfig):
+    """The latents (and labels) of every epoch's sample grid, and its column count. Unconditional: ``samples``
+    latents in a square grid; conditional: row c holds class c, the same GRID_COLS latents in every row."""
+    rng = np.random.default_rng([cfg.seed, 1])
+    L, k = cfg.spec.latent_dim, cfg.spec.classes
+    if not cfg.spec.conditional:
+        return rng.standard_normal((cfg.samples, L)).astype(np.float32), None, None
+    z = rng.standard_normal((GRID_COLS, L)).astype(np.float32)
+    return np.tile(z, (k, 1)), np.repeat(np.arange(k, dtype=np.int32), GRID_COLS), GRID_COLS
 
 
 def _steps_per_epoch(cfg: TrainConfig, n: int) -> int:
@@ -205,8 +225,6 @@ def train(
     on_epoch: Callable[[EpochResult], None] | None = None,
 ) -> dict:
     """Train (or resume) the run in ``cfg.out``; returns the run record (also in run.json)."""
-    from edgegan.data import load_images
-
     out = Path(cfg.out)
     record_path = out / "run.json"
     if resume:
@@ -219,7 +237,7 @@ def train(
         raise ConfigError(f"{out}: already holds a run; pass --resume to continue it or choose another --out")
     _check(cfg)  # before anything is written
 
-    x = load_images(cfg.data, channels=cfg.spec.channels, limit=cfg.limit, seed=cfg.seed if cfg.limit else None)
+    x, y, cfg = _load_data(cfg)
     if x.shape[1:3] != (cfg.spec.height, cfg.spec.width):
         raise ConfigError(
             f"{cfg.data}: images are {x.shape[1]}x{x.shape[2]} but the model makes "
@@ -227,7 +245,7 @@ def train(
         )
     spe = _steps_per_epoch(cfg, len(x))
     out.mkdir(parents=True, exist_ok=True)
-    record = _new_record(cfg, x) if not resume else json.loads(record_path.read_text())
+    record = _new_record(cfg, x, y) if not resume else json.loads(record_path.read_text())
     if resume:  # every command that touched the run, in order
         import sys
 
@@ -250,9 +268,11 @@ def train(
         first = int(tr.step.numpy()) - epoch * spe
         sums, t0 = np.zeros(3), time.perf_counter()
         for k in range(first, spe):
-            batch = x[order[k * cfg.batch_size : (k + 1) * cfg.batch_size]]
+            rows = order[k * cfg.batch_size : (k + 1) * cfg.batch_size]
+            labels = y[rows].astype(np.int32) if y is not None else None
             step = int(tr.step.numpy())
-            d, g, a = (float(v) for v in tr._step_fn(batch, np.float32("nan") if step == fault else np.float32(0)))
+            nan = np.float32("nan") if step == fault else np.float32(0)
+            d, g, a = (float(v) for v in tr._step_fn(x[rows], labels, nan))
             if not np.isfinite([d, g]).all():
                 last = tr.manager.latest_checkpoint or "none yet"
                 raise TrainingError(
@@ -267,7 +287,7 @@ def train(
         epoch += 1
         n_done = spe - first
         res = EpochResult(epoch, int(tr.step.numpy()), *(sums / max(n_done, 1)), time.perf_counter() - t0)
-        save_grid(tr.sample_grid(), out / "samples" / f"epoch_{epoch:04d}.png")
+        save_grid(tr.sample_grid(), out / "samples" / f"epoch_{epoch:04d}.png", cols=tr.grid_cols)
         _append_csv(metrics, res)
         _tb_log(writer, res)
         tr.manager.save(checkpoint_number=res.step)
@@ -288,7 +308,26 @@ def train(
     return record
 
 
-def _new_record(cfg: TrainConfig, x: np.ndarray) -> dict:
+def _load_data(cfg: TrainConfig):
+    """(images, labels or None, cfg): a conditional run reads the labels too, and the class count from them when
+    the config leaves it at 0 (returned in the new cfg)."""
+    from dataclasses import replace
+
+    from edgegan.data import check_labels, load_images, load_labeled
+
+    shuffle = cfg.seed if cfg.limit else None
+    if not (cfg.conditional or cfg.spec.conditional):
+        return load_images(cfg.data, channels=cfg.spec.channels, limit=cfg.limit, seed=shuffle), None, cfg
+    x, y = load_labeled(cfg.data, channels=cfg.spec.channels, limit=cfg.limit, seed=shuffle)
+    if not cfg.spec.conditional:
+        check_labels(y, 2**31 - 1, cfg.data)  # negative labels
+        classes = max(int(y.max()) + 1 if len(y) else 0, 2)
+        cfg = replace(cfg, conditional=True, spec=replace(cfg.spec, classes=classes))
+    check_labels(y, cfg.spec.classes, cfg.data)
+    return x, y, cfg
+
+
+def _new_record(cfg: TrainConfig, x: np.ndarray, y: np.ndarray | None) -> dict:
     import platform
     import sys
 
@@ -307,7 +346,8 @@ def _new_record(cfg: TrainConfig, x: np.ndarray) -> dict:
         "kind": "edgegan-run",
         "config": cfg.to_dict(),
         "command": " ".join(["edgegan", *sys.argv[1:]]) if Path(sys.argv[0]).name == "edgegan" else None,
-        "data": {"source": str(cfg.data), "images": int(len(x)), "files": files},
+        "data": {"source": str(cfg.data), "images": int(len(x)), "files": files}
+        | ({"labels": np.bincount(y, minlength=cfg.spec.classes).tolist()} if y is not None else {}),
         "versions": {
             "edgegan": edgegan.__version__,
             "tensorflow": tf.__version__,

@@ -101,23 +101,95 @@ def read_contract(
     return Contract(latent, image, tuple(output_range), tuple(d_input_range or output_range), score)
 
 
-def flat_chain(model, probe: np.ndarray | None = None):
-    """The model as one flat functional chain of its leaf layers, or None when it is not a chain.
+def probe_inputs(model, n: int = 2, seed: int = 0) -> list[np.ndarray]:
+    """Random inputs for ``model``: N(0, 1) floats, and integer labels that every Embedding of the model takes."""
+    rng = np.random.default_rng(seed)
+    vocab = min((layer.input_dim for layer in leaf_layers(model) if hasattr(layer, "input_dim")), default=1)
+    out = []
+    for t in model.inputs:
+        shape = (n, *(int(d) for d in t.shape[1:]))
+        is_int = "int" in str(t.dtype)
+        out.append(
+            rng.integers(0, vocab, shape).astype(np.int32) if is_int else rng.standard_normal(shape).astype(np.float32)
+        )
+    return out
+
+
+def _inputs_like(model) -> list:
+    import keras
+
+    return [keras.Input(t.shape[1:], dtype=t.dtype, name=t.name.split(":")[0]) for t in model.inputs]
+
+
+class Chain:
+    """A model as ``head`` + a chain of leaf layers: y = layers[-1](...layers[0](head(inputs))).
+
+    ``head`` is None for a one-input model that is a chain from its input (Sequential and nested models expanded).
+    A model with several inputs (a conditional generator: z and a label) is a chain from its last merge on: ``head``
+    is then the original model up to that merge (a keras.Model over its inputs, called as it is)."""
+
+    def __init__(self, model, head, layers: list):
+        self.model, self.head, self.layers = model, head, layers
+
+    @classmethod
+    def of(cls, model) -> Chain | None:
+        if len(model.inputs) == 1:
+            return cls(model, None, leaf_layers(model))
+        try:  # walk back from the output while each layer has one input, made by the layer before it (node 0 is
+            # the call that built the model; rebuilds add nodes, and flat_chain's probe proves what this finds)
+            layers, op = [], model.outputs[0]._keras_history.operation
+            while len(op._inbound_nodes[0].parent_nodes) == 1:
+                if op.__class__.__name__ == "InputLayer" or hasattr(op, "layers"):
+                    return None
+                layers.append(op)
+                op = op._inbound_nodes[0].parent_nodes[0].operation
+            if not layers or op.__class__.__name__ == "InputLayer":
+                return None
+            import keras
+
+            return cls(model, keras.Model(model.inputs, op.output, name=f"{model.name}_head"), layers[::-1])
+        except (AttributeError, IndexError, ValueError):
+            return None
+
+    def start(self):
+        """(new Input tensors like the model's, the tensor that feeds layers[0])."""
+        inputs = _inputs_like(self.model)
+        return inputs, (self.head(inputs) if self.head is not None else inputs[0])
+
+    def call(self, x, training: bool = False):
+        """The head's inputs through the chain, for training (layers called as they are)."""
+        y = self.head(x, training=training) if self.head is not None else x
+        for layer in self.layers:
+            y = layer(y, training=training)
+        return y
+
+
+def model_inputs(inputs: list):
+    """What keras.Model takes as inputs: the tensor alone for one input (the Keras form of one-input models)."""
+    return inputs[0] if len(inputs) == 1 else inputs
+
+
+def flat_chain(model, probe: list[np.ndarray] | np.ndarray | None = None):
+    """The model as one flat functional chain of its leaf layers (after its head, see Chain), or None when it is
+    not a chain.
 
     A chain is proven, not assumed: the flat model must give the original's outputs on a random probe
     (any branch, skip or merge inside breaks that, or the rebuild itself)."""
     import keras
     from keras import layers as L
 
+    chain = Chain.of(model)
+    if chain is None:
+        return None
     try:
-        x = inp = keras.Input(model.inputs[0].shape[1:], name=model.inputs[0].name.split(":")[0])
-        for layer in leaf_layers(model):
+        inputs, x = chain.start()
+        for layer in chain.layers:
             x = layer(x, training=False) if isinstance(layer, (L.BatchNormalization, L.Dropout)) else layer(x)
-        flat = keras.Model(inp, x, name=f"{model.name}_flat")
+        flat = keras.Model(model_inputs(inputs), x, name=f"{model.name}_flat")
     except Exception:  # a layer that does not take the previous one's output: not a chain
         return None
-    if probe is None:
-        probe = np.random.default_rng(0).standard_normal((2, *model.inputs[0].shape[1:])).astype(np.float32)
+    probe = probe_inputs(model) if probe is None else probe
+    probe = model_inputs(probe if isinstance(probe, list) else [probe])
     try:
         same = np.allclose(flat(probe, training=False), model(probe, training=False), atol=1e-6, rtol=1e-5)
     except Exception:

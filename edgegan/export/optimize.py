@@ -245,19 +245,19 @@ def optimize(model, form: str = "split", kinds: tuple[str, ...] = KINDS):
     form "fused": one convolution with s*s times the filters over the window all phases share (shifted to
     be narrowest), then depth_to_space and a crop (fewer, larger kernels; more arithmetic where the
     phases' windows differ). ``kinds`` says which blocks to rewrite ("upsample", "transposed")."""
-    from edgegan.export.inspect import flat_chain
+    from edgegan.export.inspect import Chain, flat_chain, model_inputs, probe_inputs
 
-    probe = np.random.default_rng(0).standard_normal((4, *model.inputs[0].shape[1:])).astype(np.float32)
-    flat = flat_chain(model, probe)
-    if flat is None:
+    probe = probe_inputs(model, 4)
+    if flat_chain(model, probe) is None:
         return model, [], "not a plain chain of layers (branches or merges): exported as built"
     try:
-        rewritten, rewrites = _rewrite(flat, form, kinds)
+        rewritten, rewrites = _rewrite(Chain.of(model), form, kinds)
     except Exception as e:  # a rewrite must never break an export that the plain graph completes
         return model, [], f"the rewrite failed ({type(e).__name__}: {str(e)[:120]}): exported as built"
     if not rewrites:
         what = " or ".join({"upsample": "upsample+conv", "transposed": "Conv2DTranspose"}[k] for k in kinds)
         return model, [], f"no upsampling convolutions ({what}): exported as built"
+    probe = model_inputs(probe)
     want, got = model(probe, training=False).numpy(), rewritten(probe, training=False).numpy()
     err, tol = float(np.abs(want - got).max()), 1e-4 * max(1.0, float(np.abs(want).max()))
     if not err <= tol:
@@ -265,14 +265,16 @@ def optimize(model, form: str = "split", kinds: tuple[str, ...] = KINDS):
     return rewritten, rewrites, ""
 
 
-def _rewrite(flat, form: str, kinds: tuple[str, ...] = KINDS):
-    """The rewrite on a flat functional chain: (model', names of the rewritten blocks)."""
+def _rewrite(parts, form: str, kinds: tuple[str, ...] = KINDS):
+    """The rewrite on a model's chain (edgegan.export.inspect.Chain): (model', names of the rewritten blocks)."""
     import keras
     from keras import layers as L
 
+    from edgegan.export.inspect import model_inputs
+
     Phase = _phase_layer_class()
-    chain = flat.layers[1:]  # a flat functional model: layers[0] is its InputLayer
-    x = inp = keras.Input(flat.inputs[0].shape[1:], name=flat.inputs[0].name.split(":")[0])
+    chain = parts.layers
+    inputs, x = parts.start()
     rewrites, i = [], 0
     while i < len(chain):
         found = _block(chain, i, x.shape, kinds)
@@ -287,7 +289,7 @@ def _rewrite(flat, form: str, kinds: tuple[str, ...] = KINDS):
             x = L.Activation(act)(x)
         rewrites.append("+".join(chain[t].name for t in range(i, j)))
         i = j
-    return keras.Model(inp, x, name=f"{flat.name}_optimized"), rewrites
+    return keras.Model(model_inputs(inputs), x, name=f"{parts.model.name}_optimized"), rewrites
 
 
 def _block(chain, i: int, shape, kinds: tuple[str, ...]):
@@ -366,11 +368,12 @@ def training_forward(model):
     """
     import tensorflow as tf
 
-    from edgegan.export.inspect import flat_chain, leaf_layers
+    from edgegan.export.inspect import Chain, flat_chain
 
     if flat_chain(model) is None:
         return None
-    chain = leaf_layers(model)
+    parts = Chain.of(model)
+    chain = parts.layers
     plan, i = [], 0
     while i < len(chain):
         if i + 1 < len(chain) and _upsample_conv(chain[i], chain[i + 1]):
@@ -394,6 +397,7 @@ def training_forward(model):
         return conv.activation(tf.nn.bias_add(y, conv.bias) if conv.use_bias else y)
 
     def forward(x, training: bool):
+        x = parts.head(x, training=training) if parts.head is not None else x
         for kind, layer in plan:
             x = phase(x, layer) if kind == "phase" else layer(x, training=training)
         return x
