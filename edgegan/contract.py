@@ -6,6 +6,7 @@ verify, web page, HTTP example) takes it from there instead of assuming the seed
 
     "image":         {"shape": [H, W, C], "range": [lo, hi], ...}     the generator's output pixels
     "discriminator": {"input_range": [lo, hi], "score": "probability" | "logit"}
+    "label":         {"classes": K, "name": "label", "dtype": "int32"}   a conditional model's integer input
 
 A bundle without a "discriminator" section has no discriminator.
 """
@@ -28,6 +29,11 @@ class Contract:
     image_range: tuple[float, float] = (-1.0, 1.0)
     d_input_range: tuple[float, float] | None = None  # None: no discriminator in the bundle
     score: str | None = None  # "probability" or "logit"; None: no discriminator
+    classes: int = 0  # a conditional model's label takes 0 .. classes - 1; 0: no label input
+
+    @property
+    def conditional(self) -> bool:
+        return self.classes > 0
 
     @property
     def has_discriminator(self) -> bool:
@@ -60,6 +66,7 @@ class Contract:
             rng,
             tuple(float(v) for v in d["input_range"]) if d else None,
             d["score"] if d else None,
+            int((data.get("label") or {}).get("classes", 0)),
         )
 
 

@@ -64,6 +64,11 @@ class Manifest:
         return tuple(int(v) for v in self.data["image"]["shape"])  # type: ignore[return-value]
 
     @property
+    def classes(self) -> int:
+        """A conditional model's class count (its label takes 0 .. classes - 1); 0 for an unconditional one."""
+        return int((self.data.get("label") or {}).get("classes", 0))
+
+    @property
     def contract(self) -> Contract:
         """What the model's numbers mean (edgegan.contract): pixel range, D's input range and score kind."""
         return Contract.from_manifest(self.data, bool(self.find("discriminator")))
@@ -169,6 +174,11 @@ def parse(data: Any, root: Path) -> Manifest:
         if not isinstance(d, dict) or d.get("score") not in ("probability", "logit"):
             raise ManifestError(f"{path}: discriminator.score must be 'probability' or 'logit'")
         _check_range(d.get("input_range"), "discriminator.input_range", path)
+    label = data.get("label")
+    if label is not None:
+        k = label.get("classes") if isinstance(label, dict) else None
+        if not isinstance(k, int) or isinstance(k, bool) or not 2 <= k <= 100_000:
+            raise ManifestError(f"{path}: label.classes must be an integer from 2 to 100000, got {k!r}")
     entries = []
     seen = set()
     for i, f in enumerate(_req(data, "files", list, "", path)):

@@ -30,7 +30,7 @@ from edgegan.export.formats import BOUNDS, Variant
 from edgegan.export.inspect import read_contract
 from edgegan.export.optimize import Choice, optimize
 from edgegan.latents import latents
-from edgegan.models import IMAGE_NAME, LATENT_NAME, SCORE_NAME, load_keras
+from edgegan.models import IMAGE_NAME, LABEL_NAME, LATENT_NAME, SCORE_NAME, load_keras
 from edgegan.runtime import make_engine
 
 
@@ -72,6 +72,7 @@ class ExportOptions:
     output_range: tuple[float, float] | None = None  # G's pixel range when its last activation does not say
     d_input_range: tuple[float, float] | None = None  # D's input range (default: G's output range)
     score: str | None = None  # "probability" or "logit" when D's last activation does not say
+    classes: int | None = None  # a conditional model's class count when its label Embedding does not say
 
 
 @dataclass
@@ -115,9 +116,10 @@ def find_sources(model: str | Path | None = None, generator=None, discriminator=
     return Sources(g, d if d.is_file() else None, model, record)
 
 
-def _real_images(opts: ExportOptions, record: dict, contract: Contract, n: int, log) -> tuple[np.ndarray | None, str]:
-    """Real images for D's calibration and parity, in D's input range (the loaders give [-1, 1])."""
-    from edgegan.data import load_images
+def _real_images(opts: ExportOptions, record: dict, contract: Contract, n: int, log) -> tuple[list | None, str]:
+    """Real images for D's calibration and parity, in D's input range (the loaders give [-1, 1]), as [images] or,
+    for a conditional D, [images, labels]."""
+    from edgegan.data import check_labels, load_images, load_labeled
 
     src = opts.calibration_data or record.get("config", {}).get("data")
     if not src:
@@ -125,10 +127,16 @@ def _real_images(opts: ExportOptions, record: dict, contract: Contract, n: int, 
     if opts.calibration_data is None and str(src) not in ("mnist", "fashion_mnist") and not Path(src).exists():
         log(f"note: the run's data {src} is not here; calibrating the discriminator on generated images only")
         return None, "none"
-    x = load_images(src, channels=contract.image_shape[2], limit=n, seed=opts.seed)
+    c = contract.image_shape[2]
+    if contract.conditional:
+        x, y = load_labeled(src, channels=c, limit=n, seed=opts.seed)
+        check_labels(y, contract.classes, src)
+    else:
+        x, y = load_images(src, channels=c, limit=n, seed=opts.seed), None
     if x.shape[1:] != contract.image_shape:
         raise ConfigError(f"{src}: calibration images are {x.shape[1:]}, the model takes {contract.image_shape}")
-    return rescale(x, (-1.0, 1.0), contract.d_input_range), str(src)
+    x = rescale(x, (-1.0, 1.0), contract.d_input_range)
+    return ([x] if y is None else [x, y.astype(np.int32)]), str(src)
 
 
 @dataclass
@@ -137,11 +145,15 @@ class Role:
 
     name: str  # "generator" or "discriminator"
     models: dict  # Choice -> (rewritten keras.Model, names of its rewritten blocks); None -> (the model as built, [])
-    io_names: tuple[str, str]
-    calibration: np.ndarray
-    x_ref: np.ndarray  # parity inputs
+    io_names: tuple[str, str]  # the float input's and the output's; a label input is always LABEL_NAME
+    calibration: list[np.ndarray]  # rows of the float input, then a conditional model's labels
+    x_ref: list[np.ndarray]  # parity inputs, the same way
     y_ref: np.ndarray  # Keras outputs for them
     parity_kw: dict  # extra arguments of parity.figures (peak, score kind)
+
+    def run(self, engine) -> np.ndarray:
+        """The engine's outputs for the parity inputs, in chunks."""
+        return run_chunked(engine.run, self.x_ref)
 
     def canonical(self, choice: Choice | None) -> Choice | None:
         """The first choice with the same model as ``choice`` (its converted files are reused), or None (plain)
@@ -169,13 +181,30 @@ def _skip_set(opts: ExportOptions, sources: Sources, log) -> frozenset:
 RUN_CHUNK = 16  # rows per Keras or engine call at export: a 64x64x512 activation is 8 MB per row
 
 
+def run_chunked(fn, xs: list[np.ndarray], chunk: int = RUN_CHUNK) -> np.ndarray:
+    """fn(x[, labels]) over rows in chunks (bounded memory for large images)."""
+    return np.concatenate([fn(*(a[i : i + chunk] for a in xs)) for i in range(0, len(xs[0]), chunk)])
+
+
 def _keras_runner(model, chunk: int = RUN_CHUNK):
-    """Keras inference in chunks (bounded memory for large images)."""
+    """Keras inference in chunks: run(x[, labels]), inputs in the order the model takes them."""
+    from edgegan.export.inspect import split_inputs
 
-    def run(x: np.ndarray) -> np.ndarray:
-        return np.concatenate([model(x[i : i + chunk], training=False).numpy() for i in range(0, len(x), chunk)])
+    x_in, label_in = split_inputs(model)
+    label_first = label_in is not None and model.inputs[0] is label_in
 
-    return run
+    def call(x, labels=None):
+        inputs = x if labels is None else ([labels, x] if label_first else [x, labels])
+        return model(inputs, training=False).numpy()
+
+    return lambda *xs: run_chunked(call, list(xs), chunk)
+
+
+def _labels(n: int, classes: int, seed: int) -> list[np.ndarray]:
+    """[] for an unconditional model, else [n int32 labels covering every class equally, shuffled by seed]."""
+    if not classes:
+        return []
+    return [np.random.default_rng([seed, 8]).permutation(np.arange(n) % classes).astype(np.int32)]
 
 
 def _roles(sources: Sources, variants, opts: ExportOptions, skip: frozenset, log):
@@ -185,7 +214,7 @@ def _roles(sources: Sources, variants, opts: ExportOptions, skip: frozenset, log
     want_d = sources.discriminator is not None and "discriminator" not in skip
     D = load_keras(sources.discriminator, "discriminator") if want_d else None
     contract = read_contract(
-        G, D, sources.generator, sources.discriminator, opts.output_range, opts.d_input_range, opts.score
+        G, D, sources.generator, sources.discriminator, opts.output_range, opts.d_input_range, opts.score, opts.classes
     )
     if sources.discriminator is None:
         log("no discriminator given: exporting the generator alone")
@@ -205,17 +234,20 @@ def _roles(sources: Sources, variants, opts: ExportOptions, skip: frozenset, log
             log(f"generator: {note}")
     L, g_keras = contract.latent_size, _keras_runner(G)
     rng = np.random.default_rng([opts.seed, 7])
-    z_ref = latents(REFERENCE_COUNT, L, opts.seed)  # what sample(64, seed) draws everywhere
-    z_cal = rng.standard_normal((opts.calibration_samples, L)).astype(np.float32)
-    g_ref = g_keras(z_ref)
+    # what sample(64, seed) draws everywhere; a conditional model's reference labels run 0, 1, ..., 0, 1, ...
+    x_ref = [latents(REFERENCE_COUNT, L, opts.seed)]
+    x_ref += [np.arange(REFERENCE_COUNT, dtype=np.int32) % contract.classes] if contract.conditional else []
+    n_cal = opts.calibration_samples  # int8 calibration labels cover every class equally
+    g_cal = [rng.standard_normal((n_cal, L)).astype(np.float32), *_labels(n_cal, contract.classes, opts.seed)]
+    g_ref = g_keras(*x_ref)
     kw = contract.parity_kw("generator")
-    g_role = Role("generator", models, (LATENT_NAME, IMAGE_NAME), z_cal, z_ref, g_ref, kw)
+    g_role = Role("generator", models, (LATENT_NAME, IMAGE_NAME), g_cal, x_ref, g_ref, kw)
     info = {"generated": 0, "real": 0, "real_src": "none"}
     if D is None:
         return contract, g_role, None, info
 
     def make_d(generate) -> Role:
-        return _discriminator_role(D, generate or g_keras, g_ref, rng, contract, sources, opts, info, log)
+        return _discriminator_role(D, generate or g_keras, x_ref, g_ref, rng, contract, sources, opts, info, log)
 
     return contract, g_role, make_d, info
 
@@ -228,25 +260,36 @@ def _fast_generator(stage: Path):
     if not path.is_file():
         return None
     engine = make_engine(path.read_bytes(), "onnx", path.name, threads=None)
-    return lambda z: np.concatenate([engine.run(z[i : i + RUN_CHUNK]) for i in range(0, len(z), RUN_CHUNK)])
+    return lambda *xs: run_chunked(engine.run, list(xs))
 
 
-def _discriminator_role(D, g_keras, g_ref, rng, contract, sources, opts, info, log) -> Role:
-    """D's calibration (half real, half generated) and parity set (generated + real, disjoint from it)."""
+def _discriminator_role(D, generate, g_x, g_ref, rng, contract, sources, opts, info, log) -> Role:
+    """D's calibration (half real, half generated) and parity set (generated + real, disjoint from it). Each
+    input is a list: images, then (conditional D) the labels they were generated with or labelled with."""
     h, w, c = contract.image_shape
     half = int(np.clip(D_PARITY_PIXELS // (h * w * c), 128, D_PARITY_HALF))
     to_d = lambda x: rescale(x, contract.image_range, contract.d_input_range)  # noqa: E731  G's pixels as D takes them
     real, info["real_src"] = _real_images(opts, sources.record, contract, opts.calibration_samples // 2 + half, log)
-    n_par = 0 if real is None else min(half, len(real) - min(opts.calibration_samples // 2, len(real) // 2))
-    n_real = 0 if real is None else len(real) - n_par  # the rest calibrate
-    z_cal = rng.standard_normal((opts.calibration_samples - n_real, contract.latent_size)).astype(np.float32)
-    d_cal = np.concatenate(([real[:n_real]] if n_real > 0 else []) + [to_d(g_keras(z_cal))])
-    d_cal = d_cal[np.random.default_rng(opts.seed).permutation(len(d_cal))]
-    z_par = rng.standard_normal((max(half - REFERENCE_COUNT, 0), contract.latent_size)).astype(np.float32)
-    x = np.concatenate([to_d(g_ref), to_d(g_keras(z_par))] + ([real[len(real) - n_par :]] if n_par else []))
-    info["generated"], info["real"] = len(x) - n_par, n_par
+    n_real_all = 0 if real is None else len(real[0])
+    n_par = 0 if real is None else min(half, n_real_all - min(opts.calibration_samples // 2, n_real_all // 2))
+    n_real = n_real_all - n_par  # the rest calibrate
+
+    def fakes(n: int, seed: int) -> list[np.ndarray]:
+        x = [rng.standard_normal((n, contract.latent_size)).astype(np.float32), *_labels(n, contract.classes, seed)]
+        return [to_d(generate(*x)), *x[1:]]
+
+    def join(parts: list[list[np.ndarray]]) -> list[np.ndarray]:
+        parts = [p for p in parts if len(p[0])]
+        return [np.concatenate([p[k] for p in parts]) for k in range(len(parts[0]))]
+
+    d_cal = join(([[a[:n_real] for a in real]] if n_real > 0 else []) + [fakes(opts.calibration_samples - n_real, 1)])
+    order = np.random.default_rng(opts.seed).permutation(len(d_cal[0]))
+    d_cal = [a[order] for a in d_cal]
+    real_par = [[a[n_real_all - n_par :] for a in real]] if n_par else []
+    x = join([[to_d(g_ref), *g_x[1:]], fakes(max(half - REFERENCE_COUNT, 0), 2)] + real_par)
+    info["generated"], info["real"] = len(x[0]) - n_par, n_par
     kw = contract.parity_kw("discriminator")
-    return Role("discriminator", {None: (D, [])}, (IMAGE_NAME, SCORE_NAME), d_cal, x, _keras_runner(D)(x), kw)
+    return Role("discriminator", {None: (D, [])}, (IMAGE_NAME, SCORE_NAME), d_cal, x, _keras_runner(D)(*x), kw)
 
 
 def _choice(opts: ExportOptions, v: Variant) -> Choice | None:
@@ -287,9 +330,12 @@ def export_bundle(
             entries += _export_role(roles[1], variants, skip, stage, tmp, contract, opts, log)
         shutil.rmtree(tmp)
         _copy_sources(sources, stage, roles)
-        ref = {"z": g_role.x_ref, "image": g_role.y_ref}
+        ref = {"z": g_role.x_ref[0], "image": g_role.y_ref}
+        ref.update({"label": g_role.x_ref[1]} if contract.conditional else {})
         if len(roles) > 1:
-            ref.update(d_input=roles[1].x_ref[:REFERENCE_COUNT], d_score=roles[1].y_ref[:REFERENCE_COUNT])
+            d_x = [a[:REFERENCE_COUNT] for a in roles[1].x_ref]
+            ref.update(d_input=d_x[0], d_score=roles[1].y_ref[:REFERENCE_COUNT])
+            ref.update({"d_label": d_x[1]} if contract.conditional else {})
         np.savez(stage / mf.REFERENCE, **ref)
         manifest = _manifest(contract, roles, stage, opts, d_info, skip, entries, tf)
         (stage / mf.MANIFEST).write_text(mf.dumps(manifest))
@@ -355,6 +401,8 @@ def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Con
         "batch": opts.batch if v.format == "tflite" else None,
         "optimized": choice is not None,
     }
+    if contract.conditional:
+        meta["classes"] = contract.classes
     if role.name == "discriminator":
         meta.update(input_range=list(contract.d_input_range), score=contract.score)
     if choice:
@@ -367,7 +415,7 @@ def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Con
     made[(v.format, v.precision, choice)] = path
     data = path.read_bytes()
     engine = make_engine(data, v.format, path.name, threads=None)  # the light runtime re-opens it
-    y = np.concatenate([engine.run(role.x_ref[i : i + RUN_CHUNK]) for i in range(0, len(role.x_ref), RUN_CHUNK)])
+    y = role.run(engine)
     fig = parity.figures(role.name, role.y_ref, y, **role.parity_kw)
     bound = BOUNDS[v.bound]
     figure, limit = parity.headline(role.name, bound, fig)
@@ -390,7 +438,7 @@ def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Con
         "rewrites": rewrites,
         "optimize_form": choice.form if choice else None,
         **({"quantization": meta["quantization"]} if "quantization" in meta else {}),
-        "inputs": [engine.input.to_dict()],
+        "inputs": [t.to_dict() for t in engine.inputs],
         "outputs": [engine.output.to_dict()],
         "sha256": mf.sha256_bytes(data),
         "bytes": len(data),
@@ -421,6 +469,8 @@ def _manifest(contract: Contract, roles, stage: Path, opts, d_info: dict, skip, 
             "name": IMAGE_NAME,
         },
     }
+    if contract.conditional:
+        m["label"] = {"classes": contract.classes, "name": LABEL_NAME, "dtype": "int32"}
     if contract.has_discriminator:
         m["discriminator"] = contract.discriminator_section()
     m["sources"] = {

@@ -41,14 +41,32 @@ def last_activation(model) -> str | None:
     return None
 
 
+def _is_label(t) -> bool:
+    return "int" in str(t.dtype)
+
+
+def split_inputs(model) -> tuple:
+    """(the float input, the integer label input or None), from model.inputs in any order."""
+    labels = [t for t in model.inputs if _is_label(t)]
+    floats = [t for t in model.inputs if not _is_label(t)]
+    return (floats[0] if floats else None), (labels[0] if labels else None)
+
+
 def check_io(model, path: Path, role: str) -> None:
-    """One input and one output of the ranks edgegan knows, or a one-line refusal naming the file."""
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
+    """One float input (plus, for a conditional model, one integer label (N,) or (N, 1)) and one output of the
+    ranks edgegan knows, or a one-line refusal naming the file."""
+    x, label = split_inputs(model)
+    n_labels = sum(_is_label(t) for t in model.inputs)
+    if len(model.outputs) != 1 or x is None or len(model.inputs) - n_labels != 1 or n_labels > 1:
         raise ModelFileError(
-            f"{path}: the {role} has {len(model.inputs)} inputs and {len(model.outputs)} outputs; "
-            "edgegan exports models with one input and one output (conditional models with a label input are not supported yet)"
+            f"{path}: the {role} has {len(model.inputs)} inputs ({', '.join(str(t.dtype) for t in model.inputs)}) and "
+            f"{len(model.outputs)} outputs; edgegan exports models with one output and one float input, plus one "
+            "integer label input for a conditional model (a one-hot float label: feed it through an Embedding of "
+            "an integer label instead)"
         )
-    i, o = tuple(model.inputs[0].shape), tuple(model.outputs[0].shape)
+    if label is not None and tuple(label.shape[1:]) not in ((), (1,)):
+        raise ModelFileError(f"{path}: the {role}'s label input has shape {tuple(label.shape)}; edgegan expects (N,) or (N, 1)")
+    i, o = tuple(x.shape), tuple(model.outputs[0].shape)
     want_in, want_out = (2, 4) if role == "generator" else (4, 2)
     if len(i) != want_in or len(o) != want_out or None in i[1:] or None in o[1:]:
         what = (
@@ -61,6 +79,24 @@ def check_io(model, path: Path, role: str) -> None:
         raise ModelFileError(f"{path}: the discriminator outputs {o[1]} values per image; edgegan expects one score")
 
 
+def classes_of(model, path: Path, role: str, classes: int | None) -> int:
+    """The class count of a conditional model: ``classes`` when given, else the input size of its label
+    Embedding; 0 for a model without a label input."""
+    if split_inputs(model)[1] is None:
+        return 0
+    dims = {int(layer.input_dim) for layer in leaf_layers(model) if layer.__class__.__name__ == "Embedding"}
+    if classes is not None:
+        if dims and max(dims) < classes:
+            raise ConfigError(f"{path}: --classes {classes} but the {role}'s label embedding has {max(dims)} rows")
+        return classes
+    if len(dims) != 1:
+        raise ConfigError(
+            f"{path}: the {role} takes a label but edgegan cannot read how many classes "
+            f"({'no Embedding' if not dims else 'Embeddings of sizes ' + str(sorted(dims))}); pass --classes N"
+        )
+    return dims.pop()
+
+
 def read_contract(
     G,
     D,
@@ -69,10 +105,13 @@ def read_contract(
     output_range: tuple[float, float] | None = None,
     d_input_range: tuple[float, float] | None = None,
     score: str | None = None,
+    classes: int | None = None,
 ) -> Contract:
-    """The contract of a G (and optional D): shapes, G's output range, D's input range and score kind."""
+    """The contract of a G (and optional D): shapes, G's output range, D's input range and score kind, and the
+    class count of a conditional pair."""
     check_io(G, g_path, "generator")
-    latent, image = int(G.inputs[0].shape[-1]), tuple(int(v) for v in G.outputs[0].shape[1:])
+    latent, image = int(split_inputs(G)[0].shape[-1]), tuple(int(v) for v in G.outputs[0].shape[1:])
+    k = classes_of(G, g_path, "generator", classes)
     act = last_activation(G)
     if output_range is None:
         if act not in RANGES:
@@ -82,9 +121,16 @@ def read_contract(
             )
         output_range = RANGES[act]
     if D is None:
-        return Contract(latent, image, tuple(output_range))
+        return Contract(latent, image, tuple(output_range), classes=k)
     check_io(D, d_path, "discriminator")
-    d_image = tuple(int(v) for v in D.inputs[0].shape[1:])
+    d_k = classes_of(D, d_path, "discriminator", classes or k or None)
+    if d_k != k:
+        what = lambda n: f"{n} classes" if n else "no label"  # noqa: E731
+        raise ConfigError(
+            f"the generator {g_path} takes {what(k)} but the discriminator {d_path} takes {what(d_k)}; export a "
+            "matching pair, or the generator alone (--skip discriminator)"
+        )
+    d_image = tuple(int(v) for v in split_inputs(D)[0].shape[1:])
     if d_image != image:
         raise ConfigError(
             f"the generator {g_path} makes images of shape {image} but the discriminator {d_path} takes {d_image}; "
@@ -98,7 +144,7 @@ def read_contract(
                 "score means is unknown; pass --score probability or --score logit"
             )
         score = SCORE_KINDS[d_act]
-    return Contract(latent, image, tuple(output_range), tuple(d_input_range or output_range), score)
+    return Contract(latent, image, tuple(output_range), tuple(d_input_range or output_range), score, k)
 
 
 def probe_inputs(model, n: int = 2, seed: int = 0) -> list[np.ndarray]:

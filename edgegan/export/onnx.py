@@ -22,22 +22,52 @@ OPSET = 17  # stated opset: supported by ONNX Runtime >= 1.14 and onnxruntime-we
 log = logging.getLogger("edgegan.export")
 
 
-def keras_to_onnx(model, path: Path, input_name: str, output_name: str | list[str], metadata: dict) -> None:
-    """Export ``model`` (inference mode) to a single-file ONNX with stable I/O names + metadata."""
-    import onnx
+def input_signature(model, batch: int | None, input_name: str) -> list:
+    """tf.TensorSpecs of the model's inputs in its own order: the float input named ``input_name``, an integer
+    label input (a conditional model's) named ``label`` with its own dtype; as ``model.export`` takes them."""
     import tensorflow as tf
 
-    spec = tf.TensorSpec((None, *model.inputs[0].shape[1:]), tf.float32, name=input_name)
+    from edgegan.models import LABEL_NAME
+
+    specs = [
+        tf.TensorSpec((batch, *t.shape[1:]), t.dtype, name=LABEL_NAME)
+        if "int" in str(t.dtype)
+        else tf.TensorSpec((batch, *t.shape[1:]), tf.float32, name=input_name)
+        for t in model.inputs
+    ]
+    return [specs] if len(specs) > 1 else specs  # several inputs: one positional argument holding a list
+
+
+def calibration_feeds(names_dtypes: list[tuple[str, str]], calibration) -> dict[str, np.ndarray]:
+    """{input name: rows}: ``calibration`` is the float input's rows, or [those, integer labels]."""
+    rows = list(calibration) if isinstance(calibration, (list, tuple)) else [calibration]
+    floats = [n for n, t in names_dtypes if "int" not in t]
+    labels = [n for n, t in names_dtypes if "int" in t]
+    return dict(zip(floats + labels, rows))
+
+
+def keras_to_onnx(model, path: Path, input_name: str, output_name: str | list[str], metadata: dict) -> None:
+    """Export ``model`` (inference mode) to a single-file ONNX with stable I/O names + metadata (a conditional
+    model's integer input is named ``label``)."""
+    import onnx
+
+    signature = input_signature(model, None, input_name)
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "model.onnx"
         try:
             with contextlib.redirect_stdout(io.StringIO()):
-                model.export(str(raw), format="onnx", input_signature=[spec], opset_version=OPSET, verbose=False)
+                model.export(str(raw), format="onnx", input_signature=signature, opset_version=OPSET, verbose=False)
         except Exception as e:
             raise ExportError(f"ONNX export of {model.name} failed: {type(e).__name__}: {str(e)[:300]}") from e
         m = onnx.load(str(raw))
     for i, name in enumerate([output_name] if isinstance(output_name, str) else output_name):
         rename_output(m, name, i)
+    # one name for the batch dimension of every input and output: tf2onnx names each input's its own
+    # (unk__129, unk__130), and ONNX Runtime's symbolic shape inference (quant_pre_process) then fails on a
+    # conditional model's z * embedding(label) ("Incomplete symbolic shape inference")
+    for v in list(m.graph.input) + list(m.graph.output):
+        v.type.tensor_type.shape.dim[0].dim_param = "N"
+    del m.graph.value_info[:]
     # Keras' exporter declares the ai.onnx.ml domain without using it: keep only what nodes use.
     used = {n.domain for n in m.graph.node}
     keep = [o for o in m.opset_import if o.domain in ("", "ai.onnx") or o.domain in used]
@@ -103,27 +133,28 @@ def to_fp16(src: Path, dst: Path, metadata: dict) -> None:
 
 
 class _Reader:
-    """onnxruntime.quantization CalibrationDataReader over an array, batch 1 rows; ``set_range`` serves
+    """onnxruntime.quantization CalibrationDataReader over {input name: rows}, batch 1 rows; ``set_range`` serves
     the strided calibration (a window of rows at a time)."""
 
-    def __init__(self, name: str, x: np.ndarray):
-        self.name, self.x = name, x.astype(np.float32)
-        self.i, self.end = 0, len(self.x)
+    def __init__(self, feeds: dict[str, np.ndarray]):
+        self.feeds = {k: v if "int" in str(v.dtype) else v.astype(np.float32) for k, v in feeds.items()}
+        self.n = len(next(iter(self.feeds.values())))
+        self.i, self.end = 0, self.n
 
     def __len__(self) -> int:
-        return len(self.x)
+        return self.n
 
     def set_range(self, start_index: int, end_index: int) -> None:
-        self.i, self.end = start_index, min(end_index, len(self.x))
+        self.i, self.end = start_index, min(end_index, self.n)
 
     def get_next(self):
         if self.i >= self.end:
             return None
         self.i += 1
-        return {self.name: self.x[self.i - 1 : self.i]}
+        return {k: v[self.i - 1 : self.i] for k, v in self.feeds.items()}
 
     def rewind(self):
-        self.i, self.end = 0, len(self.x)
+        self.i, self.end = 0, self.n
 
 
 def calibration_stride(n: int, most: int = 16) -> int:
@@ -153,7 +184,7 @@ def int8_scheme(target: str, role: str) -> dict:
     return scheme
 
 
-def to_int8(src: Path, dst: Path, calibration: np.ndarray, metadata: dict, scheme: dict) -> None:
+def to_int8(src: Path, dst: Path, calibration, metadata: dict, scheme: dict) -> None:
     """Static QDQ int8 after quant_pre_process, quantized as ``scheme`` (int8_scheme) says.
 
     The discriminator gets one scale per tensor and 7-bit weights on every target: a decision near 0.5
@@ -166,7 +197,10 @@ def to_int8(src: Path, dst: Path, calibration: np.ndarray, metadata: dict, schem
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    input_name = onnx.load(str(src), load_external_data=False).graph.input[0].name
+    graph_inputs = onnx.load(str(src), load_external_data=False).graph.input
+    types = {onnx.TensorProto.INT32: "int32", onnx.TensorProto.INT64: "int64"}
+    feeds = calibration_feeds([(i.name, types.get(i.type.tensor_type.elem_type, "float")) for i in graph_inputs], calibration)
+    n_rows = len(next(iter(feeds.values())))
     with tempfile.TemporaryDirectory() as tmp:
         pre, q = Path(tmp) / "pre.onnx", Path(tmp) / "q.onnx"
         plain = Path(tmp) / "plain.onnx"
@@ -178,7 +212,7 @@ def to_int8(src: Path, dst: Path, calibration: np.ndarray, metadata: dict, schem
         quantize_static(
             str(pre),
             str(q),
-            _Reader(input_name, calibration),
+            _Reader(feeds),  # a label input stays integer: quantize_static quantizes float tensors only
             quant_format=QuantFormat.QDQ,
             per_channel=scheme["per_channel"],
             reduce_range=scheme["reduce_range"],
@@ -191,7 +225,7 @@ def to_int8(src: Path, dst: Path, calibration: np.ndarray, metadata: dict, schem
             # CalibMaxIntermediateOutputs: in onnxruntime 1.32 it clears the buffered outputs without
             # computing their ranges ("No data is collected." when the rows divide evenly; upstream
             # microsoft/onnxruntime#18893, fix open as #32577).
-            extra_options={"CalibStridedMinMax": calibration_stride(len(calibration))},
+            extra_options={"CalibStridedMinMax": calibration_stride(n_rows)},
         )
         m = onnx.load(str(q))
     share_concat_scales(m)

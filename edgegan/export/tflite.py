@@ -22,11 +22,17 @@ INT8_COMPUTE_EXEMPT = {"QUANTIZE", "DEQUANTIZE", "RESHAPE", "SHAPE", "PACK", "ST
 
 
 def keras_to_tflite(
-    model, path: Path, precision: str, batch: int, calibration: np.ndarray | None, metadata: dict
+    model, path: Path, precision: str, batch: int, calibration, metadata: dict
 ) -> None:
+    """Convert with a fixed batch. ``calibration``: the float input's rows, or [those, integer labels] for a
+    conditional model (its label input stays int32 in every precision, int8-io included)."""
     import tensorflow as tf
 
-    spec = tf.TensorSpec((batch, *model.inputs[0].shape[1:]), tf.float32, name=model.inputs[0].name.split(":")[0])
+    from edgegan.export.onnx import calibration_feeds, input_signature
+
+    float_name = next(t.name.split(":")[0] for t in model.inputs if "int" not in str(t.dtype))
+    signature = input_signature(model, batch, float_name)
+    specs = signature[0] if len(model.inputs) > 1 else signature
     kw: dict = {"target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS]}}
     if precision == "fp16":
         kw = {
@@ -38,11 +44,12 @@ def keras_to_tflite(
     elif precision in ("int8", "int8-io"):
         if calibration is None:
             raise ExportError("full int8 needs calibration data")
-        rows = calibration.astype(np.float32)
+        feeds = calibration_feeds([(t.name, t.dtype.name) for t in specs], calibration)
+        n = len(next(iter(feeds.values())))
 
-        def representative():
-            for i in range(0, len(rows) - batch + 1, batch):
-                yield [rows[i : i + batch]]
+        def representative():  # a dict by input name: the converter's own input order is not the model's
+            for i in range(0, n - batch + 1, batch):
+                yield {k: v[i : i + batch] if "int" in str(v.dtype) else v[i : i + batch].astype(np.float32) for k, v in feeds.items()}
 
         kw = {
             "optimizations": [tf.lite.Optimize.DEFAULT],
@@ -56,7 +63,7 @@ def keras_to_tflite(
         raw = Path(tmp) / "model.tflite"
         try:
             with contextlib.redirect_stdout(io.StringIO()):
-                model.export(str(raw), format="litert", input_signature=[spec], verbose=False, **kw)
+                model.export(str(raw), format="litert", input_signature=signature, verbose=False, **kw)
         except Exception as e:
             raise ExportError(
                 f"LiteRT export of {model.name} ({precision}) failed: {type(e).__name__}: {str(e)[:300]}"
@@ -137,10 +144,11 @@ def checks(data: bytes, precision: str) -> dict:
                 for i in list(o["inputs"]) + list(o["outputs"])
                 if i >= 0 and i in tensors
             }
-            types.discard("int32")  # biases and shape operands
+            types -= {"int32", "bool"}  # biases, shape operands; a label's bounds check (LESS/SELECT on int32)
             if types - {"int8"}:
                 float_ops.append(f"{o['op_name']}({','.join(sorted(types))})")
         io_types = [np.dtype(d["dtype"]).name for d in it.get_input_details() + it.get_output_details()]
+        io_types = [t for t in io_types if t != "int32"]  # a conditional model's label: an integer, not quantized
         if float_ops or any(t != "int8" for t in io_types):
             raise ExportError(
                 f"int8-io TFLite file has float compute ops {float_ops} or I/O {io_types}; an Edge TPU compiler would reject it"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edgegan.errors import BackendError, MissingDependency, ModelFileError
+from edgegan.errors import BackendError, InputError, MissingDependency, ModelFileError
 
 DEFAULT_CHUNK = 256  # rows per engine call for dynamic-batch files: bounds memory
 
@@ -35,32 +35,44 @@ class TensorInfo:
 
 
 class Engine:
-    """Base: ``run(x)`` maps float32 (N, ...) to float32 (N, ...)."""
+    """Base: ``run(x)`` maps float32 (N, ...) to float32 (N, ...); a conditional model's ``run(x, label)`` also
+    takes integer labels (N,)."""
 
     kind = ""
-    input: TensorInfo
+    inputs: list[TensorInfo]  # the float input (z or image) first, then the integer label of a conditional model
     output: TensorInfo
     metadata: dict
+
+    @property
+    def input(self) -> TensorInfo:
+        return self.inputs[0]
+
+    @property
+    def label(self) -> TensorInfo | None:
+        return self.inputs[1] if len(self.inputs) > 1 else None
 
     @property
     def batch(self) -> int | None:
         b = self.input.shape[0]
         return b if isinstance(b, int) and b > 0 else None
 
-    def _run_chunk(self, x: np.ndarray) -> np.ndarray:
+    def _run_chunk(self, xs: list[np.ndarray]) -> np.ndarray:
         raise NotImplementedError
 
-    def run(self, x: np.ndarray) -> np.ndarray:
-        n = len(x)
+    def run(self, x: np.ndarray, label: np.ndarray | None = None) -> np.ndarray:
+        if (label is None) != (self.label is None):
+            raise InputError(
+                "the model is conditional: pass labels" if label is None else "the model takes no label; drop it"
+            )
+        xs = [x] if label is None else [x, np.asarray(label).reshape(len(x), *self.label.shape[1:])]
         step = self.batch or DEFAULT_CHUNK
         outs = []
-        for i in range(0, n, step):
-            chunk = x[i : i + step]
-            if self.batch and len(chunk) < self.batch:  # fixed-batch file: pad the tail
-                pad = np.zeros((self.batch - len(chunk), *chunk.shape[1:]), chunk.dtype)
-                outs.append(self._run_chunk(np.concatenate([chunk, pad]))[: len(chunk)])
-            else:
-                outs.append(self._run_chunk(chunk))
+        for i in range(0, len(x), step):
+            chunk = [a[i : i + step] for a in xs]
+            n = len(chunk[0])
+            if self.batch and n < self.batch:  # fixed-batch file: pad the tail
+                chunk = [np.concatenate([a, np.zeros((self.batch - n, *a.shape[1:]), a.dtype)]) for a in chunk]
+            outs.append(self._run_chunk(chunk)[:n])
         return np.concatenate(outs) if outs else np.zeros((0, *self.output.shape[1:]), np.float32)
 
 
@@ -156,19 +168,30 @@ class OnnxEngine(Engine):
                 f"{name}: ONNX Runtime cannot load it ({type(e).__name__}: {str(e).splitlines()[0][:200]})"
             ) from e
         i, o = self.session.get_inputs(), self.session.get_outputs()
-        if len(i) != 1 or len(o) != 1:
-            raise ModelFileError(f"{name}: expected one input and one output, found {len(i)} and {len(o)}")
-        self.input = TensorInfo(
-            i[0].name, tuple(d if isinstance(d, int) else None for d in i[0].shape), _ort_dtype(i[0].type)
-        )
+        infos = [TensorInfo(t.name, tuple(d if isinstance(d, int) else None for d in t.shape), _ort_dtype(t.type)) for t in i]
+        self.inputs = ordered_inputs(infos, len(o), name)
         self.output = TensorInfo(
             o[0].name, tuple(d if isinstance(d, int) else None for d in o[0].shape), _ort_dtype(o[0].type)
         )
         self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
         self.threads = threads
 
-    def _run_chunk(self, x: np.ndarray) -> np.ndarray:
-        return self.session.run([self.output.name], {self.input.name: x.astype(self.input.dtype)})[0].astype(np.float32)
+    def _run_chunk(self, xs: list[np.ndarray]) -> np.ndarray:
+        feed = {t.name: x.astype(t.dtype) for t, x in zip(self.inputs, xs)}
+        return self.session.run([self.output.name], feed)[0].astype(np.float32)
+
+
+def ordered_inputs(infos: list[TensorInfo], outputs: int, name: str) -> list[TensorInfo]:
+    """The inputs as engines keep them: the one float input first, then an integer label input if there is one;
+    anything else is not an edgegan model."""
+    labels = [t for t in infos if t.dtype in ("int32", "int64")]
+    floats = [t for t in infos if t not in labels]
+    if outputs != 1 or len(floats) != 1 or len(labels) > 1:
+        raise ModelFileError(
+            f"{name}: expected one output and one input (or an input and an integer label), found "
+            f"{len(infos)} inputs ({', '.join(t.dtype for t in infos)}) and {outputs} outputs"
+        )
+    return floats + labels
 
 
 def _ort_dtype(t: str) -> str:
@@ -177,6 +200,8 @@ def _ort_dtype(t: str) -> str:
         "tensor(float16)": "float16",
         "tensor(int8)": "int8",
         "tensor(uint8)": "uint8",
+        "tensor(int32)": "int32",
+        "tensor(int64)": "int64",
     }.get(t, t)
 
 
@@ -215,18 +240,19 @@ class LiteRTEngine(Engine):
         except (ValueError, RuntimeError) as e:
             raise ModelFileError(f"{name}: LiteRT cannot load it ({str(e).splitlines()[0][:200]})") from e
         i, o = self.interp.get_input_details(), self.interp.get_output_details()
-        if len(i) != 1 or len(o) != 1:
-            raise ModelFileError(f"{name}: expected one input and one output, found {len(i)} and {len(o)}")
-        self.input, self.output = _tfl_info(i[0]), _tfl_info(o[0])
-        self._in_index, self._out_index = i[0]["index"], o[0]["index"]
+        index = {d["name"]: d["index"] for d in i}
+        self.inputs = ordered_inputs([_tfl_info(d) for d in i], len(o), name)
+        self.output = _tfl_info(o[0])
+        self._in_index, self._out_index = [index[t.name] for t in self.inputs], o[0]["index"]
         self.metadata = read_tflite_metadata(data)
         self.threads = threads
         self._lock = threading.Lock()  # a LiteRT Interpreter is not thread-safe (docs/design.md, "Toolchain notes")
 
-    def _run_chunk(self, x: np.ndarray) -> np.ndarray:
-        x = _quantize(x, self.input) if self.input.scale is not None else x.astype(self.input.dtype)
+    def _run_chunk(self, xs: list[np.ndarray]) -> np.ndarray:
+        xs = [_quantize(x, t) if t.scale is not None else x.astype(t.dtype) for t, x in zip(self.inputs, xs)]
         with self._lock:
-            self.interp.set_tensor(self._in_index, x)
+            for index, x in zip(self._in_index, xs):
+                self.interp.set_tensor(index, x)
             self.interp.invoke()
             y = self.interp.get_tensor(self._out_index)
         return _dequantize(y, self.output) if self.output.scale is not None else y.astype(np.float32)
