@@ -41,22 +41,30 @@ def load_reference(m: mf.Manifest) -> dict[str, np.ndarray]:
     import io
 
     with np.load(io.BytesIO(data), allow_pickle=False) as z:  # no pickle anywhere (docs/reliability.md item 6)
-        return {k: z[k] for k in ("z", "image", "d_input", "d_score") if k in z.files}  # d_*: only with a D
+        # d_*: only with a D; label, d_label: only for a conditional model
+        return {k: z[k] for k in ("z", "label", "image", "d_input", "d_label", "d_score") if k in z.files}
 
 
 def keras_reference(m: mf.Manifest, ref: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], float]:
     """Recompute G and D outputs from the bundle's .keras files; also return the largest change."""
+    from edgegan.export.bundle import keras_runner
     from edgegan.models import load_keras
 
     out = dict(ref)
     G = load_keras(mf.safe_path(m.root, "generator.keras"), "generator")
-    out["image"] = G(ref["z"], training=False).numpy()
+    out["image"] = keras_runner(G)(*_inputs(ref, "generator"))
     drift = float(np.abs(out["image"] - ref["image"]).max())
     if "d_input" in ref:
         D = load_keras(mf.safe_path(m.root, "discriminator.keras"), "discriminator")
-        out["d_score"] = D(ref["d_input"], training=False).numpy()
+        out["d_score"] = keras_runner(D)(*_inputs(ref, "discriminator"))
         drift = max(drift, float(np.abs(out["d_score"] - ref["d_score"]).max()))
     return out, drift
+
+
+def _inputs(ref: dict, role: str) -> list[np.ndarray]:
+    """The reference inputs of a role: [z] or [z, label] for G, [d_input] or [d_input, d_label] for D."""
+    x, label = ("z", "label") if role == "generator" else ("d_input", "d_label")
+    return [ref[x]] + ([ref[label]] if label in ref else [])
 
 
 def verify(bundle: str | Path, against_keras: bool = False, threads: int | None = None) -> tuple[list[Row], dict]:
@@ -87,20 +95,22 @@ def _verify_file(m: mf.Manifest, e: mf.FileEntry, ref: dict, bound: dict, thread
     data = mf.read_checked(m.root, e)  # size + sha256 before any engine sees the bytes
     engine = make_engine(data, e.format, str(m.root / e.path), threads=threads)
     problems = []
-    for what, got, want in (
-        ("input", engine.input.to_dict(), e.inputs[0] if e.inputs else {}),
-        ("output", engine.output.to_dict(), e.outputs[0] if e.outputs else {}),
-    ):
+    pairs = [("input", t.to_dict(), e.inputs[i] if i < len(e.inputs) else {}) for i, t in enumerate(engine.inputs)]
+    if len(e.inputs) > len(engine.inputs):
+        problems.append(f"{len(engine.inputs)} inputs != manifest {len(e.inputs)}")
+    for what, got, want in pairs + [("output", engine.output.to_dict(), e.outputs[0] if e.outputs else {})]:
         for key in ("name", "shape", "dtype"):
             if got.get(key) != want.get(key):
                 problems.append(f"{what} {key} {got.get(key)} != manifest {want.get(key)}")
-    if e.role == "generator":
-        x, y_ref = ref["z"], ref["image"]
-    elif "d_input" in ref:
-        x, y_ref = ref["d_input"], ref["d_score"]
-    else:
+    if e.role == "discriminator" and "d_input" not in ref:
         raise ManifestError(f"{m.root / mf.REFERENCE}: has no discriminator references for {e.path}")
-    fig = parity.figures(e.role, y_ref, engine.run(x), **m.contract.parity_kw(e.role))
+    if (engine.label is not None) != bool(m.classes) or (m.classes and "label" not in ref):
+        raise ManifestError(
+            f"{m.root / e.path}: {'takes' if engine.label is not None else 'takes no'} label but the manifest "
+            f"says {m.classes or 'no'} classes and the references hold {'labels' if 'label' in ref else 'none'}"
+        )
+    y_ref = ref["image"] if e.role == "generator" else ref["d_score"]
+    fig = parity.figures(e.role, y_ref, engine.run(*_inputs(ref, e.role)), **m.contract.parity_kw(e.role))
     figure, limit = parity.headline(e.role, bound, fig)
     ok = parity.passes(e.role, bound, fig) and not problems
     return Row(e.path, e.role, e.format, e.precision, figure, limit, ok, "; ".join(problems))

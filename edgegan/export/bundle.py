@@ -186,7 +186,7 @@ def run_chunked(fn, xs: list[np.ndarray], chunk: int = RUN_CHUNK) -> np.ndarray:
     return np.concatenate([fn(*(a[i : i + chunk] for a in xs)) for i in range(0, len(xs[0]), chunk)])
 
 
-def _keras_runner(model, chunk: int = RUN_CHUNK):
+def keras_runner(model, chunk: int = RUN_CHUNK):
     """Keras inference in chunks: run(x[, labels]), inputs in the order the model takes them."""
     from edgegan.export.inspect import split_inputs
 
@@ -232,7 +232,7 @@ def _roles(sources: Sources, variants, opts: ExportOptions, skip: frozenset, log
     else:
         for note in sorted(n for n in notes if n):
             log(f"generator: {note}")
-    L, g_keras = contract.latent_size, _keras_runner(G)
+    L, g_keras = contract.latent_size, keras_runner(G)
     rng = np.random.default_rng([opts.seed, 7])
     # what sample(64, seed) draws everywhere; a conditional model's reference labels run 0, 1, ..., 0, 1, ...
     x_ref = [latents(REFERENCE_COUNT, L, opts.seed)]
@@ -289,7 +289,7 @@ def _discriminator_role(D, generate, g_x, g_ref, rng, contract, sources, opts, i
     x = join([[to_d(g_ref), *g_x[1:]], fakes(max(half - REFERENCE_COUNT, 0), 2)] + real_par)
     info["generated"], info["real"] = len(x[0]) - n_par, n_par
     kw = contract.parity_kw("discriminator")
-    return Role("discriminator", {None: (D, [])}, (IMAGE_NAME, SCORE_NAME), d_cal, x, _keras_runner(D)(*x), kw)
+    return Role("discriminator", {None: (D, [])}, (IMAGE_NAME, SCORE_NAME), d_cal, x, keras_runner(D)(*x), kw)
 
 
 def _choice(opts: ExportOptions, v: Variant) -> Choice | None:

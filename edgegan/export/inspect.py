@@ -65,7 +65,9 @@ def check_io(model, path: Path, role: str) -> None:
             "an integer label instead)"
         )
     if label is not None and tuple(label.shape[1:]) not in ((), (1,)):
-        raise ModelFileError(f"{path}: the {role}'s label input has shape {tuple(label.shape)}; edgegan expects (N,) or (N, 1)")
+        raise ModelFileError(
+            f"{path}: the {role}'s label input has shape {tuple(label.shape)}; edgegan expects (N,) or (N, 1)"
+        )
     i, o = tuple(x.shape), tuple(model.outputs[0].shape)
     want_in, want_out = (2, 4) if role == "generator" else (4, 2)
     if len(i) != want_in or len(o) != want_out or None in i[1:] or None in o[1:]:

@@ -199,7 +199,9 @@ def to_int8(src: Path, dst: Path, calibration, metadata: dict, scheme: dict) -> 
 
     graph_inputs = onnx.load(str(src), load_external_data=False).graph.input
     types = {onnx.TensorProto.INT32: "int32", onnx.TensorProto.INT64: "int64"}
-    feeds = calibration_feeds([(i.name, types.get(i.type.tensor_type.elem_type, "float")) for i in graph_inputs], calibration)
+    feeds = calibration_feeds(
+        [(i.name, types.get(i.type.tensor_type.elem_type, "float")) for i in graph_inputs], calibration
+    )
     n_rows = len(next(iter(feeds.values())))
     with tempfile.TemporaryDirectory() as tmp:
         pre, q = Path(tmp) / "pre.onnx", Path(tmp) / "q.onnx"

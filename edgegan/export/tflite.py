@@ -21,9 +21,7 @@ from edgegan.errors import ExportError
 INT8_COMPUTE_EXEMPT = {"QUANTIZE", "DEQUANTIZE", "RESHAPE", "SHAPE", "PACK", "STRIDED_SLICE", "CONCATENATION"}
 
 
-def keras_to_tflite(
-    model, path: Path, precision: str, batch: int, calibration, metadata: dict
-) -> None:
+def keras_to_tflite(model, path: Path, precision: str, batch: int, calibration, metadata: dict) -> None:
     """Convert with a fixed batch. ``calibration``: the float input's rows, or [those, integer labels] for a
     conditional model (its label input stays int32 in every precision, int8-io included)."""
     import tensorflow as tf
@@ -49,7 +47,10 @@ def keras_to_tflite(
 
         def representative():  # a dict by input name: the converter's own input order is not the model's
             for i in range(0, n - batch + 1, batch):
-                yield {k: v[i : i + batch] if "int" in str(v.dtype) else v[i : i + batch].astype(np.float32) for k, v in feeds.items()}
+                yield {
+                    k: v[i : i + batch] if "int" in str(v.dtype) else v[i : i + batch].astype(np.float32)
+                    for k, v in feeds.items()
+                }
 
         kw = {
             "optimizations": [tf.lite.Optimize.DEFAULT],

@@ -7,6 +7,9 @@ Imports only numpy, the stdlib, Pillow and one engine; never TensorFlow or Keras
     images = g.sample(16, seed=0)                   # uint8 (16, 28, 28, 1)
     d = edgegan.load("models/mnist-dcgan", role="discriminator")
     p = d.score(images)                             # P(real), float32 (16,)
+
+    c = edgegan.load("models/mnist-cdcgan")         # a conditional generator: ask for a class
+    sevens = c.sample(16, label=7, seed=0)          # or labels=[0, 1, 2, ...], one per image
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class ModelInfo:
     optimized: bool = False
     image_range: tuple[float, float] | None = None  # G's pixels; D: the range its input images live in
     score: str | None = None  # D only: "probability" or "logit" (edgegan.contract)
+    classes: int = 0  # a conditional model takes an integer label in [0, classes) with each input; 0: none
 
 
 class _Model:
@@ -52,6 +56,30 @@ class _Model:
     def _check_count(self, n: int) -> None:
         if n > self.max_batch:
             raise InputError(f"batch of {n} is over the cap of {self.max_batch}; split the request or raise max_batch")
+
+    @property
+    def classes(self) -> int:
+        """A conditional model's class count (labels 0 .. classes - 1); 0 for a model that takes no label."""
+        return self.info.classes
+
+    def check_labels(self, labels, n: int) -> np.ndarray | None:
+        """int32 (n,) labels for a conditional model (None for an unconditional one), or a one-line InputError."""
+        k = self.info.classes
+        if labels is None:
+            if k:
+                raise InputError(f"{self.info.path} is conditional: pass labels (integers 0 to {k - 1}), one per row")
+            return None
+        if not k:
+            raise InputError(f"{self.info.path} takes no label (it is not a conditional model); drop labels")
+        y = np.asarray(labels)
+        if y.ndim == 0:
+            y = np.full(n, y)
+        if y.dtype.kind not in "iu" or y.shape != (n,):
+            raise InputError(f"labels: expected {n} integers, one per row, got {y.dtype} of shape {y.shape}")
+        if n and (y.min() < 0 or y.max() >= k):
+            bad = y[(y < 0) | (y >= k)][0]
+            raise InputError(f"label {bad} is not a class of this model; it has {k} classes: 0 to {k - 1}")
+        return y.astype(np.int32)
 
     def __repr__(self) -> str:
         i = self.info
@@ -72,17 +100,21 @@ class Generator(_Model):
         self._check_count(int(n))
         return latents(int(n), self.latent_size, seed)
 
-    def generate(self, z) -> np.ndarray:
+    def generate(self, z, labels=None) -> np.ndarray:
         """Images in the model's own range (``info.image_range``, e.g. [-1, 1] for tanh, [0, 1] for sigmoid),
-        float32 (N, H, W, C), for the given latents."""
+        float32 (N, H, W, C), for the given latents (and, for a conditional model, one label per row, or one
+        label for all)."""
         z = check_array(z, (self.latent_size,), "latent z", self.max_batch)
-        y = self.engine.run(z)
+        y = self.engine.run(z, self.check_labels(labels, len(z)))
         return np.clip(y, *self.info.image_range) if self.info.image_range else y
 
-    def sample(self, n: int, seed: int = 0) -> np.ndarray:
+    def sample(self, n: int, seed: int = 0, labels=None, label: int | None = None) -> np.ndarray:
         """n images as uint8 (n, H, W, C) from latents drawn with ``seed``: the low end of the model's range
-        is black (0), the high end white (255)."""
-        return self.to_uint8(self.generate(self.latents(n, seed)))
+        is black (0), the high end white (255). A conditional model needs ``label`` (one class for all) or
+        ``labels`` (one per image)."""
+        if label is not None and labels is not None:
+            raise InputError("pass label (one class for all images) or labels (one per image), not both")
+        return self.to_uint8(self.generate(self.latents(n, seed), labels if label is None else label))
 
     def to_uint8(self, images: np.ndarray) -> np.ndarray:
         """Images from ``generate`` -> uint8, through the model's own output range."""
@@ -93,14 +125,15 @@ class Generator(_Model):
             )
         return to_uint8(images, self.info.image_range)
 
-    def interpolate(self, z0, z1, steps: int = 10) -> np.ndarray:
-        """A straight walk from z0 to z1 in ``steps`` frames: uint8 (steps, H, W, C)."""
+    def interpolate(self, z0, z1, steps: int = 10, label: int | None = None) -> np.ndarray:
+        """A straight walk from z0 to z1 in ``steps`` frames: uint8 (steps, H, W, C) (of class ``label`` for a
+        conditional model)."""
         z0 = check_array(np.asarray(z0).reshape(1, -1) if np.ndim(z0) == 1 else z0, (self.latent_size,), "z0", 1)
         z1 = check_array(np.asarray(z1).reshape(1, -1) if np.ndim(z1) == 1 else z1, (self.latent_size,), "z1", 1)
         if not isinstance(steps, (int, np.integer)) or steps < 2:
             raise InputError(f"steps must be an integer >= 2, got {steps!r}")
         t = np.linspace(0.0, 1.0, int(steps), dtype=np.float32)[:, None]
-        return self.to_uint8(self.generate((1 - t) * z0 + t * z1))
+        return self.to_uint8(self.generate((1 - t) * z0 + t * z1, label))
 
     save_grid = staticmethod(save_grid)
     save_each = staticmethod(save_each)
@@ -110,9 +143,10 @@ class Generator(_Model):
 class Discriminator(_Model):
     """images (N, H, W, C) -> P(real), float32 (N,), whether the model ends in a sigmoid or gives logits."""
 
-    def score(self, images) -> np.ndarray:
+    def score(self, images, labels=None) -> np.ndarray:
         """P(real) per image. uint8 images (what Generator.sample returns) are scaled to the range the
-        discriminator was trained on; float images must already be in it (``info.image_range``)."""
+        discriminator was trained on; float images must already be in it (``info.image_range``). A conditional
+        discriminator judges each image as a member of its class: ``labels``, one per image (or one for all)."""
         if self.info.score is None or self.info.image_range is None:
             raise ConfigError(
                 f"{self.info.path}: the file does not say what its score means or which input range it takes "
@@ -122,7 +156,8 @@ class Discriminator(_Model):
         if x.dtype == np.uint8:
             x = from_uint8(x, self.info.image_range)
         x = check_array(x, self.info.image_shape, "images", self.max_batch)
-        return probability(self.engine.run(x).reshape(len(x), -1)[:, 0], self.info.score)
+        y = self.check_labels(labels, len(x))
+        return probability(self.engine.run(x, y).reshape(len(x), -1)[:, 0], self.info.score)
 
 
 def check_array(x, row_shape: tuple, what: str, max_batch: int) -> np.ndarray:
@@ -198,6 +233,7 @@ def load(
             entry.optimized,
             contract.d_input_range if d else contract.image_range,
             contract.score if d else None,
+            contract.classes,
         )
     elif path.is_file():
         fmt = SUFFIX_FORMAT.get(path.suffix.lower())
@@ -293,7 +329,21 @@ def _info_from_file(engine: Engine, path: Path, fmt: str) -> ModelInfo:
         bool(meta.get("optimized", False)),
         tuple(float(v) for v in value_range) if value_range else None,
         score,
+        _classes(engine, meta, path),
     )
+
+
+def _classes(engine: Engine, meta: dict, path: Path) -> int:
+    """A single file's class count: from its edgegan metadata; a file with a label input and no metadata is refused
+    (its label range cannot be known, and an out-of-range label gives a wrong image without an error)."""
+    if engine.label is None:
+        return 0
+    k = meta.get("classes")
+    if not isinstance(k, int) or k < 2:
+        raise ModelFileError(
+            f"{path}: takes a label but does not say how many classes (no edgegan metadata); export it with edgegan export"
+        )
+    return k
 
 
 def _has(module: str) -> bool:

@@ -168,7 +168,9 @@ class OnnxEngine(Engine):
                 f"{name}: ONNX Runtime cannot load it ({type(e).__name__}: {str(e).splitlines()[0][:200]})"
             ) from e
         i, o = self.session.get_inputs(), self.session.get_outputs()
-        infos = [TensorInfo(t.name, tuple(d if isinstance(d, int) else None for d in t.shape), _ort_dtype(t.type)) for t in i]
+        infos = [
+            TensorInfo(t.name, tuple(d if isinstance(d, int) else None for d in t.shape), _ort_dtype(t.type)) for t in i
+        ]
         self.inputs = ordered_inputs(infos, len(o), name)
         self.output = TensorInfo(
             o[0].name, tuple(d if isinstance(d, int) else None for d in o[0].shape), _ort_dtype(o[0].type)
