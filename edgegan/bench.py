@@ -76,15 +76,16 @@ kind, path = sys.argv[2], sys.argv[3]
 if kind == "keras":
     import keras
     m = keras.saving.load_model(path, compile=False)
-    x = np.zeros((1, *m.inputs[0].shape[1:]), np.float32)
-    m.predict(x, verbose=0)
+    x = [np.zeros((1, *t.shape[1:]), "int32" if "int" in str(t.dtype) else np.float32) for t in m.inputs]
+    m.predict(x if len(x) > 1 else x[0], verbose=0)
 else:
     import edgegan
     m = edgegan.load(path, role=sys.argv[4], backend=sys.argv[5], precision=sys.argv[6], threads=int(sys.argv[7]) or None)
+    label = 0 if m.classes else None
     if sys.argv[4] == "generator":
-        m.sample(1)
+        m.sample(1, labels=label)
     else:
-        m.score(np.zeros((1, *m.info.image_shape), np.float32))
+        m.score(np.zeros((1, *m.info.image_shape), np.float32), label)
 dt = time.time() - t0
 try:  # VmHWM: this program's own peak (ru_maxrss of a forked child also counts the parent's pages)
     hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) / 1024
@@ -133,8 +134,9 @@ def bench(
             x1 = rng.uniform(-1, 1, (1, *m.image_shape)).astype(np.float32)
             xb = rng.uniform(-1, 1, (batch, *m.image_shape)).astype(np.float32)
             fn = model.score
-        lat = _time(lambda fn=fn, x=x1: fn(x), runs, warmup=max(10, runs // 10))
-        tb = _time(lambda fn=fn, x=xb: fn(x), max(5, runs // 20), warmup=2)
+        y1, yb = _labels(1, model.classes, rng), _labels(batch, model.classes, rng)  # None: no label input
+        lat = _time(lambda fn=fn, x=x1, y=y1: fn(x, y), runs, warmup=max(10, runs // 10))
+        tb = _time(lambda fn=fn, x=xb, y=yb: fn(x, y), max(5, runs // 20), warmup=2)
         c = cold_start([e.format, str(m.root), e.role, e.format, e.precision, str(threads)]) if cold else (None, None)
         rows.append(
             BenchRow(
@@ -155,11 +157,16 @@ def bench(
     return rows, {"bundle": str(bundle), "runs": runs, "batch": batch, "machine": machine()}
 
 
+def _labels(n: int, classes: int, rng) -> np.ndarray | None:
+    return rng.integers(0, classes, n).astype(np.int32) if classes else None
+
+
 def _bench_keras(m: mf.Manifest, batch: int, runs: int, cold: bool, progress, roles: set[str]) -> list[BenchRow]:
     import importlib.util
 
     if importlib.util.find_spec("tensorflow") is None or importlib.util.find_spec("keras") is None:
         return []
+    from edgegan.export.bundle import keras_runner
     from edgegan.models import load_keras
 
     rows = []
@@ -171,11 +178,13 @@ def _bench_keras(m: mf.Manifest, batch: int, runs: int, cold: bool, progress, ro
         progress(f"[keras] {path.name}")
         model = load_keras(path, role)
         shape = (m.latent_size,) if role == "generator" else m.image_shape
-        x1 = rng.standard_normal((1, *shape)).astype(np.float32)
-        xb = rng.standard_normal((batch, *shape)).astype(np.float32)
+        run = keras_runner(model, chunk=batch)  # labels go in the model's own input order
+        x1 = [rng.standard_normal((1, *shape)).astype(np.float32), *([_labels(1, m.classes, rng)] if m.classes else [])]
+        xb = [rng.standard_normal((batch, *shape)).astype(np.float32)]
+        xb += [_labels(batch, m.classes, rng)] if m.classes else []
         # The Keras original as a notebook runs it: eager call in inference mode.
-        lat = _time(lambda m=model, x=x1: m(x, training=False).numpy(), max(20, runs // 4), warmup=10)
-        tb = _time(lambda m=model, x=xb: m(x, training=False).numpy(), max(5, runs // 20), warmup=2)
+        lat = _time(lambda x=x1, run=run: run(*x), max(20, runs // 4), warmup=10)
+        tb = _time(lambda x=xb, run=run: run(*x), max(5, runs // 20), warmup=2)
         c = cold_start(["keras", str(path)]) if cold else (None, None)
         rows.append(
             BenchRow(

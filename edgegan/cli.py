@@ -305,8 +305,12 @@ def export_summary(m: dict) -> str:
 def _add_generate(sub) -> None:
     p = sub.add_parser("generate", help="make digits with the light runtime (no TensorFlow)")
     p.add_argument("--model", help=f"bundle folder or a .onnx/.ort/.tflite file ({DEFAULT_MODEL_HELP})")
-    p.add_argument("-n", type=int, default=64, help="number of images (default: 64)")
+    p.add_argument("-n", type=int, help="number of images (default: 64; with --label all: per class, default 10)")
     p.add_argument("--seed", type=int, default=0, help="latent seed, the same images everywhere (default: 0)")
+    p.add_argument(
+        "--label",
+        help="conditional models: the class to draw (e.g. 7), or 'all' for a grid with one row per class",
+    )
     p.add_argument(
         "-o",
         "--output",
@@ -333,6 +337,8 @@ def _cmd_generate(a) -> int:
     from edgegan.errors import InputError
     from edgegan.runtime.images import atomic_write, each_paths, replaced_note
 
+    every = a.label == "all"
+    a.n = a.n if a.n is not None else (10 if every else 64)
     if a.n < 1:
         raise InputError(f"-n must be at least 1, got {a.n}")
     g = edgegan.load(
@@ -343,17 +349,25 @@ def _cmd_generate(a) -> int:
         providers=a.provider,
         delegate=a.delegate,
     )
+    label = _label(a.label, g)
+    cols = None
     if a.interpolate:
+        if every:
+            raise InputError("--interpolate walks within one class: pass --label N, not all")
         z = g.latents(2, a.seed)
-        images = g.interpolate(z[0], z[1], a.interpolate)
+        images = g.interpolate(z[0], z[1], a.interpolate, label)
         gif = Path(a.output).with_suffix(".gif")
         replaced = replaced_note(gif)
         g.save_gif(list(images), gif)
         print(f"wrote {gif}{replaced}")
+    elif every:  # row c: class c, the same n latents in every row
+        z = g.latents(a.n, a.seed)
+        labels = np.repeat(np.arange(g.classes), a.n)
+        images, cols = g.to_uint8(g.generate(np.tile(z, (g.classes, 1)), labels)), a.n
     else:
-        images = g.sample(a.n, a.seed)
+        images = g.sample(a.n, a.seed, label=label)
     replaced = replaced_note(a.output)
-    g.save_grid(images, a.output)
+    g.save_grid(images, a.output, cols)
     if a.each:
         old = sum(p.exists() for p in each_paths(len(images), a.each))
         g.save_each(images, a.each)
@@ -364,6 +378,24 @@ def _cmd_generate(a) -> int:
         print(f"wrote {a.npy}{npy_replaced}")
     print(f"wrote {a.output}{replaced}: {len(images)} images from {g.info.path} ({g.info.format}/{g.info.precision})")
     return 0
+
+
+def _label(text: str | None, g) -> int | None:
+    """--label as the model needs it: None for an unconditional model, a class for a conditional one."""
+    from edgegan.errors import InputError
+
+    if text is None:
+        if g.classes:
+            raise InputError(f"{g.info.path} is conditional: pass --label N (0 to {g.classes - 1}) or --label all")
+        return None
+    if not g.classes:
+        raise InputError(f"{g.info.path} takes no label (it is not a conditional model); drop --label")
+    if text == "all":
+        return None
+    if not text.lstrip("-").isdigit():
+        raise InputError(f"--label takes a class number (0 to {g.classes - 1}) or all, got {text!r}")
+    g.check_labels(int(text), 1)  # out of range: the runtime's one-line error
+    return int(text)
 
 
 # ---------------------------------------------------------------- verify

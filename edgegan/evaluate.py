@@ -5,7 +5,9 @@ A small MNIST classifier (``models/mnist-classifier/classifier.onnx``, trained b
   - the Frechet distance between generated and real images in its 128-d feature space, and the
     real-vs-real floor for the same N (two disjoint real sets);
   - the share of samples classified with confidence >= 0.9;
-  - digit coverage: classes holding >= 2% of the samples, with the class histogram.
+  - digit coverage: classes holding >= 2% of the samples, with the class histogram;
+  - for a conditional generator, label accuracy: sample i asks for class i % 10, and the share classified as the
+    class asked for, overall and per class.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class Evaluation:
     histogram: list[int]
     real_images: int
     classifier_accuracy: float | None
+    label_accuracy: float | None = None  # conditional models: share classified as the class asked for
+    label_accuracy_per_class: list[float] | None = None
 
 
 class Classifier:
@@ -102,7 +106,12 @@ def evaluate(
     real = real or _training_data(Path(model))
     x_real = load_images(real, channels=1, seed=seed) if real else None
     z = scoring_latents(n, g.latent_size, seed)
-    fakes = np.concatenate([g.generate(z[i : i + 1000]) for i in range(0, n, 1000)])
+    if g.classes and g.classes != 10:
+        raise ConfigError(f"{model} has {g.classes} classes; evaluate's classifier knows the 10 MNIST digits")
+    asked = np.arange(n) % g.classes if g.classes else None  # every class equally
+    fakes = np.concatenate(
+        [g.generate(z[i : i + 1000], None if asked is None else asked[i : i + 1000]) for i in range(0, n, 1000)]
+    )
     if g.info.image_range is None:
         raise ConfigError(f"{model}: the file does not say its output range; evaluate a bundle made by edgegan export")
     probs, feats = clf(rescale(fakes, g.info.image_range, (-1.0, 1.0)))  # the classifier reads [-1, 1]
@@ -124,7 +133,16 @@ def evaluate(
         histogram=hist.tolist(),
         real_images=n_real,
         classifier_accuracy=clf.record.get("held_out_accuracy"),
+        **_label_accuracy(probs.argmax(1), asked),
     )
+
+
+def _label_accuracy(predicted: np.ndarray, asked: np.ndarray | None) -> dict:
+    if asked is None:
+        return {}
+    hit = predicted == asked
+    per_class = [round(float(hit[asked == c].mean()), 4) for c in range(int(asked.max()) + 1)]
+    return {"label_accuracy": round(float(hit.mean()), 4), "label_accuracy_per_class": per_class}
 
 
 def _training_data(model: Path) -> str | None:
@@ -151,6 +169,12 @@ def report(e: Evaluation) -> str:
         "class histogram         " + "  ".join(f"{d}:{c}" for d, c in enumerate(e.histogram)),
         f"classifier              held-out accuracy {e.classifier_accuracy}",
     ]
+    if e.label_accuracy is not None:
+        per = "  ".join(f"{d}:{a:.1%}" for d, a in enumerate(e.label_accuracy_per_class or []))
+        lines += [
+            f"label accuracy          {e.label_accuracy:.1%} (sample i asks for class i % 10)",
+            f"  per class             {per}",
+        ]
     return "\n".join(lines)
 
 
