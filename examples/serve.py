@@ -2,6 +2,7 @@
 
     python examples/serve.py --model models/mnist-dcgan --port 8000
     curl -o digits.png 'http://127.0.0.1:8000/generate?seed=3&n=16'
+    curl -o sevens.png 'http://127.0.0.1:8000/generate?seed=3&n=16&label=7'   # a conditional model's class
     curl http://127.0.0.1:8000/healthz
 
 One Generator is shared by all request threads: ONNX Runtime sessions are thread-safe and the
@@ -41,22 +42,29 @@ def make_handler(generator):
                 return self._send(
                     200,
                     json.dumps(
-                        {"ok": True, "model": info.path, "format": info.format, "precision": info.precision}
+                        {
+                            "ok": True,
+                            "model": info.path,
+                            "format": info.format,
+                            "precision": info.precision,
+                            "classes": info.classes,
+                        }
                     ).encode(),
                     "application/json",
                 )
             if url.path != "/generate":
-                return self._error(404, "unknown path; use /generate?seed=S&n=N or /healthz")
+                return self._error(404, "unknown path; use /generate?seed=S&n=N[&label=L] or /healthz")
             q = parse_qs(url.query)
             try:
                 seed = int(q.get("seed", ["0"])[0])
                 n = int(q.get("n", ["16"])[0])
+                label = int(q["label"][0]) if "label" in q else None
             except ValueError:
-                return self._error(400, "seed and n must be integers")
+                return self._error(400, "seed, n and label must be integers")
             if not 1 <= n <= MAX_N:
                 return self._error(400, f"n must be between 1 and {MAX_N}")
             try:
-                images = generator.sample(n, seed=seed)
+                images = generator.sample(n, seed=seed, label=label)  # a conditional model refuses a missing label
             except EdgeGanError as e:
                 return self._error(400, str(e))
             self._send(200, png_bytes(grid(images)), "image/png")

@@ -101,3 +101,37 @@ def bundle_copy(bundle, tmp_path) -> Path:
     dst = tmp_path / "bundle"
     shutil.copytree(bundle, dst)
     return dst
+
+
+@pytest.fixture(scope="session")
+def cond_run(tmp_path_factory, digits_dir) -> Path:
+    """A real conditional training run (labels 0-9 from the IDX label file): 2 epochs x 3 steps, small z."""
+    if not has("tensorflow"):
+        pytest.skip("needs the train tier")
+    from edgegan.models import ModelSpec
+    from edgegan.train import TrainConfig, train
+
+    out = tmp_path_factory.mktemp("cond") / "run"
+    cfg = TrainConfig(
+        data=str(digits_dir),
+        out=str(out),
+        epochs=2,
+        steps_per_epoch=3,
+        batch_size=16,
+        seed=2,
+        conditional=True,
+        spec=ModelSpec(latent_dim=16),
+    )
+    train(cfg)
+    return out
+
+
+@pytest.fixture(scope="session")
+def cond_bundle(tmp_path_factory, cond_run) -> Path:
+    """The conditional run in every format x precision of both networks (the label input in each)."""
+    from edgegan.export.bundle import ExportOptions, export_bundle
+    from edgegan.export.formats import select
+
+    out = tmp_path_factory.mktemp("cond_bundle") / "b"
+    export_bundle(cond_run, out, select("all", "all"), ExportOptions(calibration_samples=40))
+    return out

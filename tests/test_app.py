@@ -26,6 +26,15 @@ def _free_port() -> int:
 
 @pytest.fixture
 def server(bundle):
+    yield from _serve(bundle)
+
+
+@pytest.fixture
+def cond_server(cond_bundle):
+    yield from _serve(cond_bundle)
+
+
+def _serve(bundle):
     port = _free_port()
     p = subprocess.Popen(
         [sys.executable, str(ROOT / "examples" / "serve.py"), "--model", str(bundle), "--port", str(port)],
@@ -65,3 +74,20 @@ def test_healthz_and_bad_requests(server):
         with pytest.raises(urllib.error.HTTPError) as e:
             urllib.request.urlopen(server + path, timeout=10)
         assert e.value.code == code and "error" in json.loads(e.value.read())
+
+
+def test_a_conditional_model_serves_the_label_asked_for(cond_server, cond_bundle):
+    import edgegan
+    from edgegan.runtime.images import grid
+
+    with urllib.request.urlopen(cond_server + "/healthz", timeout=10) as r:
+        assert json.loads(r.read())["classes"] == 10
+    with urllib.request.urlopen(cond_server + "/generate?seed=2&n=4&label=7", timeout=30) as r:
+        picture = np.asarray(Image.open(io.BytesIO(r.read())))
+    g = edgegan.load(cond_bundle)
+    np.testing.assert_array_equal(picture, grid(g.sample(4, seed=2, label=7))[..., 0])
+    assert not np.array_equal(picture, grid(g.sample(4, seed=2, label=1))[..., 0])
+    for path, words in (("label=12", "not a class"), ("label=x", "integers"), ("n=2", "pass labels")):
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(cond_server + "/generate?" + path, timeout=10)
+        assert e.value.code == 400 and words in json.loads(e.value.read())["error"], path

@@ -78,3 +78,36 @@ def test_browser_images_match_the_python_runtime(served, bundle, tmp_path):
     assert diff <= 1e-4
     assert "64 digits" in status
     assert shot.stat().st_size > 1000
+
+
+def test_the_digit_picker_draws_the_class_asked_for(cond_bundle, tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api")
+    import edgegan
+    from edgegan.export.web import CHROMIUM_ARGS, serve, write_web
+
+    site = write_web(cond_bundle, tmp_path / "site")
+    z = edgegan.load(cond_bundle).latents(3, seed=4)
+    with serve(site) as url, playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            errors = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(url)
+            page.wait_for_selector("body[data-ready='1']", timeout=120_000)
+            options = page.eval_on_selector_all("#label option", "os => os.map(o => o.value)")
+            page.select_option("#label", "7")
+            page.wait_for_function("document.querySelector('#status').textContent.includes('digit 7')", timeout=60_000)
+            values = page.evaluate("([z, y]) => window.edgegan.generate(z, y)", [z.ravel().tolist(), [7, 7, 2]])
+            page.select_option("#label", "all")
+            page.wait_for_function("document.querySelector('#status').textContent.includes('one row per digit')")
+            size = page.evaluate(
+                "() => [document.querySelector('#grid').width, document.querySelector('#grid').height]"
+            )
+        finally:
+            browser.close()
+    assert not errors, errors
+    assert options == ["all"] + [str(c) for c in range(10)]
+    want = edgegan.load(cond_bundle, backend="onnx", precision="fp32").generate(z, labels=[7, 7, 2])
+    assert float(np.abs(np.asarray(values, np.float32).reshape(want.shape) - want).max()) <= 1e-4
+    assert size == [8 * 28, 10 * 28]  # 8 latents per row, one row per class

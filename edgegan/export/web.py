@@ -121,6 +121,8 @@ def write_web(bundle: Path, out: Path, ort_files: Path | None = None) -> Path:
             "file": "generator.onnx",
             "sha256": hashlib.sha256(data).hexdigest(),
             "input": entry.inputs[0]["name"],
+            "label": entry.inputs[1]["name"] if len(entry.inputs) > 1 else None,  # a conditional G's class input
+            "classes": m.classes,
             "output": entry.outputs[0]["name"],
             "latent_size": m.latent_size,
             "image_shape": list(m.image_shape),

@@ -1,5 +1,6 @@
-// edgegan web: run generator.onnx with onnxruntime-web and draw an 8x8 grid of digits.
-// window.edgegan exposes what tests and other scripts need: ready, info, generate(latents).
+// edgegan web: run generator.onnx with onnxruntime-web and draw an 8x8 grid of digits (a conditional model: of
+// the digit picked, or one row per class). window.edgegan exposes what tests and other scripts need: ready, info,
+// latents(n, seed), generate(latents[, labels]).
 import * as ort from "./ort/ort.wasm.min.mjs";
 
 ort.env.wasm.wasmPaths = new URL("./ort/", import.meta.url).href;
@@ -31,19 +32,26 @@ function latents(n, seed, size = L) {
   return z;
 }
 
-// latents: Float32Array of n * L values -> Float32Array of n * H * W * C values in [LO, HI] (NHWC).
-async function generate(z) {
+// latents: Float32Array of n * L values (and, for a conditional model, n class labels) -> Float32Array of
+// n * H * W * C values in [LO, HI] (NHWC).
+async function generate(z, labels) {
   const n = z.length / L;
   if (!Number.isInteger(n) || n < 1) throw new Error(`expected a multiple of ${L} latent values, got ${z.length}`);
-  const out = await session.run({ [info.input]: new ort.Tensor("float32", Float32Array.from(z), [n, L]) });
+  const feeds = { [info.input]: new ort.Tensor("float32", Float32Array.from(z), [n, L]) };
+  if (info.classes) {
+    if (!labels || labels.length !== n || labels.some((y) => !Number.isInteger(y) || y < 0 || y >= info.classes))
+      throw new Error(`expected ${n} labels from 0 to ${info.classes - 1}`);
+    feeds[info.label] = new ort.Tensor("int32", Int32Array.from(labels), [n]);
+  }
+  const out = await session.run(feeds);
   return out[info.output].data;
 }
 
 const canvas = document.getElementById("grid");
 const ctx = canvas.getContext("2d");
-async function draw(z) {
-  const n = z.length / L, cols = Math.ceil(Math.sqrt(n));
-  const img = await generate(z);
+async function draw(z, labels, cols) {
+  const n = z.length / L;
+  const img = await generate(z, labels);
   canvas.width = cols * W; canvas.height = Math.ceil(n / cols) * H;
   const pic = ctx.createImageData(canvas.width, canvas.height);
   for (let k = 0; k < n; k++) {
@@ -61,22 +69,34 @@ async function draw(z) {
 }
 
 const seedBox = document.getElementById("seed"), walk = document.getElementById("walk");
-const status = document.getElementById("status");
+const status = document.getElementById("status"), picker = document.getElementById("label");
+if (info.classes) { // a conditional model: the digit picker, "all" = one row per class
+  picker.parentElement.hidden = false;
+  for (let c = 0; c < info.classes; c++) picker.add(new Option(String(c), String(c)));
+}
 async function show() {
   const t0 = performance.now();
   const seed = Math.max(0, Math.trunc(Number(seedBox.value)) || 0), t = Number(walk.value) / 100;
-  const a = latents(64, seed), b = latents(64, seed + 1);
-  const z = a.map((v, i) => (1 - t) * v + t * b[i]);
-  await draw(z);
-  status.textContent = `seed ${seed}, walk ${t.toFixed(2)}: 64 digits in ${(performance.now() - t0).toFixed(1)} ms ` +
+  const every = info.classes && picker.value === "all", cols = 8, n = every ? 8 : 64;
+  const a = latents(n, seed), b = latents(n, seed + 1);
+  let z = a.map((v, i) => (1 - t) * v + t * b[i]), labels;
+  if (every) { // row c: class c, the same 8 latents in every row
+    const rows = []; labels = [];
+    for (let c = 0; c < info.classes; c++) { rows.push(z); labels.push(...Array(n).fill(c)); }
+    z = Float32Array.from(rows.flatMap((r) => Array.from(r)));
+  } else if (info.classes) labels = Array(n).fill(Number(picker.value));
+  await draw(z, labels, cols);
+  const what = info.classes ? (every ? ", one row per digit" : `, digit ${picker.value}`) : "";
+  status.textContent = `seed ${seed}${what}, walk ${t.toFixed(2)}: ${z.length / L} digits in ${(performance.now() - t0).toFixed(1)} ms ` +
     `(onnxruntime-web ${info.onnxruntime_web}, ${ort.env.wasm.numThreads} thread(s))`;
 }
 document.getElementById("again").onclick = () => { seedBox.value = Number(seedBox.value) + 1; show(); };
 seedBox.onchange = show;
+picker.onchange = show;
 walk.oninput = show;
 await show();
 window.edgegan = {
   ready: true, info, latents: (n, seed) => Array.from(latents(n, seed)),
-  generate: async (z) => Array.from(await generate(Float32Array.from(z))),
+  generate: async (z, labels) => Array.from(await generate(Float32Array.from(z), labels)),
 };
 document.body.dataset.ready = "1";
