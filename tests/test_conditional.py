@@ -163,3 +163,42 @@ def test_missing_mismatched_and_out_of_range_labels_name_the_file(tmp_path):
     r = run_cli("train", "--data", str(bad), "--conditional", "--classes", "5", "--out", str(tmp_path / "o"))
     assert r.returncode == 1 and "outside the model's 5 classes" in r.stderr and "Traceback" not in r.stderr
     assert r.stderr.strip().count("\n") == 0 and not (tmp_path / "o").exists()  # nothing written
+
+
+def test_a_users_conditional_gan_exports_optimized_and_runs(tmp_path):
+    """Keras-GAN's CGAN wiring (label (N, 1), nested Sequential, Conv2DTranspose, label channel, logit D)."""
+    import edgegan
+    import zoo
+    from edgegan import manifest as mf
+    from edgegan.export.bundle import keras_runner
+    from edgegan.models import load_keras
+
+    g_path, d_path = zoo.save("cgan", tmp_path / "keras")
+    out = tmp_path / "bundle"
+    r = run_cli(
+        "export",
+        "--generator",
+        str(g_path),
+        "--discriminator",
+        str(d_path),
+        "--out",
+        str(out),
+        "--format",
+        "onnx,tflite",
+        "--precision",
+        "fp32,int8",
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    m = mf.load(out)
+    assert m.classes == 10 and m.contract.score == "logit"
+    rewrites = [f["rewrites"] for f in m.data["files"] if f["role"] == "generator"]
+    assert all(len(r) == 2 for r in rewrites), rewrites  # both Conv2DTranspose blocks after the label head
+    G = load_keras(g_path, "generator")
+    z, y = edgegan.load(out).latents(6, seed=1), np.array([0, 1, 2, 7, 8, 9], np.int32)
+    want = keras_runner(G)(z, y[:, None])
+    for e in m.find("generator"):
+        g = edgegan.load(out, backend=e.format, precision=e.precision)
+        assert g.engine.label.shape[1:] == (1,)  # the model's own label shape, fed from (N,) labels
+        got = g.generate(z, labels=y)
+        assert np.abs(got - want).max() <= (1e-4 if e.precision == "fp32" else 0.2), e.path
+    assert run_cli("verify", str(out)).returncode == 0

@@ -13,6 +13,7 @@ statistics randomized so folding them is not a no-op. Remade by the tests on eve
 - kerasgan: Keras-GAN's dcgan.py at 32x32x3, as published: each network a Sequential wrapped in
   Model(input, seq(input)). G: Dense(128*8*8 -> scaled, relu) -> Reshape -> [UpSampling2D -> Conv2D(k3) ->
   BN(0.8) -> relu] x 2 -> Conv2D(3, k3) -> tanh. D: the seed's discriminator shape, sigmoid.
+- cgan (CONDITIONAL): Keras-GAN's cgan.py wiring of a label around a DCGAN core, see cgan().
 - functional: a functional G at 30x30x1 (not a multiple of 4): nearest UpSampling2D -> Conv2D(k5, no bias) ->
   BN -> relu, then bilinear UpSampling2D -> Conv2D(k3, valid) -> Conv2D(1, k3, tanh). No discriminator.
 """
@@ -158,7 +159,46 @@ def functional(published: bool = False):  # no published original: the test size
     return keras.Model(z, L.Conv2D(1, 3, padding="same", activation="tanh")(x)), None
 
 
+def cgan(published: bool = False):
+    """Keras-GAN's cgan.py wiring around a DCGAN core: label Input((1,), int32) -> Embedding -> Flatten, multiplied
+    with the noise, into a nested Sequential G (Conv2DTranspose here); D takes the label as an image channel
+    (Embedding(10, 28*28) -> Reshape) concatenated to the image, a nested Sequential and a logit Dense(1)."""
+    import keras
+    from keras import layers as L
+
+    c = 128 if published else 16
+    seq_g = keras.Sequential(
+        [
+            keras.Input((100,)),
+            L.Dense(7 * 7 * c, activation="relu"),
+            L.Reshape((7, 7, c)),
+            L.Conv2DTranspose(c // 2, 4, strides=2, padding="same"),
+            L.BatchNormalization(momentum=0.8),
+            L.Activation("relu"),
+            L.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh"),
+        ]
+    )
+    noise, label = keras.Input((100,)), keras.Input((1,), dtype="int32")
+    embedded = L.Flatten()(L.Embedding(10, 100)(label))
+    g = keras.Model([noise, label], seq_g(L.Multiply()([noise, embedded])))
+    seq_d = keras.Sequential(
+        [
+            keras.Input((28, 28, 2)),
+            L.Conv2D(c, 3, strides=2, padding="same"),
+            L.LeakyReLU(0.2),
+            L.Conv2D(c, 3, strides=2, padding="same"),
+            L.LeakyReLU(0.2),
+            L.Flatten(),
+            L.Dense(1),
+        ]
+    )
+    img, d_label = keras.Input((28, 28, 1)), keras.Input((1,), dtype="int32")
+    plane = L.Reshape((28, 28, 1))(L.Flatten()(L.Embedding(10, 28 * 28)(d_label)))
+    return g, keras.Model([img, d_label], seq_d(L.Concatenate()([img, plane])))
+
+
 ZOO = {"tf_tutorial": tf_tutorial, "kerasio": kerasio, "kerasgan": kerasgan, "functional": functional}
+CONDITIONAL = {"cgan": cgan}  # not in ZOO: the unconditional tests feed latents alone
 
 
 def save(name: str, folder: Path, seed: int = 0, **kw) -> tuple[Path, Path | None]:
@@ -166,7 +206,7 @@ def save(name: str, folder: Path, seed: int = 0, **kw) -> tuple[Path, Path | Non
     import keras
 
     keras.utils.set_random_seed(seed)
-    g, d = ZOO[name](**kw)
+    g, d = {**ZOO, **CONDITIONAL}[name](**kw)
     randomize_bn(g, seed)
     folder.mkdir(parents=True, exist_ok=True)
     g_path = folder / "generator.keras"

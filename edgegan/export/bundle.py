@@ -194,6 +194,8 @@ def keras_runner(model, chunk: int = RUN_CHUNK):
     label_first = label_in is not None and model.inputs[0] is label_in
 
     def call(x, labels=None):
+        if labels is not None:  # (N,) labels in the label input's own shape, (N,) or (N, 1)
+            labels = np.asarray(labels).reshape(len(labels), *label_in.shape[1:])
         inputs = x if labels is None else ([labels, x] if label_first else [x, labels])
         return model(inputs, training=False).numpy()
 

@@ -187,9 +187,12 @@ class Chain:
             # the call that built the model; rebuilds add nodes, and flat_chain's probe proves what this finds)
             layers, op = [], model.outputs[0]._keras_history.operation
             while len(op._inbound_nodes[0].parent_nodes) == 1:
-                if op.__class__.__name__ == "InputLayer" or hasattr(op, "layers"):
+                if op.__class__.__name__ == "InputLayer":
                     return None
-                layers.append(op)
+                nested = hasattr(op, "layers") and hasattr(op, "inputs")  # a Sequential or Model inside
+                if nested and len(op.inputs) != 1:
+                    return None
+                layers += leaf_layers(op)[::-1] if nested else [op]
                 op = op._inbound_nodes[0].parent_nodes[0].operation
             if not layers or op.__class__.__name__ == "InputLayer":
                 return None

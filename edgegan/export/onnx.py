@@ -38,12 +38,16 @@ def input_signature(model, batch: int | None, input_name: str) -> list:
     return [specs] if len(specs) > 1 else specs  # several inputs: one positional argument holding a list
 
 
-def calibration_feeds(names_dtypes: list[tuple[str, str]], calibration) -> dict[str, np.ndarray]:
-    """{input name: rows}: ``calibration`` is the float input's rows, or [those, integer labels]."""
+def calibration_feeds(inputs: list[tuple[str, str, int]], calibration) -> dict[str, np.ndarray]:
+    """{input name: rows} for inputs given as (name, dtype, rank): ``calibration`` is the float input's rows, or
+    [those, integer labels (N,)]; labels take the input's rank ((N,) or (N, 1))."""
     rows = list(calibration) if isinstance(calibration, (list, tuple)) else [calibration]
-    floats = [n for n, t in names_dtypes if "int" not in t]
-    labels = [n for n, t in names_dtypes if "int" in t]
-    return dict(zip(floats + labels, rows))
+    floats = [(n, r) for n, t, r in inputs if "int" not in t]
+    labels = [(n, r) for n, t, r in inputs if "int" in t]
+    feeds = dict(zip([n for n, _ in floats + labels], rows))
+    for n, rank in labels:
+        feeds[n] = feeds[n].reshape(len(feeds[n]), *([1] * (rank - 1)))
+    return feeds
 
 
 def keras_to_onnx(model, path: Path, input_name: str, output_name: str | list[str], metadata: dict) -> None:
@@ -200,7 +204,11 @@ def to_int8(src: Path, dst: Path, calibration, metadata: dict, scheme: dict) -> 
     graph_inputs = onnx.load(str(src), load_external_data=False).graph.input
     types = {onnx.TensorProto.INT32: "int32", onnx.TensorProto.INT64: "int64"}
     feeds = calibration_feeds(
-        [(i.name, types.get(i.type.tensor_type.elem_type, "float")) for i in graph_inputs], calibration
+        [
+            (i.name, types.get(i.type.tensor_type.elem_type, "float"), len(i.type.tensor_type.shape.dim))
+            for i in graph_inputs
+        ],
+        calibration,
     )
     n_rows = len(next(iter(feeds.values())))
     with tempfile.TemporaryDirectory() as tmp:

@@ -42,7 +42,7 @@ def keras_to_tflite(model, path: Path, precision: str, batch: int, calibration, 
     elif precision in ("int8", "int8-io"):
         if calibration is None:
             raise ExportError("full int8 needs calibration data")
-        feeds = calibration_feeds([(t.name, t.dtype.name) for t in specs], calibration)
+        feeds = calibration_feeds([(t.name, t.dtype.name, len(t.shape)) for t in specs], calibration)
         n = len(next(iter(feeds.values())))
 
         def representative():  # a dict by input name: the converter's own input order is not the model's
