@@ -161,6 +161,11 @@ def _add_export(sub) -> None:
         help="what the discriminator outputs (default: read from its last activation: sigmoid -> probability, none -> logit)",
     )
     p.add_argument(
+        "--classes",
+        type=int,
+        help="a conditional model's class count; needed only when its label does not feed one Embedding",
+    )
+    p.add_argument(
         "--format",
         default="all",
         help=f"{'|'.join(FORMATS)}|all, or a comma list; web: a static web page (default: all)",
@@ -235,6 +240,7 @@ def _cmd_export(a) -> int:
         output_range=_parse_range(a.output_range, "--output-range"),
         d_input_range=_parse_range(a.d_input_range, "--d-input-range"),
         score=a.score,
+        classes=a.classes,
     )
     if web:
         import tempfile
