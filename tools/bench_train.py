@@ -67,10 +67,10 @@ def edgegan_loop(batch: int, steps: int, warmup: int) -> float:
     real = np.random.default_rng(0).uniform(-1, 1, (batch, 28, 28, 1)).astype(np.float32)
     zero = np.float32(0)
     for _ in range(warmup):
-        [float(v) for v in tr._step_fn(real, zero)]
+        [float(v) for v in tr._step_fn(real, None, zero)]
     t = time.perf_counter()
     for _ in range(steps):
-        [float(v) for v in tr._step_fn(real, zero)]  # losses read back every step, as train() does
+        [float(v) for v in tr._step_fn(real, None, zero)]  # losses read back every step, as train() does
     return steps / (time.perf_counter() - t)
 
 
