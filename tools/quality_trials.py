@@ -67,7 +67,7 @@ def trial(run: Path, data: str, batch: int, lr: float | None, epochs: int, score
         for e in range(1, epochs + 1):
             order, t0 = rng.permutation(len(x)), time.perf_counter()
             for k in range(len(x) // batch):
-                d, g, _ = (float(v) for v in tr._step_fn(x[order[k * batch : (k + 1) * batch]], np.float32(0)))
+                d, g, _ = (float(v) for v in tr._step_fn(x[order[k * batch : (k + 1) * batch]], None, np.float32(0)))
                 if not np.isfinite([d, g]).all():
                     raise SystemExit(f"non-finite loss in pass {e}")
             c, fd = score(tr.generator)

@@ -218,7 +218,9 @@ def to_int8(src: Path, dst: Path, calibration, metadata: dict, scheme: dict) -> 
         # int8 DepthToSpace: see depth_to_space_as_transpose. uint8 (x86) keeps the native op, whose kernel ran
         # the keras.io shape's int8 file in 35.6 ms against 47.7 ms through the 6-D Transpose (fp32: 59.1 ms).
         onnx.save_model(depth_to_space_as_transpose(m) if scheme["activations"] == "int8" else m, str(plain))
-        quant_pre_process(str(plain), str(pre), skip_symbolic_shape=False)
+        with _working_dir(tmp):  # on failure, ONNX Runtime's symbolic shape inference dumps
+            # sym_shape_infer_temp.onnx and a uuid.data file into the working directory (found in development)
+            quant_pre_process(str(plain), str(pre), skip_symbolic_shape=False)
         quantize_static(
             str(pre),
             str(q),
@@ -241,6 +243,19 @@ def to_int8(src: Path, dst: Path, calibration, metadata: dict, scheme: dict) -> 
     share_concat_scales(m)
     set_metadata(m, metadata)
     save(m, dst)
+
+
+@contextlib.contextmanager
+def _working_dir(path):
+    """chdir for the length of a block (contextlib.chdir is Python >= 3.11)."""
+    import os
+
+    old = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(old)
 
 
 def share_concat_scales(m) -> int:
