@@ -22,3 +22,4 @@ done
 edgegan evaluate "$OUT" -n 2000 --real "$DATA"
 edgegan generate --model "$OUT" --label all -n 10 -o "$OUT/samples.png"
 edgegan verify "$OUT"
+python tools/conditional_per_class.py "$RUN" --data "$DATA" --json docs/conditional_generator.json --name "concat, $EPOCHS epochs"

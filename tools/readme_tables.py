@@ -5,6 +5,7 @@
 README.md:
 formats  <- edgegan/export/formats.py (the one table of formats and precisions)
 headline <- the same files as below: a few figures of the shipped model
+conditional <- models/mnist-cdcgan/evaluation*.json and training.json (tools/make_cdcgan.sh)
 docs/results.md:
 parity   <- models/mnist-dcgan/manifest.json (size and parity of every shipped file)
 eval     <- models/mnist-dcgan/evaluation.json (written by tools/make_reference.sh), and
@@ -288,6 +289,7 @@ def main() -> None:
     head = fill(head, "headline", headline(bundle))
     own_readme, own_results = own_gan(ROOT / "docs" / "bench_own_gan.json")
     head = fill(head, "own-gan-bench", own_readme)
+    head = fill(head, "conditional", conditional(ROOT / "models" / "mnist-cdcgan", bundle / "evaluation.json"))
     readme.write_text(fill(head, "export-scale", export_scale(ROOT / "docs" / "bench_export.json")))
     text = fill(results.read_text(), "own-gan-bench", own_results)
     m = json.loads((bundle / "manifest.json").read_text())
@@ -377,6 +379,71 @@ def export_scale(path: Path) -> str:
     if s:
         text += f" The seed MNIST model, every format and precision: {s['seconds']:.0f} s, {s['peak_rss_mb']:,} MB."
     return text
+
+
+COND_GOALS = {"label": 0.97, "class": 0.90, "confident": 0.92, "fd_x_floor": 2.0, "int8_points": 1.0}
+
+
+def conditional(bundle: Path, unconditional: Path) -> str:
+    """The conditional model's evaluation beside the unconditional one's, against the goals; its training time."""
+    ev = bundle / "evaluation.json"
+    if not ev.is_file():
+        return ""
+    e, u = json.loads(ev.read_text()), json.loads(unconditional.read_text())
+    g = COND_GOALS
+    verdict = lambda ok: "met" if ok else "missed"  # noqa: E731
+    rows = [
+        "| model | label accuracy (worst class) | confident (p >= 0.9) | Frechet distance (floor) | digits |",
+        "| --- | --- | --- | --- | --- |",
+        f"| `models/mnist-dcgan` (unconditional) | - | {u['confident_share']:.1%} | {u['frechet_distance']:.2f} "
+        f"({u['real_vs_real_floor']:.2f}) | {u['coverage']}/10 |",
+    ]
+    int8 = []
+    for name in ("fp32", "tflite-int8", "onnx-int8"):
+        f = ev if name == "fp32" else bundle / f"evaluation.{name}.json"
+        if not f.is_file():
+            continue
+        x = json.loads(f.read_text())
+        label = (
+            "LiteRT fp32"
+            if name == "fp32"
+            else name.replace("-", " ").replace("tflite", "LiteRT").replace("onnx", "ONNX")
+        )
+        rows.append(
+            f"| `models/mnist-cdcgan`, {label} | {x['label_accuracy']:.1%} ({min(x['label_accuracy_per_class']):.1%}) "
+            f"| {x['confident_share']:.1%} | {x['frechet_distance']:.2f} ({x['real_vs_real_floor']:.2f}) | {x['coverage']}/10 |"
+        )
+        if name != "fp32":
+            int8.append((label, 100 * (x["label_accuracy"] - e["label_accuracy"])))
+    per = "  ".join(f"{d}: {a:.1%}" for d, a in enumerate(e["label_accuracy_per_class"]))
+    ratio = e["frechet_distance"] / e["real_vs_real_floor"]
+    goals = [
+        f"label accuracy >= {g['label']:.0%}: {verdict(e['label_accuracy'] >= g['label'])}",
+        f"every class >= {g['class']:.0%}: {verdict(min(e['label_accuracy_per_class']) >= g['class'])}",
+        f"confident >= {g['confident']:.0%}: {verdict(e['confident_share'] >= g['confident'])}",
+        f"Frechet distance within {g['fd_x_floor']:.0f}x the floor: {verdict(ratio <= g['fd_x_floor'])} ({ratio:.1f}x)",
+        f"10/10 digits: {verdict(e['coverage'] == 10)}",
+    ] + [
+        f"{label} within {g['int8_points']:.0f} point of fp32: {verdict(abs(d) <= g['int8_points'])} ({d:+.2f} points)"
+        for label, d in int8
+    ]
+    rec = json.loads((bundle / "training.json").read_text()) if (bundle / "training.json").is_file() else {}
+    train = (
+        f" Trained {rec.get('epochs_done')} epochs ({rec.get('steps')} steps) in {rec.get('wall_seconds', 0) / 60:.0f} min "
+        f"on {rec.get('machine')} (`tools/make_cdcgan.sh`; record in `models/mnist-cdcgan/training.json`)."
+        if rec
+        else ""
+    )
+    return (
+        "`edgegan evaluate MODEL -n 2000 --real ../shared/data/mnist` (sample i asks for digit i % 10; the "
+        "classifier decides which digit it drew):\n\n"
+        + "\n".join(rows)
+        + f"\n\nPer digit (LiteRT fp32): {per}. Goals: "
+        + "; ".join(goals)
+        + "."
+        + train
+        + "\n\n![one row per digit](models/mnist-cdcgan/samples.png)"
+    )
 
 
 def headline(bundle: Path) -> str:

@@ -156,9 +156,10 @@ def probe_inputs(model, n: int = 2, seed: int = 0) -> list[np.ndarray]:
     out = []
     for t in model.inputs:
         shape = (n, *(int(d) for d in t.shape[1:]))
-        is_int = "int" in str(t.dtype)
         out.append(
-            rng.integers(0, vocab, shape).astype(np.int32) if is_int else rng.standard_normal(shape).astype(np.float32)
+            rng.integers(0, vocab, shape).astype(np.int32)
+            if _is_label(t)
+            else rng.standard_normal(shape).astype(np.float32)
         )
     return out
 
@@ -206,13 +207,6 @@ class Chain:
         """(new Input tensors like the model's, the tensor that feeds layers[0])."""
         inputs = _inputs_like(self.model)
         return inputs, (self.head(inputs) if self.head is not None else inputs[0])
-
-    def call(self, x, training: bool = False):
-        """The head's inputs through the chain, for training (layers called as they are)."""
-        y = self.head(x, training=training) if self.head is not None else x
-        for layer in self.layers:
-            y = layer(y, training=training)
-        return y
 
 
 def model_inputs(inputs: list):
