@@ -63,6 +63,28 @@ def run_cli(
     )
 
 
+def run_clis(commands: list[list[str]], env: dict | None = None, timeout: int = 900) -> list:
+    """Several independent edgegan commands at once, results in order: on 2 cores their imports and
+    single-threaded conversions overlap (the zoo's four exports: 88 s one after another). Output goes to files,
+    not pipes, so no process blocks on a full pipe while another is waited for."""
+    import contextlib
+    import tempfile
+
+    e = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as files:
+        procs = []
+        for i, args in enumerate(commands):
+            out, err = (files.enter_context(open(Path(tmp) / f"{i}.{k}", "w+")) for k in ("out", "err"))
+            cmd = [sys.executable, "-m", "edgegan", *args]
+            procs.append((subprocess.Popen(cmd, stdout=out, stderr=err, text=True, cwd=ROOT, env=e), out, err))
+        results = []
+        for p, out, err in procs:
+            p.wait(timeout=timeout)
+            out.seek(0), err.seek(0)
+            results.append(subprocess.CompletedProcess(p.args, p.returncode, out.read(), err.read()))
+    return results
+
+
 @pytest.fixture(scope="session")
 def digits_dir(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("digits")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import zoo
-from conftest import needs_tf, run_cli
+from conftest import needs_tf, run_cli, run_clis
 
 pytestmark = [needs_tf, pytest.mark.slow]
 WITH_D = ("tf_tutorial", "kerasio", "kerasgan")
@@ -17,21 +17,16 @@ WITH_D = ("tf_tutorial", "kerasio", "kerasgan")
 
 @pytest.fixture(scope="session")
 def zoo_bundles(tmp_path_factory) -> dict:
-    """Each fixture saved as .keras and exported once through the CLI with default options."""
-    out = {}
+    """Each fixture saved as .keras and exported once through the CLI with default options (the four at once)."""
+    out, commands = {}, []
     for name in zoo.ZOO:
         src = tmp_path_factory.mktemp(f"zoo-{name}")
         g, d = zoo.save(name, src / "keras")
         args = ["--generator", str(g), "--discriminator", str(d)] if d else ["--model", str(g)]  # a bare G file
-        r = run_cli("export", *args, "--out", str(src / "bundle"), timeout=900)
-        out[name] = {
-            "rc": r.returncode,
-            "stderr": r.stderr,
-            "stdout": r.stdout,
-            "g": g,
-            "d": d,
-            "bundle": src / "bundle",
-        }
+        commands.append(["export", *args, "--out", str(src / "bundle")])
+        out[name] = {"g": g, "d": d, "bundle": src / "bundle"}
+    for name, r in zip(zoo.ZOO, run_clis(commands)):
+        out[name] |= {"rc": r.returncode, "stderr": r.stderr, "stdout": r.stdout}
     return out
 
 
@@ -243,22 +238,23 @@ def test_what_cannot_work_is_refused_in_one_line(tmp_path):
     z = keras.Input((8,))
     linear = keras.Model(z, L.Reshape((4, 4, 1))(L.Dense(16)(z)))
     linear.save(tmp_path / "linear.keras")
-    r = run_cli("export", "--model", str(tmp_path / "linear.keras"), "--format", "onnx", "--out", str(tmp_path / "o"))
-    _one_line_refusal(r, "linear.keras", "--output-range")
-    assert not (tmp_path / "o").exists()
-
     g, d = zoo.save("kerasgan", tmp_path / "pair")  # 32x32x3 G
     _, d28 = zoo.save("tf_tutorial", tmp_path / "other")  # 28x28x1 D
-    r = run_cli(
-        "export", "--generator", str(g), "--discriminator", str(d28), "--format", "onnx", "--out", str(tmp_path / "o")
-    )
-    _one_line_refusal(r, "(32, 32, 3)", "(28, 28, 1)", str(g), str(d28))
-
     a, b = keras.Input((8,)), keras.Input((1,))
     two = keras.Model([a, b], L.Reshape((4, 4, 1))(L.Dense(16, activation="tanh")(L.Concatenate()([a, b]))))
     two.save(tmp_path / "two.keras")
-    r = run_cli("export", "--model", str(tmp_path / "two.keras"), "--format", "onnx", "--out", str(tmp_path / "o"))
-    _one_line_refusal(r, "two.keras", "2 inputs", "not supported yet")
+    onnx = ["--format", "onnx"]
+    linear_r, pair_r, two_r = run_clis(  # independent: all at once
+        [
+            ["export", "--model", str(tmp_path / "linear.keras"), *onnx, "--out", str(tmp_path / "o1")],
+            ["export", "--generator", str(g), "--discriminator", str(d28), *onnx, "--out", str(tmp_path / "o2")],
+            ["export", "--model", str(tmp_path / "two.keras"), *onnx, "--out", str(tmp_path / "o3")],
+        ]
+    )
+    _one_line_refusal(linear_r, "linear.keras", "--output-range")
+    assert not any((tmp_path / f"o{i}").exists() for i in (1, 2, 3))
+    _one_line_refusal(pair_r, "(32, 32, 3)", "(28, 28, 1)", str(g), str(d28))
+    _one_line_refusal(two_r, "two.keras", "2 inputs", "one float input")
 
 
 def test_decisive_agreement_passes_an_undecided_discriminator_and_fails_a_broken_file():

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from conftest import needs_tf, run_cli
+from conftest import needs_tf, run_cli, run_clis
 
 NATIVE = re.compile(
     r"All log messages before absl::InitializeLog|oneDNN custom operations|^[IWEF]\d{4} \d\d:\d\d:\d\d"
@@ -65,8 +65,7 @@ def test_every_command_keeps_native_log_lines_off_stderr(tiny_run, bundle, digit
         "bench": ["bench", str(bundle), "--runs", "3", "--no-cold", "--role", "generator"],
         "evaluate": ["evaluate", str(bundle), "-n", "20", "--real", str(digits_dir), "--backend", "tflite"],
     }
-    for name, args in commands.items():
-        r = run_cli(*args, env=ONEDNN)
+    for name, r in zip(commands, run_clis(list(commands.values()), env=ONEDNN)):  # independent: all at once
         assert r.returncode == 0, (name, r.stderr[-1500:])
         assert not native_lines(r.stderr), (name, native_lines(r.stderr))
 
