@@ -319,8 +319,7 @@ def _load_data(cfg: TrainConfig):
     if not (cfg.conditional or cfg.spec.conditional):
         return load_images(cfg.data, channels=cfg.spec.channels, limit=cfg.limit, seed=shuffle), None, cfg
     x, y = load_labeled(cfg.data, channels=cfg.spec.channels, limit=cfg.limit, seed=shuffle)
-    if not cfg.spec.conditional:
-        check_labels(y, 2**31 - 1, cfg.data)  # negative labels
+    if not cfg.spec.conditional:  # the class count from the labels (check_labels still refuses negative ones)
         classes = max(int(y.max()) + 1 if len(y) else 0, 2)
         cfg = replace(cfg, conditional=True, spec=replace(cfg.spec, classes=classes))
     check_labels(y, cfg.spec.classes, cfg.data)

@@ -105,15 +105,19 @@ def tiny_run(tmp_path_factory, digits_dir) -> Path:
     return out
 
 
-@pytest.fixture(scope="session")
-def bundle(tmp_path_factory, tiny_run) -> Path:
-    """Every format x precision of both networks, exported once (the expensive fixture)."""
+def _export_all(run: Path, folder: Path, calibration_samples: int) -> Path:
+    """Every format x precision of both networks of a run, into folder/b."""
     from edgegan.export.bundle import ExportOptions, export_bundle
     from edgegan.export.formats import select
 
-    out = tmp_path_factory.mktemp("bundle") / "b"
-    export_bundle(tiny_run, out, select("all", "all"), ExportOptions(calibration_samples=64))
-    return out
+    export_bundle(run, folder / "b", select("all", "all"), ExportOptions(calibration_samples=calibration_samples))
+    return folder / "b"
+
+
+@pytest.fixture(scope="session")
+def bundle(tmp_path_factory, tiny_run) -> Path:
+    """Every format x precision of both networks, exported once (the expensive fixture)."""
+    return _export_all(tiny_run, tmp_path_factory.mktemp("bundle"), 64)
 
 
 @pytest.fixture
@@ -151,9 +155,4 @@ def cond_run(tmp_path_factory, digits_dir) -> Path:
 @pytest.fixture(scope="session")
 def cond_bundle(tmp_path_factory, cond_run) -> Path:
     """The conditional run in every format x precision of both networks (the label input in each)."""
-    from edgegan.export.bundle import ExportOptions, export_bundle
-    from edgegan.export.formats import select
-
-    out = tmp_path_factory.mktemp("cond_bundle") / "b"
-    export_bundle(cond_run, out, select("all", "all"), ExportOptions(calibration_samples=40))
-    return out
+    return _export_all(cond_run, tmp_path_factory.mktemp("cond_bundle"), 40)
