@@ -11,8 +11,9 @@ __version__ = "0.2.0"
 from edgegan.errors import EdgeGanError
 
 
-def load(path, **kwargs):
-    """Load a bundle folder or a single .onnx/.ort/.tflite file; see ``edgegan.runtime.load``."""
+def load(path=None, **kwargs):
+    """Load a bundle folder or a single .onnx/.ort/.tflite file (None: the shipped reference model, as the README's
+    ``edgegan.load()``); see ``edgegan.runtime.load``."""
     from edgegan.runtime import load as _load
 
     return _load(path, **kwargs)

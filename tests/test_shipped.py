@@ -40,6 +40,14 @@ def test_generate_writes_a_png_with_each_backend_and_precision(tmp_path, fmt, pr
     assert out.stat().st_size > 100
 
 
+def test_load_without_a_path_is_the_shipped_model():
+    import edgegan
+
+    g = edgegan.load()  # the README's first runtime line
+    assert g.sample(2, seed=3).shape == (2, 28, 28, 1)
+    assert g.info.path.startswith(str(SHIPPED)) or "default_bundle" in g.info.path
+
+
 def test_shipped_files_cover_what_a_device_needs():
     have = set(_variants())
     assert {("onnx", "fp32"), ("onnx", "int8"), ("tflite", "fp32"), ("tflite", "int8"), ("tflite", "int8-io")} <= have
