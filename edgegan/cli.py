@@ -43,6 +43,7 @@ def _add_train(sub) -> None:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate (default: the article's 2e-4)")
     p.add_argument("--beta-1", type=float, default=0.5, help="Adam beta_1 (default: the article's 0.5)")
+    p.add_argument("--adam-epsilon", type=float, default=1e-7, help="Adam epsilon (default: Keras' 1e-7)")
     p.add_argument("--out", default="runs/dcgan", help="run folder (checkpoints, samples, logs, .keras files)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last good checkpoint")
     p.add_argument("--seed", type=int, default=0)
@@ -68,6 +69,24 @@ def _add_train(sub) -> None:
         default="projection",
         help="how the discriminator takes the label: projection (default; measured in docs/design.md) or channel",
     )
+    p.add_argument(
+        "--strategy",
+        choices=("auto", "one", "mirrored", "multiworker"),
+        default="auto",
+        help="tf.distribute strategy: one device, mirrored over local GPUs (or --devices logical CPUs), "
+        "multiworker from TF_CONFIG; auto: mirrored with 2+ GPUs, else one (default)",
+    )
+    p.add_argument(
+        "--devices",
+        type=int,
+        default=0,
+        help="mirrored: use N GPUs, or split the CPU into N logical devices when there is no GPU",
+    )
+    p.add_argument("--mixed-precision", action="store_true", help="mixed_float16 (GPUs only)")
+    p.add_argument("--jit", action="store_true", help="XLA-compile the train step (jit_compile=True)")
+    p.add_argument(
+        "--d-dropout", type=float, default=0.25, help="the discriminator's dropout rate (the article's 0.25)"
+    )
     p.add_argument("--latent-dim", type=int, default=100)
     p.add_argument("--image-size", type=_image_size, default=(28, 28), help="HxW, divisible by 4")
     p.add_argument("--channels", type=int, default=1)
@@ -87,7 +106,14 @@ def _cmd_train(a) -> int:
     if a.classes and not a.conditional:
         raise ConfigError("--classes needs --conditional (it sets the class count of a conditional model)")
     spec = ModelSpec(
-        a.latent_dim, a.image_size[0], a.image_size[1], a.channels, a.output_activation, a.classes, a.d_conditioning
+        a.latent_dim,
+        a.image_size[0],
+        a.image_size[1],
+        a.channels,
+        a.output_activation,
+        a.classes,
+        a.d_conditioning,
+        a.d_dropout,
     )
     for name in ("epochs", "batch_size"):
         if getattr(a, name) < 1:
@@ -99,17 +125,23 @@ def _cmd_train(a) -> int:
         batch_size=a.batch_size,
         lr=a.lr,
         beta_1=a.beta_1,
+        adam_epsilon=a.adam_epsilon,
         seed=a.seed,
         limit=a.limit,
         steps_per_epoch=a.steps_per_epoch,
         checkpoint_every=a.checkpoint_every,
         ema=a.ema,
         conditional=a.conditional,
+        strategy=a.strategy,
+        devices=a.devices,
+        mixed_precision=a.mixed_precision,
+        jit=a.jit,
         spec=spec,
     )
     bar = _Progress()
-    record = train(cfg, resume=a.resume, on_step=bar.step, on_epoch=bar.epoch)
-    print(f"trained {record['epochs_done']} epochs ({record['steps']} steps) -> {a.out}")
+    record = train(cfg, resume=a.resume, on_step=bar.step, on_epoch=bar.epoch, say=lambda s: print(s, file=sys.stderr))
+    if record:  # the chief's (a worker that is not the chief writes nothing)
+        print(f"trained {record['epochs_done']} epochs ({record['steps']} steps) -> {a.out}")
     return 0
 
 

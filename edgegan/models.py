@@ -54,12 +54,15 @@ class ModelSpec:
     output_activation: str = "tanh"  # "relu" = the article's literal (see module doc)
     classes: int = 0  # > 0: conditional on an integer label in [0, classes) (see module doc)
     d_conditioning: str = "projection"  # how D takes the label: one of D_CONDITIONING
+    d_dropout: float = 0.25  # D's dropout rate (the article's; 0 turns it off)
 
     def __post_init__(self) -> None:
         if not isinstance(self.classes, int) or self.classes < 0 or self.classes == 1:
             raise ConfigError(f"classes must be 0 (unconditional) or at least 2, got {self.classes!r}")
         if self.d_conditioning not in D_CONDITIONING:
             raise ConfigError(f"d_conditioning must be one of {D_CONDITIONING}, got {self.d_conditioning!r}")
+        if not 0 <= self.d_dropout < 1:
+            raise ConfigError(f"d_dropout must be in [0, 1), got {self.d_dropout!r}")
         for name in ("latent_dim", "height", "width", "channels"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
@@ -89,8 +92,9 @@ class ModelSpec:
         return cls(**known)
 
 
-def build_generator(spec: ModelSpec | None = None):
-    """The article's generator: z (B, latent_dim) -> image (B, H, W, C) in [-1, 1]."""
+def build_generator(spec: ModelSpec | None = None, synchronized: bool = False):
+    """The article's generator: z (B, latent_dim) -> image (B, H, W, C) in [-1, 1]. ``synchronized``: BatchNorm
+    statistics over the global batch when trained on several replicas (Keras' synchronized BatchNormalization)."""
     import keras
     from keras import layers
 
@@ -107,23 +111,27 @@ def build_generator(spec: ModelSpec | None = None):
     x = layers.Reshape((h4, w4, 128), name="reshape")(x)  # (B, H/4, W/4, 128)
     x = layers.UpSampling2D(2, name="up1")(x)  # (B, H/2, W/2, 128)
     x = layers.Conv2D(128, 3, padding="same", name="conv1")(x)
-    x = layers.BatchNormalization(momentum=0.8, name="bn1")(x)
+    x = layers.BatchNormalization(momentum=0.8, synchronized=synchronized, name="bn1")(x)
     x = layers.Activation("relu", name="relu1")(x)
     x = layers.UpSampling2D(2, name="up2")(x)  # (B, H, W, 128)
     x = layers.Conv2D(64, 3, padding="same", name="conv2")(x)
-    x = layers.BatchNormalization(momentum=0.8, name="bn2")(x)
+    x = layers.BatchNormalization(momentum=0.8, synchronized=synchronized, name="bn2")(x)
     x = layers.Activation("relu", name="relu2")(x)
     x = layers.Conv2D(spec.channels, 3, padding="same", name="conv3")(x)  # (B, H, W, C)
     image = layers.Activation(spec.output_activation, name=IMAGE_NAME)(x)
     return keras.Model(inputs if spec.conditional else z, image, name="generator")
 
 
-def build_discriminator(spec: ModelSpec | None = None):
+def build_discriminator(spec: ModelSpec | None = None, synchronized: bool = False):
     """The article's discriminator: image (B, H, W, C) in [-1, 1] -> score (B, 1), P(real)."""
+    import functools
+
     import keras
     from keras import layers
 
     spec = spec or ModelSpec()
+    BN = functools.partial(layers.BatchNormalization, momentum=0.8, synchronized=synchronized)
+    Dropout = functools.partial(layers.Dropout, spec.d_dropout)
     img = keras.Input(spec.image_shape, name=IMAGE_NAME)
     label = keras.Input((), dtype="int32", name=LABEL_NAME) if spec.conditional else None
     x = img
@@ -133,20 +141,20 @@ def build_discriminator(spec: ModelSpec | None = None):
         x = layers.Concatenate(name="condition")([img, e])
     x = layers.Conv2D(32, 3, strides=2, padding="same", name="conv1")(x)
     x = layers.LeakyReLU(0.2, name="lrelu1")(x)
-    x = layers.Dropout(0.25, name="drop1")(x)
+    x = Dropout(name="drop1")(x)
     x = layers.Conv2D(64, 3, strides=2, padding="same", name="conv2")(x)
     x = layers.ZeroPadding2D(((0, 1), (0, 1)), name="pad2")(x)
-    x = layers.BatchNormalization(momentum=0.8, name="bn2")(x)
+    x = BN(name="bn2")(x)
     x = layers.LeakyReLU(0.2, name="lrelu2")(x)
-    x = layers.Dropout(0.25, name="drop2")(x)
+    x = Dropout(name="drop2")(x)
     x = layers.Conv2D(128, 3, strides=2, padding="same", name="conv3")(x)
-    x = layers.BatchNormalization(momentum=0.8, name="bn3")(x)
+    x = BN(name="bn3")(x)
     x = layers.LeakyReLU(0.2, name="lrelu3")(x)
-    x = layers.Dropout(0.25, name="drop3")(x)
+    x = Dropout(name="drop3")(x)
     x = layers.Conv2D(256, 3, strides=1, padding="same", name="conv4")(x)
-    x = layers.BatchNormalization(momentum=0.8, name="bn4")(x)
+    x = BN(name="bn4")(x)
     x = layers.LeakyReLU(0.2, name="lrelu4")(x)
-    x = layers.Dropout(0.25, name="drop4")(x)
+    x = Dropout(name="drop4")(x)
     x = layers.Flatten(name="flatten")(x)
     if label is None:
         score = layers.Dense(1, activation="sigmoid", name=SCORE_NAME)(x)
