@@ -72,6 +72,8 @@ def place(kind: str = "auto", devices: int = 0, mixed_precision: bool = False) -
         raise ConfigError(f"--strategy must be one of {', '.join(STRATEGIES)}, got {kind!r}")
     if devices < 0:
         raise ConfigError(f"--devices must be 0 (all) or more, got {devices}")
+    if os.environ.get("TF_CONFIG", None) == "":  # empty is unset (TensorFlow's own parser fails on it)
+        del os.environ["TF_CONFIG"]
     # multiworker first: its strategy must set up TensorFlow's runtime before any other call
     placement = _multiworker() if kind == "multiworker" else _local(tf, kind, devices)
     if mixed_precision:

@@ -63,26 +63,89 @@ def run_cli(
     )
 
 
-def run_clis(commands: list[list[str]], env: dict | None = None, timeout: int = 900) -> list:
+def run_clis(commands: list[list[str]], env: dict | list[dict] | None = None, timeout: int = 900) -> list:
     """Several independent edgegan commands at once, results in order: on 2 cores their imports and
     single-threaded conversions overlap (the zoo's four exports: 88 s one after another). Output goes to files,
-    not pipes, so no process blocks on a full pipe while another is waited for."""
+    not pipes, so no process blocks on a full pipe while another is waited for. ``env``: extra variables for all,
+    or a list with one dict per command. Past ``timeout`` every process still running is killed."""
     import contextlib
     import tempfile
 
-    e = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
+    envs = env if isinstance(env, list) else [env] * len(commands)
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as files:
         procs = []
-        for i, args in enumerate(commands):
+        for i, (args, extra) in enumerate(zip(commands, envs)):
             out, err = (files.enter_context(open(Path(tmp) / f"{i}.{k}", "w+")) for k in ("out", "err"))
             cmd = [sys.executable, "-m", "edgegan", *args]
+            e = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(extra or {})}
             procs.append((subprocess.Popen(cmd, stdout=out, stderr=err, text=True, cwd=ROOT, env=e), out, err))
         results = []
-        for p, out, err in procs:
-            p.wait(timeout=timeout)
-            out.seek(0), err.seek(0)
-            results.append(subprocess.CompletedProcess(p.args, p.returncode, out.read(), err.read()))
+        try:
+            for p, out, err in procs:
+                p.wait(timeout=timeout)
+                out.seek(0), err.seek(0)
+                results.append(subprocess.CompletedProcess(p.args, p.returncode, out.read(), err.read()))
+        finally:
+            for p, _, _ in procs:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
     return results
+
+
+class Background:
+    """Slow, self-contained subprocess work (the arm64 emulation, multi-process training) started when the session
+    starts, on a thread, so it runs on the core the suite leaves idle (most tests wait on one single-threaded
+    process); the test that owns it collects the result. Declared at module level with ``background(__file__, fn)``;
+    started only when a test of that module is selected. ``fn(tmp)`` gets a folder of its own, removed at the end.
+    The thread lowers its own priority first: on Linux the nice value is per thread and the processes it starts
+    inherit it, so the suite's foreground tests keep the CPU they ask for."""
+
+    def __init__(self, module: str, fn):
+        self.module, self.fn, self.thread, self.value, self.error = Path(module).resolve(), fn, None, None, None
+
+    def start(self, tmp: Path) -> None:
+        import threading
+
+        def work():
+            os.nice(10)
+            try:
+                self.value = self.fn(tmp)
+            except BaseException as e:  # re-raised in the test that owns the work
+                self.error = e
+
+        self.thread = threading.Thread(target=work, name=f"background {self.fn.__name__}", daemon=True)
+        self.thread.start()
+
+    def result(self, timeout: float = 1800):
+        """What ``fn`` returned (waits for it); its exception if it raised."""
+        assert self.thread is not None, "not started: its module had no selected test"
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), f"{self.fn.__name__} still running after {timeout} s"
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+BACKGROUND: list[Background] = []
+
+
+def background(module: str, fn) -> Background:
+    """Register ``fn(tmp)`` to start with the session (see Background); call at module level with __file__."""
+    job = Background(module, fn)
+    BACKGROUND.append(job)
+    return job
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _background_jobs(request, tmp_path_factory):
+    selected = {Path(str(item.fspath)).resolve() for item in request.session.items}
+    started = [job for job in BACKGROUND if job.module in selected]
+    for job in started:
+        job.start(tmp_path_factory.mktemp(job.fn.__name__))
+    yield
+    for job in started:  # a job whose test was deselected: its processes do not outlive the session
+        job.thread.join(1800)
 
 
 @pytest.fixture(scope="session")

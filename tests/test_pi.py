@@ -6,20 +6,21 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, background
 
+HAS_QEMU = shutil.which("qemu-aarch64-static") is not None
+HAS_BUNDLE = (ROOT / "models" / "mnist-dcgan" / "manifest.json").is_file()
 pytestmark = [
     pytest.mark.pi,
     pytest.mark.skipif(
-        shutil.which("qemu-aarch64-static") is None,
-        reason="qemu-aarch64-static not installed (apt-get install qemu-user-static; .ci/run does)",
+        not HAS_QEMU, reason="qemu-aarch64-static not installed (apt-get install qemu-user-static; .ci/run does)"
     ),
-    pytest.mark.skipif(not (ROOT / "models" / "mnist-dcgan" / "manifest.json").is_file(), reason="no shipped bundle"),
+    pytest.mark.skipif(not HAS_BUNDLE, reason="no shipped bundle"),
 ]
 
 
-def test_pi_check_verifies_and_generates_under_arm64_emulation():
-    r = subprocess.run(
+def _pi_check(tmp):
+    return subprocess.run(
         # verify runs every shipped file on arm64; generate one file per engine and precision class (each is
         # a new emulated process; `tools/pi_check` alone runs them all)
         [sys.executable, str(ROOT / "tools" / "pi_check"), "-n", "8", "--generate", "onnx/fp32,tflite/int8"],
@@ -27,6 +28,14 @@ def test_pi_check_verifies_and_generates_under_arm64_emulation():
         text=True,
         timeout=3000,
     )
+
+
+# from the session's start, on the core the other tests leave idle
+pi_check = background(__file__, _pi_check) if HAS_QEMU and HAS_BUNDLE else None
+
+
+def test_pi_check_verifies_and_generates_under_arm64_emulation():
+    r = pi_check.result()
     print(r.stdout[-4000:])
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
     assert "0 failures" in r.stdout
