@@ -107,6 +107,8 @@ class Background:
     def start(self, tmp: Path) -> None:
         import threading
 
+        assert self.thread is None, f"{self.fn.__name__} started twice"
+
         def work():
             os.nice(10)
             try:

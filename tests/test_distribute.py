@@ -61,6 +61,7 @@ def _multiworker(tmp):
 
 def _jit(tmp):
     """--jit: 2 epochs straight, and 1 epoch then a resume to 2."""
+    assert not any(tmp.iterdir()), f"{tmp} is not empty"
     args = ["train", "--data", str(_data(tmp)), *TINY, "--epochs", "2", "--jit"]
     straight, first = run_clis(
         [[*args, "--out", str(tmp / "straight")], [*args, "--epochs", "1", "--out", str(tmp / "resumed")]]

@@ -2,12 +2,17 @@
 
     python tools/bench_train.py [--steps 40] [--json FILE]
 
-Both train the same architecture at batch 32 on the same random batch, in this one process:
+All rows train the same architecture at batch 32 on random batches, in this one process:
   - reference: the article's source (Keras-GAN): D.train_on_batch(real, 1), D.train_on_batch(G.predict(z), 0),
     then combined.train_on_batch(z, 1) with D frozen inside the combined model;
-  - edgegan: its compiled step (edgegan.train.Trainer: one G forward, phase-convolution G, weight average).
-Reports steps/s, images/s and the process's peak RSS after each loop (ru_maxrss is a high-water mark, so
-the reference runs first and each figure is the peak so far). Warm-up steps are not timed.
+  - edgegan: its compiled step (edgegan.train.Trainer: one G forward, phase-convolution G, weight average),
+    fed as train() feeds it (tf.data through the strategy), on one device;
+  - edgegan --jit: the same step with jit_compile=True (XLA);
+  - mirrored: the same step under MirroredStrategy over 2 logical CPU devices (one CPU split in two: the
+    replicated path's overhead, not a speed-up: both halves share the same 2 cores).
+Reports steps/s, images/s, the ratio to the reference and the process's peak RSS after each loop (ru_maxrss
+is a high-water mark, so the reference runs first and each figure is the peak so far). Warm-up steps are
+not timed.
 """
 
 from __future__ import annotations
@@ -60,17 +65,19 @@ def reference_loop(batch: int, steps: int, warmup: int) -> float:
     return steps / (time.perf_counter() - t)
 
 
-def edgegan_loop(batch: int, steps: int, warmup: int) -> float:
+def edgegan_loop(batch: int, steps: int, warmup: int, placement=None, jit: bool = False) -> float:
     from edgegan.train import TrainConfig, Trainer
 
-    tr = Trainer(TrainConfig(out="/tmp/edgegan-bench-train", batch_size=batch))
-    real = np.random.default_rng(0).uniform(-1, 1, (batch, 28, 28, 1)).astype(np.float32)
+    cfg = TrainConfig(out="/tmp/edgegan-bench-train", batch_size=batch, jit=jit)
+    tr = Trainer(cfg, placement=placement)
+    real = np.random.default_rng(0).uniform(-1, 1, ((warmup + steps) * batch, 28, 28, 1)).astype(np.float32)
+    batches = tr.batches(real, None, np.arange(len(real)), 0, warmup + steps)  # as train() feeds them
     zero = np.float32(0)
     for _ in range(warmup):
-        [float(v) for v in tr._step_fn(real, None, zero)]
+        [float(v) for v in tr._step_fn(next(batches), zero)]
     t = time.perf_counter()
     for _ in range(steps):
-        [float(v) for v in tr._step_fn(real, None, zero)]  # losses read back every step, as train() does
+        [float(v) for v in tr._step_fn(next(batches), zero)]  # losses read back every step, as train() does
     return steps / (time.perf_counter() - t)
 
 
@@ -79,41 +86,54 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=40)
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--no-mirrored", action="store_true", help="leave the CPU whole (no 2-logical-device row)")
     p.add_argument("--json")
     a = p.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    ref = reference_loop(a.batch, a.steps, a.warmup)
-    ref_rss = rss_mb()
-    ours = edgegan_loop(a.batch, a.steps, a.warmup)
-    our_rss = rss_mb()
+    from edgegan.distribute import place
+
+    # logical devices are set before TensorFlow starts, so the split comes first; the other rows run on
+    # /cpu:0 of the same process (--no-mirrored measures them with the CPU whole)
+    mirrored = None if a.no_mirrored else place("mirrored", 2)
+    one = place("one")
+    loops = [
+        ("reference", "Keras-GAN reference (train_on_batch x3)", lambda: reference_loop(a.batch, a.steps, a.warmup)),
+        (
+            "edgegan",
+            "edgegan (compiled step, phase-conv G, EMA)",
+            lambda: edgegan_loop(a.batch, a.steps, a.warmup, one),
+        ),
+        ("jit", "edgegan --jit (the step XLA-compiled)", lambda: edgegan_loop(a.batch, a.steps, a.warmup, one, True)),
+    ]
+    if mirrored is not None:
+        loops.append(
+            (
+                "mirrored",
+                "edgegan --strategy mirrored --devices 2 (2 logical CPU devices, synchronized BatchNorm)",
+                lambda: edgegan_loop(a.batch, a.steps, a.warmup, mirrored),
+            )
+        )
     from edgegan.bench import machine
 
-    res = {
-        "machine": machine(),
-        "batch": a.batch,
-        "steps": a.steps,
-        "warmup": a.warmup,
-        "reference": {
-            "steps_per_s": round(ref, 3),
-            "images_per_s": round(ref * a.batch, 1),
-            "peak_rss_mb": round(ref_rss),
-        },
-        "edgegan": {
-            "steps_per_s": round(ours, 3),
-            "images_per_s": round(ours * a.batch, 1),
-            "peak_rss_mb_so_far": round(our_rss),
-        },
-        "speedup": round(ours / ref, 2),
-    }
+    res = {"machine": machine(), "batch": a.batch, "steps": a.steps, "warmup": a.warmup, "rows": {}}
+    for key, label, loop in loops:  # the reference first: peak RSS is a high-water mark
+        sps = loop()
+        res["rows"][key] = dict(label=label, steps_per_s=round(sps, 3), images_per_s=round(sps * a.batch, 1))
+        res["rows"][key]["peak_rss_mb_so_far"] = round(rss_mb())
+    ref = res["rows"]["reference"]["steps_per_s"]
+    for row in res["rows"].values():
+        row["vs_reference"] = round(row["steps_per_s"] / ref, 2)
     print(
-        f"{res['machine']['cpu']}, {res['machine']['cores']} cores; batch {a.batch}, {a.steps} timed steps after {a.warmup} warm-up"
+        f"{res['machine']['cpu']}, {res['machine']['cores']} cores; batch {a.batch}, {a.steps} timed steps after "
+        f"{a.warmup} warm-up, all rows in one process"
     )
-    print("| loop | steps/s | images/s | peak RSS MB |\n| --- | --- | --- | --- |")
-    print(f"| Keras-GAN reference (train_on_batch x3) | {ref:.2f} | {ref * a.batch:.0f} | {ref_rss:.0f} |")
-    print(
-        f"| edgegan (compiled step, phase-conv G, EMA) | {ours:.2f} | {ours * a.batch:.0f} | {our_rss:.0f} (high-water mark of the process) |"
-    )
-    print(f"\nspeed-up: {ours / ref:.2f}x")
+    print("| loop | steps/s | images/s | vs reference | peak RSS MB so far |\n| --- | --- | --- | --- | --- |")
+    for row in res["rows"].values():
+        print(
+            f"| {row['label']} | {row['steps_per_s']:.2f} | {row['images_per_s']:.0f} | {row['vs_reference']:.2f}x "
+            f"| {row['peak_rss_mb_so_far']} |"
+        )
+    print("| on a GPU | unmeasured (no GPU at hand) | | | |")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(res, f, indent=2)
