@@ -249,6 +249,25 @@ class Trainer:
         """What the run samples from and saves: the weight average when on, else G."""
         return self.G_ema if self.G_ema is not None else self.G
 
+    def portable(self, model):
+        """``model`` as the run saves it: float32 with plain BatchNorm, so how it trained (mixed precision,
+        synchronized statistics) does not show in the file, which loads and exports as any other."""
+        if self.place.replicas == 1 and self.place.precision == "float32":
+            return model
+        import keras
+
+        from edgegan.models import build_discriminator, build_generator
+
+        build = build_discriminator if model is self.D else build_generator
+        policy = keras.mixed_precision.global_policy()
+        keras.mixed_precision.set_global_policy("float32")
+        try:
+            copy = build(self.cfg.spec)
+        finally:
+            keras.mixed_precision.set_global_policy(policy)
+        copy.set_weights(model.get_weights())
+        return copy
+
     def sample_grid(self) -> np.ndarray:
         inputs = self.fixed_z if self.fixed_labels is None else [self.fixed_z, self.fixed_labels]
         return to_uint8(np.asarray(self.generator(inputs, training=False), np.float32))
@@ -328,8 +347,8 @@ def train(
             shutil.rmtree(scratch, ignore_errors=True)
     if not chief:
         return {}
-    _save_keras(tr.generator, out / "generator.keras")
-    _save_keras(tr.D, out / "discriminator.keras")
+    _save_keras(tr.portable(tr.generator), out / "generator.keras")
+    _save_keras(tr.portable(tr.D), out / "discriminator.keras")
     _finish_pictures(out)
     record.update(
         epochs_done=epoch,

@@ -74,7 +74,6 @@ def _refusals(tmp):
     data = str(_data(tmp))
     commands = {
         "mixed": ["--mixed-precision", "--strategy", "one"],
-        "no_tf_config": ["--strategy", "multiworker"],
         "uneven": ["--strategy", "mirrored", "--devices", "2", "--batch-size", "7"],
     }
     runs = run_clis(
@@ -119,6 +118,10 @@ def test_two_workers_on_loopback_train_together_the_chief_writes_the_run_and_it_
     for name in ("run.json", "generator.keras", "discriminator.keras", "samples/epoch_0001.png", "metrics.csv"):
         assert (run / name).is_file(), name
     assert not (tmp / "out1").exists()  # the other worker wrote nothing of the run
+    import keras
+
+    saved = keras.saving.load_model(run / "generator.keras")  # saved as any run's: plain BatchNorm
+    assert all(not getattr(layer, "synchronized", False) for layer in saved.layers)
     assert not list((tmp / "scratch1").glob("edgegan-worker-*"))  # and removed its own checkpoints
     assert resumed is not None and resumed.returncode == 0, resumed.stderr[-3000:] if resumed else "no resume"
     assert "strategy one: 1 replica" in resumed.stderr
@@ -144,7 +147,6 @@ def test_jit_trains_and_is_bit_compatible_with_its_own_resume():
     "name, words",
     [
         ("mixed", "--mixed-precision needs a GPU"),
-        ("no_tf_config", "reads the cluster from TF_CONFIG"),
         ("uneven", "--batch-size 7 does not split over 2 replicas"),
     ],
 )
@@ -154,3 +156,40 @@ def test_what_cannot_run_here_is_refused_in_one_line(name, words):
     assert r.returncode == 1 and words in r.stderr and "Traceback" not in r.stderr, r.stderr[-2000:]
     assert len(r.stderr.strip().splitlines()) == 1
     assert not (tmp / name).exists()  # nothing half-made
+
+
+def test_multiworker_without_tf_config_is_refused(monkeypatch):
+    from edgegan.distribute import place
+    from edgegan.errors import ConfigError
+
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    with pytest.raises(ConfigError, match="reads the cluster from TF_CONFIG"):
+        place("multiworker")
+    monkeypatch.setenv("TF_CONFIG", "{not json")
+    with pytest.raises(ConfigError, match="TF_CONFIG is not a cluster description"):
+        place("multiworker")
+
+
+def test_the_mixed_precision_step_trains_and_saves_float32_models(tmp_path):
+    """The GPU path's code on this CPU (where the CLI refuses it): float16 math, loss scaling, float32 files."""
+    import keras
+    import tensorflow as tf
+
+    from edgegan.distribute import Placement
+    from edgegan.models import ModelSpec
+    from edgegan.train import TrainConfig, Trainer
+
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        placement = Placement(tf.distribute.get_strategy(), "one", ["CPU:0"], precision="mixed_float16")
+        tr = Trainer(TrainConfig(out=str(tmp_path), batch_size=8, spec=ModelSpec(latent_dim=16)), placement=placement)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    x = np.random.default_rng(0).uniform(-1, 1, (16, 28, 28, 1)).astype(np.float32)
+    batches = tr.batches(x, None, np.arange(16), 0, 2)
+    losses = [[float(v) for v in tr._step_fn(next(batches), np.float32(0))] for _ in range(2)]
+    assert np.isfinite(losses).all()
+    assert tr.G.layers[-1].compute_dtype == "float16" and type(tr.g_opt).__name__ == "LossScaleOptimizer"
+    saved = tr.portable(tr.generator)
+    assert saved.dtype_policy.name == "float32"
+    np.testing.assert_allclose(saved(tr.fixed_z), np.asarray(tr.generator(tr.fixed_z), np.float32), atol=5e-3)

@@ -2,17 +2,19 @@
 
     python tools/bench_train.py [--steps 40] [--json FILE]
 
-All rows train the same architecture at batch 32 on random batches, in this one process:
+All rows train the same architecture at batch 32 on random batches:
   - reference: the article's source (Keras-GAN): D.train_on_batch(real, 1), D.train_on_batch(G.predict(z), 0),
     then combined.train_on_batch(z, 1) with D frozen inside the combined model;
   - edgegan: its compiled step (edgegan.train.Trainer: one G forward, phase-convolution G, weight average),
     fed as train() feeds it (tf.data through the strategy), on one device;
   - edgegan --jit: the same step with jit_compile=True (XLA);
   - mirrored: the same step under MirroredStrategy over 2 logical CPU devices (one CPU split in two: the
-    replicated path's overhead, not a speed-up: both halves share the same 2 cores).
-Reports steps/s, images/s, the ratio to the reference and the process's peak RSS after each loop (ru_maxrss
-is a high-water mark, so the reference runs first and each figure is the peak so far). Warm-up steps are
-not timed.
+    replicated path's overhead, not a speed-up: both halves share the same 2 cores). The split is made
+    before TensorFlow starts and slows every loop of that process (measured: edgegan's step 3.5 steps/s
+    there against 5.2 with the CPU whole), so this row runs in a second process with its own reference.
+Reports steps/s, images/s, the ratio to the reference of the same process and the process's peak RSS after
+each loop (ru_maxrss is a high-water mark, so the reference runs first and each figure is the peak so far).
+Warm-up steps are not timed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import argparse
 import json
 import os
 import resource
+import subprocess
 import sys
 import time
 
@@ -81,57 +84,85 @@ def edgegan_loop(batch: int, steps: int, warmup: int, placement=None, jit: bool 
     return steps / (time.perf_counter() - t)
 
 
+def measure(a, split: bool) -> dict:
+    """This process's rows, each with its ratio to this process's reference. ``split``: the CPU as 2 logical
+    devices (set before TensorFlow starts), for the mirrored row; it slows the other rows, so they are measured
+    in a process of their own with the CPU whole."""
+    from edgegan.distribute import place
+
+    first = place("mirrored", 2) if split else place("one")
+    loops = [
+        ("reference", "Keras-GAN reference (train_on_batch x3)", lambda: reference_loop(a.batch, a.steps, a.warmup))
+    ]
+    if split:
+        loops[0] = ("reference_split", loops[0][1] + ", CPU split in 2", loops[0][2])
+        label = "edgegan --strategy mirrored --devices 2 (2 logical CPU devices, synchronized BatchNorm)"
+        loops.append(("mirrored", label, lambda: edgegan_loop(a.batch, a.steps, a.warmup, first)))
+    else:
+        loops.append(
+            (
+                "edgegan",
+                "edgegan (compiled step, phase-conv G, EMA)",
+                lambda: edgegan_loop(a.batch, a.steps, a.warmup, first),
+            )
+        )
+        loops.append(
+            (
+                "jit",
+                "edgegan --jit (the step XLA-compiled)",
+                lambda: edgegan_loop(a.batch, a.steps, a.warmup, first, True),
+            )
+        )
+    rows = {}
+    for key, label, loop in loops:  # the reference first: peak RSS is a high-water mark
+        sps = loop()
+        rows[key] = dict(label=label, steps_per_s=round(sps, 3), images_per_s=round(sps * a.batch, 1))
+        # ru_maxrss survives exec, so the second process would report the first one's peak: none there
+        rows[key]["peak_rss_mb_so_far"] = None if split else round(rss_mb())
+        rows[key]["vs_reference"] = round(sps / next(iter(rows.values()))["steps_per_s"], 2)
+    return rows
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=40)
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--no-mirrored", action="store_true", help="leave the CPU whole (no 2-logical-device row)")
+    p.add_argument("--no-mirrored", action="store_true", help="skip the mirrored rows (a second process)")
+    p.add_argument("--split", action="store_true", help=argparse.SUPPRESS)  # the second process
     p.add_argument("--json")
     a = p.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from edgegan.distribute import place
-
-    # logical devices are set before TensorFlow starts, so the split comes first; the other rows run on
-    # /cpu:0 of the same process (--no-mirrored measures them with the CPU whole)
-    mirrored = None if a.no_mirrored else place("mirrored", 2)
-    one = place("one")
-    loops = [
-        ("reference", "Keras-GAN reference (train_on_batch x3)", lambda: reference_loop(a.batch, a.steps, a.warmup)),
-        (
-            "edgegan",
-            "edgegan (compiled step, phase-conv G, EMA)",
-            lambda: edgegan_loop(a.batch, a.steps, a.warmup, one),
-        ),
-        ("jit", "edgegan --jit (the step XLA-compiled)", lambda: edgegan_loop(a.batch, a.steps, a.warmup, one, True)),
-    ]
-    if mirrored is not None:
-        loops.append(
-            (
-                "mirrored",
-                "edgegan --strategy mirrored --devices 2 (2 logical CPU devices, synchronized BatchNorm)",
-                lambda: edgegan_loop(a.batch, a.steps, a.warmup, mirrored),
-            )
-        )
+    if a.split:
+        print(json.dumps(measure(a, split=True)))
+        return
+    rows = measure(a, split=False)
+    if not a.no_mirrored:
+        cmd = [
+            sys.executable,
+            __file__,
+            "--split",
+            "--steps",
+            str(a.steps),
+            "--warmup",
+            str(a.warmup),
+            "--batch",
+            str(a.batch),
+        ]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        rows.update(json.loads(out.strip().splitlines()[-1]))
     from edgegan.bench import machine
 
-    res = {"machine": machine(), "batch": a.batch, "steps": a.steps, "warmup": a.warmup, "rows": {}}
-    for key, label, loop in loops:  # the reference first: peak RSS is a high-water mark
-        sps = loop()
-        res["rows"][key] = dict(label=label, steps_per_s=round(sps, 3), images_per_s=round(sps * a.batch, 1))
-        res["rows"][key]["peak_rss_mb_so_far"] = round(rss_mb())
-    ref = res["rows"]["reference"]["steps_per_s"]
-    for row in res["rows"].values():
-        row["vs_reference"] = round(row["steps_per_s"] / ref, 2)
+    res = {"machine": machine(), "batch": a.batch, "steps": a.steps, "warmup": a.warmup, "rows": rows}
     print(
         f"{res['machine']['cpu']}, {res['machine']['cores']} cores; batch {a.batch}, {a.steps} timed steps after "
-        f"{a.warmup} warm-up, all rows in one process"
+        f"{a.warmup} warm-up; ratios against the reference of the same process"
     )
     print("| loop | steps/s | images/s | vs reference | peak RSS MB so far |\n| --- | --- | --- | --- | --- |")
-    for row in res["rows"].values():
+    for row in rows.values():
         print(
             f"| {row['label']} | {row['steps_per_s']:.2f} | {row['images_per_s']:.0f} | {row['vs_reference']:.2f}x "
-            f"| {row['peak_rss_mb_so_far']} |"
+            f"| {row['peak_rss_mb_so_far'] or 'n/a (second process)'} |"
         )
     print("| on a GPU | unmeasured (no GPU at hand) | | | |")
     if a.json:

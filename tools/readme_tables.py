@@ -10,7 +10,9 @@ docs/results.md:
 parity   <- models/mnist-dcgan/manifest.json (size and parity of every shipped file)
 eval     <- models/mnist-dcgan/evaluation.json (written by tools/make_reference.sh), and
             docs/quality_trials.json / docs/quality_trials_long.json (tools/quality_trials.py), if present
-train    <- models/mnist-dcgan/training.json and docs/bench_train.md (tools/bench_train.py output), if present
+train    <- models/mnist-dcgan/training.json and docs/bench_train.json (tools/bench_train.py --json), if present
+train-throughput <- docs/bench_train.json (README)
+train-profile <- docs/profile_train_step.json (tools/profile_train_step.py --json)
 bench    <- docs/bench.md (tools/bench_readme.py output)
 own-gan  <- docs/bench_own_gan.json (tools/bench_own_gan.py), docs/profile_layers_*.json (tools/profile_layers.py)
             and docs/bench.json: README gets the 2-thread table and the goals, docs/results.md every row
@@ -344,15 +346,20 @@ def main() -> None:
         )
         bj = ROOT / "docs" / "bench_train.json"
         if bj.is_file():
-            ratio = json.loads(bj.read_text())["rows"]["edgegan"]["vs_reference"]
+            rows = json.loads(bj.read_text())["rows"]
+            ratio, jit = rows["edgegan"]["vs_reference"], rows["jit"]["vs_reference"]
             body += (
-                "\n\n**Training throughput** (`python tools/bench_train.py`, all loops in one process; goal: 3x the "
-                f"reference loop's steps/s, {'met' if ratio >= 3 else 'missed'} at {ratio:.2f}x; README, 'Train on "
+                "\n\n**Training throughput** (`python tools/bench_train.py`; goal: 3x the "
+                f"reference loop's steps/s, {'met' if ratio >= 3 else 'missed'} at {ratio:.2f}x, "
+                f"{jit:.2f}x with --jit; README, 'Train on "
                 "GPUs or several machines'). The step is compute-bound here, so the gain comes from doing less work for "
                 "the same update: one G forward per step and G's upsample+conv blocks run as exact phase convolutions "
                 "(same weights, same gradients to 1e-5, tested):\n\n" + train_throughput(bj)
             )
         text = fill(text, "train", body)
+    prof = ROOT / "docs" / "profile_train_step.json"
+    if prof.is_file():
+        text = fill(text, "train-profile", train_profile(prof))
     bench = ROOT / "docs" / "bench.md"
     if bench.is_file():
         text = fill(
@@ -370,7 +377,8 @@ def train_throughput(path: Path) -> str:
     m = b["machine"]
     lines = [
         f"{m['cpu']}, {m['cores']} cores, tensorflow-cpu {m['versions'].get('tensorflow-cpu', '?')}; batch {b['batch']}, "
-        f"{b['steps']} timed steps after {b['warmup']} warm-up, all rows in one process",
+        f"{b['steps']} timed steps after {b['warmup']} warm-up; each ratio against the Keras-GAN loop of the same process "
+        "(the mirrored rows run in a second process, the CPU split in 2)",
         "",
         "| loop | steps/s | images/s | vs Keras-GAN loop |",
         "| --- | --- | --- | --- |",
@@ -380,6 +388,25 @@ def train_throughput(path: Path) -> str:
             f"| {row['label']} | {row['steps_per_s']:.2f} | {row['images_per_s']:.0f} | {row['vs_reference']:.2f}x |"
         )
     lines.append("| one GPU, float32 / `--mixed-precision` | unmeasured: no GPU at hand | | |")
+    return "\n".join(lines)
+
+
+def train_profile(path: Path) -> str:
+    """Where the step's time goes, from tools/profile_train_step.py --json."""
+    p = json.loads(path.read_text())
+    total = p["op_ms_per_step"]
+    conv = sum(v for k, v in p["by_type"].items() if k.startswith("Conv2D"))
+    lines = [
+        f"**Where the step's time goes** (`python tools/profile_train_step.py --steps {p['steps']}`, batch {p['batch']}, "
+        f"one device, TensorFlow's profiler): {p['wall_ms_per_step']:.0f} ms a step under the profiler, {total:.0f} ms "
+        f"of op time (the two cores overlap); convolutions and their gradients are {conv / total:.0%} of it.",
+        "",
+        "| op type | ms a step | share |",
+        "| --- | --- | --- |",
+    ]
+    lines += [f"| {k} | {v:.1f} | {v / total:.1%} |" for k, v in list(p["by_type"].items())[:8]]
+    lines += ["", "| op (top 8) | ms a step |", "| --- | --- |"]
+    lines += [f"| `{k}` | {v:.1f} |" for k, v in list(p["top_ops"].items())[:8]]
     return "\n".join(lines)
 
 
