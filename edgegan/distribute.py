@@ -74,6 +74,8 @@ def place(kind: str = "auto", devices: int = 0, mixed_precision: bool = False) -
         raise ConfigError(f"--devices must be 0 (all) or more, got {devices}")
     if os.environ.get("TF_CONFIG", None) == "":  # empty is unset (TensorFlow's own parser fails on it)
         del os.environ["TF_CONFIG"]
+    if kind == "multiworker" and devices:
+        raise ConfigError("--devices is for --strategy mirrored; each multiworker worker uses all its GPUs (or CPU)")
     # multiworker first: its strategy must set up TensorFlow's runtime before any other call
     placement = _multiworker() if kind == "multiworker" else _local(tf, kind, devices)
     if mixed_precision:
@@ -91,8 +93,12 @@ def place(kind: str = "auto", devices: int = 0, mixed_precision: bool = False) -
 
 def _local(tf, kind: str, devices: int) -> Placement:
     gpus = tf.config.list_physical_devices("GPU")
-    if kind == "auto":
+    chosen = kind == "auto"
+    if chosen:
         kind = "mirrored" if len(gpus) >= 2 else "one"
+    if kind == "one" and devices:
+        why = f" (auto chose one: this machine has {len(gpus)} GPU(s))" if chosen else ""
+        raise ConfigError(f"--devices is for --strategy mirrored{why}; drop it or pass --strategy mirrored")
     if kind == "one":
         # TensorFlow's default strategy: its placement is this one (the first GPU, else the CPU). Measured here
         # (batch 32, 2 cores): OneDeviceStrategy("/cpu:0") ran the same step at 1.9 steps/s against 4.4

@@ -337,11 +337,20 @@ def train(
     for line in placement.describe(cfg.batch_size):
         say(line)
 
+    import tensorflow as tf
+
     scratch = None if chief else Path(tempfile.mkdtemp(prefix="edgegan-worker-"))
     try:
         tr = Trainer(cfg, resume=resume, placement=placement, save_dir=scratch)
         t_start = time.perf_counter()
         epoch = _run_epochs(tr, x, y, spe, out if chief else None, on_step, on_epoch)
+    except tf.errors.UnavailableError as e:  # a collective lost a worker (killed, network): the others stop here
+        if placement.workers == 1:
+            raise
+        raise TrainingError(
+            "another worker stopped answering (TensorFlow's UnavailableError; --debug shows it); the run's last "
+            "checkpoint is kept: start every worker again with --resume"
+        ) from e
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)

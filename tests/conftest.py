@@ -139,6 +139,12 @@ def background(module: str, fn) -> Background:
     return job
 
 
+def pytest_collection_modifyitems(items):
+    """Modules with background work run last (a stable sort): their work has had the whole session to finish."""
+    owners = {job.module for job in BACKGROUND}
+    items.sort(key=lambda item: Path(str(item.fspath)).resolve() in owners)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _background_jobs(request, tmp_path_factory):
     selected = {Path(str(item.fspath)).resolve() for item in request.session.items}

@@ -158,13 +158,17 @@ def test_what_cannot_run_here_is_refused_in_one_line(name, words):
     assert not (tmp / name).exists()  # nothing half-made
 
 
-def test_multiworker_without_tf_config_is_refused(monkeypatch):
+def test_multiworker_without_tf_config_and_devices_without_mirrored_are_refused(monkeypatch):
     from edgegan.distribute import place
     from edgegan.errors import ConfigError
 
     monkeypatch.delenv("TF_CONFIG", raising=False)
     with pytest.raises(ConfigError, match="reads the cluster from TF_CONFIG"):
         place("multiworker")
+    with pytest.raises(ConfigError, match="--devices is for --strategy mirrored"):
+        place("multiworker", devices=2)
+    with pytest.raises(ConfigError, match="auto chose one"):
+        place("auto", devices=2)  # no GPU here
     monkeypatch.setenv("TF_CONFIG", "{not json")
     with pytest.raises(ConfigError, match="TF_CONFIG is not a cluster description"):
         place("multiworker")
