@@ -216,11 +216,11 @@ class Trainer:
                 p_real = self.D(with_label(real, labels), training=True)
                 p_fake = self.D(with_label(fake, fake_labels), training=True)
                 d_loss = mean(0.5 * (_bce(1.0, p_real) + _bce(0.0, p_fake))) + nan
-                scaled = self.d_opt.scale_loss(d_loss) if hasattr(self.d_opt, "scale_loss") else d_loss
+                scaled = self.d_opt.scale_loss(d_loss)  # on the tape: times the loss scale in mixed precision
             self.d_opt.apply_gradients(zip(d_tape.gradient(scaled, d_vars), d_vars))
             # through the D just updated, as the article
             g_loss = mean(_bce(1.0, self.D(with_label(fake, fake_labels), training=True)))
-            scaled = self.g_opt.scale_loss(g_loss) if hasattr(self.g_opt, "scale_loss") else g_loss
+            scaled = self.g_opt.scale_loss(g_loss)
         self.g_opt.apply_gradients(zip(g_tape.gradient(scaled, g_vars), g_vars))
         hits = tf.reduce_sum(tf.cast(p_real[:, 0] > 0.5, tf.float32)) + tf.reduce_sum(
             tf.cast(p_fake[:, 0] < 0.5, tf.float32)
