@@ -59,7 +59,8 @@ class Placement:
             else ""
         )
         return [
-            f"strategy {self.kind}: {workers}{self.replicas} replica{'s' if self.replicas > 1 else ''} on {where}",
+            f"strategy {self.kind}: {workers}{self.replicas} replica{'s' if self.replicas > 1 else ''} on {where}"
+            + (" of each worker" if self.workers > 1 else ""),
             f"global batch {global_batch} ({global_batch // self.replicas} per replica), precision {self.precision}",
         ]
 
@@ -153,7 +154,9 @@ def _multiworker() -> Placement:
     order = (["chief"] if has_chief else []) + ["worker"]
     members = [(t, i) for t in order for i in range(len(cluster.get(t, [])))]
     worker = members.index((kind, index))
-    devices = [_pretty(d.name) for d in tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")]
+    # this worker's own devices (the list also names them once per job: /job:worker/... and /job:localhost/...)
+    local = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+    devices = sorted({_pretty(d.name) for d in local})
     return Placement(strategy, "multiworker", devices, len(members), worker, worker == 0)
 
 
