@@ -97,7 +97,7 @@ class Background:
     """Slow, self-contained subprocess work (the arm64 emulation, multi-process training) started when the session
     starts, on a thread, so it runs on the core the suite leaves idle (most tests wait on one single-threaded
     process); the test that owns it collects the result. Declared at module level with ``background(__file__, fn)``;
-    started only when a test of that module is selected. ``fn(tmp)`` gets a folder of its own, removed at the end.
+    started only when a test of that module is selected. ``fn(tmp)`` gets a session temporary folder of its own.
     The thread lowers its own priority first: on Linux the nice value is per thread and the processes it starts
     inherit it, so the suite's foreground tests keep the CPU they ask for."""
 
