@@ -78,7 +78,7 @@ def place(kind: str = "auto", devices: int = 0, mixed_precision: bool = False) -
     if kind == "multiworker" and devices:
         raise ConfigError("--devices is for --strategy mirrored; each multiworker worker uses all its GPUs (or CPU)")
     # multiworker first: its strategy must set up TensorFlow's runtime before any other call
-    placement = _multiworker() if kind == "multiworker" else _local(tf, kind, devices)
+    placement = _multiworker(tf) if kind == "multiworker" else _local(tf, kind, devices)
     if mixed_precision:
         if not any("GPU" in d for d in placement.devices):
             raise ConfigError(
@@ -134,9 +134,7 @@ def _logical_cpus(tf, n: int) -> list:
     return logical
 
 
-def _multiworker() -> Placement:
-    import tensorflow as tf
-
+def _multiworker(tf) -> Placement:
     raw = os.environ.get("TF_CONFIG")
     if not raw:
         raise ConfigError(

@@ -184,6 +184,7 @@ class Trainer:
         spec, gb = self.cfg.spec, self.cfg.batch_size
         z = self.rng.normal((gb, spec.latent_dim))
         # a conditional G draws digits of uniformly random classes; D judges each image with its class
+        # (unconditional: an empty tensor in its place, since strategy.run passes tensors to every replica)
         fake_labels = self.rng.uniform((gb,), 0, spec.classes, dtype=tf.int32) if spec.conditional else z[:, :0]
         S = self.place.strategy
         d_loss, g_loss, hits = S.run(self._replica_fn, args=(batch, z, fake_labels, nan))
@@ -321,6 +322,8 @@ def train(
         cfg = stored
     _check(cfg)  # before anything is written
     placement = place(cfg.strategy, cfg.devices, cfg.mixed_precision)  # before anything else starts TensorFlow
+    import tensorflow as tf  # (started by place)
+
     chief = placement.is_chief
     if chief and not resume and (out / "checkpoints").exists() and any((out / "checkpoints").iterdir()):
         raise ConfigError(f"{out}: already holds a run; pass --resume to continue it or choose another --out")
@@ -336,8 +339,6 @@ def train(
     record = _open_record(cfg, x, y, resume) if chief else {}
     for line in placement.describe(cfg.batch_size):
         say(line)
-
-    import tensorflow as tf
 
     scratch = None if chief else Path(tempfile.mkdtemp(prefix="edgegan-worker-"))
     try:
