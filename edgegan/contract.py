@@ -5,21 +5,89 @@ records it in the manifest, and every consumer (runtime, uint8 conversion, calib
 verify, web page, HTTP example) takes it from there instead of assuming the seed article's values.
 
     "image":         {"shape": [H, W, C], "range": [lo, hi], ...}     the generator's output pixels
-    "discriminator": {"input_range": [lo, hi], "score": "probability" | "logit"}
+    "input":         {"kind": "image", "shape": [H, W, C], "range": [lo, hi], "scale": s, "multiple": m}
+                     an image-input generator's input (H, W null for any size); absent: a latent ("latent")
+    "discriminator": {"input_range": [lo, hi], "score": "probability" | "logit" | "lsgan",
+                      "inputs": ["source", "image"], "score_shape": [h, w, 1]}
     "label":         {"classes": K, "name": "label", "dtype": "int32"}   a conditional model's integer input
 
-A bundle without a "discriminator" section has no discriminator.
+A bundle without a "discriminator" section has no discriminator. The generator's input has a kind, one object
+each (LatentInput, ImageInput): what it takes, how to check a batch of it, how it is recorded.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}  # output activation -> value range it produces
 SCORE_KINDS = {"sigmoid": "probability", "linear": "logit"}  # D's last activation -> what its score means
-THRESHOLDS = {"probability": 0.5, "logit": 0.0}  # decision boundary real/fake per score kind
+# decision boundary real/fake per score kind; "lsgan": a least-squares score trained against real 1, fake 0
+# (unbounded: parity bounds are relative to its scale)
+THRESHOLDS = {"probability": 0.5, "logit": 0.0, "lsgan": 0.5}
+SCORES = tuple(THRESHOLDS)
+SOURCE_NAME = "source"  # an image-input generator's input, and a paired discriminator's condition image
+
+
+@dataclass(frozen=True)
+class LatentInput:
+    """A generator fed a latent vector: float32 (N, size) drawn from N(0, 1) (edgegan.latents)."""
+
+    size: int
+    kind: ClassVar[str] = "latent"
+
+    def describe(self) -> str:
+        return f"a latent ({self.size},)"
+
+
+@dataclass(frozen=True)
+class ImageInput:
+    """A generator fed a picture: float32 (N, H, W, C) in ``range``. H and W are None for a model that takes any
+    size whose sides are multiples of ``multiple``; the output is ``scale`` times larger per side."""
+
+    shape: tuple  # (H, W, C); H, W None: any size
+    range: tuple[float, float]
+    scale: int = 1
+    multiple: int = 1
+    kind: ClassVar[str] = "image"
+
+    @property
+    def dynamic(self) -> bool:
+        return self.shape[0] is None or self.shape[1] is None
+
+    @property
+    def channels(self) -> int:
+        return int(self.shape[2])
+
+    def describe(self) -> str:
+        h, w, c = ("any" if v is None else v for v in self.shape)
+        return f"a picture {h}x{w}x{c} in [{self.range[0]:g}, {self.range[1]:g}], x{self.scale}"
+
+    def size_problem(self, h: int, w: int) -> str | None:
+        """Why a picture of h x w cannot be fed to this input as it is, or None when it can."""
+        if not self.dynamic and (h, w) != tuple(self.shape[:2]):
+            return f"the model takes {self.shape[0]}x{self.shape[1]} pictures, got {h}x{w}"
+        if self.dynamic and (h % self.multiple or w % self.multiple or not h or not w):
+            return f"the model takes sides that are multiples of {self.multiple}, got {h}x{w}"
+        return None
+
+    def section(self) -> dict:
+        """The manifest's "input" object."""
+        return {
+            "kind": "image",
+            "shape": [None if v is None else int(v) for v in self.shape],
+            "range": list(self.range),
+            "scale": self.scale,
+            "multiple": self.multiple,
+            "name": SOURCE_NAME,
+        }
+
+    @classmethod
+    def from_section(cls, d: dict) -> ImageInput:
+        shape = tuple(None if v is None else int(v) for v in d["shape"])
+        return cls(shape, tuple(float(v) for v in d["range"]), int(d.get("scale", 1)), int(d.get("multiple", 1)))
 
 
 @dataclass(frozen=True)
@@ -28,12 +96,35 @@ class Contract:
     image_shape: tuple[int, int, int]
     image_range: tuple[float, float] = (-1.0, 1.0)
     d_input_range: tuple[float, float] | None = None  # None: no discriminator in the bundle
-    score: str | None = None  # "probability" or "logit"; None: no discriminator
+    score: str | None = None  # "probability", "logit" or "lsgan"; None: no discriminator
     classes: int = 0  # a conditional model's label takes 0 .. classes - 1; 0: no label input
+    source: ImageInput | None = None  # an image-input generator's input; None: a latent of latent_size
+    d_inputs: tuple[str, ...] = ("image",)  # D's image inputs in order: ("source", "image") for a paired D
+    score_shape: tuple[int, ...] = (1,)  # one score per image, or a patch map (h, w, 1)
+    d_shape: tuple[int, int, int] | None = None  # D's input when G takes any size (its output is then (None, None, C))
+
+    @property
+    def d_image_shape(self) -> tuple[int, int, int]:
+        """The pictures the discriminator takes."""
+        return self.d_shape or self.image_shape
+
+    @property
+    def input(self) -> LatentInput | ImageInput:
+        """What the generator takes."""
+        return self.source if self.source is not None else LatentInput(self.latent_size)
 
     @property
     def conditional(self) -> bool:
         return self.classes > 0
+
+    @property
+    def paired(self) -> bool:
+        """D judges a candidate image against the source it was made from (pix2pix)."""
+        return len(self.d_inputs) > 1
+
+    @property
+    def patches(self) -> bool:
+        return len(self.score_shape) == 3
 
     @property
     def has_discriminator(self) -> bool:
@@ -45,7 +136,11 @@ class Contract:
 
     def discriminator_section(self) -> dict:
         """The manifest's "discriminator" object."""
-        return {"input_range": list(self.d_input_range), "score": self.score, "threshold": self.threshold}
+        d = {"input_range": list(self.d_input_range), "score": self.score, "threshold": self.threshold}
+        if self.paired or self.patches or self.d_shape:
+            d.update(inputs=list(self.d_inputs), score_shape=list(self.score_shape))
+            d.update(image_shape=list(self.d_image_shape))
+        return d
 
     def parity_kw(self, role: str) -> dict:
         """Arguments of edgegan.parity.figures for a role: G's PSNR peak, D's score kind."""
@@ -60,13 +155,18 @@ class Contract:
         image = data["image"]
         rng = tuple(float(v) for v in image.get("range", (-1, 1)))
         d = data.get("discriminator") or ({"input_range": rng, "score": "probability"} if has_discriminator else None)
+        source = data.get("input") if (data.get("input") or {}).get("kind") == "image" else None
         return cls(
-            int(data["latent"]["size"]),
-            tuple(int(v) for v in image["shape"]),
+            int((data.get("latent") or {}).get("size", 0)),
+            tuple(None if v is None else int(v) for v in image["shape"]),
             rng,
             tuple(float(v) for v in d["input_range"]) if d else None,
             d["score"] if d else None,
             int((data.get("label") or {}).get("classes", 0)),
+            ImageInput.from_section(source) if source else None,
+            tuple((d or {}).get("inputs", ("image",))),
+            tuple(int(v) for v in (d or {}).get("score_shape", (1,))),
+            tuple(int(v) for v in d["image_shape"]) if d and None in image["shape"] and "image_shape" in d else None,
         )
 
 
@@ -80,7 +180,7 @@ def rescale(x: np.ndarray, src: tuple[float, float], dst: tuple[float, float]) -
 
 def probability(scores: np.ndarray, kind: str) -> np.ndarray:
     """P(real) from raw discriminator outputs of the given kind."""
-    s = np.asarray(scores, np.float64)
+    s = np.asarray(scores, np.float64)  # "lsgan": the score itself (real 1, fake 0; unbounded)
     if kind == "logit":
         s = 0.5 * (1.0 + np.tanh(0.5 * s))  # the logistic function, overflow-free
     return s.astype(np.float32)

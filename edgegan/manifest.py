@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from edgegan.contract import Contract
+from edgegan.contract import SCORES, Contract
 from edgegan.errors import ManifestError, ModelFileError
 
 SCHEMA_VERSION = 1
@@ -57,11 +57,13 @@ class Manifest:
 
     @property
     def latent_size(self) -> int:
-        return int(self.data["latent"]["size"])
+        """The generator's latent size; 0 for an image-input generator."""
+        return int((self.data.get("latent") or {}).get("size", 0))
 
     @property
-    def image_shape(self) -> tuple[int, int, int]:
-        return tuple(int(v) for v in self.data["image"]["shape"])  # type: ignore[return-value]
+    def image_shape(self) -> tuple:
+        """The generator's output (H, W, C); H and W None for a generator that takes any picture size."""
+        return tuple(None if v is None else int(v) for v in self.data["image"]["shape"])
 
     @property
     def classes(self) -> int:
@@ -158,22 +160,30 @@ def parse(data: Any, root: Path) -> Manifest:
         raise ManifestError(
             f"{path}: unknown schema_version {version}; this edgegan reads {SCHEMA_VERSION} (upgrade edgegan or re-export)"
         )
-    latent = _req(data, "latent", dict, "", path)
-    size = _req(latent, "size", int, "latent.", path)
+    source = _input_section(data, path)
+    if source is None:
+        latent = _req(data, "latent", dict, "", path)
+        size = _req(latent, "size", int, "latent.", path)
+        if not 1 <= size <= 100_000:
+            raise ManifestError(f"{path}: latent size {size} is out of range")
     image = _req(data, "image", dict, "", path)
     shape = _req(image, "shape", list, "image.", path)
-    if (
-        not 1 <= size <= 100_000
-        or len(shape) != 3
-        or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 8192 for v in shape)
-    ):
-        raise ManifestError(f"{path}: latent size {size} or image shape {shape} is out of range")
+    any_size = source is not None and any(v is None for v in source["shape"][:2])
+    if len(shape) != 3 or not all(_side(v, any_size and i < 2) for i, v in enumerate(shape)):
+        raise ManifestError(f"{path}: image shape {shape} is out of range")
     _check_range(image.get("range", [-1, 1]), "image.range", path)
     d = data.get("discriminator")
     if d is not None:
-        if not isinstance(d, dict) or d.get("score") not in ("probability", "logit"):
-            raise ManifestError(f"{path}: discriminator.score must be 'probability' or 'logit'")
+        if not isinstance(d, dict) or d.get("score") not in SCORES:
+            raise ManifestError(f"{path}: discriminator.score must be one of {', '.join(SCORES)}")
         _check_range(d.get("input_range"), "discriminator.input_range", path)
+        if d.get("inputs", ["image"]) not in (["image"], ["source", "image"]):
+            raise ManifestError(f'{path}: discriminator.inputs must be ["image"] or ["source", "image"]')
+        score_shape = d.get("score_shape", [1])
+        if score_shape != [1] and not (
+            isinstance(score_shape, list) and len(score_shape) == 3 and all(_side(v, False) for v in score_shape)
+        ):
+            raise ManifestError(f"{path}: discriminator.score_shape must be [1] or [h, w, 1], got {score_shape!r}")
     label = data.get("label")
     if label is not None:
         k = label.get("classes") if isinstance(label, dict) else None
@@ -222,6 +232,30 @@ def parse(data: Any, root: Path) -> Manifest:
             )
         )
     return Manifest(root=root, data=data, files=entries)
+
+
+def _side(v: Any, may_be_none: bool) -> bool:
+    return (v is None and may_be_none) or (isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 65536)
+
+
+def _input_section(data: dict, path: Path) -> dict | None:
+    """The validated "input" section of an image-input generator, or None for a latent one."""
+    source = data.get("input")
+    if source is None or (isinstance(source, dict) and source.get("kind") == "latent"):
+        return None
+    if not isinstance(source, dict) or source.get("kind") != "image":
+        raise ManifestError(f"{path}: input.kind must be 'latent' or 'image'")
+    shape = source.get("shape")
+    if not isinstance(shape, list) or len(shape) != 3 or not all(_side(v, i < 2) for i, v in enumerate(shape)):
+        raise ManifestError(f"{path}: input.shape must be [H, W, C] (H, W may be null), got {shape!r}")
+    if (shape[0] is None) != (shape[1] is None):
+        raise ManifestError(f"{path}: input.shape {shape}: H and W are both fixed or both null")
+    _check_range(source.get("range"), "input.range", path)
+    for key in ("scale", "multiple"):
+        v = source.get(key, 1)
+        if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= 64:
+            raise ManifestError(f"{path}: input.{key} must be an integer from 1 to 64, got {v!r}")
+    return source
 
 
 def _check_range(r: Any, where: str, path: Path) -> None:

@@ -184,20 +184,26 @@ def spec_of(generator) -> ModelSpec:
     return ModelSpec(latent_dim, h, w, c, act if act in OUTPUT_ACTIVATIONS else "tanh", classes)
 
 
-def load_keras(path, role: str):
-    """Load a .keras file with safe_mode=True; refuse Lambda layers (docs/reliability.md item 5)."""
+def load_keras(path, role: str, custom_objects=()):
+    """Load a .keras file with safe_mode=True; refuse Lambda layers (docs/reliability.md item 5). Custom layers come
+    only from the files or modules the user names (``custom_objects``, edgegan.export.custom)."""
     from pathlib import Path
 
     import keras
 
     from edgegan.errors import ModelFileError
+    from edgegan.export.custom import import_custom_objects, missing_class_error
 
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"{path}: Keras file not found")
+    given = import_custom_objects(custom_objects)
     try:
-        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        model = keras.saving.load_model(path, custom_objects=given or None, compile=False, safe_mode=True)
     except Exception as e:  # Keras raises many types for a bad archive
+        missing = missing_class_error(path, role, custom_objects, e)
+        if missing is not None:
+            raise missing from e
         raise ModelFileError(f"{path}: cannot load the {role} ({type(e).__name__}: {e})".split("\n")[0]) from e
     for layer in _all_layers(model):
         if layer.__class__.__name__ == "Lambda":

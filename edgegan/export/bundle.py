@@ -22,14 +22,14 @@ import numpy as np
 import edgegan
 from edgegan import manifest as mf
 from edgegan import parity
-from edgegan.contract import Contract, rescale
+from edgegan.contract import SOURCE_NAME, Contract, rescale
 from edgegan.errors import ConfigError, ExportError, ModelFileError
 from edgegan.export import onnx as onnx_export
 from edgegan.export import tflite as tflite_export
 from edgegan.export.formats import BOUNDS, Variant
 from edgegan.export.inspect import read_contract
 from edgegan.export.optimize import Choice, optimize
-from edgegan.latents import latents
+from edgegan.export.sources import REFERENCE_COUNT, generator_inputs
 from edgegan.models import IMAGE_NAME, LABEL_NAME, LATENT_NAME, SCORE_NAME, load_keras
 from edgegan.runtime import make_engine
 
@@ -46,7 +46,6 @@ def auto_form(fmt: str, precision: str) -> Choice:
     return Choice("pads")
 
 
-REFERENCE_COUNT = 64  # fixed latents in reference.npz (and generated images for D)
 # D's export parity: up to this many generated and as many real images. Decisive agreement is a proportion:
 # on 128 images one flipped decision moves it 0.8 points, too coarse for a 97% bound; on 2,000 its standard
 # error near 97% is 0.4 points. Larger images cost more per image, so the set shrinks with the pixel count
@@ -71,8 +70,13 @@ class ExportOptions:
     skip: frozenset | None = None
     output_range: tuple[float, float] | None = None  # G's pixel range when its last activation does not say
     d_input_range: tuple[float, float] | None = None  # D's input range (default: G's output range)
-    score: str | None = None  # "probability" or "logit" when D's last activation does not say
+    score: str | None = None  # "probability", "logit" or "lsgan" when D's last activation does not say
     classes: int | None = None  # a conditional model's class count when its label Embedding does not say
+    input_range: tuple[float, float] | None = None  # an image-input G's input range (default: its output range)
+    input_size: tuple[int, int] | None = None  # an any-size G: the size of its fixed-shape files and references
+    d_source: str | None = None  # a paired D: the name of its input that takes the source picture
+    custom_objects: tuple[str, ...] = ()  # .py files or modules defining the models' custom layers
+    precision_requested: bool = False  # precisions were asked for by name (not "all"): a missing one is an error
 
 
 @dataclass
@@ -150,6 +154,8 @@ class Role:
     x_ref: list[np.ndarray]  # parity inputs, the same way
     y_ref: np.ndarray  # Keras outputs for them
     parity_kw: dict  # extra arguments of parity.figures (peak, score kind)
+    size: tuple[int, int] | None = None  # an any-size G: the height and width of its fixed-shape files
+    floats: list | None = None  # a paired D's float input tensors in edgegan's order (source, image)
 
     def run(self, engine) -> np.ndarray:
         """The engine's outputs for the parity inputs, in chunks."""
@@ -193,41 +199,73 @@ def keras_chunk(model) -> int:
     return int(np.clip(RUN_CHUNK * (64 * 64 * 3) // pixels, RUN_CHUNK, 1024))
 
 
-def keras_runner(model, chunk: int | None = None):
-    """Keras inference in chunks: run(x[, labels]), inputs in the order the model takes them."""
+def keras_runner(model, chunk: int | None = None, order: list | None = None):
+    """Keras inference in chunks: run(x[, labels]) (a paired discriminator: run(source, image)), inputs in
+    edgegan's order (``order``: the model's float input tensors in that order), whatever order the model takes."""
     from edgegan.export.inspect import split_inputs
 
     chunk = chunk or keras_chunk(model)
     x_in, label_in = split_inputs(model)
-    label_first = label_in is not None and model.inputs[0] is label_in
+    wanted = [*(order or [x_in]), *([label_in] if label_in is not None else [])]
+    where = [next(i for i, t in enumerate(wanted) if t is m) for m in model.inputs]
 
-    def call(x, labels=None):
-        if labels is not None:  # (N,) labels in the label input's own shape, (N,) or (N, 1)
-            labels = np.asarray(labels).reshape(len(labels), *label_in.shape[1:])
-        inputs = x if labels is None else ([labels, x] if label_first else [x, labels])
-        return model(inputs, training=False).numpy()
+    def call(*xs):
+        xs = list(xs)
+        if label_in is not None:  # (N,) labels in the label input's own shape, (N,) or (N, 1)
+            xs[-1] = np.asarray(xs[-1]).reshape(len(xs[-1]), *label_in.shape[1:])
+        inputs = [xs[i] for i in where]
+        return model(inputs[0] if len(inputs) == 1 else inputs, training=False).numpy()
 
     return lambda *xs: run_chunked(call, list(xs), chunk)
-
-
-def _labels(n: int, classes: int, seed: int) -> list[np.ndarray]:
-    """[] for an unconditional model, else [n int32 labels covering every class equally, shuffled by seed]."""
-    if not classes:
-        return []
-    return [np.random.default_rng([seed, 8]).permutation(np.arange(n) % classes).astype(np.int32)]
 
 
 def _roles(sources: Sources, variants, opts: ExportOptions, skip: frozenset, log):
     """Load the models and read their contract; build G's role, and a maker of D's role (None without a D)
     that takes a generator function: D's inputs are generated images, made by the fastest verified G."""
-    G = load_keras(sources.generator, "generator")
+    from edgegan.export.custom import import_custom_objects
+
+    import_custom_objects(opts.custom_objects)
+    G = load_keras(sources.generator, "generator", opts.custom_objects)
     want_d = sources.discriminator is not None and "discriminator" not in skip
-    D = load_keras(sources.discriminator, "discriminator") if want_d else None
+    D = load_keras(sources.discriminator, "discriminator", opts.custom_objects) if want_d else None
     contract = read_contract(
-        G, D, sources.generator, sources.discriminator, opts.output_range, opts.d_input_range, opts.score, opts.classes
+        G,
+        D,
+        sources.generator,
+        sources.discriminator,
+        opts.output_range,
+        opts.d_input_range,
+        opts.score,
+        opts.classes,
+        opts.input_range,
+        opts.d_source,
     )
     if sources.discriminator is None:
         log("no discriminator given: exporting the generator alone")
+    elif D is not None and opts.score is None and contract.score == "logit":
+        log(
+            "the discriminator ends in a linear output: read as a logit (real above 0); --score lsgan for a "
+            "least-squares score (real 1, fake 0), --score probability for one already in [0, 1]"
+        )
+    inputs = generator_inputs(contract, opts, D, log)
+    models = _rewritten(G, variants, opts, log)
+    g_keras = keras_runner(G)
+    x_ref, g_cal = inputs.reference(), inputs.calibration()
+    g_ref = g_keras(*x_ref)
+    kw = contract.parity_kw("generator")
+    g_role = Role("generator", models, (inputs.name, IMAGE_NAME), g_cal, x_ref, g_ref, kw, inputs.size)
+    info = {"generated": 0, "real": 0, "real_src": "none", "inputs": inputs}
+    if D is None:
+        return contract, g_role, None, info
+
+    def make_d(generate) -> Role:
+        return _discriminator_role(D, generate or g_keras, inputs, x_ref, g_ref, contract, sources, opts, info, log)
+
+    return contract, g_role, make_d, info
+
+
+def _rewritten(G, variants, opts: ExportOptions, log) -> dict:
+    """G's models by rewrite choice: {None: G as built, Choice: (rewritten model, its rewritten blocks)}."""
     models, notes = {None: (G, [])}, set()
     for c in sorted({_choice(opts, v) for v in variants} - {None}):
         model, rewrites, note = optimize(G, c.form, c.kinds)
@@ -242,24 +280,7 @@ def _roles(sources: Sources, variants, opts: ExportOptions, skip: frozenset, log
     else:
         for note in sorted(n for n in notes if n):
             log(f"generator: {note}")
-    L, g_keras = contract.latent_size, keras_runner(G)
-    rng = np.random.default_rng([opts.seed, 7])
-    # what sample(64, seed) draws everywhere; a conditional model's reference labels run 0, 1, ..., 0, 1, ...
-    x_ref = [latents(REFERENCE_COUNT, L, opts.seed)]
-    x_ref += [np.arange(REFERENCE_COUNT, dtype=np.int32) % contract.classes] if contract.conditional else []
-    n_cal = opts.calibration_samples  # int8 calibration labels cover every class equally
-    g_cal = [rng.standard_normal((n_cal, L)).astype(np.float32), *_labels(n_cal, contract.classes, opts.seed)]
-    g_ref = g_keras(*x_ref)
-    kw = contract.parity_kw("generator")
-    g_role = Role("generator", models, (LATENT_NAME, IMAGE_NAME), g_cal, x_ref, g_ref, kw)
-    info = {"generated": 0, "real": 0, "real_src": "none"}
-    if D is None:
-        return contract, g_role, None, info
-
-    def make_d(generate) -> Role:
-        return _discriminator_role(D, generate or g_keras, x_ref, g_ref, rng, contract, sources, opts, info, log)
-
-    return contract, g_role, make_d, info
+    return models
 
 
 def _fast_generator(stage: Path):
@@ -273,20 +294,32 @@ def _fast_generator(stage: Path):
     return lambda *xs: run_chunked(engine.run, list(xs))
 
 
-def _discriminator_role(D, generate, g_x, g_ref, rng, contract, sources, opts, info, log) -> Role:
+def _discriminator_role(D, generate, inputs, g_x, g_ref, contract, sources, opts, info, log) -> Role:
     """D's calibration (half real, half generated) and parity set (generated + real, disjoint from it). Each
-    input is a list: images, then (conditional D) the labels they were generated with or labelled with."""
-    h, w, c = contract.image_shape
+    input is a list: images, then (conditional D) the labels they were generated with or labelled with; a paired
+    D's is [source, image]: a source with what G made of it, or with itself (a real pair's stand-in)."""
+    from edgegan.export.inspect import image_inputs
+
+    h, w, c = contract.d_image_shape
     half = int(np.clip(D_PARITY_PIXELS // (h * w * c), 128, D_PARITY_HALF))
     to_d = lambda x: rescale(x, contract.image_range, contract.d_input_range)  # noqa: E731  G's pixels as D takes them
-    real, info["real_src"] = _real_images(opts, sources.record, contract, opts.calibration_samples // 2 + half, log)
+    n_want = opts.calibration_samples // 2 + half
+    if contract.source is None:
+        real, info["real_src"] = _real_images(opts, sources.record, contract, n_want, log)
+    else:
+        real, info["real_src"] = inputs.real_for_d(n_want, (h, w))
+        real = None if real is None else [to_d(real)] * (2 if contract.paired else 1)
     n_real_all = 0 if real is None else len(real[0])
     n_par = 0 if real is None else min(half, n_real_all - min(opts.calibration_samples // 2, n_real_all // 2))
     n_real = n_real_all - n_par  # the rest calibrate
 
+    def d_rows(x: list[np.ndarray], y: np.ndarray) -> list[np.ndarray]:
+        """D's inputs for G's inputs ``x`` and what G made of them ``y``."""
+        return [x[0], to_d(y)] if contract.paired else [to_d(y), *x[1:]]
+
     def fakes(n: int, seed: int) -> list[np.ndarray]:
-        x = [rng.standard_normal((n, contract.latent_size)).astype(np.float32), *_labels(n, contract.classes, seed)]
-        return [to_d(generate(*x)), *x[1:]]
+        x = inputs.draw(n, seed)
+        return d_rows(x, run_chunked(generate, x)) if n else [a[:0] for a in d_rows(g_x, g_ref)]
 
     def join(parts: list[list[np.ndarray]]) -> list[np.ndarray]:
         parts = [p for p in parts if len(p[0])]
@@ -296,10 +329,14 @@ def _discriminator_role(D, generate, g_x, g_ref, rng, contract, sources, opts, i
     order = np.random.default_rng(opts.seed).permutation(len(d_cal[0]))
     d_cal = [a[order] for a in d_cal]
     real_par = [[a[n_real_all - n_par :] for a in real]] if n_par else []
-    x = join([[to_d(g_ref), *g_x[1:]], fakes(max(half - REFERENCE_COUNT, 0), 2)] + real_par)
+    x = join([d_rows(g_x, g_ref), fakes(max(half - len(g_ref), 0), 2)] + real_par)
     info["generated"], info["real"] = len(x[0]) - n_par, n_par
     kw = contract.parity_kw("discriminator")
-    return Role("discriminator", {None: (D, [])}, (IMAGE_NAME, SCORE_NAME), d_cal, x, keras_runner(D)(*x), kw)
+    names = (SOURCE_NAME, IMAGE_NAME) if contract.paired else (IMAGE_NAME,)
+    floats = image_inputs(D, sources.discriminator, opts.d_source)
+    y = keras_runner(D, order=floats)(*x)
+    io = ({t.name.split(":")[0]: n for t, n in zip(floats, names)} if contract.paired else IMAGE_NAME, SCORE_NAME)
+    return Role("discriminator", {None: (D, [])}, io, d_cal, x, y, kw, None, floats)
 
 
 def _choice(opts: ExportOptions, v: Variant) -> Choice | None:
@@ -328,6 +365,7 @@ def export_bundle(
     out = Path(out)
     skip = _skip_set(opts, sources, log)
     contract, g_role, make_d, d_info = _roles(sources, variants, opts, skip, log)
+    variants = _calibrated(variants, g_role, opts, log)
 
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
@@ -340,12 +378,13 @@ def export_bundle(
             entries += _export_role(roles[1], variants, skip, stage, tmp, contract, opts, log)
         shutil.rmtree(tmp)
         _copy_sources(sources, stage, roles)
-        ref = {"z": g_role.x_ref[0], "image": g_role.y_ref}
+        ref = {d_info["inputs"].key: g_role.x_ref[0], "image": g_role.y_ref}
         ref.update({"label": g_role.x_ref[1]} if contract.conditional else {})
         if len(roles) > 1:
             d_x = [a[:REFERENCE_COUNT] for a in roles[1].x_ref]
-            ref.update(d_input=d_x[0], d_score=roles[1].y_ref[:REFERENCE_COUNT])
+            ref.update(d_input=d_x[-1 if contract.paired else 0], d_score=roles[1].y_ref[:REFERENCE_COUNT])
             ref.update({"d_label": d_x[1]} if contract.conditional else {})
+            ref.update({"d_source": d_x[0]} if contract.paired else {})
         np.savez(stage / mf.REFERENCE, **ref)
         manifest = _manifest(contract, roles, stage, opts, d_info, skip, entries, tf)
         (stage / mf.MANIFEST).write_text(mf.dumps(manifest))
@@ -356,6 +395,26 @@ def export_bundle(
         shutil.rmtree(stage, ignore_errors=True)
         raise
     return manifest
+
+
+INT8 = ("int8", "int8-io")  # the precisions whose activations are calibrated
+
+
+def _calibrated(variants: list[Variant], g_role: Role, opts: ExportOptions, log) -> list[Variant]:
+    """The variants that can be made: an image-input generator's int8 files need real pictures to calibrate on
+    (--calibration-data); without them they are left out with one line, or refused when asked for by name."""
+    if g_role.calibration is not None or not any(v.precision in INT8 for v in variants):
+        return variants
+    if opts.precision_requested:
+        raise ConfigError(
+            "int8 of an image-input generator needs real pictures to calibrate on: pass --calibration-data "
+            "DIR|FILE.npz (about 100 pictures like the ones it will see)"
+        )
+    log(
+        "leaving out the int8 files: an image-input generator calibrates on real pictures; pass "
+        "--calibration-data DIR|FILE.npz to make them"
+    )
+    return [v for v in variants if v.precision not in INT8]
 
 
 def _copy_sources(sources: Sources, stage: Path, roles: list[Role]) -> None:
@@ -407,6 +466,7 @@ def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Con
         "precision": v.precision,
         "latent_size": contract.latent_size,
         "image_shape": list(contract.image_shape),
+        **({"input": contract.source.section()} if contract.source else {}),
         "value_range": list(contract.image_range),
         "batch": opts.batch if v.format == "tflite" else None,
         "optimized": choice is not None,
@@ -415,13 +475,14 @@ def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Con
         meta["classes"] = contract.classes
     if role.name == "discriminator":
         meta.update(input_range=list(contract.d_input_range), score=contract.score)
+        meta.update(contract.discriminator_section())
     if choice:
         meta["optimize_form"] = choice.form
     if v.format in ("onnx", "ort") and v.precision == "int8":
         meta["quantization"] = onnx_export.int8_scheme(opts.target, role.name)
     model, rewrites = role.models[choice]
     path = stage / v.filename(role.name)
-    _convert(v, model, choice, path, tmp, made, role.io_names, role.calibration, opts, meta)
+    _convert(v, model, choice, path, tmp, made, role, opts, meta)
     made[(v.format, v.precision, choice)] = path
     data = path.read_bytes()
     engine = make_engine(data, v.format, path.name, threads=None)  # the light runtime re-opens it
@@ -466,19 +527,26 @@ def _manifest(contract: Contract, roles, stage: Path, opts, d_info: dict, skip, 
         "kind": "edgegan-bundle",
         "edgegan_version": edgegan.__version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "latent": {
+    }
+    if contract.source is None:
+        m["latent"] = {
             "size": contract.latent_size,
             "distribution": "normal(0, 1)",
             "name": LATENT_NAME,
             "definition": "edgegan.latents",
-        },
-        "image": {
-            "shape": list(contract.image_shape),
-            "layout": "NHWC",
-            "range": list(contract.image_range),
-            "name": IMAGE_NAME,
-        },
-    }
+        }
+    else:
+        m["input"] = contract.source.section()
+    m.update(
+        {
+            "image": {
+                "shape": list(contract.image_shape),
+                "layout": "NHWC",
+                "range": list(contract.image_range),
+                "name": IMAGE_NAME,
+            },
+        }
+    )
     if contract.conditional:
         m["label"] = {"classes": contract.classes, "name": LABEL_NAME, "dtype": "int32"}
     if contract.has_discriminator:
@@ -502,10 +570,8 @@ def _ordered(variants: list[Variant]) -> list[Variant]:
     return sorted(variants, key=lambda v: ("onnx", "tflite", "ort").index(v.format))
 
 
-def _convert(
-    v: Variant, model, choice, path: Path, tmp: Path, made: dict, names, cal, opts: ExportOptions, meta: dict
-) -> None:
-    in_name, out_name = names
+def _convert(v: Variant, model, choice, path: Path, tmp: Path, made: dict, role: Role, opts, meta: dict) -> None:
+    (in_name, out_name), cal = role.io_names, role.calibration
     tag = choice.tag if choice else "plain"
     if v.format == "onnx" or v.format == "ort":
         fp32 = made.get(("onnx", "fp32", choice))  # the fp32 ONNX of the same rewrite, when already made
@@ -538,7 +604,8 @@ def _convert(
         int8 = made.get(("tflite", "int8", choice))  # the int8-io file is the int8 one with int8 edges
         if v.precision == "int8-io" and int8 is not None and tflite_export.int8_io_from_int8(int8, path, meta):
             return
-        tflite_export.keras_to_tflite(model, path, v.precision, opts.batch, cal, meta)
+        names = in_name if isinstance(in_name, dict) or role.size else None
+        tflite_export.keras_to_tflite(model, path, v.precision, opts.batch, cal, meta, names, role.size)
 
 
 def _versions(tf) -> dict:

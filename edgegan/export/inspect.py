@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgegan.contract import RANGES, SCORE_KINDS, Contract
+from edgegan.contract import RANGES, SCORE_KINDS, Contract, ImageInput
 from edgegan.errors import ConfigError, ModelFileError
 
 # Layers that move or copy values without changing them: the activation before them is the output's.
@@ -46,39 +46,128 @@ def _is_label(t) -> bool:
 
 
 def split_inputs(model) -> tuple:
-    """(the float input, the integer label input or None), from model.inputs in any order."""
+    """(the float input, the integer label input or None), from model.inputs in any order. A paired
+    discriminator's float input is its candidate image (see image_inputs)."""
     labels = [t for t in model.inputs if _is_label(t)]
     floats = [t for t in model.inputs if not _is_label(t)]
-    return (floats[0] if floats else None), (labels[0] if labels else None)
+    return (floats[-1] if floats else None), (labels[0] if labels else None)
+
+
+_SOURCE_WORDS = ("source", "src", "input", "inp", "cond", "real_a", "photo")
+_CANDIDATE_WORDS = ("target", "tar", "candidate", "gen", "fake", "output", "image")
+
+
+def _name(t) -> str:
+    return t.name.split(":")[0].lower()
+
+
+def image_inputs(model, path: Path, source: str | None = None) -> list:
+    """The float inputs of a discriminator in edgegan's order: [image] or, for a paired D (pix2pix), [source,
+    image]. Which of two is the source is read from the names the model gives them (pix2pix's input_image and
+    target_image), or from --d-source NAME; never assumed from the order."""
+    floats = [t for t in model.inputs if not _is_label(t)]
+    if len(floats) != 2:
+        return floats
+    names = [_name(t) for t in floats]
+    if source is not None:
+        if source.lower() not in names:
+            raise ConfigError(f"{path}: --d-source {source}: the discriminator's inputs are {', '.join(names)}")
+        i = names.index(source.lower())
+    else:
+        says = [any(w in n for w in _SOURCE_WORDS) and not any(w in n for w in _CANDIDATE_WORDS[:5]) for n in names]
+        if says.count(True) != 1:
+            raise ConfigError(
+                f"{path}: the discriminator takes two images ({', '.join(names)}) and edgegan cannot tell from their "
+                "names which is the source picture and which the image it judges; pass --d-source NAME"
+            )
+        i = says.index(True)
+    return [floats[i], floats[1 - i]]
 
 
 def check_io(model, path: Path, role: str) -> None:
-    """One float input (plus, for a conditional model, one integer label (N,) or (N, 1)) and one output of the
-    ranks edgegan knows, or a one-line refusal naming the file."""
-    x, label = split_inputs(model)
-    n_labels = sum(_is_label(t) for t in model.inputs)
-    if len(model.outputs) != 1 or x is None or len(model.inputs) - n_labels != 1 or n_labels > 1:
+    """One output and the inputs edgegan knows, or a one-line refusal naming the file. A generator: one float
+    input, a latent (N, L) or a picture (N, H, W, C) (H, W may be None), plus an integer label for a conditional
+    model; one image output. A discriminator: one picture, or two (a source and a candidate, pix2pix), plus an
+    optional label; one score per image (N, 1) or a patch map (N, h, w, 1)."""
+    floats = [t for t in model.inputs if not _is_label(t)]
+    labels = [t for t in model.inputs if _is_label(t)]
+    most = 1 if role == "generator" else 2
+    if len(model.outputs) != 1 or not 1 <= len(floats) <= most or len(labels) > 1:
+        what = "one float input" if role == "generator" else "one or two image inputs"
         raise ModelFileError(
             f"{path}: the {role} has {len(model.inputs)} inputs ({', '.join(str(t.dtype) for t in model.inputs)}) and "
-            f"{len(model.outputs)} outputs; edgegan exports models with one output and one float input, plus one "
-            "integer label input for a conditional model (a one-hot float label: feed it through an Embedding of "
-            "an integer label instead)"
+            f"{len(model.outputs)} outputs; edgegan exports models with one output and {what}, plus one integer "
+            "label input for a conditional model"
         )
+    label = labels[0] if labels else None
     if label is not None and tuple(label.shape[1:]) not in ((), (1,)):
         raise ModelFileError(
             f"{path}: the {role}'s label input has shape {tuple(label.shape)}; edgegan expects (N,) or (N, 1)"
         )
-    i, o = tuple(x.shape), tuple(model.outputs[0].shape)
-    want_in, want_out = (2, 4) if role == "generator" else (4, 2)
-    if len(i) != want_in or len(o) != want_out or None in i[1:] or None in o[1:]:
-        what = (
-            "a latent (N, L) to an image (N, H, W, C)"
-            if role == "generator"
-            else "an image (N, H, W, C) to a score (N, 1)"
+    o = tuple(model.outputs[0].shape)
+    shapes = [tuple(t.shape) for t in floats]
+    if role == "generator":
+        i = shapes[0]
+        ok = len(o) == 4 and (len(i) == 2 and None not in i[1:] and None not in o[1:] or len(i) == 4 and i[3] and o[3])
+        if not ok:
+            raise ModelFileError(
+                f"{path}: the generator maps {i} to {o}; edgegan expects a latent (N, L) or a picture (N, H, W, C) "
+                "to an image (N, H, W, C)"
+            )
+        if len(i) == 4 and label is not None:
+            raise ModelFileError(f"{path}: an image-input generator with a label input is not supported")
+        return
+    if any(len(s) != 4 or None in s[1:] for s in shapes) or len(set(shapes)) != 1:
+        raise ModelFileError(
+            f"{path}: the discriminator takes {', '.join(map(str, shapes))}; edgegan expects "
+            "one or two fixed-size pictures (N, H, W, C) of the same shape"
         )
-        raise ModelFileError(f"{path}: the {role} maps {i} to {o}; edgegan expects {what}")
-    if role == "discriminator" and o[1] != 1:
-        raise ModelFileError(f"{path}: the discriminator outputs {o[1]} values per image; edgegan expects one score")
+    if not (len(o) == 2 and o[1] == 1 or len(o) == 4 and o[3] == 1 and None not in o[1:]):
+        raise ModelFileError(
+            f"{path}: the discriminator outputs {o}; edgegan expects one score per image (N, 1) or a map of patch "
+            "scores (N, h, w, 1)"
+        )
+
+
+def _strides(model) -> int:
+    """The size multiple a fully convolutional model needs: the product of its downsampling strides."""
+    m = 1
+    for layer in leaf_layers(model):
+        c = layer.get_config()
+        s = c.get("strides") if layer.__class__.__name__ in ("Conv2D", "DepthwiseConv2D", "SeparableConv2D") else None
+        if "Pooling2D" in layer.__class__.__name__ and "Global" not in layer.__class__.__name__:
+            s = c.get("strides") or c.get("pool_size")
+        if s:
+            m *= int(s[0] if isinstance(s, (list, tuple)) else s)
+    return m
+
+
+def image_source(G, path: Path, input_range: tuple[float, float] | None, output_range) -> ImageInput | None:
+    """The input kind of an image-input generator (None for a latent one): shape, range, scale, size multiple."""
+    x = split_inputs(G)[0]
+    if len(x.shape) != 4:
+        return None
+    shape, out = tuple(x.shape[1:]), tuple(G.outputs[0].shape[1:])
+    multiple = _strides(G)
+    if None in shape[:2]:  # any size: the scale from a probe at a size the model takes
+        side = max(multiple, 8) * (2 if multiple < 16 else 1)
+        probe = np.zeros((1, side, side, int(shape[2])), np.float32)
+        try:
+            y = G(probe, training=False)
+        except Exception as e:
+            raise ModelFileError(f"{path}: the generator takes any picture size but refuses {side}x{side} ({e})") from e
+        ratio = y.shape[1] / side
+        shape = (None, None, int(shape[2]))
+    else:
+        ratio = out[0] / shape[0]
+        if out[1] / shape[1] != ratio:
+            raise ModelFileError(f"{path}: the generator maps {shape} to {out}: the two sides scale differently")
+    if ratio < 1 or ratio != int(ratio):
+        raise ModelFileError(
+            f"{path}: the generator maps {shape} to {out}; edgegan expects the output to be the "
+            "input's size times a whole number"
+        )
+    return ImageInput(shape, tuple(input_range or output_range), int(ratio), multiple)
 
 
 def classes_of(model, path: Path, role: str, classes: int | None) -> int:
@@ -108,11 +197,13 @@ def read_contract(
     d_input_range: tuple[float, float] | None = None,
     score: str | None = None,
     classes: int | None = None,
+    input_range: tuple[float, float] | None = None,
+    d_source: str | None = None,
 ) -> Contract:
-    """The contract of a G (and optional D): shapes, G's output range, D's input range and score kind, and the
-    class count of a conditional pair."""
+    """The contract of a G (and optional D): G's input kind and output range, D's inputs, input range and score
+    kind, and the class count of a conditional pair."""
     check_io(G, g_path, "generator")
-    latent, image = int(split_inputs(G)[0].shape[-1]), tuple(int(v) for v in G.outputs[0].shape[1:])
+    image = tuple(None if v is None else int(v) for v in G.outputs[0].shape[1:])
     k = classes_of(G, g_path, "generator", classes)
     act = last_activation(G)
     if output_range is None:
@@ -122,8 +213,12 @@ def read_contract(
                 "range is unknown; pass --output-range LO,HI (e.g. --output-range 0,1)"
             )
         output_range = RANGES[act]
+    source = image_source(G, g_path, input_range, output_range)
+    latent = 0 if source else int(split_inputs(G)[0].shape[-1])
+    if source is None and input_range is not None:
+        raise ConfigError(f"{g_path}: --input-range is for image-input generators; this one takes a latent")
     if D is None:
-        return Contract(latent, image, tuple(output_range), classes=k)
+        return Contract(latent, image, tuple(output_range), classes=k, source=source)
     check_io(D, d_path, "discriminator")
     d_k = classes_of(D, d_path, "discriminator", classes or k or None)
     if d_k != k:
@@ -132,21 +227,42 @@ def read_contract(
             f"the generator {g_path} takes {what(k)} but the discriminator {d_path} takes {what(d_k)}; export a "
             "matching pair, or the generator alone (--skip discriminator)"
         )
-    d_image = tuple(int(v) for v in split_inputs(D)[0].shape[1:])
-    if d_image != image:
+    d_floats = image_inputs(D, d_path, d_source)
+    d_image = tuple(int(v) for v in d_floats[-1].shape[1:])
+    # an any-size generator: its output at D's size must be D's input
+    image_at = (d_image[0], d_image[1], image[2]) if None in image else image
+    if d_image != image_at:
         raise ConfigError(
             f"the generator {g_path} makes images of shape {image} but the discriminator {d_path} takes {d_image}; "
             "export a matching pair, or the generator alone (--skip discriminator)"
+        )
+    if len(d_floats) == 2 and (source is None or source.scale != 1):
+        raise ConfigError(
+            f"{d_path}: the discriminator takes a source and a candidate picture, but the generator {g_path} "
+            f"takes {Contract(latent, image, source=source).input.describe()}; a paired discriminator goes with an "
+            "image-input generator of scale 1 (pix2pix)"
         )
     if score is None:
         d_act = last_activation(D)
         if d_act not in SCORE_KINDS:
             raise ConfigError(
                 f"{d_path}: the discriminator's last activation is {d_act or 'not one edgegan can read'}, so what its "
-                "score means is unknown; pass --score probability or --score logit"
+                "score means is unknown; pass --score probability, logit or lsgan"
             )
         score = SCORE_KINDS[d_act]
-    return Contract(latent, image, tuple(output_range), tuple(d_input_range or output_range), score, k)
+    out = tuple(int(v) for v in D.outputs[0].shape[1:])
+    return Contract(
+        latent,
+        image,
+        tuple(output_range),
+        tuple(d_input_range or output_range),
+        score,
+        k,
+        source,
+        ("source", "image") if len(d_floats) == 2 else ("image",),
+        out,
+        d_image if None in image else None,
+    )
 
 
 def probe_inputs(model, n: int = 2, seed: int = 0) -> list[np.ndarray]:
@@ -155,7 +271,7 @@ def probe_inputs(model, n: int = 2, seed: int = 0) -> list[np.ndarray]:
     vocab = min((layer.input_dim for layer in leaf_layers(model) if hasattr(layer, "input_dim")), default=1)
     out = []
     for t in model.inputs:
-        shape = (n, *(int(d) for d in t.shape[1:]))
+        shape = (n, *(int(d) if d is not None else 32 for d in t.shape[1:]))  # any size: probed at 32
         out.append(
             rng.integers(0, vocab, shape).astype(np.int32)
             if _is_label(t)

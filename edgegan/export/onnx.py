@@ -22,17 +22,28 @@ OPSET = 17  # stated opset: supported by ONNX Runtime >= 1.14 and onnxruntime-we
 log = logging.getLogger("edgegan.export")
 
 
-def input_signature(model, batch: int | None, input_name: str) -> list:
-    """tf.TensorSpecs of the model's inputs in its own order: the float input named ``input_name``, an integer
-    label input (a conditional model's) named ``label`` with its own dtype; as ``model.export`` takes them."""
+def input_signature(model, batch: int | None, input_name, size: tuple[int, int] | None = None) -> list:
+    """tf.TensorSpecs of the model's inputs in its own order: the float input named ``input_name`` (or, for a
+    model with two float inputs, each named by ``input_name[its Keras name]``), an integer label input (a
+    conditional model's) named ``label`` with its own dtype; as ``model.export`` takes them. ``size`` fixes the
+    height and width of a picture input that takes any size (LiteRT files have fixed shapes)."""
     import tensorflow as tf
 
     from edgegan.models import LABEL_NAME
 
+    def shape(t):
+        dims = list(t.shape[1:])
+        if size is not None and len(dims) == 3 and None in dims[:2]:
+            dims[:2] = size
+        return (batch, *dims)
+
+    def name(t):
+        return input_name if isinstance(input_name, str) else input_name[t.name.split(":")[0]]
+
     specs = [
-        tf.TensorSpec((batch, *t.shape[1:]), t.dtype, name=LABEL_NAME)
+        tf.TensorSpec(shape(t), t.dtype, name=LABEL_NAME)
         if "int" in str(t.dtype)
-        else tf.TensorSpec((batch, *t.shape[1:]), tf.float32, name=input_name)
+        else tf.TensorSpec(shape(t), tf.float32, name=name(t))
         for t in model.inputs
     ]
     return [specs] if len(specs) > 1 else specs  # several inputs: one positional argument holding a list
@@ -40,9 +51,10 @@ def input_signature(model, batch: int | None, input_name: str) -> list:
 
 def calibration_feeds(inputs: list[tuple[str, str, int]], calibration) -> dict[str, np.ndarray]:
     """{input name: rows} for inputs given as (name, dtype, rank): ``calibration`` is the float input's rows, or
-    [those, integer labels (N,)]; labels take the input's rank ((N,) or (N, 1))."""
+    [those, integer labels (N,)], or a paired discriminator's [source, image] rows; labels take the input's rank
+    ((N,) or (N, 1))."""
     rows = list(calibration) if isinstance(calibration, (list, tuple)) else [calibration]
-    floats = [(n, r) for n, t, r in inputs if "int" not in t]
+    floats = sorted(((n, r) for n, t, r in inputs if "int" not in t), key=lambda f: "source" not in f[0])
     labels = [(n, r) for n, t, r in inputs if "int" in t]
     feeds = dict(zip([n for n, _ in floats + labels], rows))
     for n, rank in labels:

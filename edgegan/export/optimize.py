@@ -247,6 +247,8 @@ def optimize(model, form: str = "split", kinds: tuple[str, ...] = KINDS):
     phases' windows differ). ``kinds`` says which blocks to rewrite ("upsample", "transposed")."""
     from edgegan.export.inspect import Chain, flat_chain, model_inputs, probe_inputs
 
+    if any(None in tuple(t.shape[1:]) for t in model.inputs):
+        return model, [], "takes any picture size (phase convolutions are planned for one size): exported as built"
     probe = probe_inputs(model, 4)
     if flat_chain(model, probe) is None:
         return model, [], "not a plain chain of layers (branches or merges): exported as built"

@@ -21,15 +21,19 @@ from edgegan.errors import ExportError
 INT8_COMPUTE_EXEMPT = {"QUANTIZE", "DEQUANTIZE", "RESHAPE", "SHAPE", "PACK", "STRIDED_SLICE", "CONCATENATION"}
 
 
-def keras_to_tflite(model, path: Path, precision: str, batch: int, calibration, metadata: dict) -> None:
-    """Convert with a fixed batch. ``calibration``: the float input's rows, or [those, integer labels] for a
-    conditional model (its label input stays int32 in every precision, int8-io included)."""
+def keras_to_tflite(
+    model, path: Path, precision: str, batch: int, calibration, metadata: dict, names=None, size=None
+) -> None:
+    """Convert with a fixed batch (and, for a picture input of any size, the fixed ``size``). ``calibration``: the
+    float input's rows, or [those, integer labels] for a conditional model (its label input stays int32 in every
+    precision, int8-io included), or [source, image] rows for a paired discriminator whose inputs ``names``
+    maps from Keras' names to edgegan's."""
     import tensorflow as tf
 
     from edgegan.export.onnx import calibration_feeds, input_signature
 
-    float_name = next(t.name.split(":")[0] for t in model.inputs if "int" not in str(t.dtype))
-    signature = input_signature(model, batch, float_name)
+    float_name = names or next(t.name.split(":")[0] for t in model.inputs if "int" not in str(t.dtype))
+    signature = input_signature(model, batch, float_name, size)
     specs = signature[0] if len(model.inputs) > 1 else signature
     kw: dict = {"target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS]}}
     if precision == "fp16":

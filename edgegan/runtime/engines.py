@@ -36,10 +36,12 @@ class TensorInfo:
 
 class Engine:
     """Base: ``run(x)`` maps float32 (N, ...) to float32 (N, ...); a conditional model's ``run(x, label)`` also
-    takes integer labels (N,)."""
+    takes integer labels (N,), a paired discriminator's ``run(source, image)`` two pictures."""
 
     kind = ""
-    inputs: list[TensorInfo]  # the float input (z or image) first, then the integer label of a conditional model
+    # the float input (z or image; a paired discriminator's source, then its image) first, then the integer label
+    # of a conditional model
+    inputs: list[TensorInfo]
     output: TensorInfo
     metadata: dict
 
@@ -49,7 +51,13 @@ class Engine:
 
     @property
     def label(self) -> TensorInfo | None:
-        return self.inputs[1] if len(self.inputs) > 1 else None
+        last = self.inputs[-1]
+        return last if last.dtype in ("int32", "int64") else None
+
+    @property
+    def floats(self) -> int:
+        """How many float inputs the model takes (2 for a paired discriminator)."""
+        return len(self.inputs) - (self.label is not None)
 
     @property
     def batch(self) -> int | None:
@@ -59,12 +67,18 @@ class Engine:
     def _run_chunk(self, xs: list[np.ndarray]) -> np.ndarray:
         raise NotImplementedError
 
-    def run(self, x: np.ndarray, label: np.ndarray | None = None) -> np.ndarray:
-        if (label is None) != (self.label is None):
+    def run(self, x: np.ndarray, *rest: np.ndarray | None) -> np.ndarray:
+        """Outputs for float inputs ``x`` (and a paired discriminator's second picture) and a conditional model's
+        labels, in the order of ``inputs``; a None label stands for none."""
+        xs = [x, *(a for a in rest if a is not None)]
+        if len(xs) != len(self.inputs) or (self.label is not None and len(xs) == self.floats):
             raise InputError(
-                "the model is conditional: pass labels" if label is None else "the model takes no label; drop it"
+                "the model is conditional: pass labels"
+                if self.label is not None and len(xs) == self.floats
+                else f"the model takes {len(self.inputs)} inputs, got {len(xs)}"
             )
-        xs = [x] if label is None else [x, np.asarray(label).reshape(len(x), *self.label.shape[1:])]
+        if self.label is not None:
+            xs[-1] = np.asarray(xs[-1]).reshape(len(x), *self.label.shape[1:])
         step = self.batch or DEFAULT_CHUNK
         outs = []
         for i in range(0, len(x), step):
@@ -73,7 +87,9 @@ class Engine:
             if self.batch and n < self.batch:  # fixed-batch file: pad the tail
                 chunk = [np.concatenate([a, np.zeros((self.batch - n, *a.shape[1:]), a.dtype)]) for a in chunk]
             outs.append(self._run_chunk(chunk)[:n])
-        return np.concatenate(outs) if outs else np.zeros((0, *self.output.shape[1:]), np.float32)
+        if outs:
+            return np.concatenate(outs)
+        return np.zeros((0, *(d or 0 for d in self.output.shape[1:])), np.float32)
 
 
 def _quantize(x: np.ndarray, t: TensorInfo) -> np.ndarray:
@@ -184,11 +200,12 @@ class OnnxEngine(Engine):
 
 
 def ordered_inputs(infos: list[TensorInfo], outputs: int, name: str) -> list[TensorInfo]:
-    """The inputs as engines keep them: the one float input first, then an integer label input if there is one;
-    anything else is not an edgegan model."""
+    """The inputs as engines keep them: the one float input first (a paired discriminator's two: the one named
+    source, then the other), then an integer label input if there is one; anything else is not an edgegan model."""
     labels = [t for t in infos if t.dtype in ("int32", "int64")]
-    floats = [t for t in infos if t not in labels]
-    if outputs != 1 or len(floats) != 1 or len(labels) > 1:
+    floats = sorted((t for t in infos if t not in labels), key=lambda t: "source" not in t.name)
+    paired = len(floats) == 2 and sum("source" in t.name for t in floats) == 1
+    if outputs != 1 or not (len(floats) == 1 or paired) or len(labels) > 1:
         raise ModelFileError(
             f"{name}: expected one output and one input (or an input and an integer label), found "
             f"{len(infos)} inputs ({', '.join(t.dtype for t in infos)}) and {outputs} outputs"

@@ -106,3 +106,105 @@ def save_gif(frames: list[np.ndarray], path: str | Path, ms_per_frame: int = 200
             tmp, format="GIF", save_all=True, append_images=pics[1:], duration=ms_per_frame, loop=0
         ),
     )
+
+
+# ---------------------------------------------------------------- pictures in (image-input models)
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+MAX_PICTURE_PIXELS = 64_000_000  # a picture over this is refused before decoding (a decompression bomb)
+
+
+def read_picture(path: str | Path, channels: int, notes: list | None = None) -> np.ndarray:
+    """A picture file as uint8 (H, W, channels): EXIF orientation applied, 16-bit scaled to 8, alpha dropped,
+    grayscale and colour converted to what the model takes (each conversion said in ``notes``). Anything Pillow
+    cannot read, and more than MAX_PICTURE_PIXELS, is refused in one line naming the file."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    from edgegan.errors import InputError
+
+    path = Path(path)
+    try:
+        with Image.open(path) as im:
+            if im.width * im.height > MAX_PICTURE_PIXELS:
+                raise InputError(f"{path}: {im.width}x{im.height} is over the {MAX_PICTURE_PIXELS} pixel cap")
+            im = ImageOps.exif_transpose(im)
+            mode = im.mode
+            if mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit grayscale: keep the top 8 bits' worth
+                a = np.asarray(im, np.float64)
+                im = Image.fromarray(np.clip(np.rint(a / (257.0 if a.max() > 255 else 1.0)), 0, 255).astype(np.uint8))
+                _note(notes, f"{path.name}: 16-bit picture scaled to 8 bits")
+            if "A" in im.getbands():
+                _note(notes, f"{path.name}: alpha channel dropped")
+            im = im.convert("L" if channels == 1 else "RGB")
+            if (mode in ("L", "LA", "I;16", "I")) != (channels == 1):
+                _note(
+                    notes,
+                    f"{path.name}: {'colour' if channels == 1 else 'grayscale'} picture converted for a "
+                    f"{channels}-channel model",
+                )
+            a = np.asarray(im, np.uint8)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
+        raise InputError(f"{path}: not a picture edgegan can read ({type(e).__name__}: {str(e)[:120]})") from None
+    return a[..., None] if a.ndim == 2 else a
+
+
+def _note(notes: list | None, text: str) -> None:
+    if notes is not None and text not in notes:
+        notes.append(text)
+
+
+def fit(picture: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Centre-crop uint8 (H, W, C) to the aspect of h x w, then resize to h x w (bicubic; a crop of the exact size
+    when the picture is at least that large in both sides and the aspect matches)."""
+    from PIL import Image
+
+    H, W = picture.shape[:2]
+    scale = min(H / h, W / w)
+    ch, cw = int(round(h * scale)), int(round(w * scale))
+    top, left = (H - ch) // 2, (W - cw) // 2
+    crop = picture[top : top + ch, left : left + cw]
+    if crop.shape[:2] == (h, w):
+        return np.ascontiguousarray(crop)
+    im = Image.fromarray(crop[..., 0] if crop.shape[2] == 1 else crop).resize((w, h), Image.BICUBIC)
+    a = np.asarray(im, np.uint8)
+    return a[..., None] if a.ndim == 2 else a
+
+
+def load_pictures(src: str | Path, h: int, w: int, channels: int, limit: int | None = None) -> np.ndarray:
+    """Pictures for calibration and parity as uint8 (N, h, w, channels): a folder of picture files (sorted by
+    name, each fitted with ``fit``), or an .npz whose first array is uint8 (N, H, W, C) images (fitted the same
+    way). Refused in one line when there are none."""
+    from edgegan.errors import ConfigError
+
+    src = Path(src)
+    if src.is_dir():
+        files = sorted(p for p in src.iterdir() if p.suffix.lower() in PICTURE_SUFFIXES)[:limit]
+        pics = [fit(read_picture(p, channels), h, w) for p in files]
+    elif src.suffix == ".npz" and src.is_file():
+        with np.load(src, allow_pickle=False) as z:
+            a = z[z.files[0]] if z.files else np.zeros((0,))
+        if a.ndim != 4 or a.dtype != np.uint8 or a.shape[3] != channels:
+            raise ConfigError(
+                f"{src}: expected uint8 images (N, H, W, {channels}) as its first array, got {a.dtype} {a.shape}"
+            )
+        pics = [fit(p, h, w) for p in a[:limit]]
+    else:
+        raise ConfigError(f"{src}: --calibration-data takes a folder of pictures or an .npz of uint8 images")
+    if not pics:
+        raise ConfigError(f"{src}: no pictures found ({', '.join(PICTURE_SUFFIXES)})")
+    return np.stack(pics)
+
+
+def synthetic_pictures(n: int, h: int, w: int, c: int, seed: int = 0) -> np.ndarray:
+    """uint8 (n, h, w, c) smooth random pictures (blurred noise at several scales): operator-level parity inputs
+    when no real pictures are given. Not what a model will see: int8 files need real ones."""
+    rng = np.random.default_rng([seed, 11])
+    out = np.zeros((n, h, w, c), np.float64)
+    for cells in (2, 5, 12):
+        coarse = rng.standard_normal((n, cells + 1, cells + 1, c))
+        ri, ci = np.linspace(0, cells, h), np.linspace(0, cells, w)
+        r0, c0 = np.minimum(ri.astype(int), cells - 1), np.minimum(ci.astype(int), cells - 1)
+        fr, fc = (ri - r0)[None, :, None, None], (ci - c0)[None, None, :, None]
+        top = coarse[:, r0] * (1 - fr) + coarse[:, r0 + 1] * fr  # bilinear: rows, then columns
+        out += (top[:, :, c0] * (1 - fc) + top[:, :, c0 + 1] * fc) / cells**0.5
+    out = (out - out.min()) / (np.ptp(out) or 1.0)
+    return np.clip(np.rint(out * 255), 0, 255).astype(np.uint8)
