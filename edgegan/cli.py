@@ -188,9 +188,33 @@ def _add_export(sub) -> None:
         help="the range of the discriminator's input images (default: the generator's)",
     )
     p.add_argument(
+        "--input-range",
+        metavar="LO,HI",
+        help="an image-input generator's input pixel range (default: its output range)",
+    )
+    p.add_argument(
+        "--input-size",
+        metavar="H,W",
+        help="a generator that takes any picture size: the size of its fixed-shape (LiteRT) files and references",
+    )
+    p.add_argument(
         "--score",
-        choices=("probability", "logit"),
-        help="what the discriminator outputs (default: read from its last activation: sigmoid -> probability, none -> logit)",
+        choices=("probability", "logit", "lsgan"),
+        help="what the discriminator outputs (default: read from its last activation: sigmoid -> probability, "
+        "none -> logit); lsgan: a least-squares score, real 1 and fake 0",
+    )
+    p.add_argument(
+        "--d-source",
+        metavar="NAME",
+        help="a discriminator of two pictures (pix2pix): the name of its input that takes the source picture "
+        "(default: read from the input names)",
+    )
+    p.add_argument(
+        "--custom-objects",
+        action="append",
+        default=[],
+        metavar="FILE.py",
+        help="a .py file or module that defines the models' custom layers, imported before loading (repeatable)",
     )
     p.add_argument(
         "--classes",
@@ -206,7 +230,10 @@ def _add_export(sub) -> None:
     p.add_argument("--out", help="bundle folder to write (default: exports/NAME; replaced atomically)")
     p.add_argument("--batch", type=int, default=1, help="fixed batch of the TFLite files (default 1)")
     p.add_argument(
-        "--calibration-data", help="real images for int8 calibration of D (default: the run's training data)"
+        "--calibration-data",
+        metavar="DIR|FILE.npz",
+        help="real pictures for int8 calibration and parity: of D (default: the run's training data), and of an "
+        "image-input G (needed for its int8 files); fitted to the model's input by centre crop and resize",
     )
     p.add_argument(
         "--calibration-samples",
@@ -273,6 +300,11 @@ def _cmd_export(a) -> int:
         d_input_range=_parse_range(a.d_input_range, "--d-input-range"),
         score=a.score,
         classes=a.classes,
+        input_range=_parse_range(a.input_range, "--input-range"),
+        input_size=_parse_size(a.input_size),
+        d_source=a.d_source,
+        custom_objects=tuple(a.custom_objects),
+        precision_requested=a.precision != "all",
     )
     if web:
         import tempfile
@@ -323,6 +355,20 @@ def _parse_range(text: str | None, flag: str) -> tuple[float, float] | None:
         return parse_range(text) if text else None
     except ValueError as e:
         raise UsageError(f"{flag}: {e}") from None
+
+
+def _parse_size(text: str | None) -> tuple[int, int] | None:
+    from edgegan.errors import UsageError
+
+    if not text:
+        return None
+    try:
+        h, w = (int(v) for v in text.replace("x", ",").split(","))
+    except ValueError:
+        raise UsageError(f"--input-size: expected H,W like 64,64, got {text!r}") from None
+    if not (0 < h <= 16384 and 0 < w <= 16384):
+        raise UsageError(f"--input-size: expected sides from 1 to 16384, got {text!r}")
+    return h, w
 
 
 def export_summary(m: dict) -> str:

@@ -1,0 +1,187 @@
+"""Image-to-image GANs as published, scaled down for test time (fewer filters and smaller pictures; layer kinds
+and wiring as described). Random weights, BatchNorm statistics randomized. Remade by the tests, never stored.
+
+- pix2pix (TensorFlow's tutorial): U-Net G, strided Conv2D(k4) + BatchNorm + LeakyReLU down, Conv2DTranspose(k4,
+  s2) + BatchNorm (+ Dropout) + relu up, Concatenate skips, a last Conv2DTranspose to 3 channels with tanh;
+  PatchGAN D on (input_image, target_image): Concatenate, strided Conv2D, ZeroPadding2D, Conv2D(k4, valid),
+  a map of logits.
+- cyclegan (keras.io): ResNet G with a registered custom ReflectionPadding2D (tests/user_layers.py),
+  GroupNormalization(groups=-1) as instance norm, two stride-2 convolutions down, residual blocks (Add), two
+  Conv2DTranspose up, Conv2D(k7) tanh; D: strided Conv2D + GroupNorm + LeakyReLU to a linear patch map trained
+  with a least-squares loss (--score lsgan).
+- srgan: x4 super-resolution G: Conv2D(k9) + PReLU, residual blocks (Conv2D, BatchNorm, PReLU, Add), a long skip,
+  two UpSampling2D + Conv2D + PReLU blocks, Conv2D(k9) tanh; D: strided Conv2D + BatchNorm + LeakyReLU, Dense(1,
+  sigmoid). ``pixel_shuffle=True``: each upsampling block is Conv2D(4x channels) + a registered custom DepthToSpace.
+- anysize: a fully convolutional G with Input((None, None, 3)): Conv2D(s2) down, Conv2DTranspose(s2) up, sigmoid.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from zoo import randomize_bn
+
+
+def pix2pix(size: int = 32, f: int = 8, published: bool = False):
+    import keras
+    from keras import layers as L
+
+    if published:
+        size, f = 256, 64
+
+    def down(x, n, bn=True):
+        x = L.Conv2D(n, 4, strides=2, padding="same", use_bias=False)(x)
+        x = L.BatchNormalization()(x) if bn else x
+        return L.LeakyReLU(0.3)(x)
+
+    def up(x, n, dropout=False):
+        x = L.Conv2DTranspose(n, 4, strides=2, padding="same", use_bias=False)(x)
+        x = L.BatchNormalization()(x)
+        x = L.Dropout(0.5)(x) if dropout else x
+        return L.ReLU()(x)
+
+    inp = keras.Input((size, size, 3), name="input_image")
+    widths = [f, 2 * f, 4 * f, 8 * f, 8 * f, 8 * f, 8 * f, 8 * f][: int(np.log2(size))]
+    x, skips = inp, []
+    for i, n in enumerate(widths):
+        x = down(x, n, bn=i > 0)
+        skips.append(x)
+    for i, (n, skip) in enumerate(zip(reversed(widths[:-1]), reversed(skips[:-1]))):
+        x = L.Concatenate()([up(x, n, dropout=i < 3), skip])
+    out = L.Conv2DTranspose(3, 4, strides=2, padding="same", activation="tanh")(x)
+    g = keras.Model(inp, out, name="pix2pix_generator")
+
+    a, b = keras.Input((size, size, 3), name="input_image"), keras.Input((size, size, 3), name="target_image")
+    x = L.Concatenate()([a, b])
+    x = down(x, f, bn=False)
+    x = down(x, 2 * f)
+    x = down(x, 4 * f) if published else x
+    x = L.ZeroPadding2D()(x)
+    x = L.Conv2D(8 * f if published else 4 * f, 4, use_bias=False)(x)
+    x = L.LeakyReLU(0.3)(L.BatchNormalization()(x))
+    x = L.ZeroPadding2D()(x)
+    d = keras.Model([a, b], L.Conv2D(1, 4)(x), name="pix2pix_discriminator")
+    randomize_bn(g, 1), randomize_bn(d, 2)
+    return g, d
+
+
+def cyclegan(size: int = 32, f: int = 8, blocks: int = 2, published: bool = False):
+    import keras
+    from keras import layers as L
+
+    from user_layers import ReflectionPadding2D
+
+    if published:
+        size, f, blocks = 256, 64, 9
+    norm = lambda: L.GroupNormalization(groups=-1)  # noqa: E731  instance norm, Keras' epsilon 1e-3
+
+    inp = keras.Input((size, size, 3), name="input_image")
+    x = ReflectionPadding2D((3, 3))(inp)
+    x = L.ReLU()(norm()(L.Conv2D(f, 7, use_bias=False)(x)))
+    for n in (2 * f, 4 * f):
+        x = L.ReLU()(norm()(L.Conv2D(n, 3, strides=2, padding="same", use_bias=False)(x)))
+    for _ in range(blocks):
+        y = L.ReLU()(norm()(L.Conv2D(4 * f, 3, use_bias=False)(ReflectionPadding2D()(x))))
+        y = norm()(L.Conv2D(4 * f, 3, use_bias=False)(ReflectionPadding2D()(y)))
+        x = L.Add()([x, y])
+    for n in (2 * f, f):
+        x = L.ReLU()(norm()(L.Conv2DTranspose(n, 3, strides=2, padding="same", use_bias=False)(x)))
+    x = L.Conv2D(3, 7, activation="tanh")(ReflectionPadding2D((3, 3))(x))
+    g = keras.Model(inp, x, name="cyclegan_generator")
+
+    img = keras.Input((size, size, 3), name="image")
+    x = L.LeakyReLU(0.2)(L.Conv2D(f, 4, strides=2, padding="same")(img))
+    for n in (2 * f, 4 * f):
+        x = L.LeakyReLU(0.2)(norm()(L.Conv2D(n, 4, strides=2, padding="same", use_bias=False)(x)))
+    d = keras.Model(img, L.Conv2D(1, 4, padding="same")(x), name="cyclegan_discriminator")
+    _randomize_gn(g, 3)
+    return g, d
+
+
+def _randomize_gn(model, seed: int) -> None:
+    """GroupNormalization's gamma/beta away from 1/0, so a wrong epsilon or axis would show."""
+    import keras
+
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.GroupNormalization):
+            n = layer.gamma.shape[0]
+            layer.gamma.assign(rng.uniform(0.5, 1.5, n).astype("f"))
+            layer.beta.assign(rng.normal(0, 0.1, n).astype("f"))
+
+
+def srgan(size: int = 16, f: int = 16, blocks: int = 2, pixel_shuffle: bool = False, published: bool = False):
+    import keras
+    from keras import layers as L
+
+    from user_layers import DepthToSpace
+
+    if published:
+        size, f, blocks = 64, 64, 16
+    prelu = lambda: L.PReLU(shared_axes=[1, 2])  # noqa: E731
+
+    inp = keras.Input((size, size, 3), name="low_res")
+    x = skip = prelu()(L.Conv2D(f, 9, padding="same")(inp))
+    for _ in range(blocks):
+        y = prelu()(L.BatchNormalization()(L.Conv2D(f, 3, padding="same")(x)))
+        x = L.Add()([x, L.BatchNormalization()(L.Conv2D(f, 3, padding="same")(y))])
+    x = L.Add()([skip, L.BatchNormalization()(L.Conv2D(f, 3, padding="same")(x))])
+    for _ in range(2):
+        if pixel_shuffle:
+            x = prelu()(DepthToSpace(2)(L.Conv2D(4 * f, 3, padding="same")(x)))
+        else:
+            x = prelu()(L.Conv2D(f, 3, padding="same")(L.UpSampling2D(2)(x)))
+    x = L.Conv2D(3, 9, padding="same", activation="tanh")(x)
+    g = keras.Model(inp, x, name="srgan_generator" + ("_shuffle" if pixel_shuffle else ""))
+    for layer in g.layers:  # PReLU slopes away from 0, so a dropped slope would show
+        if isinstance(layer, L.PReLU):
+            layer.alpha.assign(np.full(layer.alpha.shape, 0.2, "f"))
+
+    img = keras.Input((4 * size, 4 * size, 3), name="image")
+    x = L.LeakyReLU(0.2)(L.Conv2D(f, 3, strides=2, padding="same")(img))
+    for n in (f, 2 * f):
+        x = L.LeakyReLU(0.2)(L.BatchNormalization()(L.Conv2D(n, 3, strides=2, padding="same")(x)))
+    x = L.Dense(1, activation="sigmoid")(L.Flatten()(x))
+    d = keras.Model(img, x, name="srgan_discriminator")
+    randomize_bn(g, 4), randomize_bn(d, 5)
+    return g, d
+
+
+def anysize(f: int = 8):
+    import keras
+    from keras import layers as L
+
+    inp = keras.Input((None, None, 3), name="photo")
+    x = L.ReLU()(L.Conv2D(f, 3, strides=2, padding="same")(inp))
+    x = L.ReLU()(L.Conv2DTranspose(f, 4, strides=2, padding="same")(x))
+    g = keras.Model(inp, L.Conv2D(3, 3, padding="same", activation="sigmoid")(x), name="anysize_generator")
+    return g, None
+
+
+def save(folder, name: str, g, d=None):
+    """generator.keras (+ discriminator.keras) in folder/name; returns the folder."""
+    out = folder / name
+    out.mkdir(parents=True, exist_ok=True)
+    g.save(out / "generator.keras")
+    if d is not None:
+        d.save(out / "discriminator.keras")
+    return out
+
+
+def photos(folder, n: int = 24, size: int = 96, seed: int = 0):
+    """n real-looking PNG pictures (smooth shapes and noise) for --calibration-data: tests make their own data."""
+    from PIL import Image, ImageDraw
+
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        im = Image.new("RGB", (size, size), tuple(int(v) for v in rng.integers(0, 256, 3)))
+        draw = ImageDraw.Draw(im)
+        for _ in range(6):
+            x0, y0 = rng.integers(0, size, 2)
+            x1, y1 = x0 + rng.integers(8, size // 2), y0 + rng.integers(8, size // 2)
+            fill = tuple(int(v) for v in rng.integers(0, 256, 3))
+            (draw.ellipse if rng.random() < 0.5 else draw.rectangle)([int(x0), int(y0), int(x1), int(y1)], fill=fill)
+        a = np.asarray(im, np.int16) + rng.integers(-12, 13, (size, size, 3))
+        Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)).save(folder / f"photo_{i:03d}.png")
+    return folder
