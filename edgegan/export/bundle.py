@@ -602,7 +602,9 @@ def _convert(v: Variant, model, choice, path: Path, tmp: Path, made: dict, role:
             onnx_export.to_ort(tagged, path)
     else:
         int8 = made.get(("tflite", "int8", choice))  # the int8-io file is the int8 one with int8 edges
-        if v.precision == "int8-io" and int8 is not None and tflite_export.int8_io_from_int8(int8, path, meta):
+        # (not for a paired D: modify_model_interface drops the input names that tell its two pictures apart)
+        fast = int8 is not None and not isinstance(in_name, dict)
+        if v.precision == "int8-io" and fast and tflite_export.int8_io_from_int8(int8, path, meta):
             return
         names = in_name if isinstance(in_name, dict) or role.size else None
         tflite_export.keras_to_tflite(model, path, v.precision, opts.batch, cal, meta, names, role.size)
