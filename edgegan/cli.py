@@ -495,6 +495,13 @@ def _add_verify(sub) -> None:
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--threads", type=int)
+    p.add_argument(
+        "--custom-objects",
+        action="append",
+        default=[],
+        metavar="FILE.py",
+        help="with --against-keras: the file or module that defines the models' custom layers (repeatable)",
+    )
     p.set_defaults(func=_cmd_verify)
 
 
@@ -505,7 +512,7 @@ def _cmd_verify(a) -> int:
     from edgegan.verify import as_json, format_table, verify
 
     a.bundle = _model(a.bundle)
-    rows, summary = verify(a.bundle, against_keras=a.against_keras, threads=a.threads)
+    rows, summary = verify(a.bundle, a.against_keras, a.threads, tuple(a.custom_objects))
     print(json.dumps(as_json(rows, summary), indent=2) if a.json else format_table(rows))
     if summary["failed"]:
         raise VerificationFailed(
@@ -514,6 +521,40 @@ def _cmd_verify(a) -> int:
         )
     if not a.json:
         print(f"all {len(rows)} files of {a.bundle} passed")
+    return 0
+
+
+# ---------------------------------------------------------------- translate
+def _add_translate(sub) -> None:
+    p = sub.add_parser("translate", help="run an image-input generator on pictures (light runtime, no TensorFlow)")
+    p.add_argument("inputs", nargs="+", metavar="IN.png", help="picture files (PNG, JPEG, ...)")
+    p.add_argument("--model", required=True, help="an image-input bundle folder or a .onnx/.ort/.tflite file")
+    p.add_argument("-o", "--out", default="edgegan-out", help="folder for one PNG per input (default: edgegan-out)")
+    p.add_argument("--backend", choices=("onnx", "ort", "tflite"))
+    p.add_argument("--precision")
+    p.add_argument("--threads", type=int)
+    p.set_defaults(func=_cmd_translate)
+
+
+def _cmd_translate(a) -> int:
+    from edgegan.errors import InputError
+    from edgegan.runtime import load
+    from edgegan.runtime.images import read_picture, save_png
+
+    g = load(a.model, role="generator", backend=a.backend, precision=a.precision, threads=a.threads)
+    if g.source is None:
+        raise InputError(f"{a.model}: takes latents, not pictures; use edgegan generate")
+    outs = [Path(a.out) / f"{Path(f).stem}.png" for f in a.inputs]
+    if len(set(outs)) != len(outs):
+        raise InputError("two inputs have the same name; each writes OUT/NAME.png, so rename one")
+    notes: list[str] = []
+    pictures = [read_picture(f, g.source.channels, notes) for f in a.inputs]  # every input read before any output
+    for note in notes:
+        print(f"note: {note}")
+    results = [g.translate(x) for x in pictures]
+    for path, y in zip(outs, results):
+        save_png(y, path)
+        print(f"wrote {path} ({y.shape[1]}x{y.shape[0]})")
     return 0
 
 
@@ -627,7 +668,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-_SUBCOMMANDS = [_add_train, _add_export, _add_generate, _add_verify, _add_bench, _add_demo, _add_evaluate]
+_SUBCOMMANDS = [
+    _add_train,
+    _add_export,
+    _add_generate,
+    _add_translate,
+    _add_verify,
+    _add_bench,
+    _add_demo,
+    _add_evaluate,
+]
 
 
 def main(argv: list[str] | None = None) -> int:

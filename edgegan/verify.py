@@ -42,38 +42,48 @@ def load_reference(m: mf.Manifest) -> dict[str, np.ndarray]:
 
     with np.load(io.BytesIO(data), allow_pickle=False) as z:  # no pickle anywhere (docs/reliability.md item 6)
         # d_*: only with a D; label, d_label: only for a conditional model
-        return {k: z[k] for k in ("z", "label", "image", "d_input", "d_label", "d_score") if k in z.files}
+        keys = ("z", "source", "label", "image", "d_source", "d_input", "d_label", "d_score")
+        return {k: z[k] for k in keys if k in z.files}
 
 
-def keras_reference(m: mf.Manifest, ref: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], float]:
-    """Recompute G and D outputs from the bundle's .keras files; also return the largest change."""
+def keras_reference(
+    m: mf.Manifest, ref: dict[str, np.ndarray], custom_objects=(), d_source: str | None = None
+) -> tuple[dict[str, np.ndarray], float]:
+    """Recompute G and D outputs from the bundle's .keras files (custom layers from ``custom_objects``, as at
+    export); also return the largest change."""
     from edgegan.export.bundle import keras_runner
+    from edgegan.export.inspect import image_inputs
     from edgegan.models import load_keras
 
     out = dict(ref)
-    G = load_keras(mf.safe_path(m.root, "generator.keras"), "generator")
+    G = load_keras(mf.safe_path(m.root, "generator.keras"), "generator", custom_objects)
     out["image"] = keras_runner(G)(*_inputs(ref, "generator"))
     drift = float(np.abs(out["image"] - ref["image"]).max())
     if "d_input" in ref:
-        D = load_keras(mf.safe_path(m.root, "discriminator.keras"), "discriminator")
-        out["d_score"] = keras_runner(D)(*_inputs(ref, "discriminator"))
+        path = mf.safe_path(m.root, "discriminator.keras")
+        D = load_keras(path, "discriminator", custom_objects)
+        out["d_score"] = keras_runner(D, order=image_inputs(D, path, d_source))(*_inputs(ref, "discriminator"))
         drift = max(drift, float(np.abs(out["d_score"] - ref["d_score"]).max()))
     return out, drift
 
 
 def _inputs(ref: dict, role: str) -> list[np.ndarray]:
-    """The reference inputs of a role: [z] or [z, label] for G, [d_input] or [d_input, d_label] for D."""
-    x, label = ("z", "label") if role == "generator" else ("d_input", "d_label")
-    return [ref[x]] + ([ref[label]] if label in ref else [])
+    """The reference inputs of a role: [z] or [z, label] (an image-input G: [source]) for G, [d_input] or
+    [d_input, d_label] (a paired D: [d_source, d_input]) for D."""
+    if role == "generator":
+        return [ref["z" if "z" in ref else "source"]] + ([ref["label"]] if "label" in ref else [])
+    return [ref[k] for k in ("d_source", "d_input", "d_label") if k in ref]
 
 
-def verify(bundle: str | Path, against_keras: bool = False, threads: int | None = None) -> tuple[list[Row], dict]:
+def verify(
+    bundle: str | Path, against_keras: bool = False, threads: int | None = None, custom_objects=()
+) -> tuple[list[Row], dict]:
     """Return one Row per file (and per bundle-level problem) plus a summary dict."""
     m = mf.load(bundle)
     ref = load_reference(m)
     summary: dict = {"bundle": str(bundle), "files": len(m.files)}
     if against_keras:
-        ref, drift = keras_reference(m, ref)
+        ref, drift = keras_reference(m, ref, custom_objects)
         summary["keras_drift"] = drift
     rows = []
     for e in m.files:

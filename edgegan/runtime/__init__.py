@@ -10,6 +10,9 @@ Imports only numpy, the stdlib, Pillow and one engine; never TensorFlow or Keras
 
     c = edgegan.load("models/mnist-cdcgan")         # a conditional generator: ask for a class
     sevens = c.sample(16, label=7, seed=0)          # or labels=[0, 1, 2, ...], one per image
+
+    t = edgegan.load("exports/pix2pix")             # an image-input generator (pix2pix, CycleGAN, SR)
+    out = t.translate(photo)                        # uint8 (H, W, C) or (N, H, W, C) in, uint8 out
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from edgegan import manifest as mf
-from edgegan.contract import probability
+from edgegan.contract import ImageInput, probability
 from edgegan.errors import ConfigError, InputError, ModelFileError
 from edgegan.latents import latents
 from edgegan.runtime.engines import Engine, LiteRTEngine, OnnxEngine
@@ -47,6 +50,8 @@ class ModelInfo:
     image_range: tuple[float, float] | None = None  # G's pixels; D: the range its input images live in
     score: str | None = None  # D only: "probability" or "logit" (edgegan.contract)
     classes: int = 0  # a conditional model takes an integer label in [0, classes) with each input; 0: none
+    source: ImageInput | None = None  # an image-input generator's input (edgegan.contract); None: a latent
+    paired: bool = False  # D only: it judges an image against its source picture (pix2pix)
 
 
 class _Model:
@@ -87,14 +92,53 @@ class _Model:
 
 
 class Generator(_Model):
-    """z (N, latent_size) ~ N(0, 1) -> images (N, H, W, C)."""
+    """z (N, latent_size) ~ N(0, 1) -> images (N, H, W, C); or, for an image-input generator (``info.source``),
+    pictures (N, H, W, C) -> pictures (N, s*H, s*W, C') with ``translate``."""
 
     @property
     def latent_size(self) -> int:
         return self.info.latent_size
 
+    @property
+    def source(self) -> ImageInput | None:
+        """What an image-input generator takes (None for a latent one)."""
+        return self.info.source
+
+    def _needs_latent(self, what: str) -> None:
+        if self.info.source is not None:
+            raise InputError(f"{self.info.path} takes pictures, not latents; use translate() instead of {what}()")
+
+    def translate(self, images, raw: bool = False) -> np.ndarray:
+        """Pictures in, pictures out: uint8 pixels (scaled to the model's input range) or floats already in it
+        (``info.source.range``), (H, W, C) or (N, H, W, C). Returns uint8 through the model's output range, or
+        its float output with ``raw=True``; the same rank as given. A fixed-size file takes its own size only."""
+        src = self.info.source
+        if src is None:
+            raise InputError(f"{self.info.path} takes latents, not pictures; use sample() or generate()")
+        x = np.asarray(images)
+        one = x.ndim == 3
+        x = x[None] if one else x
+        if x.ndim != 4 or x.shape[3] != src.channels:
+            raise InputError(f"images: expected (H, W, {src.channels}) or (N, H, W, {src.channels}), got {x.shape}")
+        if x.dtype == np.uint8:
+            if src.range is None:
+                raise ConfigError(f"{self.info.path}: the file does not say its input range; pass float pixels")
+            x = from_uint8(x, src.range)
+        fixed = self.engine.input.shape[1:3]
+        problem = src.size_problem(*x.shape[1:3]) if None in fixed else None
+        if None not in fixed and tuple(x.shape[1:3]) != tuple(fixed):
+            problem = f"this file takes {fixed[0]}x{fixed[1]} pictures, got {x.shape[1]}x{x.shape[2]}"
+        if problem:
+            raise InputError(f"{self.info.path}: {problem}")
+        x = check_array(x, x.shape[1:], "images", self.max_batch)
+        y = self.engine.run(x)
+        y = np.clip(y, *self.info.image_range) if self.info.image_range else y
+        out = y if raw else self.to_uint8(y)
+        return out[0] if one else out
+
     def latents(self, n: int, seed: int = 0) -> np.ndarray:
         """The latents ``sample(n, seed)`` uses: float32 (n, latent_size) from N(0, 1) (edgegan.latents)."""
+        self._needs_latent("latents")
         if not isinstance(n, (int, np.integer)) or n < 0:
             raise InputError(f"n must be a non-negative integer, got {n!r}")
         self._check_count(int(n))
@@ -141,23 +185,42 @@ class Generator(_Model):
 
 
 class Discriminator(_Model):
-    """images (N, H, W, C) -> P(real), float32 (N,), whether the model ends in a sigmoid or gives logits."""
+    """images (N, H, W, C) -> P(real), float32 (N,), whether the model ends in a sigmoid or gives logits; a
+    patch discriminator's map (N, h, w); a least-squares one's raw score (real 1, fake 0)."""
 
-    def score(self, images, labels=None) -> np.ndarray:
-        """P(real) per image. uint8 images (what Generator.sample returns) are scaled to the range the
-        discriminator was trained on; float images must already be in it (``info.image_range``). A conditional
-        discriminator judges each image as a member of its class: ``labels``, one per image (or one for all)."""
+    def score(self, images, labels=None, source=None, reduce: str | None = None) -> np.ndarray:
+        """P(real) per image (per patch for a patch discriminator: (N, h, w); ``reduce="mean"``: their mean, one
+        per image). A least-squares score ("lsgan") is returned as it is: real 1, fake 0, unbounded. uint8 images
+        (what Generator.sample returns) are scaled to the range the discriminator was trained on; float images
+        must already be in it (``info.image_range``). A conditional discriminator judges each image as a member
+        of its class: ``labels``, one per image (or one for all); a paired one (pix2pix) judges each image against
+        the ``source`` picture it was made from."""
         if self.info.score is None or self.info.image_range is None:
             raise ConfigError(
                 f"{self.info.path}: the file does not say what its score means or which input range it takes "
                 "(no edgegan metadata); export it with edgegan export"
             )
+        if reduce not in (None, "mean"):
+            raise InputError(f"reduce must be None or 'mean', got {reduce!r}")
+        if (source is not None) != self.info.paired:
+            raise InputError(
+                f"{self.info.path} judges an image against its source: pass source="
+                if self.info.paired
+                else f"{self.info.path} takes no source picture; drop source"
+            )
+        xs = [self._pictures(a, what) for a, what in ((source, "source"), (images, "images")) if a is not None]
+        if len(xs) == 2 and len(xs[0]) != len(xs[1]):
+            raise InputError(f"source: {len(xs[0])} pictures for {len(xs[1])} images")
+        y = self.check_labels(labels, len(xs[-1]))
+        s = self.engine.run(*xs, y)
+        s = probability(s.reshape(len(s), *(s.shape[1:3] if s.ndim == 4 else ())), self.info.score)
+        return s.reshape(len(s), -1).mean(axis=1).astype(np.float32) if reduce and s.ndim > 1 else s
+
+    def _pictures(self, images, what: str) -> np.ndarray:
         x = np.asarray(images)
         if x.dtype == np.uint8:
             x = from_uint8(x, self.info.image_range)
-        x = check_array(x, self.info.image_shape, "images", self.max_batch)
-        y = self.check_labels(labels, len(x))
-        return probability(self.engine.run(x, y).reshape(len(x), -1)[:, 0], self.info.score)
+        return check_array(x, self.info.image_shape, what, self.max_batch)
 
 
 def check_array(x, row_shape: tuple, what: str, max_batch: int) -> np.ndarray:
@@ -186,7 +249,7 @@ def check_array(x, row_shape: tuple, what: str, max_batch: int) -> np.ndarray:
 
 def load(
     path: str | os.PathLike | None = None,
-    role: str = "generator",
+    role: str | None = None,
     backend: str | None = None,
     precision: str | None = None,
     threads: int | None = None,
@@ -204,19 +267,22 @@ def load(
     providers: ONNX Runtime execution providers (default CPU); delegate: a LiteRT external delegate library.
     spin: ONNX Runtime's worker threads busy-wait between runs (its default). Turn it off when several sessions
     share the cores (A/B timing in one process, many models in one app): idle spinning threads steal them.
+    role: "generator" (default for a bundle) or "discriminator"; for a single file, what its edgegan metadata
+    says, else this (a file without metadata is taken to be what ``role`` says, default generator).
     """
     if path is None:
         from edgegan.bundled import default_bundle
 
         path = default_bundle()
     path = Path(path)
-    if role not in mf.ROLES:
+    if role is not None and role not in mf.ROLES:
         raise ConfigError(f"role must be one of {mf.ROLES}, got {role!r}")
     if backend is not None and backend not in BACKENDS:
         raise ConfigError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if path.is_dir():
         m = mf.load(path)
         contract = m.contract
+        role = role or "generator"
         if role == "discriminator" and not contract.has_discriminator:
             raise ConfigError(f"{path}: the bundle has no discriminator (it was exported from a generator alone)")
         entry = choose(m, role, backend, precision, providers)
@@ -229,11 +295,13 @@ def load(
             entry.format,
             entry.precision,
             m.latent_size,
-            m.image_shape,
+            contract.d_image_shape if d else m.image_shape,
             entry.optimized,
             contract.d_input_range if d else contract.image_range,
             contract.score if d else None,
             contract.classes,
+            None if d else contract.source,
+            d and contract.paired,
         )
     elif path.is_file():
         fmt = SUFFIX_FORMAT.get(path.suffix.lower())
@@ -246,11 +314,11 @@ def load(
             raise ModelFileError(f"{path}: {size} bytes is too large for an edgegan model")
         data = path.read_bytes()  # read once; the engine gets these bytes, never the path
         engine = make_engine(data, fmt, str(path), threads, providers, delegate, spin)
-        info = _info_from_file(engine, path, fmt)
+        info = _info_from_file(engine, path, fmt, role)
     else:
         raise ModelFileError(f"{path}: no such bundle folder or model file")
     cls = Generator if info.role == "generator" else Discriminator
-    if info.role != role and path.is_dir():
+    if role is not None and info.role != role:
         raise ModelFileError(f"{path}: file is a {info.role}, not a {role}")
     return cls(engine, info, max_batch)
 
@@ -296,8 +364,9 @@ def make_engine(data: bytes, fmt: str, name: str, threads=None, providers=None, 
     raise ConfigError(f"unknown format {fmt!r}")
 
 
-def _info_from_file(engine: Engine, path: Path, fmt: str) -> ModelInfo:
-    """Role and specs from the file's embedded edgegan metadata, else from its I/O shapes."""
+def _info_from_file(engine: Engine, path: Path, fmt: str, role: str | None = None) -> ModelInfo:
+    """Role and specs from the file's embedded edgegan metadata, else from ``role`` (default: generator) and its
+    I/O shapes."""
     md = engine.metadata
     meta = {}
     raw = md.get("edgegan") or md.get("edgegan.json")
@@ -307,18 +376,31 @@ def _info_from_file(engine: Engine, path: Path, fmt: str) -> ModelInfo:
         except (json.JSONDecodeError, TypeError):
             meta = {}
     in_shape, out_shape = engine.input.shape, engine.output.shape
-    role = meta.get("role") or ("generator" if len(in_shape) == 2 else "discriminator")
+    role = meta.get("role") or role or "generator"
+    pictures_in = len(in_shape) == 4
     if role == "generator":
-        latent, image = int(in_shape[-1]), tuple(int(v) for v in out_shape[1:])
+        latent = 0 if pictures_in else int(in_shape[-1])
+        image = tuple(out_shape[1:])
     else:
-        image, latent = tuple(int(v) for v in in_shape[1:]), int(meta.get("latent_size", 0))
-    if len(image) != 3 or None in image:
-        raise ModelFileError(
-            f"{path}: input/output shapes {in_shape} -> {out_shape} are not an edgegan generator or discriminator"
-        )
+        image, latent = tuple(in_shape[1:]), int(meta.get("latent_size", 0))
+    if (
+        len(image) != 3
+        or (None in image and not (pictures_in and role == "generator"))
+        or (role == "discriminator" and not pictures_in)
+    ):
+        raise ModelFileError(f"{path}: input/output shapes {in_shape} -> {out_shape} are not an edgegan {role}")
     # older edgegan files recorded only "value_range" (always [-1, 1]; edgegan's own tanh G) and a sigmoid D
     value_range = meta.get("input_range" if role == "discriminator" else "value_range", meta.get("value_range"))
     score = meta.get("score", "probability") if role == "discriminator" and meta else None
+    source = None
+    if role == "generator" and pictures_in:
+        section = meta.get("input") or {"shape": list(in_shape[1:]), "range": None}
+        source = ImageInput(
+            tuple(section["shape"]),
+            tuple(float(v) for v in section["range"]) if section.get("range") else None,
+            int(section.get("scale", 1)),
+            int(section.get("multiple", 1)),
+        )
     return ModelInfo(
         str(path),
         role,
@@ -330,6 +412,8 @@ def _info_from_file(engine: Engine, path: Path, fmt: str) -> ModelInfo:
         tuple(float(v) for v in value_range) if value_range else None,
         score,
         _classes(engine, meta, path),
+        source,
+        role == "discriminator" and engine.floats == 2,
     )
 
 
