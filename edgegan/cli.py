@@ -696,6 +696,8 @@ def main(argv: list[str] | None = None) -> int:
     from edgegan.quiet import native_stderr_silenced
 
     warnings.simplefilter("ignore", (FutureWarning, DeprecationWarning))  # library internals; --debug shows them
+    # TensorFlow's converter opens its own tf.lite.Interpreter and warns that it is deprecated (6 lines per file)
+    warnings.filterwarnings("ignore", message=r"\s*Warning: tf.lite.Interpreter is deprecated", category=UserWarning)
     with native_stderr_silenced():  # TensorFlow's and LiteRT's native log lines; --debug shows them
         return _run(args)
 

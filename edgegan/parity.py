@@ -4,7 +4,8 @@ Generator: max/mean |diff| and PSNR with the model's own peak-to-peak (2 for [-1
 
 Discriminator: raw max/mean |diff|, and in probability space (a logit discriminator's scores go through
 the logistic function first, so its decision boundary is logit 0, a probability one's 0.5):
-- ``p_mean_abs``: mean |P_keras - P_file|, the score error itself;
+- ``p_mean_abs``: mean |P_keras - P_file|, the score error itself (a least-squares score, unbounded: divided by the
+  spread of its scores on the parity set, the 1st to 99th percentile, and by no less than 1, its targets' gap);
 - ``agreement``: the share of *decisive* images (|P_keras - 0.5| >= DECISIVE_MARGIN) on which the file
   makes the same real/fake call. An undecided discriminator (a random or barely trained one scores every
   image near 0.5) flips calls on tiny errors that mean nothing; those images are left out of agreement
@@ -40,7 +41,9 @@ def figures(role: str, ref: np.ndarray, out: np.ndarray, peak: float = 2.0, scor
     p_ref, p_out = probability(ref.reshape(-1), score), probability(out.reshape(-1), score)
     decisive = np.abs(p_ref - 0.5) >= DECISIVE_MARGIN
     same = (p_ref > 0.5) == (p_out > 0.5)
-    f["p_mean_abs"] = float(np.abs(p_ref - p_out).mean()) if d.size else 0.0
+    # an unbounded score (lsgan): its error relative to the spread of the scores, at least its 0-to-1 targets
+    spread = max(1.0, float(np.percentile(p_ref, 99) - np.percentile(p_ref, 1))) if score == "lsgan" and d.size else 1.0
+    f["p_mean_abs"] = float(np.abs(p_ref - p_out).mean()) / spread if d.size else 0.0
     f["decisive"] = int(decisive.sum())
     f["agreement"] = float(same[decisive].mean()) if decisive.any() else 1.0
     f["agreement_all"] = float(same.mean()) if d.size else 1.0

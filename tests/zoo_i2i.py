@@ -68,7 +68,6 @@ def pix2pix(size: int = 32, f: int = 8, published: bool = False):
 def cyclegan(size: int = 32, f: int = 8, blocks: int = 2, published: bool = False):
     import keras
     from keras import layers as L
-
     from user_layers import ReflectionPadding2D
 
     if published:
@@ -113,7 +112,6 @@ def _randomize_gn(model, seed: int) -> None:
 def srgan(size: int = 16, f: int = 16, blocks: int = 2, pixel_shuffle: bool = False, published: bool = False):
     import keras
     from keras import layers as L
-
     from user_layers import DepthToSpace
 
     if published:

@@ -1,0 +1,323 @@
+"""Image-in, image-out GANs (tests/zoo_i2i.py: pix2pix, CycleGAN, SRGAN x4 and its pixel-shuffle variant, an
+any-size generator): export in every format and precision, verify, and run, each checked here against Keras."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, has, run_cli, run_clis
+
+pytestmark = pytest.mark.slow
+if not has("tensorflow"):
+    pytest.skip("needs the export tier", allow_module_level=True)
+
+USER_LAYERS = str(ROOT / "tests" / "user_layers.py")
+# (fixture, builder arguments, extra export flags). CycleGAN's LiteRT full int8 misses the 25 dB bound on random
+# weights (measured 22.6 dB, worst image 17.6; ONNX int8 31.4 dB), and its ONNX fp16 file (float16 compute of the
+# instance norms' statistics) the 1e-2 bound (measured 1.17e-2); its discriminator's int8-io file keeps float
+# NEG and SQUARE ops of GroupNormalization (refused by the int8-io check): left out by name, as a user would.
+ZOO = {
+    "pix2pix": ("pix2pix", {}, []),
+    "cyclegan": (
+        "cyclegan",
+        {},
+        [
+            "--custom-objects",
+            USER_LAYERS,
+            "--score",
+            "lsgan",
+            "--skip",
+            "generator:tflite/int8,generator:tflite/int8-io,generator:onnx/fp16,discriminator:tflite/int8-io",
+        ],
+    ),
+    "srgan": ("srgan", {}, ["--custom-objects", USER_LAYERS]),
+    "srgan_shuffle": ("srgan", {"pixel_shuffle": True}, ["--custom-objects", USER_LAYERS]),
+    "anysize": ("anysize", {}, ["--input-size", "24,32"]),
+}
+
+
+@pytest.fixture(scope="session")
+def zoo_i2i(tmp_path_factory):
+    """The fixtures saved as .keras, some photos, and every fixture exported in every format (in parallel)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import zoo_i2i as Z
+
+    root = tmp_path_factory.mktemp("zoo_i2i")
+    photos = Z.photos(root / "photos")
+    models, cmds = {}, []
+    for name, (builder, kw, flags) in ZOO.items():
+        g, d = getattr(Z, builder)(**kw)
+        models[name] = Z.save(root / "models", name, g, d)
+        cmds.append(
+            [
+                "export",
+                "--model",
+                str(models[name]),
+                "--out",
+                str(root / "out" / name),
+                "--calibration-data",
+                str(photos),
+                *flags,
+            ]
+        )
+    results = dict(zip(ZOO, run_clis(cmds)))
+    return {"root": root, "photos": photos, "models": models, "results": results}
+
+
+def bundle_of(zoo_i2i, name: str) -> Path:
+    r = zoo_i2i["results"][name]
+    assert r.returncode == 0, r.stderr[-2000:]
+    return zoo_i2i["root"] / "out" / name
+
+
+def keras_model(zoo_i2i, name: str, role: str = "generator"):
+    import user_layers  # noqa: F401  registers the custom layers, as --custom-objects does at export
+
+    from edgegan.models import load_keras
+
+    return load_keras(zoo_i2i["models"][name] / f"{role}.keras", role)
+
+
+def test_pictures_for_parity_and_calibration_are_fitted(tmp_path):
+    from edgegan.runtime.images import fit, load_pictures
+
+    pic = np.arange(60 * 90 * 3, dtype=np.uint8).reshape(60, 90, 3)
+    assert fit(pic, 60, 60).shape == (60, 60, 3)
+    np.testing.assert_array_equal(fit(pic, 60, 60), pic[:, 15:75])  # centre crop, no resize needed
+    assert fit(pic, 32, 48).shape == (32, 48, 3)
+    np.savez(tmp_path / "x.npz", images=np.stack([pic, pic]))
+    assert load_pictures(tmp_path / "x.npz", 16, 16, 3).shape == (2, 16, 16, 3)
+
+
+def test_ssim_is_scikit_images():
+    skimage = pytest.importorskip("skimage.metrics")
+    from edgegan.parity import ssim
+
+    rng = np.random.default_rng(0)
+    a = rng.random((3, 20, 24, 3))
+    b = np.clip(a + 0.1 * rng.standard_normal(a.shape), 0, 1)
+    want = [skimage.structural_similarity(a[i], b[i], data_range=1.0, channel_axis=2) for i in range(3)]
+    np.testing.assert_allclose(ssim(a, b, 1.0), want, rtol=1e-9)
+    assert ssim(a, a, 1.0).min() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("name", list(ZOO))
+def test_fixture_exports_every_file_and_verifies(zoo_i2i, name):
+    out = bundle_of(zoo_i2i, name)
+    m = json.loads((out / "manifest.json").read_text())
+    files = {(f["role"], f["format"], f["precision"]) for f in m["files"]}
+    skipped = {
+        "cyclegan": {
+            ("generator", "tflite", "int8"),
+            ("generator", "tflite", "int8-io"),
+            ("generator", "onnx", "fp16"),
+            ("discriminator", "tflite", "int8-io"),
+        }
+    }.get(name, set())
+    roles = ("generator",) if name == "anysize" else ("generator", "discriminator")
+    from edgegan.export.formats import VARIANTS
+
+    want = {(r, v.format, v.precision) for r in roles for v in VARIANTS} - skipped
+    assert files == want
+    assert m["input"]["kind"] == "image" and "latent" not in m
+    v = run_cli("verify", str(out))
+    assert v.returncode == 0, v.stdout + v.stderr
+    assert "SSIM worst" in v.stdout  # int8 generator files: PSNR and the worst image's SSIM
+
+
+def test_the_input_kind_is_read_from_the_model(zoo_i2i):
+    inputs = {n: json.loads((bundle_of(zoo_i2i, n) / "manifest.json").read_text())["input"] for n in ZOO}
+    assert inputs["srgan"]["shape"] == [16, 16, 3] and inputs["srgan"]["scale"] == 4
+    assert inputs["pix2pix"]["scale"] == 1 and inputs["pix2pix"]["multiple"] == 32  # five stride-2 convolutions
+    assert inputs["cyclegan"]["multiple"] == 4
+    assert inputs["anysize"]["shape"] == [None, None, 3] and inputs["anysize"]["multiple"] == 2
+    assert all(i["range"] == [-1.0, 1.0] for n, i in inputs.items() if n != "anysize")
+    assert inputs["anysize"]["range"] == [0.0, 1.0]  # a sigmoid output: the input range follows it
+    d = json.loads((bundle_of(zoo_i2i, "pix2pix") / "manifest.json").read_text())["discriminator"]
+    assert d["inputs"] == ["source", "image"] and d["score_shape"] == [6, 6, 1] and d["score"] == "logit"
+
+
+@pytest.mark.parametrize("name", [n for n in ZOO if n != "anysize"])
+def test_fp32_files_match_keras_and_translate_to_its_pixels(zoo_i2i, name):
+    import edgegan
+    from edgegan.runtime.images import from_uint8, load_pictures, to_uint8
+
+    out = bundle_of(zoo_i2i, name)
+    G = keras_model(zoo_i2i, name)
+    h, w, c = (int(v) for v in G.inputs[0].shape[1:])
+    pics = load_pictures(zoo_i2i["photos"], h, w, c, 3)  # uint8, as users have them
+    lo_hi = tuple(json.loads((out / "manifest.json").read_text())["image"]["range"])
+    want = G(from_uint8(pics, (-1.0, 1.0)), training=False).numpy()
+    for f in ("generator.fp32.onnx", "generator.fp32.tflite"):
+        g = edgegan.load(out / f)
+        assert g.info.role == "generator" and g.source is not None
+        np.testing.assert_allclose(g.translate(pics, raw=True), want, atol=1e-4)
+        got = g.translate(pics).astype(int)
+        assert np.abs(got - to_uint8(want, lo_hi).astype(int)).max() <= 1
+    one = edgegan.load(out).translate(pics[0])
+    assert one.shape == want.shape[1:] and one.dtype == np.uint8
+
+
+def test_any_size_file_takes_any_allowed_size_and_refuses_others(zoo_i2i):
+    import edgegan
+    from edgegan.errors import InputError
+
+    out = bundle_of(zoo_i2i, "anysize")
+    G = keras_model(zoo_i2i, "anysize")
+    x = np.random.default_rng(1).random((2, 40, 34, 3)).astype(np.float32)
+    g = edgegan.load(out, backend="onnx")
+    np.testing.assert_allclose(g.translate(x, raw=True), G(x, training=False).numpy(), atol=1e-5)
+    with pytest.raises(InputError, match="multiples of 2"):
+        g.translate(x[:, :39])
+    fixed = edgegan.load(out, backend="tflite")  # LiteRT files have fixed shapes: --input-size 24,32
+    assert fixed.translate(x[:, :24, :32]).shape == (2, 24, 32, 3)
+    with pytest.raises(InputError, match="takes 24x32 pictures"):
+        fixed.translate(x)
+
+
+def test_patch_discriminator_scores_per_patch(zoo_i2i):
+    import edgegan
+    from edgegan.contract import probability
+
+    out = bundle_of(zoo_i2i, "pix2pix")
+    D = keras_model(zoo_i2i, "pix2pix", "discriminator")
+    rng = np.random.default_rng(2)
+    src, cand = (rng.uniform(-1, 1, (3, 32, 32, 3)).astype(np.float32) for _ in range(2))
+    want = probability(D([src, cand], training=False).numpy()[..., 0], "logit")
+    d = edgegan.load(out, role="discriminator", backend="onnx")
+    got = d.score(cand, source=src)
+    assert got.shape == (3, 6, 6)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    np.testing.assert_allclose(d.score(cand, source=src, reduce="mean"), want.mean(axis=(1, 2)), atol=1e-5)
+    # the order of the two pictures matters and is kept: swapping them changes the scores
+    assert np.abs(d.score(src, source=cand) - want).max() > 1e-3
+
+
+def _break_output(path: Path, how: str) -> None:
+    """Rewrite an ONNX discriminator so its score map is negated or its patches permuted (transposed)."""
+    import onnx
+    from onnx import helper
+
+    m = onnx.load(str(path))
+    out = m.graph.output[0].name
+    m.graph.node[-1].output[0] = "raw_score"
+    if how == "negate":
+        m.graph.node.append(helper.make_node("Neg", ["raw_score"], [out]))
+    else:
+        m.graph.node.append(helper.make_node("Transpose", ["raw_score"], [out], perm=[0, 2, 1, 3]))
+    onnx.save(m, str(path))
+
+
+@pytest.mark.parametrize("how", ["negate", "permute"])
+def test_a_broken_patch_discriminator_fails_verify(zoo_i2i, tmp_path, how):
+    import shutil
+
+    from edgegan import manifest as mf
+
+    b = tmp_path / "b"
+    shutil.copytree(bundle_of(zoo_i2i, "cyclegan"), b)
+    target = b / "discriminator.fp32.onnx"
+    _break_output(target, how)
+    data = json.loads((b / "manifest.json").read_text())
+    for f in data["files"]:  # a consistent manifest: only the parity check can catch it
+        if f["path"] == target.name:
+            f["sha256"], f["bytes"] = mf.sha256_file(target), target.stat().st_size
+    (b / "manifest.json").write_text(json.dumps(data))
+    r = run_cli("verify", str(b))
+    assert r.returncode == 3, r.stdout + r.stderr
+    line = next(ln for ln in r.stdout.splitlines() if ln.startswith("discriminator.fp32.onnx"))
+    assert "FAIL" in line
+    assert all("pass" in ln for ln in r.stdout.splitlines() if ln.startswith("discriminator.fp16.onnx"))
+
+
+def test_refusals_are_one_line(zoo_i2i, tmp_path):
+    cyc, sr = zoo_i2i["models"]["cyclegan"], zoo_i2i["models"]["srgan"]
+    no_layers, int8, default = run_clis(
+        [
+            ["export", "--model", str(cyc), "--out", str(tmp_path / "a"), "--format", "onnx"],
+            ["export", "--model", str(sr), "--out", str(tmp_path / "b"), "--precision", "int8"],
+            ["export", "--model", str(sr), "--out", str(tmp_path / "c"), "--format", "onnx", "--skip", "discriminator"],
+        ]
+    )
+    for r in (no_layers, int8):
+        assert r.returncode == 1 and "Traceback" not in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "ReflectionPadding2D" in no_layers.stderr and "--custom-objects" in no_layers.stderr
+    assert str(cyc / "generator.keras") in no_layers.stderr
+    assert "--calibration-data" in int8.stderr
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    assert default.returncode == 0, default.stderr
+    assert "leaving out the int8 files" in default.stdout and "--calibration-data" in default.stdout
+    m = json.loads((tmp_path / "c" / "manifest.json").read_text())
+    assert {f["precision"] for f in m["files"]} == {"fp32", "fp16"}
+
+
+def test_int8_parity_of_image_generators_is_psnr_and_ssim(zoo_i2i):
+    m = json.loads((bundle_of(zoo_i2i, "srgan") / "manifest.json").read_text())
+    for f in m["files"]:
+        if f["role"] == "generator" and f["precision"] in ("int8", "int8-io", "dynamic"):
+            assert f["parity"]["psnr_db"] >= 25 and 0 < f["parity"]["ssim_worst"] <= 1
+            assert f["parity"]["psnr_worst_db"] <= f["parity"]["psnr_db"]
+
+
+def test_translate_cli_writes_one_png_per_input(zoo_i2i, tmp_path):
+    from PIL import Image
+
+    from edgegan.runtime.images import fit, read_picture, save_png
+
+    src = tmp_path / "in"
+    for i in range(2):
+        save_png(fit(read_picture(sorted(zoo_i2i["photos"].iterdir())[i], 3), 16, 16), src / f"p{i}.png")
+    r = run_cli(
+        "translate",
+        "--model",
+        str(bundle_of(zoo_i2i, "srgan")),
+        str(src / "p0.png"),
+        str(src / "p1.png"),
+        "-o",
+        str(tmp_path / "out"),
+    )
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["p0.png", "p1.png"]
+    assert Image.open(tmp_path / "out" / "p0.png").size == (64, 64)
+    (tmp_path / "bad.png").write_bytes(b"not a picture")
+    bad = run_cli(
+        "translate",
+        "--model",
+        str(bundle_of(zoo_i2i, "srgan")),
+        str(src / "p0.png"),
+        str(tmp_path / "bad.png"),
+        "-o",
+        str(tmp_path / "out2"),
+    )
+    assert bad.returncode == 1 and len(bad.stderr.strip().splitlines()) == 1 and "bad.png" in bad.stderr
+    assert not (tmp_path / "out2").exists()  # every input is read before any output is written
+
+
+LIGHT_ONLY = """
+import sys
+for name in ("tensorflow", "keras", "tf2onnx", "user_layers"):
+    sys.modules[name] = None  # importing any of them now fails
+import numpy as np, edgegan
+g = edgegan.load(sys.argv[1])
+y = g.translate(np.full((32, 32, 3), 128, np.uint8))
+print(y.shape, y.dtype)
+"""
+
+
+def test_cyclegan_bundle_runs_without_tensorflow_or_the_users_file(zoo_i2i):
+    r = subprocess.run(
+        [sys.executable, "-c", LIGHT_ONLY, str(bundle_of(zoo_i2i, "cyclegan"))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd="/",
+    )
+    assert r.returncode == 0, r.stderr
+    assert "(32, 32, 3) uint8" in r.stdout
