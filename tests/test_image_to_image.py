@@ -321,3 +321,12 @@ def test_cyclegan_bundle_runs_without_tensorflow_or_the_users_file(zoo_i2i):
     )
     assert r.returncode == 0, r.stderr
     assert "(32, 32, 3) uint8" in r.stdout
+
+
+def test_bench_times_image_input_bundles(zoo_i2i):
+    from edgegan.bench import bench
+
+    only = lambda e: e.format == "onnx" and e.precision == "fp32"  # noqa: E731
+    rows, _ = bench(bundle_of(zoo_i2i, "pix2pix"), batch=2, runs=5, keras=False, cold=False, only=only)
+    assert [r.variant for r in rows] == ["generator/onnx/fp32", "discriminator/onnx/fp32"]
+    assert all(r.p50_ms > 0 and r.images_per_s > 0 for r in rows)
