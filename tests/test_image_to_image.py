@@ -330,3 +330,66 @@ def test_bench_times_image_input_bundles(zoo_i2i):
     rows, _ = bench(bundle_of(zoo_i2i, "pix2pix"), batch=2, runs=5, keras=False, cold=False, only=only)
     assert [r.variant for r in rows] == ["generator/onnx/fp32", "discriminator/onnx/fp32"]
     assert all(r.p50_ms > 0 and r.images_per_s > 0 for r in rows)
+
+
+# Keras' nearest UpSampling2D reaches both formats as a repeat (Tile, TILE and reshapes), not as a resize
+UPSAMPLING_OPS = {
+    "ConvTranspose",
+    "Resize",
+    "Tile",
+    "TRANSPOSE_CONV",
+    "TILE",
+    "RESIZE_NEAREST_NEIGHBOR",
+    "RESIZE_BILINEAR",
+}
+
+
+def file_ops(path: Path) -> set[str]:
+    """The operator types in an exported file, read from the file itself."""
+    if path.suffix == ".onnx":
+        import onnx
+
+        return {n.op_type for n in onnx.load(str(path)).graph.node}
+    from ai_edge_litert.interpreter import Interpreter
+
+    return {o["op_name"] for o in Interpreter(model_content=path.read_bytes())._get_ops_details()}
+
+
+@pytest.mark.parametrize("name", ["pix2pix", "srgan"])
+def test_branched_generators_come_out_rewritten(zoo_i2i, tmp_path, name):
+    import edgegan
+
+    out = bundle_of(zoo_i2i, name)
+    m = json.loads((out / "manifest.json").read_text())
+    rewritten = [f for f in m["files"] if f["role"] == "generator" and f["rewrites"]]
+    kinds = {(f["format"], f["precision"]) for f in rewritten}
+    assert {("onnx", "fp32"), ("tflite", "fp32"), ("tflite", "int8")} <= kinds, kinds
+    for f in rewritten:
+        if f["format"] != "ort":
+            assert not file_ops(out / f["path"]) & UPSAMPLING_OPS, f["path"]
+    G = keras_model(zoo_i2i, name)  # the unrewritten model
+    x = np.random.default_rng(3).uniform(-1, 1, (2, *G.inputs[0].shape[1:])).astype(np.float32)
+    want = G(x, training=False).numpy()
+    for f in ("generator.fp32.onnx", "generator.fp32.tflite"):
+        np.testing.assert_allclose(edgegan.load(out / f).translate(x, raw=True), want, atol=1e-5)
+    # positive control: the same check sees the upsampling ops of a plain export
+    plain = tmp_path / "plain"
+    r = run_cli(
+        "export",
+        "--model",
+        str(zoo_i2i["models"][name]),
+        "--out",
+        str(plain),
+        "--no-optimize",
+        "--format",
+        "onnx,tflite",
+        "--precision",
+        "fp32",
+        "--skip",
+        "discriminator",
+        "--custom-objects",
+        USER_LAYERS,
+    )
+    assert r.returncode == 0, r.stderr
+    for f in ("generator.fp32.onnx", "generator.fp32.tflite"):
+        assert file_ops(plain / f) & UPSAMPLING_OPS, f

@@ -20,8 +20,9 @@ statistics) folds into the phase kernels and bias, and a following relu is fused
 The patterns are found structurally (UpSampling2D(2, nearest) -> Conv2D(stride 1, same, no dilation), or
 Conv2DTranspose(stride 1 or 2, same or valid, output_padding or not, no dilation), each [-> BatchNormalization]
 [-> Activation relu/linear]) in a linear chain of layers, not by names, in any Keras form (functional,
-Sequential, nested); other layers are left unchanged, and a rewritten model must match the original on
-random inputs before it is used.
+Sequential, nested), or, in a functional graph with branches (U-Net skips, residual Adds), each upsampling
+convolution where it stands (_rewrite_graph); other layers are left unchanged, and a rewritten model must match
+the original on random inputs before it is used.
 """
 
 from __future__ import annotations
@@ -250,10 +251,9 @@ def optimize(model, form: str = "split", kinds: tuple[str, ...] = KINDS):
     if any(None in tuple(t.shape[1:]) for t in model.inputs):
         return model, [], "takes any picture size (phase convolutions are planned for one size): exported as built"
     probe = probe_inputs(model, 4)
-    if flat_chain(model, probe) is None:
-        return model, [], "not a plain chain of layers (branches or merges): exported as built"
-    try:
-        rewritten, rewrites = _rewrite(Chain.of(model), form, kinds)
+    chain = flat_chain(model, probe) is not None
+    try:  # a chain folds BatchNorm into its blocks; a graph with branches keeps it
+        rewritten, rewrites = _rewrite(Chain.of(model), form, kinds) if chain else _rewrite_graph(model, form, kinds)
     except Exception as e:  # a rewrite must never break an export that the plain graph completes
         return model, [], f"the rewrite failed ({type(e).__name__}: {str(e)[:120]}): exported as built"
     if not rewrites:
@@ -299,19 +299,13 @@ def _block(chain, i: int, shape, kinds: tuple[str, ...]):
     from keras import layers as L
 
     if "upsample" in kinds and i + 1 < len(chain) and _upsample_conv(chain[i], chain[i + 1]):
-        conv, j, (h, w) = chain[i + 1], i + 2, shape[1:3]
-        kh, kw = conv.kernel_size
-        rows, cols, kernel = upsample_axis(kh, h), upsample_axis(kw, w), conv.kernel.numpy()
+        conv, j, upsampled = chain[i + 1], i + 2, True
     elif "transposed" in kinds and _transposed(chain[i]):
-        conv, j, (h, w) = chain[i], i + 1, shape[1:3]
-        (kh, kw), (s, _), op = conv.kernel_size, conv.strides, conv.output_padding or (None, None)
-        rows = transposed_axis(kh, s, h, conv.padding, op[0])
-        cols = transposed_axis(kw, s, w, conv.padding, op[1])
-        kernel = conv.kernel.numpy().transpose(0, 1, 3, 2)  # Keras' (kh, kw, out, in) -> (kh, kw, in, out)
+        conv, j, upsampled = chain[i], i + 1, False
     else:
         return None
-    b = conv.bias.numpy() if conv.use_bias else np.zeros(conv.filters, np.float32)
-    act = conv.get_config()["activation"]
+    plan, act = _plan(conv, shape, upsampled)
+    kernel, b = plan.kernel, plan.bias
     bn = j < len(chain) and isinstance(chain[j], L.BatchNormalization) and chain[j].axis in (-1, 3, [3], [-1])
     if act == "linear" and bn:
         kernel, b = fold_batchnorm(kernel, b, chain[j])
@@ -320,7 +314,66 @@ def _block(chain, i: int, shape, kinds: tuple[str, ...]):
     then = chain[j].get_config().get("activation") if j < len(chain) and isinstance(chain[j], L.Activation) else None
     if act == "linear" and then in ("relu", "linear"):  # after a sigmoid (say) a relu must stay after it
         relu, j = then == "relu", j + 1
-    return Plan(rows, cols, kernel, b, relu), act, j
+    return Plan(plan.rows, plan.cols, kernel, b, relu), act, j
+
+
+def _plan(conv, shape, upsampled: bool) -> tuple[Plan, str]:
+    """The phase plan of one upsampling convolution whose input (before the upsampling) has ``shape``, and the
+    convolution's activation: nearest UpSampling2D(2) + ``conv`` when ``upsampled``, else Conv2DTranspose ``conv``."""
+    h, w = shape[1:3]
+    kh, kw = conv.kernel_size
+    if upsampled:
+        rows, cols, kernel = upsample_axis(kh, h), upsample_axis(kw, w), conv.kernel.numpy()
+    else:
+        s, op = conv.strides[0], conv.output_padding or (None, None)
+        rows = transposed_axis(kh, s, h, conv.padding, op[0])
+        cols = transposed_axis(kw, s, w, conv.padding, op[1])
+        kernel = conv.kernel.numpy().transpose(0, 1, 3, 2)  # Keras' (kh, kw, out, in) -> (kh, kw, in, out)
+    b = conv.bias.numpy() if conv.use_bias else np.zeros(conv.filters, np.float32)
+    act = conv.get_config()["activation"]
+    return Plan(rows, cols, kernel, b, act == "relu"), act
+
+
+def _rewrite_graph(model, form: str, kinds: tuple[str, ...] = KINDS):
+    """The rewrite on a functional graph with branches (U-Net skips, residual Adds): (model', rewritten blocks).
+
+    The model is rebuilt with its own layers (weights shared) by keras.models.clone_model, calling each layer
+    through ``call``: a nearest UpSampling2D(2) still computes its output, but a Conv2D that reads it runs as
+    phase convolutions on the UpSampling2D's input instead (an upsampled tensor that nothing else reads is then
+    not in the rebuilt graph at all); a Conv2DTranspose runs as phase convolutions. BatchNorm after a block stays
+    a layer of its own here (the chain rewrite folds it)."""
+    import keras
+    from keras import layers as L
+
+    Phase = _phase_layer_class()
+    upsampled: dict[int, tuple] = {}  # id(upsampled tensor) -> (the UpSampling2D, its input)
+    rewrites: list[str] = []
+
+    def call(layer, *args, **kwargs):
+        x = args[0] if args else None
+        if "upsample" in kinds and isinstance(layer, L.UpSampling2D):
+            y = layer(*args, **kwargs)
+            upsampled[id(y)] = (layer, x)
+            return y
+        if "upsample" in kinds and type(layer) is L.Conv2D and id(x) in upsampled:
+            up, low = upsampled[id(x)]
+            if _upsample_conv(up, layer):
+                return _phase(layer, low, True, f"{up.name}+{layer.name}")
+        if "transposed" in kinds and _transposed(layer) and x is not None and None not in tuple(x.shape[1:3]):
+            return _phase(layer, x, False, layer.name)
+        return layer(*args, **kwargs)
+
+    def _phase(conv, x, up: bool, name: str):
+        plan, act = _plan(conv, x.shape, up)
+        y = Phase(plan, form, name=f"phase_{conv.name}")(x)
+        rewrites.append(name)
+        return L.Activation(act)(y) if act not in ("linear", "relu") else y
+
+    from edgegan.export.inspect import model_inputs
+
+    rebuilt = keras.models.clone_model(model, clone_function=lambda layer: layer, call_function=call)
+    outputs = rebuilt.outputs[0] if len(rebuilt.outputs) == 1 else rebuilt.outputs
+    return keras.Model(model_inputs(rebuilt.inputs), outputs, name=f"{model.name}_optimized"), rewrites
 
 
 def _upsample_conv(up, conv) -> bool:
