@@ -5,6 +5,9 @@
     curl -o sevens.png 'http://127.0.0.1:8000/generate?seed=3&n=16&label=7'   # a conditional model's class
     curl http://127.0.0.1:8000/healthz
 
+    python examples/serve.py --model exports/my-cyclegan --port 8000   # an image-input generator
+    curl -o out.png --data-binary @photo.jpg http://127.0.0.1:8000/translate
+
 One Generator is shared by all request threads: ONNX Runtime sessions are thread-safe and the
 LiteRT engine serializes calls with a lock.
 """
@@ -12,6 +15,7 @@ LiteRT engine serializes calls with a lock.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -21,6 +25,29 @@ from edgegan.errors import EdgeGanError
 from edgegan.runtime.images import grid, png_bytes
 
 MAX_N = 256
+MAX_BODY = 20 << 20  # bytes of a POST /translate body
+MAX_PIXELS = 16_000_000  # pixels of a picture posted to /translate, checked before decoding
+
+
+def read_posted_picture(body: bytes, channels: int):
+    """A PNG or JPEG body as uint8 (H, W, channels), through the runtime's own reader (EXIF, 16-bit, alpha,
+    grayscale); ValueError with one line for anything else."""
+    from PIL import Image, UnidentifiedImageError
+
+    from edgegan.runtime.images import read_picture
+
+    try:
+        with Image.open(io.BytesIO(body)) as im:
+            if im.format not in ("PNG", "JPEG"):
+                raise ValueError(f"the body is {im.format or 'not a picture'}; send a PNG or JPEG")
+            if im.width * im.height > MAX_PIXELS:
+                raise ValueError(f"{im.width}x{im.height} is over the {MAX_PIXELS} pixel limit")
+    except (UnidentifiedImageError, OSError) as e:
+        raise ValueError(f"the body is not a PNG or JPEG picture ({type(e).__name__})") from None
+    try:
+        return read_picture(io.BytesIO(body), channels)
+    except EdgeGanError as e:
+        raise ValueError(str(e).split(": ", 1)[-1]) from None
 
 
 def make_handler(generator):
@@ -53,7 +80,9 @@ def make_handler(generator):
                     "application/json",
                 )
             if url.path != "/generate":
-                return self._error(404, "unknown path; use /generate?seed=S&n=N[&label=L] or /healthz")
+                return self._error(404, "unknown path; use /generate?seed=S&n=N[&label=L], POST /translate or /healthz")
+            if generator.source is not None:
+                return self._error(400, "this model takes pictures: POST a PNG or JPEG to /translate")
             q = parse_qs(url.query)
             try:
                 seed = int(q.get("seed", ["0"])[0])
@@ -68,6 +97,27 @@ def make_handler(generator):
             except EdgeGanError as e:
                 return self._error(400, str(e))
             self._send(200, png_bytes(grid(images)), "image/png")
+
+        def do_POST(self) -> None:  # noqa: N802
+            if urlparse(self.path).path != "/translate":
+                return self._error(404, "unknown path; POST pictures to /translate")
+            if generator.source is None:
+                return self._error(400, "this model takes latents: use GET /generate")
+            try:
+                size = int(self.headers.get("Content-Length", ""))
+            except ValueError:
+                return self._error(411, "send a Content-Length")
+            if not 0 < size <= MAX_BODY:
+                return self._error(413 if size > 0 else 400, f"the body must be 1 to {MAX_BODY} bytes, got {size}")
+            body = self.rfile.read(size)
+            try:
+                picture = read_posted_picture(body, generator.source.channels)
+                out = generator.translate(picture)
+            except ValueError as e:
+                return self._error(400, str(e))
+            except EdgeGanError as e:
+                return self._error(400, str(e).split(": ", 1)[-1])
+            self._send(200, png_bytes(out), "image/png")
 
         def log_message(self, fmt, *args) -> None:  # quiet by default
             pass

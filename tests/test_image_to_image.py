@@ -393,3 +393,66 @@ def test_branched_generators_come_out_rewritten(zoo_i2i, tmp_path, name):
     assert r.returncode == 0, r.stderr
     for f in ("generator.fp32.onnx", "generator.fp32.tflite"):
         assert file_ops(plain / f) & UPSAMPLING_OPS, f
+
+
+def test_http_example_translates_posted_pictures(zoo_i2i):
+    import io
+    import socket
+    import time
+    import urllib.error
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    from PIL import Image
+
+    import edgegan
+
+    out = bundle_of(zoo_i2i, "srgan")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    p = subprocess.Popen(
+        [sys.executable, str(ROOT / "examples" / "serve.py"), "--model", str(out), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def post(body: bytes):
+        req = urllib.request.Request(base + "/translate", data=body, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+    try:
+        for _ in range(150):  # bounded wait for the port
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert p.poll() is None, p.stderr.read()
+                time.sleep(0.1)
+        pic = (np.random.default_rng(4).random((16, 16, 3)) * 255).astype(np.uint8)
+        buf = io.BytesIO()
+        Image.fromarray(pic).save(buf, format="PNG")
+        code, body = post(buf.getvalue())
+        assert code == 200
+        got = np.asarray(Image.open(io.BytesIO(body)))
+        np.testing.assert_array_equal(got, edgegan.load(out).translate(pic))
+        for bad in (b"not a picture", buf.getvalue()[:40]):
+            code, body = post(bad)
+            assert code == 400 and "error" in json.loads(body)
+        big = io.BytesIO()
+        Image.fromarray(np.zeros((20, 16, 3), np.uint8)).save(big, format="PNG")
+        code, body = post(big.getvalue())  # a fixed-size file: one line naming the size
+        assert code == 400 and "16x16" in json.loads(body)["error"]
+        with ThreadPoolExecutor(8) as pool:  # many clients at once: every answer is right
+            codes = list(pool.map(lambda _: post(buf.getvalue())[0], range(32)))
+        assert codes == [200] * 32
+        assert p.poll() is None  # still serving
+    finally:
+        p.terminate()
+        p.wait(timeout=10)

@@ -113,17 +113,19 @@ PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 MAX_PICTURE_PIXELS = 64_000_000  # a picture over this is refused before decoding (a decompression bomb)
 
 
-def read_picture(path: str | Path, channels: int, notes: list | None = None) -> np.ndarray:
-    """A picture file as uint8 (H, W, channels): EXIF orientation applied, 16-bit scaled to 8, alpha dropped,
-    grayscale and colour converted to what the model takes (each conversion said in ``notes``). Anything Pillow
-    cannot read, and more than MAX_PICTURE_PIXELS, is refused in one line naming the file."""
+def read_picture(path, channels: int, notes: list | None = None) -> np.ndarray:
+    """A picture file (a path or a binary file object) as uint8 (H, W, channels): EXIF orientation applied, 16-bit
+    scaled to 8, alpha dropped, grayscale and colour converted to what the model takes (each conversion said in
+    ``notes``). Anything Pillow cannot read, and more than MAX_PICTURE_PIXELS, is refused in one line naming the
+    file."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     from edgegan.errors import InputError
 
-    path = Path(path)
+    src = path if hasattr(path, "read") else Path(path)
+    path = Path(getattr(path, "name", None) or ("picture" if hasattr(path, "read") else path))
     try:
-        with Image.open(path) as im:
+        with Image.open(src) as im:
             if im.width * im.height > MAX_PICTURE_PIXELS:
                 raise InputError(f"{path}: {im.width}x{im.height} is over the {MAX_PICTURE_PIXELS} pixel cap")
             im = ImageOps.exif_transpose(im)
