@@ -456,3 +456,31 @@ def test_http_example_translates_posted_pictures(zoo_i2i):
     finally:
         p.terminate()
         p.wait(timeout=10)
+
+
+def test_layers_forced_into_training_mode_are_exported_in_inference_mode(tmp_path):
+    import keras
+    from keras import layers as L
+
+    import edgegan
+
+    x = keras.Input((16, 16, 3), name="photo")
+    y = L.Dropout(0.5)(L.Conv2D(8, 3, padding="same")(x), training=True)  # pix2pix-style dropout at test time
+    g = keras.Model(x, L.Conv2D(3, 3, padding="same", activation="tanh")(y))
+    g.save(tmp_path / "g.keras")
+    r = run_cli(
+        "export",
+        "--model",
+        str(tmp_path / "g.keras"),
+        "--out",
+        str(tmp_path / "b"),
+        "--format",
+        "onnx",
+        "--precision",
+        "fp32",
+    )
+    assert r.returncode == 0, r.stderr
+    line = next(ln for ln in r.stdout.splitlines() if "training=True" in ln)
+    assert "Dropout" in line and "inference mode" in line
+    pic = np.random.default_rng(5).uniform(-1, 1, (2, 16, 16, 3)).astype(np.float32)
+    np.testing.assert_allclose(edgegan.load(tmp_path / "b").translate(pic, raw=True), g(pic, training=False), atol=1e-5)

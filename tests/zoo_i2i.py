@@ -10,7 +10,7 @@ and wiring as described). Random weights, BatchNorm statistics randomized. Remad
   Conv2DTranspose up, Conv2D(k7) tanh; D: strided Conv2D + GroupNorm + LeakyReLU to a linear patch map trained
   with a least-squares loss (--score lsgan).
 - srgan: x4 super-resolution G: Conv2D(k9) + PReLU, residual blocks (Conv2D, BatchNorm, PReLU, Add), a long skip,
-  two UpSampling2D + Conv2D + PReLU blocks, Conv2D(k9) tanh; D: strided Conv2D + BatchNorm + LeakyReLU, Dense(1,
+  a ZeroPadding2D + Cropping2D pair, two UpSampling2D + Conv2D + PReLU blocks, Conv2D(k9) tanh; D: strided Conv2D + BatchNorm + LeakyReLU, Dense(1,
   sigmoid). ``pixel_shuffle=True``: each upsampling block is Conv2D(4x channels) + a registered custom DepthToSpace.
 - anysize: a fully convolutional G with Input((None, None, 3)): Conv2D(s2) down, Conv2DTranspose(s2) up, sigmoid.
 """
@@ -124,6 +124,7 @@ def srgan(size: int = 16, f: int = 16, blocks: int = 2, pixel_shuffle: bool = Fa
         y = prelu()(L.BatchNormalization()(L.Conv2D(f, 3, padding="same")(x)))
         x = L.Add()([x, L.BatchNormalization()(L.Conv2D(f, 3, padding="same")(y))])
     x = L.Add()([skip, L.BatchNormalization()(L.Conv2D(f, 3, padding="same")(x))])
+    x = L.Cropping2D(1)(L.ZeroPadding2D(1)(x))  # a border crop, as generators that pad then crop do
     for _ in range(2):
         if pixel_shuffle:
             x = prelu()(DepthToSpace(2)(L.Conv2D(4 * f, 3, padding="same")(x)))

@@ -27,7 +27,7 @@ from edgegan.errors import ConfigError, ExportError, ModelFileError
 from edgegan.export import onnx as onnx_export
 from edgegan.export import tflite as tflite_export
 from edgegan.export.formats import BOUNDS, Variant
-from edgegan.export.inspect import read_contract
+from edgegan.export.inspect import forced_training, inference_mode, read_contract
 from edgegan.export.optimize import Choice, optimize
 from edgegan.export.sources import REFERENCE_COUNT, generator_inputs
 from edgegan.models import IMAGE_NAME, LABEL_NAME, LATENT_NAME, SCORE_NAME, load_keras
@@ -228,6 +228,14 @@ def _roles(sources: Sources, variants, opts: ExportOptions, skip: frozenset, log
     G = load_keras(sources.generator, "generator", opts.custom_objects)
     want_d = sources.discriminator is not None and "discriminator" not in skip
     D = load_keras(sources.discriminator, "discriminator", opts.custom_objects) if want_d else None
+    for role, model in (("generator", G), ("discriminator", D)):
+        forced = forced_training(model) if model is not None else []
+        if forced:
+            log(
+                f"the {role} calls {', '.join(forced)} with training=True: exported in inference mode (moving "
+                "statistics, no dropout), and its parity is measured against Keras in inference mode"
+            )
+    G, D = inference_mode(G), D if D is None else inference_mode(D)
     contract = read_contract(
         G,
         D,

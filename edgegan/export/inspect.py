@@ -84,6 +84,35 @@ def image_inputs(model, path: Path, source: str | None = None) -> list:
     return [floats[i], floats[1 - i]]
 
 
+def forced_training(model) -> list[str]:
+    """Names of the layers the model's graph calls with training=True (Dropout or BatchNormalization kept in
+    training mode, as some pix2pix code does): their output depends on the batch and on chance. Exported files
+    run in inference mode; export says so."""
+    out = []
+    for op in model.operations:
+        if hasattr(op, "operations"):  # a nested model
+            out += forced_training(op)
+        elif any(
+            getattr(n, "arguments", None) and n.arguments.kwargs.get("training") is True for n in op._inbound_nodes
+        ):
+            out.append(f"{op.__class__.__name__} {op.name}")
+    return out
+
+
+def inference_mode(model):
+    """The model rebuilt (weights shared) without the training=True its graph passes to some layers, so that a call
+    with training=False runs every layer in inference mode; the model itself when nothing forces training."""
+    if not forced_training(model):
+        return model
+    import keras
+
+    def call(layer, *args, **kwargs):
+        kwargs.pop("training", None)
+        return layer(*args, **kwargs)
+
+    return keras.models.clone_model(model, clone_function=lambda layer: layer, call_function=call)
+
+
 def check_io(model, path: Path, role: str) -> None:
     """One output and the inputs edgegan knows, or a one-line refusal naming the file. A generator: one float
     input, a latent (N, L) or a picture (N, H, W, C) (H, W may be None), plus an integer label for a conditional
