@@ -1,0 +1,253 @@
+"""The README's "Image to image" speed and scale tables: image-input generators at their published sizes.
+
+    python tools/bench_i2i.py [--fixtures sr,pix2pix,cyclegan] [--rounds 6] [--scale]
+
+Fixtures: tests/zoo_i2i.py with ``published=True`` (SRGAN x4 64 -> 256 with 16 residual blocks; pix2pix's U-Net
+at 256x256, 54.4 M parameters; keras.io's CycleGAN ResNet at 256x256 with 9 blocks), seeded random weights.
+Plain = `edgegan export --no-optimize` (the graph as `keras.Model.export` gives it: TRANSPOSE_CONV /
+ConvTranspose, upsampling as a repeat); edgegan = its default export. int8 files are calibrated on real
+photographs that scikit-image ships (skimage.data), fitted to the model's input. Files: LiteRT fp32 and int8,
+ONNX Runtime fp32 and int8; batch 1, 2 threads; p50 of rounds alternating plain and edgegan A B, B A in one
+process (ONNX Runtime thread spinning off). GMAC/s: the Keras model's multiply-adds over the p50, against this
+CPU's fp32 FMA peak (tools/fma_peak.c, as tools/bench_own_gan.py).
+--scale: pix2pix 256x256, generator and discriminator, every format and precision, in a child process: wall time
+and its peak RSS (ru_maxrss of the child).
+Writes docs/bench_i2i.json and docs/bench_i2i.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tools"))
+VARIANTS = (("tflite", "fp32"), ("tflite", "int8"), ("onnx", "fp32"), ("onnx", "int8"))
+FIXTURES = {
+    "sr": ("srgan", "SRGAN-style x4 (64 -> 256, 16 residual blocks, 2 upsample + Conv2D)"),
+    "pix2pix": ("pix2pix", "pix2pix U-Net 256x256 (Conv2DTranspose k4 s2, Concatenate skips)"),
+    "cyclegan": ("cyclegan", "CycleGAN ResNet 256x256 (9 blocks, reflection padding, instance norm)"),
+}
+
+
+def photos(folder: Path) -> Path:
+    """scikit-image's colour photographs as PNG files (real pictures without internet)."""
+    import skimage.data as data
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in (
+        "astronaut",
+        "chelsea",
+        "coffee",
+        "rocket",
+        "cat",
+        "hubble_deep_field",
+        "immunohistochemistry",
+        "retina",
+        "colorwheel",
+    ):
+        Image.fromarray(getattr(data, name)()[..., :3]).save(folder / f"{name}.png")
+    return folder
+
+
+def macs(model) -> int:
+    """Multiply-adds of one batch-1 call (Conv2D, Conv2DTranspose, Dense and edgegan's phase layers)."""
+    from bench_own_gan import layer_macs
+
+    return sum(layer_macs(op) for op in model.operations)
+
+
+def export(name: str, folder: Path, data: Path, optimize: bool) -> Path:
+    builder = FIXTURES[name][0]
+    src = folder / "src"
+    if not src.exists():
+        import zoo_i2i
+
+        g, d = getattr(zoo_i2i, builder)(published=True)
+        zoo_i2i.save(folder, "src", g, d)
+    out = folder / ("edgegan" if optimize else "plain")
+    cmd = [
+        sys.executable,
+        "-m",
+        "edgegan",
+        "export",
+        "--model",
+        str(src),
+        "--out",
+        str(out),
+        "--format",
+        "onnx,tflite",
+        "--precision",
+        "fp32,int8",
+        "--skip",
+        "discriminator",
+        "--calibration-data",
+        str(data),
+        "--custom-objects",
+        str(ROOT / "tests" / "user_layers.py"),
+        "--calibration-samples",
+        "64",
+    ]
+    if not optimize:
+        cmd.append("--no-optimize")
+    t = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    print(f"{name}: {out.name} exported in {time.perf_counter() - t:.0f} s (exit {r.returncode})", file=sys.stderr)
+    if r.returncode != 0:
+        raise SystemExit(r.stderr[-1500:])
+    return out
+
+
+def timed(calls: dict, rounds: int) -> dict[str, float]:
+    """p50 ms per call over rounds alternating A B, B A (as tools/bench_own_gan.py's timed)."""
+    times = {k: [] for k in calls}
+    for f in calls.values():
+        f()
+    t = time.perf_counter()
+    for f in calls.values():
+        f()
+    per_round = int(np.clip(0.5 / ((time.perf_counter() - t) / len(calls)), 2, 50))
+    for r in range(rounds):
+        for k, f in list(calls.items())[:: 1 if r % 2 == 0 else -1]:
+            for _ in range(per_round):
+                t = time.perf_counter()
+                f()
+                times[k].append(time.perf_counter() - t)
+    return {k: float(np.median(v)) * 1e3 for k, v in times.items()}
+
+
+def bench(name: str, folder: Path, data: Path, rounds: int, peak: float | None) -> list[dict]:
+    import edgegan
+    from edgegan import manifest as mf
+    from edgegan.export.custom import import_custom_objects
+    from edgegan.export.optimize import optimize
+    from edgegan.models import load_keras
+
+    bundles = {"plain": export(name, folder, data, False), "edgegan": export(name, folder, data, True)}
+    import_custom_objects([str(ROOT / "tests" / "user_layers.py")])
+    G = load_keras(folder / "src" / "generator.keras", "generator")
+    rows = []
+    for backend, precision in VARIANTS:
+        entries = {k: mf.load(b).find("generator", backend, precision)[0] for k, b in bundles.items()}
+        models = {
+            k: edgegan.load(b, backend=backend, precision=precision, threads=2, spin=False) for k, b in bundles.items()
+        }
+        p50 = timed({k: m.example(1) for k, m in models.items()}, rounds)
+        form = entries["edgegan"].optimize_form if entries["edgegan"].rewrites else None
+        gmac = {"plain": macs(G) / 1e9, "edgegan": macs(optimize(G, form)[0]) / 1e9 if form else macs(G) / 1e9}
+        row = {
+            "fixture": name,
+            "variant": f"{backend}/{precision}",
+            "threads": 2,
+            "peak_gmacs": peak,
+            "rewrites": len(entries["edgegan"].rewrites),
+            "form": form,
+        }
+        row.update({f"{k}_ms": v for k, v in p50.items()} | {f"{k}_gmac": v for k, v in gmac.items()})
+        rows.append(row)
+        print(json.dumps(row), file=sys.stderr)
+    return rows
+
+
+def scale(folder: Path, data: Path) -> dict:
+    """pix2pix 256x256, G and D, every format and precision: wall seconds and the export process's peak RSS."""
+    import zoo_i2i
+
+    g, d = zoo_i2i.pix2pix(published=True)
+    src = zoo_i2i.save(folder, "pix2pix-full", g, d)
+    params = g.count_params()
+    cmd = [
+        sys.executable,
+        "-m",
+        "edgegan",
+        "export",
+        "--model",
+        str(src),
+        "--out",
+        str(folder / "pix2pix-all"),
+        "--calibration-data",
+        str(data),
+    ]
+    t = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    files = len(json.loads((folder / "pix2pix-all" / "manifest.json").read_text())["files"]) if r.returncode == 0 else 0
+    out = {
+        "generator_params": params,
+        "discriminator_params": d.count_params(),
+        "exit": r.returncode,
+        "wall_s": wall,
+        "peak_rss_mb": rss,
+        "files": files,
+        "stderr_tail": r.stderr[-600:],
+    }
+    print(json.dumps(out), file=sys.stderr)
+    return out
+
+
+def table(rows: list[dict]) -> str:
+    out = [
+        "| generator | file | plain export p50 | edgegan p50 | speed-up | edgegan GMAC/s (% of FMA peak) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        rate = r["edgegan_gmac"] / (r["edgegan_ms"] / 1e3)
+        peak = f" ({100 * rate / r['peak_gmacs']:.0f}%)" if r.get("peak_gmacs") else ""
+        form = f"{r['form']} form, {r['rewrites']} blocks rewritten" if r["form"] else "plain graph"
+        out.append(
+            f"| {r['fixture']} | {r['variant']} ({form}) | {r['plain_ms']:.1f} ms | {r['edgegan_ms']:.1f} ms | "
+            f"{r['plain_ms'] / r['edgegan_ms']:.2f}x | {rate:.1f}{peak} |"
+        )
+    return "\n".join(out)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--fixtures", default="sr,pix2pix,cyclegan")
+    p.add_argument("--rounds", type=int, default=6)
+    p.add_argument("--scale", action="store_true", help="also export pix2pix 256x256 in every format (slow)")
+    p.add_argument("--out", default=str(ROOT / "docs"))
+    a = p.parse_args()
+    from bench_own_gan import fma_peak
+    from edgegan.bench import machine
+
+    peak = fma_peak(2)
+    info: dict = {"machine": machine(), "fma_peak_gmacs_2_threads": peak, "rounds": a.rounds, "rows": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        data = photos(Path(tmp) / "photos")
+        for name in [f for f in a.fixtures.split(",") if f]:
+            info["rows"] += bench(name, Path(tmp) / name, data, a.rounds, peak)
+        if a.scale:
+            info["scale"] = scale(Path(tmp) / "scale", data)
+    Path(a.out, "bench_i2i.json").write_text(json.dumps(info, indent=2) + "\n")
+    m = info["machine"]
+    text = (
+        f"Measured by `python tools/bench_i2i.py` on {m['cpu']} ({m['cores']} cores; fp32 FMA peak "
+        f"{peak or 0:.0f} GMAC/s at 2 threads), onnxruntime {m['versions'].get('onnxruntime')}, ai-edge-litert "
+        f"{m['versions'].get('ai-edge-litert')}; batch 1, 2 threads, p50 of {a.rounds} alternating rounds.\n\n"
+        + table(info["rows"])
+    )
+    if "scale" in info:
+        s = info["scale"]
+        text += (
+            f"\n\npix2pix 256x256 (G {s['generator_params'] / 1e6:.1f} M parameters, D "
+            f"{s['discriminator_params'] / 1e6:.1f} M), every format and precision of both: {s['files']} files "
+            f"in {s['wall_s'] / 60:.1f} min, peak RSS {s['peak_rss_mb'] / 1024:.2f} GB (exit {s['exit']})."
+        )
+    Path(a.out, "bench_i2i.md").write_text(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
