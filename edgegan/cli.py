@@ -433,6 +433,8 @@ def _cmd_generate(a) -> int:
         providers=a.provider,
         delegate=a.delegate,
     )
+    if g.source is not None:
+        raise InputError(f"{g.info.path} takes pictures, not latents; use edgegan translate --model {a.model} IN.png")
     label = _label(a.label, g)
     cols = None
     if a.interpolate:

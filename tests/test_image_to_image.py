@@ -484,3 +484,9 @@ def test_layers_forced_into_training_mode_are_exported_in_inference_mode(tmp_pat
     assert "Dropout" in line and "inference mode" in line
     pic = np.random.default_rng(5).uniform(-1, 1, (2, 16, 16, 3)).astype(np.float32)
     np.testing.assert_allclose(edgegan.load(tmp_path / "b").translate(pic, raw=True), g(pic, training=False), atol=1e-5)
+
+
+def test_latent_commands_on_an_image_bundle_point_to_translate(zoo_i2i):
+    r = run_cli("generate", "--model", str(bundle_of(zoo_i2i, "srgan")), "-n", "2")
+    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1
+    assert "edgegan translate" in r.stderr

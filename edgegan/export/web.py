@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
-from edgegan.errors import ExportError
+from edgegan.errors import ConfigError, ExportError
 
 ORT_WEB_VERSION = "1.30.0"  # runs opset 17; pinned so exports are reproducible
 ORT_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
@@ -102,6 +102,11 @@ def write_web(bundle: Path, out: Path, ort_files: Path | None = None) -> Path:
     from edgegan import manifest as mf
 
     m = mf.load(bundle)
+    if m.contract.source is not None:
+        raise ConfigError(
+            f"{bundle}: the web page runs latent generators; for an image-input generator use edgegan translate or "
+            "examples/serve.py (POST /translate)"
+        )
     found = m.find("generator", "onnx", "fp32")
     if not found:
         raise ExportError(f"{bundle}: has no generator.fp32.onnx to put on the web")
