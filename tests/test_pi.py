@@ -42,3 +42,69 @@ def test_pi_check_verifies_and_generates_under_arm64_emulation():
     assert "aarch64" in r.stdout  # it really ran the arm64 Python
     table = [ln for ln in r.stdout.splitlines() if ln.startswith("| generator.") or ln.startswith("| discriminator.")]
     assert table and all("| pass |" in ln for ln in table)
+
+
+BUILD_SR = """
+import sys
+sys.path.insert(0, sys.argv[2])
+import zoo_i2i
+from pathlib import Path
+g, d = zoo_i2i.srgan()
+zoo_i2i.save(Path(sys.argv[1]), "sr", g, d)
+zoo_i2i.photos(Path(sys.argv[1]) / "photos")
+"""
+
+
+def _pi_check_image_bundle(tmp):
+    """An image-input bundle (the SR fixture) exported here, then verified and translated under arm64 emulation."""
+    env = {**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    steps = [
+        [sys.executable, "-c", BUILD_SR, str(tmp), str(ROOT / "tests")],
+        [
+            sys.executable,
+            "-m",
+            "edgegan",
+            "export",
+            "--model",
+            str(tmp / "sr"),
+            "--out",
+            str(tmp / "b"),
+            "--format",
+            "onnx,tflite",
+            "--precision",
+            "fp32,int8",
+            "--calibration-data",
+            str(tmp / "photos"),
+            "--custom-objects",
+            str(ROOT / "tests" / "user_layers.py"),
+        ],
+    ]
+    for cmd in steps:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=ROOT, env=env)
+        if r.returncode != 0:
+            return r
+    return subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tools" / "pi_check"),
+            "--bundle",
+            str(tmp / "b"),
+            "--generate",
+            "onnx/fp32,tflite/int8",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=3000,
+    )
+
+
+pi_check_sr = background(__file__, _pi_check_image_bundle) if HAS_QEMU and HAS_BUNDLE else None
+
+
+def test_pi_check_translates_an_image_bundle_under_arm64_emulation():
+    r = pi_check_sr.result()
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    assert "0 failures" in r.stdout and "aarch64" in r.stdout
+    rows = [ln for ln in r.stdout.splitlines() if ln.startswith("| generator.")]
+    assert {ln.split(" | ")[0][2:] for ln in rows} == {"generator.fp32.onnx", "generator.int8.tflite"}
+    assert all("| pass |" in ln and ln.rstrip(" |").endswith("0 / 255 (mean 0.000)") for ln in rows), rows
