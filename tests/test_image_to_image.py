@@ -176,7 +176,8 @@ def test_any_size_file_takes_any_allowed_size_and_refuses_others(zoo_i2i):
     with pytest.raises(InputError, match="multiples of 2"):
         g.translate(x[:, :39])
     fixed = edgegan.load(out, backend="tflite")  # LiteRT files have fixed shapes: --input-size 24,32
-    assert fixed.translate(x[:, :24, :32]).shape == (2, 24, 32, 3)
+    want = G(x[:, :24, :32], training=False).numpy()
+    np.testing.assert_allclose(fixed.translate(x[:, :24, :32], raw=True), want, atol=1e-4)
     with pytest.raises(InputError, match="takes 24x32 pictures"):
         fixed.translate(x)
 
@@ -490,3 +491,29 @@ def test_latent_commands_on_an_image_bundle_point_to_translate(zoo_i2i):
     r = run_cli("generate", "--model", str(bundle_of(zoo_i2i, "srgan")), "-n", "2")
     assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1
     assert "edgegan translate" in r.stderr
+
+
+def test_reflection_padding_is_the_formats_own_mirror_pad(zoo_i2i):
+    import onnx
+
+    out = bundle_of(zoo_i2i, "cyclegan")
+    assert "MIRROR_PAD" in file_ops(out / "generator.fp32.tflite")
+    pads = [n for n in onnx.load(str(out / "generator.fp32.onnx")).graph.node if n.op_type == "Pad"]
+    modes = {a.s.decode() for n in pads for a in n.attribute if a.name == "mode"}
+    assert modes == {"reflect"}
+
+
+def test_a_file_exported_by_hand_loads_as_the_role_asked_for(zoo_i2i, tmp_path):
+    import edgegan
+    from edgegan.errors import ConfigError, ModelFileError
+
+    G = keras_model(zoo_i2i, "srgan")
+    G.export(str(tmp_path / "g.onnx"), format="onnx", verbose=False)  # Keras' own export: no edgegan metadata
+    g = edgegan.load(tmp_path / "g.onnx", role="generator")
+    assert type(g).__name__ == "Generator" and g.source.shape == (16, 16, 3)
+    x = np.random.default_rng(6).uniform(-1, 1, (1, 16, 16, 3)).astype(np.float32)
+    np.testing.assert_allclose(g.translate(x, raw=True), G(x, training=False), atol=1e-4)
+    with pytest.raises(ConfigError, match="input range"):  # uint8 needs a range the file does not say
+        g.translate(np.zeros((16, 16, 3), np.uint8))
+    with pytest.raises(ModelFileError, match="not a discriminator"):
+        edgegan.load(bundle_of(zoo_i2i, "srgan") / "generator.fp32.onnx", role="discriminator")
