@@ -255,8 +255,8 @@ def _input_section(data: dict, path: Path) -> dict | None:
     _check_range(source.get("range"), "input.range", path)
     for key in ("scale", "multiple"):
         v = source.get(key, 1)
-        if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= 64:
-            raise ManifestError(f"{path}: input.{key} must be an integer from 1 to 64, got {v!r}")
+        if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= 4096:
+            raise ManifestError(f"{path}: input.{key} must be an integer from 1 to 4096, got {v!r}")
     return source
 
 

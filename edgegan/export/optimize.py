@@ -34,7 +34,8 @@ import numpy as np
 
 PHASES = ((0, 0), (0, 1), (1, 0), (1, 1))  # output phases (row, column), the order depth_to_space interleaves
 FORMS = ("split", "fused", "pads")
-KINDS = ("upsample", "transposed")  # upsample+conv blocks, Conv2DTranspose blocks
+# upsample+conv blocks, Conv2DTranspose blocks, and (graphs) layers after them run on the phases (edgegan.export.carry)
+KINDS = ("upsample", "transposed", "carry")
 
 
 class Choice(NamedTuple):
@@ -177,8 +178,9 @@ def _phase_layer_class():
     class PhaseConv2D(keras.layers.Layer):
         """An upsampling convolution block as phase convolutions + depth_to_space (see the module docstring)."""
 
-        def __init__(self, plan: Plan, form: str = "split", **kw):
+        def __init__(self, plan: Plan, form: str = "split", interleave: bool = True, **kw):
             super().__init__(**kw)
+            self.interleave = interleave  # False: return the phase tensor (B, H, W, 4 Cout) (edgegan.export.carry)
             if form == "fused":
                 plan = Plan(plan.rows.fused(), plan.cols.fused(), plan.kernel, plan.bias, plan.relu)
             self.plan, self.form = plan, form
@@ -211,6 +213,8 @@ def _phase_layer_class():
                 y = tf.concat(outs, axis=-1) if s > 1 else outs[0]
             else:  # "split": one Pad, then a crop and a VALID convolution per phase
                 y = self._split(x, subs)
+            if not self.interleave:
+                return y
             y = tf.nn.depth_to_space(y, s) if s > 1 else y
             (cr, lr), (cc, lc) = (rows.shift, rows.length), (cols.shift, cols.length)
             if (cr, cc, lr, lc) != (0, 0, y.shape[1], y.shape[2]):
@@ -345,11 +349,32 @@ def _rewrite_graph(model, form: str, kinds: tuple[str, ...] = KINDS):
     import keras
     from keras import layers as L
 
-    Phase = _phase_layer_class()
+    from edgegan.export import carry
+    from edgegan.export.inspect import model_inputs
+
+    Phase, Interleave = _phase_layer_class(), carry.interleave_layer_class()
     upsampled: dict[int, tuple] = {}  # id(upsampled tensor) -> (the UpSampling2D, its input)
+    phased: dict[int, carry.Phased] = {}  # id(phase tensor) -> its layout (not interleaved yet)
+    flat_of: dict[int, object] = {}  # id(phase tensor) -> the same tensor interleaved (made once)
+    block: dict[int, int] = {}  # id(phase tensor) -> index in rewrites of the block it comes from
     rewrites: list[str] = []
 
+    def flat(x):
+        if id(x) not in phased:
+            return x
+        if id(x) not in flat_of:
+            p = phased[id(x)]
+            flat_of[id(x)] = Interleave(p.c, p.cp)(x)
+        return flat_of[id(x)]
+
     def call(layer, *args, **kwargs):
+        x = args[0] if args else None
+        if "carry" in kinds and len(args) == 1 and id(x) in phased and carry.carries(layer):
+            y, p = carry.on_phases(layer, x, phased[id(x)])
+            phased[id(y)], block[id(y)] = p, block[id(x)]
+            rewrites[block[id(y)]] += f"+{layer.name}"
+            return y
+        args, kwargs = keras.tree.map_structure(flat, args), keras.tree.map_structure(flat, kwargs)
         x = args[0] if args else None
         if "upsample" in kinds and isinstance(layer, L.UpSampling2D):
             y = layer(*args, **kwargs)
@@ -365,15 +390,28 @@ def _rewrite_graph(model, form: str, kinds: tuple[str, ...] = KINDS):
 
     def _phase(conv, x, up: bool, name: str):
         plan, act = _plan(conv, x.shape, up)
-        y = Phase(plan, form, name=f"phase_{conv.name}")(x)
         rewrites.append(name)
-        return L.Activation(act)(y) if act not in ("linear", "relu") else y
-
-    from edgegan.export.inspect import model_inputs
+        layer = Phase(plan, form, name=f"phase_{conv.name}")
+        keep = "carry" in kinds and _whole(layer.plan) and act in ("linear", "relu", "tanh", "sigmoid")
+        layer.interleave = not keep
+        y = layer(x)
+        y = L.Activation(act)(y) if act not in ("linear", "relu") else y  # elementwise: the same on phases
+        if keep:
+            phased[id(y)], block[id(y)] = carry.Phased(conv.filters, conv.filters), len(rewrites) - 1
+        return y
 
     rebuilt = keras.models.clone_model(model, clone_function=lambda layer: layer, call_function=call)
-    outputs = rebuilt.outputs[0] if len(rebuilt.outputs) == 1 else rebuilt.outputs
+    outputs = [flat(o) for o in rebuilt.outputs]
+    outputs = outputs[0] if len(outputs) == 1 else outputs
     return keras.Model(model_inputs(rebuilt.inputs), outputs, name=f"{model.name}_optimized"), rewrites
+
+
+def _whole(plan: Plan) -> bool:
+    """A 2x block whose interleaved output needs no crop: its phase tensor is the whole output."""
+    r, c = plan.rows, plan.cols
+    return (
+        r.stride == c.stride == 2 and r.shift == c.shift == 0 and r.length == 2 * r.groups and c.length == 2 * c.groups
+    )
 
 
 def _upsample_conv(up, conv) -> bool:
