@@ -249,7 +249,8 @@ def optimize(model, form: str = "split", kinds: tuple[str, ...] = KINDS):
     and crops (ONNX Conv carries the pads: no Pad/Slice nodes; TFLite adds a Pad per conv where needed);
     form "fused": one convolution with s*s times the filters over the window all phases share (shifted to
     be narrowest), then depth_to_space and a crop (fewer, larger kernels; more arithmetic where the
-    phases' windows differ). ``kinds`` says which blocks to rewrite ("upsample", "transposed")."""
+    phases' windows differ). ``kinds`` says which blocks to rewrite ("upsample", "transposed") and, in graphs,
+    whether the layers after them run on the phases ("carry", edgegan.export.carry)."""
     from edgegan.export.inspect import Chain, flat_chain, model_inputs, probe_inputs
 
     if any(None in tuple(t.shape[1:]) for t in model.inputs):
@@ -261,7 +262,8 @@ def optimize(model, form: str = "split", kinds: tuple[str, ...] = KINDS):
     except Exception as e:  # a rewrite must never break an export that the plain graph completes
         return model, [], f"the rewrite failed ({type(e).__name__}: {str(e)[:120]}): exported as built"
     if not rewrites:
-        what = " or ".join({"upsample": "upsample+conv", "transposed": "Conv2DTranspose"}[k] for k in kinds)
+        names = {"upsample": "upsample+conv", "transposed": "Conv2DTranspose"}
+        what = " or ".join(names[k] for k in kinds if k in names)
         return model, [], f"no upsampling convolutions ({what}): exported as built"
     probe = model_inputs(probe)
     want, got = model(probe, training=False).numpy(), rewritten(probe, training=False).numpy()
