@@ -316,7 +316,8 @@ def _cmd_export(a) -> int:
             write_web(Path(tmp) / "bundle", out)
         print(f"wrote {out}: serve it with `python -m http.server -d {out}` and open http://127.0.0.1:8000")
         return 0
-    roles = "generator" if sources.discriminator is None else "generator and discriminator"
+    alone = sources.discriminator is None or "discriminator" in (opts.skip or ())
+    roles = "generator" if alone else "generator and discriminator"
     print(f"exporting {sources.folder or sources.generator} -> {out} ({len(variants)} variants of the {roles})")
     m = export_bundle(sources, out, variants, opts, log=print)
     print(export_summary(m))

@@ -255,6 +255,7 @@ def test_refusals_are_one_line(zoo_i2i, tmp_path):
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
     assert default.returncode == 0, default.stderr
     assert "leaving out the int8 files" in default.stdout and "--calibration-data" in default.stdout
+    assert "variants of the generator)" in default.stdout  # --skip discriminator: the generator alone is announced
     m = json.loads((tmp_path / "c" / "manifest.json").read_text())
     assert {f["precision"] for f in m["files"]} == {"fp32", "fp16"}
 
