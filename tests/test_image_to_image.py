@@ -18,10 +18,11 @@ if not has("tensorflow"):
     pytest.skip("needs the export tier", allow_module_level=True)
 
 USER_LAYERS = str(ROOT / "tests" / "user_layers.py")
-# (fixture, builder arguments, extra export flags). CycleGAN's LiteRT full int8 misses the 25 dB bound on random
-# weights (measured 22.6 dB, worst image 17.6; ONNX int8 31.4 dB), and its ONNX fp16 file (float16 compute of the
-# instance norms' statistics) the 1e-2 bound (measured 1.17e-2); its discriminator's int8-io file keeps float
-# NEG and SQUARE ops of GroupNormalization (refused by the int8-io check): left out by name, as a user would.
+# (fixture, builder arguments, extra export flags). CycleGAN's LiteRT full int8 misses the 25 dB bound on these
+# random weights (measured 22.8 dB, worst image 15.9; its ONNX int8 passes), and its ONNX fp16 file the 1e-2 bound
+# (measured 1.14e-2; keeping the instance norms' statistics in float32 did not help: 1.0e-2 to 1.1e-2 over 4
+# seeds); its discriminator's int8-io file keeps float NEG and SQUARE ops of GroupNormalization (refused by the
+# int8-io check): left out by name, as a user would.
 ZOO = {
     "pix2pix": ("pix2pix", {}, []),
     "cyclegan": (
@@ -51,7 +52,10 @@ def zoo_i2i(tmp_path_factory):
     root = tmp_path_factory.mktemp("zoo_i2i")
     photos = Z.photos(root / "photos")
     models, cmds = {}, []
-    for name, (builder, kw, flags) in ZOO.items():
+    import keras
+
+    for i, (name, (builder, kw, flags)) in enumerate(ZOO.items()):
+        keras.utils.set_random_seed(i)  # the same weights every run: parity figures near a bound do not flake
         g, d = getattr(Z, builder)(**kw)
         models[name] = Z.save(root / "models", name, g, d)
         cmds.append(

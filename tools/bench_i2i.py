@@ -11,7 +11,7 @@ ONNX Runtime fp32 and int8; batch 1, 2 threads; p50 of rounds alternating plain 
 process (ONNX Runtime thread spinning off). GMAC/s: the Keras model's multiply-adds over the p50, against this
 CPU's fp32 FMA peak (tools/fma_peak.c, as tools/bench_own_gan.py).
 --scale: pix2pix 256x256, generator and discriminator, every format and precision, in a child process: wall time
-and its peak RSS (ru_maxrss of the child).
+and its peak RSS (ru_maxrss of that child alone, from os.wait4).
 Writes docs/bench_i2i.json and docs/bench_i2i.md.
 """
 
@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -73,8 +73,10 @@ def export(name: str, folder: Path, data: Path, optimize: bool) -> Path:
     builder = FIXTURES[name][0]
     src = folder / "src"
     if not src.exists():
+        import keras
         import zoo_i2i
 
+        keras.utils.set_random_seed(0)  # the same random weights every run
         g, d = getattr(zoo_i2i, builder)(published=True)
         zoo_i2i.save(folder, "src", g, d)
     out = folder / ("edgegan" if optimize else "plain")
@@ -176,8 +178,10 @@ def bench(name: str, folder: Path, data: Path, rounds: int, peak: float | None) 
 
 def scale(folder: Path, data: Path) -> dict:
     """pix2pix 256x256, G and D, every format and precision: wall seconds and the export process's peak RSS."""
+    import keras
     import zoo_i2i
 
+    keras.utils.set_random_seed(0)
     g, d = zoo_i2i.pix2pix(published=True)
     src = zoo_i2i.save(folder, "pix2pix-full", g, d)
     params = g.count_params()
@@ -194,9 +198,14 @@ def scale(folder: Path, data: Path) -> dict:
         str(data),
     ]
     t = time.perf_counter()
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    with tempfile.TemporaryFile("w+") as err:
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, text=True)
+        _, status, usage = os.wait4(p.pid, 0)  # this child's own peak, not the earlier exports'
+        p.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        r = subprocess.CompletedProcess(cmd, p.returncode, "", err.read())
     wall = time.perf_counter() - t
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    rss = usage.ru_maxrss / 1024
     files = len(json.loads((folder / "pix2pix-all" / "manifest.json").read_text())["files"]) if r.returncode == 0 else 0
     out = {
         "generator_params": params,

@@ -14,6 +14,7 @@ train    <- models/mnist-dcgan/training.json and docs/bench_train.json (tools/be
 train-throughput <- docs/bench_train.json (README)
 train-profile <- docs/profile_train_step.json (tools/profile_train_step.py --json)
 bench    <- docs/bench.md (tools/bench_readme.py output)
+i2i      <- docs/bench_i2i.json (tools/bench_i2i.py): image-to-image speed and scale, with the goals
 own-gan  <- docs/bench_own_gan.json (tools/bench_own_gan.py), docs/profile_layers_*.json (tools/profile_layers.py)
             and docs/bench.json: README gets the 2-thread table and the goals, docs/results.md every row
 """
@@ -291,6 +292,7 @@ def main() -> None:
     head = fill(head, "headline", headline(bundle))
     own_readme, own_results = own_gan(ROOT / "docs" / "bench_own_gan.json")
     head = fill(head, "own-gan-bench", own_readme)
+    head = fill(head, "i2i", i2i(ROOT / "docs" / "bench_i2i.json"))
     head = fill(head, "conditional", conditional(ROOT / "models" / "mnist-cdcgan", bundle / "evaluation.json"))
     head = fill(head, "train-throughput", train_throughput(ROOT / "docs" / "bench_train.json"))
     readme.write_text(fill(head, "export-scale", export_scale(ROOT / "docs" / "bench_export.json")))
@@ -369,6 +371,52 @@ def main() -> None:
         )
     results.write_text(text)
     print("README.md and docs/results.md sections filled")
+
+
+I2I_GOALS = {("sr", "tflite/fp32"): 1.5, ("pix2pix", "tflite/fp32"): 1.3}  # LiteRT fp32 vs the plain export
+
+
+def i2i(path: Path) -> str:
+    """The image-to-image speed table and its goals, from tools/bench_i2i.py's JSON."""
+    import sys
+
+    if not path.is_file():
+        return "Not measured yet: `python tools/bench_i2i.py --scale`."
+    sys.path.insert(0, str(ROOT / "tools"))
+    from bench_i2i import table
+
+    info = json.loads(path.read_text())
+    m, rows = info["machine"], info["rows"]
+    lines = [
+        f"Measured by `python tools/bench_i2i.py --scale` on {m['cpu']} ({m['cores']} cores; fp32 FMA peak "
+        f"{info['fma_peak_gmacs_2_threads'] or 0:.0f} GMAC/s at 2 threads, tools/fma_peak.c), published sizes, random "
+        f"weights, batch 1, 2 threads, p50 of {info['rounds']} alternating rounds; plain = the graph as "
+        "`keras.Model.export` gives it.",
+        "",
+        table(rows),
+        "",
+    ]
+    for (fixture, variant), goal in I2I_GOALS.items():
+        r = next((r for r in rows if r["fixture"] == fixture and r["variant"] == variant and "plain_ms" in r), None)
+        got = f"{r['plain_ms'] / r['edgegan_ms']:.2f}x" if r else "not measured"
+        met = "met" if r and r["plain_ms"] / r["edgegan_ms"] >= goal else "missed"
+        lines.append(f"- Goal {fixture} {variant} >= {goal}x the plain export: {met} ({got}).")
+    slower = [
+        f"{r['fixture']} {r['variant']}" for r in rows if "plain_ms" in r and r["edgegan_ms"] > 1.05 * r["plain_ms"]
+    ]
+    lines.append(
+        f"- No file slower than its plain export beyond 5%: {'missed: ' + ', '.join(slower) if slower else 'met'}."
+    )
+    s = info.get("scale")
+    if s:
+        ok = s["exit"] == 0 and s["wall_s"] <= 600 and s["peak_rss_mb"] <= 6144
+        lines.append(
+            f"- Scale: pix2pix 256x256 (G {s['generator_params'] / 1e6:.1f} M parameters, D "
+            f"{s['discriminator_params'] / 1e6:.1f} M), generator and discriminator in every format and precision: "
+            f"{s['files']} files in {s['wall_s'] / 60:.1f} min, peak RSS {s['peak_rss_mb'] / 1024:.2f} GB "
+            f"(goal <= 10 min and <= 6 GB: {'met' if ok else 'missed'})."
+        )
+    return "\n".join(lines)
 
 
 def train_throughput(path: Path) -> str:
