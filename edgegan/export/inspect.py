@@ -89,8 +89,8 @@ def forced_training(model) -> list[str]:
     training mode, as some pix2pix code does): their output depends on the batch and on chance. Exported files
     run in inference mode; export says so."""
     out = []
-    for op in model.operations:
-        if hasattr(op, "operations"):  # a nested model
+    for op in getattr(model, "operations", None) or model.layers:  # a Sequential has layers only
+        if hasattr(op, "layers") and hasattr(op, "inputs"):  # a nested Sequential or Model
             out += forced_training(op)
         elif any(
             getattr(n, "arguments", None) and n.arguments.kwargs.get("training") is True for n in op._inbound_nodes
