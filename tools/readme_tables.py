@@ -292,11 +292,13 @@ def main() -> None:
     head = fill(head, "headline", headline(bundle))
     own_readme, own_results = own_gan(ROOT / "docs" / "bench_own_gan.json")
     head = fill(head, "own-gan-bench", own_readme)
-    head = fill(head, "i2i", i2i(ROOT / "docs" / "bench_i2i.json"))
+    i2i_readme, i2i_results = i2i(ROOT / "docs" / "bench_i2i.json")
+    head = fill(head, "i2i", i2i_readme)
     head = fill(head, "conditional", conditional(ROOT / "models" / "mnist-cdcgan", bundle / "evaluation.json"))
     head = fill(head, "train-throughput", train_throughput(ROOT / "docs" / "bench_train.json"))
     readme.write_text(fill(head, "export-scale", export_scale(ROOT / "docs" / "bench_export.json")))
     text = fill(results.read_text(), "own-gan-bench", own_results)
+    text = fill(text, "i2i", i2i_results)
     m = json.loads((bundle / "manifest.json").read_text())
     rows = ["| file | size MB | parity vs Keras (measured at export) | bound |", "| --- | --- | --- | --- |"]
     for f in m["files"]:
@@ -376,12 +378,13 @@ def main() -> None:
 I2I_GOALS = {("sr", "tflite/fp32"): 1.5, ("pix2pix", "tflite/fp32"): 1.3}  # LiteRT fp32 vs the plain export
 
 
-def i2i(path: Path) -> str:
-    """The image-to-image speed table and its goals, from tools/bench_i2i.py's JSON."""
+def i2i(path: Path) -> tuple[str, str]:
+    """(README summary, docs/results.md section): the image-to-image speed table and its goals, from
+    tools/bench_i2i.py's JSON."""
     import sys
 
     if not path.is_file():
-        return "Not measured yet: `python tools/bench_i2i.py --scale`."
+        return "Not measured yet: `python tools/bench_i2i.py --scale`.", ""
     sys.path.insert(0, str(ROOT / "tools"))
     from bench_i2i import table
 
@@ -439,7 +442,17 @@ def i2i(path: Path) -> str:
         "- int8 rows above 100% of the fp32 FMA peak: int8 multiply-adds run on this CPU's AVX-512 VNNI and AMX units,"
         " the peak is fp32's. " + info.get("weights", "") + "."
     )
-    return "\n".join(lines)
+    goals = [ln.split(":", 1)[0] + ":" + ln.split(":", 1)[1].split(";")[0] for ln in lines if ln.startswith("- Goal")]
+    summary = "\n".join(
+        [
+            "Measured at published sizes by `python tools/bench_i2i.py --scale` (table and profile in "
+            "[docs/results.md](docs/results.md#image-to-image-speed-and-scale)):",
+            "",
+        ]
+        + goals
+        + [ln for ln in lines if ln.startswith("- No file") or ln.startswith("- Scale")]
+    )
+    return summary, "\n".join(lines)
 
 
 def train_throughput(path: Path) -> str:
