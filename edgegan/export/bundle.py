@@ -155,7 +155,6 @@ class Role:
     y_ref: np.ndarray  # Keras outputs for them
     parity_kw: dict  # extra arguments of parity.figures (peak, score kind)
     size: tuple[int, int] | None = None  # an any-size G: the height and width of its fixed-shape files
-    floats: list | None = None  # a paired D's float input tensors in edgegan's order (source, image)
 
     def run(self, engine) -> np.ndarray:
         """The engine's outputs for the parity inputs, in chunks."""
@@ -222,20 +221,7 @@ def keras_runner(model, chunk: int | None = None, order: list | None = None):
 def _roles(sources: Sources, variants, opts: ExportOptions, skip: frozenset, log):
     """Load the models and read their contract; build G's role, and a maker of D's role (None without a D)
     that takes a generator function: D's inputs are generated images, made by the fastest verified G."""
-    from edgegan.export.custom import import_custom_objects
-
-    import_custom_objects(opts.custom_objects)
-    G = load_keras(sources.generator, "generator", opts.custom_objects)
-    want_d = sources.discriminator is not None and "discriminator" not in skip
-    D = load_keras(sources.discriminator, "discriminator", opts.custom_objects) if want_d else None
-    for role, model in (("generator", G), ("discriminator", D)):
-        forced = forced_training(model) if model is not None else []
-        if forced:
-            log(
-                f"the {role} calls {', '.join(forced)} with training=True: exported in inference mode (moving "
-                "statistics, no dropout), and its parity is measured against Keras in inference mode"
-            )
-    G, D = inference_mode(G), D if D is None else inference_mode(D)
+    G, D = _load(sources, opts, skip, log)
     contract = read_contract(
         G,
         D,
@@ -270,6 +256,22 @@ def _roles(sources: Sources, variants, opts: ExportOptions, skip: frozenset, log
         return _discriminator_role(D, generate or g_keras, inputs, x_ref, g_ref, contract, sources, opts, info, log)
 
     return contract, g_role, make_d, info
+
+
+def _load(sources: Sources, opts: ExportOptions, skip: frozenset, log) -> tuple:
+    """G and D (None without one, or skipped) from their .keras files (custom layers from opts.custom_objects), in
+    inference mode: a graph that forces training=True on some layers is rebuilt without it, said in one line."""
+    G = load_keras(sources.generator, "generator", opts.custom_objects)
+    want_d = sources.discriminator is not None and "discriminator" not in skip
+    D = load_keras(sources.discriminator, "discriminator", opts.custom_objects) if want_d else None
+    for role, model in (("generator", G), ("discriminator", D)):
+        forced = forced_training(model) if model is not None else []
+        if forced:
+            log(
+                f"the {role} calls {', '.join(forced)} with training=True: exported in inference mode (moving "
+                "statistics, no dropout), and its parity is measured against Keras in inference mode"
+            )
+    return inference_mode(G), None if D is None else inference_mode(D)
 
 
 def _rewritten(G, variants, opts: ExportOptions, log) -> dict:
@@ -344,7 +346,7 @@ def _discriminator_role(D, generate, inputs, g_x, g_ref, contract, sources, opts
     floats = image_inputs(D, sources.discriminator, opts.d_source)
     y = keras_runner(D, order=floats)(*x)
     io = ({t.name.split(":")[0]: n for t, n in zip(floats, names)} if contract.paired else IMAGE_NAME, SCORE_NAME)
-    return Role("discriminator", {None: (D, [])}, io, d_cal, x, y, kw, None, floats)
+    return Role("discriminator", {None: (D, [])}, io, d_cal, x, y, kw)
 
 
 def _choice(opts: ExportOptions, v: Variant) -> Choice | None:
