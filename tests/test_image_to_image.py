@@ -280,27 +280,14 @@ def test_translate_cli_writes_one_png_per_input(zoo_i2i, tmp_path):
     src = tmp_path / "in"
     for i in range(2):
         save_png(fit(read_picture(sorted(zoo_i2i["photos"].iterdir())[i], 3), 16, 16), src / f"p{i}.png")
-    r = run_cli(
-        "translate",
-        "--model",
-        str(bundle_of(zoo_i2i, "srgan")),
-        str(src / "p0.png"),
-        str(src / "p1.png"),
-        "-o",
-        str(tmp_path / "out"),
-    )
+    model = str(bundle_of(zoo_i2i, "srgan"))
+    r = run_cli("translate", "--model", model, str(src / "p0.png"), str(src / "p1.png"), "-o", str(tmp_path / "out"))
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["p0.png", "p1.png"]
     assert Image.open(tmp_path / "out" / "p0.png").size == (64, 64)
     (tmp_path / "bad.png").write_bytes(b"not a picture")
     bad = run_cli(
-        "translate",
-        "--model",
-        str(bundle_of(zoo_i2i, "srgan")),
-        str(src / "p0.png"),
-        str(tmp_path / "bad.png"),
-        "-o",
-        str(tmp_path / "out2"),
+        "translate", "--model", model, str(src / "p0.png"), str(tmp_path / "bad.png"), "-o", str(tmp_path / "out2")
     )
     assert bad.returncode == 1 and len(bad.stderr.strip().splitlines()) == 1 and "bad.png" in bad.stderr
     assert not (tmp_path / "out2").exists()  # every input is read before any output is written

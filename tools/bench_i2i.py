@@ -69,6 +69,13 @@ def macs(model) -> int:
     return sum(layer_macs(op) for op in model.operations)
 
 
+def export_cmd(src: Path, out: Path, data: Path, *flags: str) -> list[str]:
+    """`edgegan export` of a fixture folder with real pictures for calibration and the test zoo's custom layers."""
+    custom = str(ROOT / "tests" / "user_layers.py")
+    return [sys.executable, "-m", "edgegan", "export", "--model", str(src), "--out", str(out),
+            "--calibration-data", str(data), "--custom-objects", custom, *flags]  # fmt: skip
+
+
 def export(name: str, folder: Path, data: Path, optimize: bool) -> Path:
     builder = FIXTURES[name][0]
     src = folder / "src"
@@ -80,28 +87,8 @@ def export(name: str, folder: Path, data: Path, optimize: bool) -> Path:
         g, d = getattr(zoo_i2i, builder)(published=True)
         zoo_i2i.save(folder, "src", g, d)
     out = folder / ("edgegan" if optimize else "plain")
-    cmd = [
-        sys.executable,
-        "-m",
-        "edgegan",
-        "export",
-        "--model",
-        str(src),
-        "--out",
-        str(out),
-        "--format",
-        "onnx,tflite",
-        "--precision",
-        "fp32,int8",
-        "--skip",
-        "discriminator",
-        "--calibration-data",
-        str(data),
-        "--custom-objects",
-        str(ROOT / "tests" / "user_layers.py"),
-        "--calibration-samples",
-        "64",
-    ]
+    flags = ["--format", "onnx,tflite", "--precision", "fp32,int8", "--calibration-samples", "64"]
+    cmd = export_cmd(src, out, data, *flags)
     if not optimize:
         cmd.append("--no-optimize")
     skip = ["discriminator"]
@@ -185,18 +172,7 @@ def scale(folder: Path, data: Path) -> dict:
     g, d = zoo_i2i.pix2pix(published=True)
     src = zoo_i2i.save(folder, "pix2pix-full", g, d)
     params = g.count_params()
-    cmd = [
-        sys.executable,
-        "-m",
-        "edgegan",
-        "export",
-        "--model",
-        str(src),
-        "--out",
-        str(folder / "pix2pix-all"),
-        "--calibration-data",
-        str(data),
-    ]
+    cmd = export_cmd(src, folder / "pix2pix-all", data)
     t = time.perf_counter()
     with tempfile.TemporaryFile("w+") as err:
         p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, text=True)
