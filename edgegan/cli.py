@@ -16,6 +16,8 @@ from edgegan.errors import ConfigError, EdgeGanError
 
 OUTPUT_DIR = Path("edgegan-out")  # default home of written pictures (README "Run"); -o / --out choose another
 DEFAULT_MODEL_HELP = "default: the shipped reference model, models/mnist-dcgan"
+MAX_OUTPUT_PIXELS = 256_000_000  # translate refuses a bigger output (a x4 of a 12 MP photo is 192 M pixels, 576 MB)
+DEFAULT_TILE = 256  # = edgegan.runtime.tiles.DEFAULT_TILE (not imported here: the CLI starts without numpy)
 
 
 def _model(value: str | None) -> str:
@@ -531,34 +533,79 @@ def _cmd_verify(a) -> int:
 def _add_translate(sub) -> None:
     p = sub.add_parser("translate", help="run an image-input generator on pictures (light runtime, no TensorFlow)")
     p.add_argument("inputs", nargs="+", metavar="IN.png", help="picture files (PNG, JPEG, ...)")
-    p.add_argument("--model", required=True, help="an image-input bundle folder or a .onnx/.ort/.tflite file")
+    p.add_argument(
+        "--model", help="an image-input bundle folder or a .onnx/.ort/.tflite file (default: the shipped x4 photo "
+        "super-resolution model, models/photo-sr4)"
+    )  # fmt: skip
     p.add_argument("-o", "--out", default="edgegan-out", help="folder for one PNG per input (default: edgegan-out)")
     p.add_argument("--backend", choices=("onnx", "ort", "tflite"))
     p.add_argument("--precision")
     p.add_argument("--threads", type=int)
+    p.add_argument(
+        "--tile",
+        type=int,
+        help=f"tile side in input pixels for a file that takes any size "
+        f"(default {DEFAULT_TILE}; 0: the whole picture at once); a fixed-size file tiles at its size",
+    )
+    p.add_argument(
+        "--tile-pad",
+        type=int,
+        help="overlap each side of a tile, in input pixels (default: the "
+        "model's receptive field, so tiles join exactly)",
+    )
+    p.add_argument("--pre-pad", type=int, default=0, help="reflect-pad the picture by this many pixels first")
+    p.add_argument(
+        "--blend",
+        action="store_true",
+        help="fade tiles into each other instead of cutting at the "
+        "middle of each overlap (never exact; measured worse for U-Nets too: docs/results.md)",
+    )
+    p.add_argument(
+        "--max-pixels",
+        type=float,
+        default=MAX_OUTPUT_PIXELS,
+        help=f"refuse a picture whose output has more pixels (default {MAX_OUTPUT_PIXELS:,.0f})",
+    )
     p.set_defaults(func=_cmd_translate)
 
 
 def _cmd_translate(a) -> int:
+    from edgegan.bundled import default_sr_bundle
     from edgegan.errors import InputError
     from edgegan.runtime import load
-    from edgegan.runtime.images import read_picture, save_png
+    from edgegan.runtime.images import picture_size, read_picture, save_png_streamed
 
-    g = load(a.model, role="generator", backend=a.backend, precision=a.precision, threads=a.threads)
+    model = a.model or str(default_sr_bundle())
+    g = load(model, role="generator", backend=a.backend, precision=a.precision, threads=a.threads)
     if g.source is None:
-        raise InputError(f"{a.model}: takes latents, not pictures; use edgegan generate")
+        raise InputError(f"{model}: takes latents, not pictures; use edgegan generate")
     outs = [Path(a.out) / f"{Path(f).stem}.png" for f in a.inputs]
     if len(set(outs)) != len(outs):
         raise InputError("two inputs have the same name; each writes OUT/NAME.png, so rename one")
+    for f in a.inputs:  # sizes from the headers: a picture too large is refused before any decoding
+        w, h = picture_size(f)
+        if (w * g.source.scale) * (h * g.source.scale) > a.max_pixels:
+            raise InputError(
+                f"{f}: {w}x{h} x{g.source.scale} makes {w * h * g.source.scale**2:,} output pixels, over "
+                f"--max-pixels {a.max_pixels:,.0f}; downscale it or raise --max-pixels"
+            )
     notes: list[str] = []
     pictures = [read_picture(f, g.source.channels, notes) for f in a.inputs]  # every input read before any output
     for note in notes:
         print(f"note: {note}")
-    results = [g.translate(x) for x in pictures]
-    for path, y in zip(outs, results):
-        save_png(y, path)
-        print(f"wrote {path} ({y.shape[1]}x{y.shape[0]})")
+    for path, x in zip(outs, pictures):
+        how = dict(tile=a.tile, tile_pad=a.tile_pad, pre_pad=a.pre_pad, blend=a.blend)
+        plan = g.tiling(*x.shape[:2], **how)
+        y = g.translate(x, **how)
+        save_png_streamed(y, path)
+        said = "" if plan is None or plan.tile == x.shape[:2] else f", {_tiles_said(plan, g.exact_joins(plan))}"
+        print(f"wrote {path} ({y.shape[1]}x{y.shape[0]}{said})")
     return 0
+
+
+def _tiles_said(plan, exact: bool) -> str:
+    join = "exact joins" if exact else "joins inside the receptive field: seams may show; raise --tile-pad"
+    return f"tiles of {plan.tile[1]}x{plan.tile[0]}, {plan.pad} px overlap{', blended' if plan.blend else ''}, {join}"
 
 
 # ---------------------------------------------------------------- bench

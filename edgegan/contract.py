@@ -51,6 +51,7 @@ class ImageInput:
     range: tuple[float, float]
     scale: int = 1
     multiple: int = 1
+    receptive_field: int | None = None  # input pixels an output pixel may depend on, each way; None: unknown
     kind: ClassVar[str] = "image"
 
     @property
@@ -81,13 +82,21 @@ class ImageInput:
             "range": list(self.range),
             "scale": self.scale,
             "multiple": self.multiple,
+            "receptive_field": self.receptive_field,
             "name": SOURCE_NAME,
         }
 
     @classmethod
     def from_section(cls, d: dict) -> ImageInput:
         shape = tuple(None if v is None else int(v) for v in d["shape"])
-        return cls(shape, tuple(float(v) for v in d["range"]), int(d.get("scale", 1)), int(d.get("multiple", 1)))
+        field = d.get("receptive_field")
+        return cls(
+            shape,
+            tuple(float(v) for v in d["range"]),
+            int(d.get("scale", 1)),
+            int(d.get("multiple", 1)),
+            None if field is None else int(field),
+        )
 
 
 @dataclass(frozen=True)

@@ -257,6 +257,9 @@ def _input_section(data: dict, path: Path) -> dict | None:
         v = source.get(key, 1)
         if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= 4096:
             raise ManifestError(f"{path}: input.{key} must be an integer from 1 to 4096, got {v!r}")
+    field = source.get("receptive_field")
+    if field is not None and (not isinstance(field, int) or isinstance(field, bool) or not 0 <= field <= 65536):
+        raise ManifestError(f"{path}: input.receptive_field must be null or an integer from 0 to 65536, got {field!r}")
     return source
 
 

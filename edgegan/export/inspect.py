@@ -13,6 +13,7 @@ import numpy as np
 
 from edgegan.contract import RANGES, SCORE_KINDS, Contract, ImageInput
 from edgegan.errors import ConfigError, ModelFileError
+from edgegan.export.reach import receptive_field
 
 # Layers that move or copy values without changing them: the activation before them is the output's.
 _PASS_THROUGH = ("Reshape", "Flatten", "Permute", "Cropping1D", "Cropping2D", "Identity", "Dropout", "Activation")
@@ -196,7 +197,7 @@ def image_source(G, path: Path, input_range: tuple[float, float] | None, output_
             f"{path}: the generator maps {shape} to {out}; edgegan expects the output to be the "
             "input's size times a whole number"
         )
-    return ImageInput(shape, tuple(input_range or output_range), int(ratio), multiple)
+    return ImageInput(shape, tuple(input_range or output_range), int(ratio), multiple, receptive_field(G))
 
 
 def classes_of(model, path: Path, role: str, classes: int | None) -> int:

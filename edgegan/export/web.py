@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
-from edgegan.errors import ConfigError, ExportError
+from edgegan.errors import ExportError
 
 ORT_WEB_VERSION = "1.30.0"  # runs opset 17; pinned so exports are reproducible
 ORT_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
@@ -97,16 +97,30 @@ def ort_web_files(cache: Path | None = None) -> Path:
     return dest
 
 
+def _image_fields(m, entry) -> dict:
+    """model.json's fields for an image-input generator: its input, and the tiling the Python runtime uses."""
+    from edgegan.runtime.tiles import DEFAULT_TILE, overlap
+
+    src = m.contract.source
+    if src is None:
+        return {}
+    shape = entry.inputs[0]["shape"][1:3]
+    any_size = None in shape
+    tile = [DEFAULT_TILE // src.multiple * src.multiple] * 2 if any_size else [int(v) for v in shape]
+    pad = overlap(src.receptive_field, tile)
+    return {
+        "source": {**src.section(), "channels": src.channels},
+        "any_size": any_size,
+        "tile": tile,
+        "tile_pad": pad,
+    }
+
+
 def write_web(bundle: Path, out: Path, ort_files: Path | None = None) -> Path:
     """Build the web folder from a bundle's generator.fp32.onnx (atomically: staged, then renamed)."""
     from edgegan import manifest as mf
 
     m = mf.load(bundle)
-    if m.contract.source is not None:
-        raise ConfigError(
-            f"{bundle}: the web page runs latent generators; for an image-input generator use edgegan translate or "
-            "examples/serve.py (POST /translate)"
-        )
     found = m.find("generator", "onnx", "fp32")
     if not found:
         raise ExportError(f"{bundle}: has no generator.fp32.onnx to put on the web")
@@ -123,6 +137,7 @@ def write_web(bundle: Path, out: Path, ort_files: Path | None = None) -> Path:
             shutil.copyfile(src / name, stage / "ort" / name)
         (stage / "generator.onnx").write_bytes(data)
         model = {
+            **_image_fields(m, entry),
             "file": "generator.onnx",
             "sha256": hashlib.sha256(data).hexdigest(),
             "input": entry.inputs[0]["name"],
@@ -137,8 +152,9 @@ def write_web(bundle: Path, out: Path, ort_files: Path | None = None) -> Path:
         }
         (stage / "model.json").write_text(json.dumps(model, indent=2) + "\n")
         assets = resources.files("edgegan.export") / "web_assets"
-        for name in ("index.html", "app.mjs"):
-            (stage / name).write_text((assets / name).read_text())
+        pages = ("translate.html", "translate.mjs") if m.contract.source else ("index.html", "app.mjs")
+        for src_name, name in zip(pages, ("index.html", "app.mjs")):
+            (stage / name).write_text((assets / src_name).read_text())
         from edgegan.export.bundle import swap_into_place
 
         swap_into_place(stage, out, marker="model.json")  # never deletes a folder export did not write

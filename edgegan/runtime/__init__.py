@@ -30,6 +30,7 @@ from edgegan.errors import ConfigError, InputError, ModelFileError
 from edgegan.latents import latents
 from edgegan.runtime.engines import Engine, LiteRTEngine, OnnxEngine
 from edgegan.runtime.images import from_uint8, save_each, save_gif, save_grid, to_uint8
+from edgegan.runtime.tiles import DEFAULT_TILE, Tiling, overlap, translate_tiled
 
 DEFAULT_MAX_BATCH = 4096  # requests above this are refused before anything is allocated
 SUFFIX_FORMAT = {".onnx": "onnx", ".ort": "ort", ".tflite": "tflite"}
@@ -127,33 +128,78 @@ class Generator(_Model):
         if self.info.source is not None:
             raise InputError(f"{self.info.path} takes pictures, not latents; use translate() instead of {what}()")
 
-    def translate(self, images, raw: bool = False) -> np.ndarray:
+    def translate(self, images, raw=False, tile=None, tile_pad=None, pre_pad: int = 0, blend: bool = False):
         """Pictures in, pictures out: uint8 pixels (scaled to the model's input range) or floats already in it
-        (``info.source.range``), (H, W, C) or (N, H, W, C). Returns uint8 through the model's output range, or
-        its float output with ``raw=True``; the same rank as given. A fixed-size file takes its own size only."""
+        (``info.source.range``), (H, W, C) or (N, H, W, C), of any size. Returns uint8 through the model's output
+        range, or its float output with ``raw=True``; the same rank as given.
+
+        A picture larger than the file's input is covered by tiles (edgegan.runtime.tiles): a fixed-size file's
+        own size, or ``tile`` input pixels per side for a file that takes any size (default DEFAULT_TILE; 0: the
+        whole picture in one run). ``tile_pad``: the overlap each side, by default the receptive field recorded
+        at export, so the tiled output equals the whole-picture output. ``pre_pad``: reflect padding around
+        the picture first (cropped from the output). ``blend``: fade across overlaps instead of cutting at their
+        middle (never exact; edgegan.runtime.tiles says why the cut is the default)."""
         src = self.info.source
         if src is None:
             raise InputError(f"{self.info.path} takes latents, not pictures; use sample() or generate()")
         x = np.asarray(images)
         one = x.ndim == 3
         x = x[None] if one else x
-        if x.ndim != 4 or x.shape[3] != src.channels:
+        if x.ndim != 4 or x.shape[3] != src.channels or x.dtype.kind not in "uif":
             raise InputError(f"images: expected (H, W, {src.channels}) or (N, H, W, {src.channels}), got {x.shape}")
-        if x.dtype == np.uint8:
-            if src.range is None:
-                raise ConfigError(f"{self.info.path}: the file does not say its input range; pass float pixels")
-            x = from_uint8(x, src.range)
-        fixed = self.engine.input.shape[1:3]
-        problem = src.size_problem(*x.shape[1:3]) if None in fixed else None
-        if None not in fixed and tuple(x.shape[1:3]) != tuple(fixed):
-            problem = f"this file takes {fixed[0]}x{fixed[1]} pictures, got {x.shape[1]}x{x.shape[2]}"
-        if problem:
-            raise InputError(f"{self.info.path}: {problem}")
-        x = check_array(x, x.shape[1:], "images", self.max_batch)
-        y = self.engine.run(x)
-        y = np.clip(y, *self.info.image_range) if self.info.image_range else y
-        out = y if raw else self.to_uint8(y)
+        if x.dtype == np.uint8 and src.range is None:
+            raise ConfigError(f"{self.info.path}: the file does not say its input range; pass float pixels")
+        self._check_count(len(x))
+        plan = self.tiling(*x.shape[1:3], tile=tile, tile_pad=tile_pad, pre_pad=pre_pad, blend=blend)
+        finish = self._finish(raw)
+        if plan is None:
+            out = np.stack([finish(self._run(p[None])[0]) for p in x]) if len(x) else finish(self._run(x))
+        else:
+            batch = self.engine.batch or 1
+            out = np.stack([translate_tiled(self._run, p, src.scale, plan, batch, finish) for p in x])
         return out[0] if one else out
+
+    def tiling(self, h: int, w: int, tile=None, tile_pad=None, pre_pad: int = 0, blend=False) -> Tiling | None:
+        """How ``translate`` covers an h x w picture: a Tiling, or None for one run on the whole picture. Its joins
+        are exact when ``exact_joins(tiling)``."""
+        src, fixed = self.info.source, self.engine.input.shape[1:3]
+        for name, v in (("tile", tile), ("tile_pad", tile_pad), ("pre_pad", pre_pad)):
+            if v is not None and (not isinstance(v, (int, np.integer)) or v < 0):
+                raise InputError(f"{name} must be a non-negative integer, got {v!r}")
+        if None not in fixed:
+            if tile not in (None, *fixed):
+                raise InputError(f"{self.info.path} takes {fixed[0]}x{fixed[1]} tiles; tile is for any-size files")
+            t = tuple(int(v) for v in fixed)
+        else:
+            m = src.multiple
+            side = DEFAULT_TILE if tile is None else int(tile)
+            t = (side // m * m,) * 2
+            if tile == 0 or (h + 2 * pre_pad <= t[0] and w + 2 * pre_pad <= t[1]):
+                problem = src.size_problem(h + 2 * pre_pad, w + 2 * pre_pad)
+                if problem:
+                    raise InputError(f"{self.info.path}: {problem}")
+                return None if not pre_pad else Tiling((h + 2 * pre_pad, w + 2 * pre_pad), 0, pre_pad)
+            if not t[0]:
+                raise InputError(f"tile {tile} is under the model's size multiple {m}")
+        pad = overlap(src.receptive_field, t) if tile_pad is None else int(tile_pad)
+        if 2 * pad >= min(t):
+            raise InputError(f"tile_pad {pad} leaves nothing of a {t[0]}x{t[1]} tile; use under {min(t) // 2}")
+        return Tiling(t, pad, int(pre_pad), blend)
+
+    def exact_joins(self, tiling: Tiling | None) -> bool:
+        """True when tiles join exactly: the overlap holds the receptive field recorded at export."""
+        field = self.info.source.receptive_field
+        return tiling is None or (field is not None and tiling.pad >= field)
+
+    def _run(self, x: np.ndarray) -> np.ndarray:
+        x = from_uint8(x, self.info.source.range) if x.dtype == np.uint8 else np.asarray(x, np.float32)
+        return self.engine.run(check_array(x, x.shape[1:], "images", self.max_batch))
+
+    def _finish(self, raw: bool):
+        lo_hi = self.info.image_range
+        if raw:
+            return lambda y: np.clip(y, *lo_hi) if lo_hi else y
+        return lambda y: self.to_uint8(np.clip(y, *lo_hi) if lo_hi else y)
 
     def latents(self, n: int, seed: int = 0) -> np.ndarray:
         """The latents ``sample(n, seed)`` uses: float32 (n, latent_size) from N(0, 1) (edgegan.latents)."""
