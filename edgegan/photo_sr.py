@@ -125,3 +125,19 @@ def y_psnr_ssim(output: np.ndarray, truth: np.ndarray, border: int = SCALE) -> t
     mse = float(np.mean((a - b) ** 2))
     psnr = 10 * np.log10(255.0**2 / max(mse, 1e-12))
     return float(psnr), float(ssim(a[None, ..., None], b[None, ..., None], peak=255.0)[0])
+
+
+def calibration_crops(n: int = 48, size: int = 256, seed: int = 0) -> np.ndarray:
+    """uint8 (n, size, size, 3) crops of the training photos (never the held-out ones), for int8 calibration and
+    parity: export fits them to G's input by a bicubic downscale, which is how G's inputs are made."""
+    from PIL import Image
+
+    rng, out = np.random.default_rng(seed), []
+    photos = [photo(name) for name in TRAIN_PHOTOS]
+    for i in range(n):
+        p = photos[i % len(photos)]
+        side = min(size, *p.shape[:2])
+        y, x = rng.integers(0, p.shape[0] - side + 1), rng.integers(0, p.shape[1] - side + 1)
+        crop = p[y : y + side, x : x + side]
+        out.append(np.asarray(Image.fromarray(crop).resize((size, size), Image.BICUBIC)) if side < size else crop)
+    return np.stack(out)

@@ -200,3 +200,35 @@ def test_sr_bundle_files_and_record():
     record = json.loads((SR / "training.json").read_text())
     assert set(record["data"]["held_out"]) == set(HELD_OUT_PHOTOS) and not set(HELD_OUT_PHOTOS) & set(TRAIN_PHOTOS)
     assert Path(SR / "held_out.json").is_file()
+
+
+def test_http_translate_serves_many_clients_and_refuses_bad_bodies():
+    """examples/serve.py with the shipped SR bundle over real HTTP: the runtime's pixels, one-line 400s for bad
+    bodies, and a load test (tools/load_translate.py) with no errors."""
+    import json
+    import sys
+
+    from PIL import Image
+
+    import edgegan
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import load_translate as lt
+
+    p, base = lt.start(str(sr_bundle_or_skip()))
+    try:
+        body = lt.photo_png(48)
+        code, png, _ = lt.post(base, body)
+        assert code == 200
+        want = edgegan.load(SR).translate(np.asarray(Image.open(io.BytesIO(body))))
+        np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(png))), want)
+        for bad in (b"not a picture", body[: len(body) // 2], b"GIF89a" + b"\0" * 64):
+            code, answer, _ = lt.post(base, bad)
+            assert code == 400 and len(json.loads(answer)["error"].splitlines()) == 1
+        result = lt.load_test(base, body, clients=8, requests=48)
+        print(result)
+        assert result["errors"] == 0 and result["requests"] == 48
+        assert lt.post(base, body)[0] == 200  # still serving
+    finally:
+        p.terminate()
+        p.wait(timeout=10)

@@ -111,3 +111,44 @@ def test_the_digit_picker_draws_the_class_asked_for(cond_bundle, tmp_path):
     want = edgegan.load(cond_bundle, backend="onnx", precision="fp32").generate(z, labels=[7, 7, 2])
     assert float(np.abs(np.asarray(values, np.float32).reshape(want.shape) - want).max()) <= 1e-4
     assert size == [8 * 28, 10 * 28]  # 8 latents per row, one row per class
+
+
+def test_the_image_page_translates_tile_by_tile_as_the_python_runtime(tmp_path):
+    """An image-input bundle's page (the shipped x4 SR model): a picture larger than the page's tile goes
+    through onnxruntime-web tile by tile; its pixels equal the Python runtime's within 1 level. The file input
+    drives the before/after canvases."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    from PIL import Image
+
+    import edgegan
+    from edgegan.export.web import CHROMIUM_ARGS, serve, write_web
+    from edgegan.runtime.images import synthetic_pictures
+
+    sr = Path(__file__).resolve().parents[1] / "models" / "photo-sr4"
+    site = write_web(sr, tmp_path / "site")
+    pic = synthetic_pictures(1, 270, 300, 3, 9)[0]  # over the page's 256 tile: four windows
+    Image.fromarray(pic[:40, :50]).save(tmp_path / "small.png")
+    with serve(site) as url, playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            errors = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(url)
+            page.wait_for_selector("body[data-ready='1']", timeout=120_000)
+            got = page.evaluate("([p, h, w]) => window.edgegan.translate(p, h, w)", [pic.ravel().tolist(), 270, 300])
+            page.set_input_files("#file", str(tmp_path / "small.png"))
+            page.wait_for_function(
+                "document.querySelector('#status').textContent.includes('-> 200x160')", timeout=60_000
+            )
+            after = page.evaluate(
+                "() => [document.querySelector('#after').width, document.querySelector('#after').height]"
+            )
+        finally:
+            browser.close()
+    assert not errors, errors
+    y = np.asarray(got["pixels"], np.uint8).reshape(got["height"], got["width"], 3)
+    want = edgegan.load(sr, backend="onnx", precision="fp32").translate(pic)
+    assert y.shape == want.shape == (1080, 1200, 3)
+    assert int(np.abs(y.astype(int) - want).max()) <= 1
+    assert after == [200, 160]

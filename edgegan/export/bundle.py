@@ -29,7 +29,7 @@ from edgegan.export import tflite as tflite_export
 from edgegan.export.formats import BOUNDS, Variant
 from edgegan.export.inspect import forced_training, inference_mode, read_contract
 from edgegan.export.optimize import Choice, optimize
-from edgegan.export.sources import REFERENCE_COUNT, generator_inputs
+from edgegan.export.sources import REFERENCE_COUNT, REFERENCE_VALUES, generator_inputs
 from edgegan.models import IMAGE_NAME, LABEL_NAME, LATENT_NAME, SCORE_NAME, load_keras
 from edgegan.runtime import make_engine
 
@@ -324,7 +324,12 @@ def _discriminator_role(D, generate, inputs, g_x, g_ref, contract, sources, opts
     n_real = n_real_all - n_par  # the rest calibrate
 
     def d_rows(x: list[np.ndarray], y: np.ndarray) -> list[np.ndarray]:
-        """D's inputs for G's inputs ``x`` and what G made of them ``y``."""
+        """D's inputs for G's inputs ``x`` and what G made of them ``y``: an any-size G's larger outputs are
+        centre-cropped to D's input (its source alike, by G's scale), as a GAN trained on crops feeds its D."""
+        if y.shape[1:3] != (h, w):
+            top, left, s = (y.shape[1] - h) // 2, (y.shape[2] - w) // 2, contract.source.scale
+            y = y[:, top : top + h, left : left + w]
+            x = [x[0][:, top // s : (top + h) // s, left // s : (left + w) // s], *x[1:]] if contract.paired else x
         return [x[0], to_d(y)] if contract.paired else [to_d(y), *x[1:]]
 
     def fakes(n: int, seed: int) -> list[np.ndarray]:
@@ -391,8 +396,9 @@ def export_bundle(
         ref = {d_info["inputs"].key: g_role.x_ref[0], "image": g_role.y_ref}
         ref.update({"label": g_role.x_ref[1]} if contract.conditional else {})
         if len(roles) > 1:
-            d_x = [a[:REFERENCE_COUNT] for a in roles[1].x_ref]
-            ref.update(d_input=d_x[-1 if contract.paired else 0], d_score=roles[1].y_ref[:REFERENCE_COUNT])
+            n = int(np.clip(REFERENCE_VALUES // np.prod(contract.d_image_shape), 16, REFERENCE_COUNT))
+            d_x = [a[:n] for a in roles[1].x_ref]
+            ref.update(d_input=d_x[-1 if contract.paired else 0], d_score=roles[1].y_ref[:n])
             ref.update({"d_label": d_x[1]} if contract.conditional else {})
             ref.update({"d_source": d_x[0]} if contract.paired else {})
         np.savez(stage / mf.REFERENCE, **ref)

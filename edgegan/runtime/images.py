@@ -79,7 +79,7 @@ def save_png(image: np.ndarray, path: str | Path, scale: int = 1) -> Path:
     return atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
 
 
-def save_png_streamed(image: np.ndarray, path: str | Path, level: int = 6, rows: int = 256) -> Path:
+def save_png_streamed(image: np.ndarray, path: str | Path, level: int = 6, rows: int = 64) -> Path:
     """Write uint8 (H, W, C), C in 1, 3, 4, as PNG a block of rows at a time, atomically: the memory it needs is
     one block, not a copy of the picture. Pillow's writer copies the array into an image of 4 bytes a pixel
     first (measured: a 16000x12000 RGB picture, 576 MB, peaked 734 MB above it), which a x4 upscale of a phone

@@ -11,8 +11,8 @@ window's inner edge), but measured it is worse than the cut: a tile's error is l
 which a blend mixes in and the cut keeps furthest away (a random-weight U-Net, tiles of 64, pad 8: max
 error 1.7 levels cut, 2.7 blended; tools/seam_error.py, docs/results.md). So the cut is the default.
 
-Memory: the output array, plus one band of float32 rows (tile x scale high, the output's width) that
-collects a row of windows; finished rows are written to the output as the band moves down.
+Memory: the output array and a batch of windows; a blend adds one band of float32 rows (tile x scale
+high, the output's width) that collects a row of windows, written to the output as the band moves down.
 Real-ESRGAN's inference (``tile``, ``tile_pad``, ``pre_pad``) does the same job with a cut at each tile's
 own core; a reflect ``pre_pad`` on every side is applied here to the picture before tiling.
 """
@@ -79,8 +79,9 @@ def weights(starts_: list[int], tile: int, scale: int, blend: bool) -> list[np.n
 
 
 def translate_tiled(run, picture: np.ndarray, scale: int, tiling: Tiling, batch: int, finish) -> np.ndarray:
-    """run(float32 (n, th, tw, C)) -> (n, th*scale, tw*scale, C') over one float picture (H, W, C), windows in
-    batches of ``batch``; ``finish`` turns float rows of output into the returned dtype (uint8 pixels)."""
+    """run(crops (n, th, tw, C)) -> float (n, th*scale, tw*scale, C') over one picture (H, W, C), windows in
+    batches of ``batch``; ``finish`` turns float output into the returned dtype (uint8 pixels). A cut writes each
+    window's own pixels straight into the output; a blend sums a band of rows (a row of windows) first."""
     p, (H, W) = tiling.pre_pad, picture.shape[:2]
     if p:
         picture = np.pad(picture, ((p, p), (p, p), (0, 0)), mode="reflect")
@@ -95,16 +96,32 @@ def translate_tiled(run, picture: np.ndarray, scale: int, tiling: Tiling, batch:
         band = None
         for j0 in range(0, len(xs), batch):
             idx = range(j0, min(j0 + batch, len(xs)))
-            ys_out = run(np.stack([picture[y : y + th, xs[j] : xs[j] + tw] for j in idx]))
+            tiles = run(np.stack([picture[y : y + th, xs[j] : xs[j] + tw] for j in idx]))
+            if out is None:
+                shape = (picture.shape[0] * scale, picture.shape[1] * scale, tiles.shape[3])
+                out = np.empty(shape, finish(tiles[:1, :1, :1]).dtype)
+            if not tiling.blend:  # weights are 0 or 1: copy each window's own rectangle
+                r0, r1 = _owned(wy[i])
+                for j, o in zip(idx, tiles):
+                    c0, c1 = _owned(wx[j])
+                    out[y * scale + r0 : y * scale + r1, xs[j] * scale + c0 : xs[j] * scale + c1] = finish(
+                        o[r0:r1, c0:c1]
+                    )
+                continue
             if band is None:
-                band = np.zeros((th * scale, picture.shape[1] * scale, ys_out.shape[3]), np.float32)
+                band = np.zeros((th * scale, picture.shape[1] * scale, tiles.shape[3]), np.float32)
                 if carry is not None:
                     band[: len(carry)] = carry
-            for j, o in zip(idx, ys_out):
+            for j, o in zip(idx, tiles):
                 band[:, xs[j] * scale : (xs[j] + tw) * scale] += o * wy[i][:, None, None] * wx[j][None, :, None]
-        if out is None:
-            out = np.empty((picture.shape[0] * scale, picture.shape[1] * scale, band.shape[2]), finish(band[:1]).dtype)
-        done = (ys[i + 1] - y) * scale if i + 1 < len(ys) else th * scale
-        out[y * scale : y * scale + done] = finish(band[:done])
-        carry = band[done:]
+        if tiling.blend:
+            done = (ys[i + 1] - y) * scale if i + 1 < len(ys) else th * scale
+            out[y * scale : y * scale + done] = finish(band[:done])
+            carry, band = band[done:].copy(), None  # the overlap rows only: the next band is allocated fresh
     return out[p * scale : (p + H) * scale, p * scale : (p + W) * scale]
+
+
+def _owned(w: np.ndarray) -> tuple[int, int]:
+    """The positions a cut gives a window, along one axis: one run of ones in its weights."""
+    at = np.flatnonzero(w)
+    return int(at[0]), int(at[-1]) + 1
