@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -740,6 +741,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     if args.debug:
+        os.environ["EDGEGAN_DEBUG"] = "1"  # the runtime's own quiet spots (edgegan.quiet) show their lines too
         return _run(args)
     import warnings
 

@@ -10,6 +10,10 @@ environment variables do not reach those writes (docs/design.md, "Toolchain note
 gives Python's ``sys.stderr`` a private duplicate of the real one, so edgegan's own messages,
 warnings and progress bars still reach the terminal while native writes do not. ``--debug``
 skips it and shows everything.
+
+``native_writes_hidden()`` is the library's: the runtime wraps the one native call that prints (creating a
+LiteRT interpreter) in it, so an app that calls ``edgegan.load(...)`` sees nothing on its stderr. For those
+milliseconds descriptor 2 points at /dev/null for the whole process. ``EDGEGAN_DEBUG=1`` keeps the lines.
 """
 
 from __future__ import annotations
@@ -51,6 +55,24 @@ def native_stderr_silenced() -> Iterator[None]:
             sys.stderr.flush()
             sys.stderr.close()
             sys.stderr = old_stderr
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+@contextlib.contextmanager
+def native_writes_hidden() -> Iterator[None]:
+    """Point descriptor 2 at /dev/null around a native call that logs (unless EDGEGAN_DEBUG is set)."""
+    if os.environ.get("EDGEGAN_DEBUG"):
+        yield
+        return
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)

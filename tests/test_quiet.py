@@ -87,3 +87,27 @@ def test_debug_shows_them_so_the_check_can_fail(bundle, tmp_path):
     )
     assert r.returncode == 0, r.stderr[-1500:]
     assert native_lines(r.stderr), r.stderr  # LiteRT's XNNPACK line reaches the terminal with --debug
+
+
+APP = """
+import edgegan
+g = edgegan.load("{bundle}", backend="tflite")
+print(g.sample(2).shape)
+"""
+
+
+def test_an_app_using_the_runtime_sees_nothing_on_its_stderr_unless_edgegan_debug(bundle):
+    """The library, not the CLI: LiteRT's XNNPACK line is kept off an app's stderr; EDGEGAN_DEBUG=1 shows it."""
+    import os
+    import subprocess
+    import sys
+
+    runs = {}
+    for debug in (False, True):
+        env = {k: v for k, v in os.environ.items() if k != "EDGEGAN_DEBUG"} | ({"EDGEGAN_DEBUG": "1"} if debug else {})
+        runs[debug] = subprocess.run(
+            [sys.executable, "-c", APP.format(bundle=bundle)], capture_output=True, text=True, env=env, timeout=120
+        )
+        assert runs[debug].returncode == 0, runs[debug].stderr
+    assert runs[False].stderr == ""
+    assert native_lines(runs[True].stderr)  # the positive control: the line exists and reaches stderr

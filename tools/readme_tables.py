@@ -15,6 +15,9 @@ train-throughput <- docs/bench_train.json (README)
 train-profile <- docs/profile_train_step.json (tools/profile_train_step.py --json)
 bench    <- docs/bench.md (tools/bench_readme.py output)
 i2i      <- docs/bench_i2i.json (tools/bench_i2i.py): image-to-image speed and scale, with the goals
+photo-sr <- models/photo-sr4/held_out.json (tools/sr_held_out.py), docs/bench_sr.json (tools/bench_sr.py),
+            docs/translate_memory.json (tools/translate_memory.py), docs/load_translate.json
+            (tools/load_translate.py), docs/seam_error.json (tools/seam_error.py): README and docs/results.md
 own-gan  <- docs/bench_own_gan.json (tools/bench_own_gan.py), docs/profile_layers_*.json (tools/profile_layers.py)
             and docs/bench.json: README gets the 2-thread table and the goals, docs/results.md every row
 """
@@ -277,6 +280,81 @@ def _long_control(path: Path) -> str:
     )
 
 
+def _load(path: Path) -> dict | None:
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def photo_sr(root: Path) -> tuple[str, str]:
+    """README: the held-out table with the goals, and one line each of speed, memory and HTTP load; results.md:
+    the speed table and the seam-error table."""
+    held = _load(root / "models" / "photo-sr4" / "held_out.json")
+    bench, mem = _load(root / "docs" / "bench_sr.json"), _load(root / "docs" / "translate_memory.json")
+    load, seam = _load(root / "docs" / "load_translate.json"), _load(root / "docs" / "seam_error.json")
+    out = []
+    if held:
+        import sys
+
+        sys.path.insert(0, str(root / "tools"))
+        from sr_held_out import table
+
+        m = held["mean"]
+        gain, lost = m["tflite/fp32"][0] - m["bicubic"][0], m["tflite/fp32"][0] - m["tflite/int8"][0]
+        out += [
+            "Held-out photos (never trained on), x4 from their bicubic / 4, PSNR / SSIM on luminance "
+            "(`python tools/sr_held_out.py models/photo-sr4`):\n",
+            table(held),
+            f"- Goal fp32 >= bicubic + 1.0 dB: {'met' if gain >= 1.0 else 'missed'} (+{gain:.2f} dB on the mean; "
+            + ", ".join(f"{r['photo']} {r['tflite/fp32'][0] - r['bicubic'][0]:+.2f}" for r in held["photos"])
+            + ").",
+            f"- Goal LiteRT int8 within 0.3 dB of fp32: {'met' if lost <= 0.3 else 'missed'} ({lost:.2f} dB).",
+        ]
+    if bench:
+        rows = {r["case"]: r for r in bench["rows"]}
+        best = max(bench["rows"], key=lambda r: r["output_mp_per_s"])
+        mp = rows["edgegan tflite/int8 tile 64"]["output_mp_per_s"]
+        out.append(
+            f"- Speed (`tools/bench_sr.py`, 1 MP in, 16 MP out, 2 threads): the shipped LiteRT int8 file "
+            f"{mp:.2f} output MP/s (goal >= 0.5: {'met' if mp >= 0.5 else 'missed'}); fastest "
+            f"{best['case'].removeprefix('edgegan ')} {best['output_mp_per_s']:.2f} MP/s "
+            "([every file and tile](docs/results.md#photo-super-resolution))."
+        )
+    if mem:
+        ok = mem["over_output_mb"] <= mem["goal_over_output_mb"]
+        out.append(
+            f"- Memory (`tools/translate_memory.py`): `edgegan translate` of a {mem['input']} to a {mem['output']} "
+            f"peaks at {mem['peak_rss_mb']:.0f} MB RSS, {mem['over_output_mb']:.0f} MB over the output's own "
+            f"{mem['output_mb']:.0f} MB (goal <= {mem['goal_over_output_mb']}: {'met' if ok else 'missed'}), "
+            f"in {mem['seconds']:.0f} s with {mem['file']}."
+        )
+    if load:
+        out.append(
+            f"- HTTP (`tools/load_translate.py`): {load['clients']} clients, {load['requests']} POST /translate of a "
+            f"{load['input']}: {load['errors']} errors, p50 {load['p50_ms']:.0f} ms, p99 {load['p99_ms']:.0f} ms, "
+            f"{load['requests_per_s']:.1f} requests/s."
+        )
+    res = []
+    if bench:
+        res += ["| file and tile | seconds | output MP/s |", "| --- | --- | --- |"]
+        res += [f"| {r['case']} | {r['seconds']:.2f} | {r['output_mp_per_s']:.2f} |" for r in bench["rows"]]
+        res.append(
+            f"\n{bench['input']}, {bench['threads']} threads, best of {bench['rounds']} rounds in alternating order "
+            "(`python tools/bench_sr.py`). The plain export is the same graph: an any-size model is exported as "
+            "built (its phase rewrite needs one size)."
+        )
+    if seam:
+        res += [
+            f"\nSeams of a model that sees its whole tile ({seam['model']}, {seam['picture']}, "
+            "`python tools/seam_error.py`), |error| against the whole-picture output in uint8 levels:\n",
+            "| tile | pad | join | max | mean | p99 | largest step |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        res += [
+            f"| {r['tile']} | {r['pad']} | {r['join']} | {r['max']} | {r['mean']} | {r['p99']} | {r['max_step']} |"
+            for r in seam["rows"]
+        ]
+    return "\n".join(out), "\n".join(res)
+
+
 def main() -> None:
     from edgegan import parity
     from edgegan.export.formats import table_markdown
@@ -294,11 +372,14 @@ def main() -> None:
     head = fill(head, "own-gan-bench", own_readme)
     i2i_readme, i2i_results = i2i(ROOT / "docs" / "bench_i2i.json")
     head = fill(head, "i2i", i2i_readme)
+    sr_readme, sr_results = photo_sr(ROOT)
+    head = fill(head, "photo-sr", sr_readme)
     head = fill(head, "conditional", conditional(ROOT / "models" / "mnist-cdcgan", bundle / "evaluation.json"))
     head = fill(head, "train-throughput", train_throughput(ROOT / "docs" / "bench_train.json"))
     readme.write_text(fill(head, "export-scale", export_scale(ROOT / "docs" / "bench_export.json")))
     text = fill(results.read_text(), "own-gan-bench", own_results)
     text = fill(text, "i2i", i2i_results)
+    text = fill(text, "photo-sr", sr_results)
     m = json.loads((bundle / "manifest.json").read_text())
     rows = ["| file | size MB | parity vs Keras (measured at export) | bound |", "| --- | --- | --- | --- |"]
     for f in m["files"]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgegan.errors import BackendError, InputError, MissingDependency, ModelFileError
+from edgegan.quiet import native_writes_hidden
 
 DEFAULT_CHUNK = 256  # rows per engine call for dynamic-batch files: bounds memory
 
@@ -254,8 +255,11 @@ class LiteRTEngine(Engine):
                     f"LiteRT delegate {delegate!r} cannot be loaded ({str(e).splitlines()[0][:160]}); is its library installed?"
                 ) from e
         try:
-            self.interp = Interpreter(model_content=data, num_threads=threads, experimental_delegates=delegates or None)
-            self.interp.allocate_tensors()
+            with native_writes_hidden():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." (edgegan.quiet)
+                self.interp = Interpreter(
+                    model_content=data, num_threads=threads, experimental_delegates=delegates or None
+                )
+                self.interp.allocate_tensors()
         except (ValueError, RuntimeError) as e:
             raise ModelFileError(f"{name}: LiteRT cannot load it ({str(e).splitlines()[0][:200]})") from e
         i, o = self.interp.get_input_details(), self.interp.get_output_details()
