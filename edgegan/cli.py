@@ -202,9 +202,10 @@ def _add_export(sub) -> None:
     )
     p.add_argument(
         "--score",
-        choices=("probability", "logit", "lsgan"),
+        choices=("probability", "logit", "lsgan", "critic"),
         help="what the discriminator outputs (default: read from its last activation: sigmoid -> probability, "
-        "none -> logit); lsgan: a least-squares score, real 1 and fake 0",
+        "none -> logit); lsgan: a least-squares score, real 1 and fake 0; critic: a Wasserstein critic (WGAN, "
+        "WGAN-GP): unbounded, higher is more real, no threshold",
     )
     p.add_argument(
         "--d-source",

@@ -25,8 +25,9 @@ import numpy as np
 RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}  # output activation -> value range it produces
 SCORE_KINDS = {"sigmoid": "probability", "linear": "logit"}  # D's last activation -> what its score means
 # decision boundary real/fake per score kind; "lsgan": a least-squares score trained against real 1, fake 0
-# (unbounded: parity bounds are relative to its scale)
-THRESHOLDS = {"probability": 0.5, "logit": 0.0, "lsgan": 0.5}
+# (unbounded: parity bounds are relative to its scale); "critic": a Wasserstein critic (WGAN, WGAN-GP), higher
+# means more real, unbounded and without a threshold: only differences between its scores mean anything
+THRESHOLDS = {"probability": 0.5, "logit": 0.0, "lsgan": 0.5, "critic": None}
 SCORES = tuple(THRESHOLDS)
 SOURCE_NAME = "source"  # an image-input generator's input, and a paired discriminator's condition image
 
@@ -140,7 +141,8 @@ class Contract:
         return self.score is not None
 
     @property
-    def threshold(self) -> float:
+    def threshold(self) -> float | None:
+        """The real/fake boundary of D's score; None for a critic, which has none."""
         return THRESHOLDS[self.score or "probability"]
 
     def discriminator_section(self) -> dict:
@@ -188,8 +190,9 @@ def rescale(x: np.ndarray, src: tuple[float, float], dst: tuple[float, float]) -
 
 
 def probability(scores: np.ndarray, kind: str) -> np.ndarray:
-    """P(real) from raw discriminator outputs of the given kind."""
-    s = np.asarray(scores, np.float64)  # "lsgan": the score itself (real 1, fake 0; unbounded)
+    """P(real) from raw discriminator outputs of the given kind; a least-squares score (real 1, fake 0) and a
+    critic's are returned as they are (unbounded: no probability to be had from them)."""
+    s = np.asarray(scores, np.float64)
     if kind == "logit":
         s = 0.5 * (1.0 + np.tanh(0.5 * s))  # the logistic function, overflow-free
     return s.astype(np.float32)

@@ -38,6 +38,8 @@ def figures(role: str, ref: np.ndarray, out: np.ndarray, peak: float = 2.0, scor
             f["psnr_worst_db"] = min(_psnr(float(m), peak) for m in per_image)
             f["ssim_worst"] = round(float(ssim(ref, out, peak).min()), 4)
         return f
+    if score == "critic":
+        return f | critic_figures(ref, out)
     p_ref, p_out = probability(ref.reshape(-1), score), probability(out.reshape(-1), score)
     decisive = np.abs(p_ref - 0.5) >= DECISIVE_MARGIN
     same = (p_ref > 0.5) == (p_out > 0.5)
@@ -48,6 +50,38 @@ def figures(role: str, ref: np.ndarray, out: np.ndarray, peak: float = 2.0, scor
     f["agreement"] = float(same[decisive].mean()) if decisive.any() else 1.0
     f["agreement_all"] = float(same.mean()) if d.size else 1.0
     return f
+
+
+# A critic's bounds, in place of BOUNDS' per precision (edgegan/export/formats.py): its scores are unbounded and
+# only their differences mean anything. rel_max_abs: the largest error over the scores' scale (their largest
+# magnitude: float rounding grows with it, so a critic drifted to 40 is held to the same relative precision);
+# rel_mean_abs: the mean error over their spread (1st to 99th percentile: what tells images apart); rank: the
+# share of image pairs whose order the file keeps. A file that negates the scores keeps no pair, one that permutes
+# them about half, one that shifts each image by as much as the spread far fewer than 0.9.
+CRITIC_BOUNDS = {
+    "fp32": {"rel_max_abs": 1e-4, "rank": 0.999},
+    "fp16": {"rel_max_abs": 1e-2, "rank": 0.99},
+    "int8": {"rel_mean_abs": 0.05, "rank": 0.95},
+}
+
+
+def bound_for(role: str, precision_class: str, score: str | None, bounds: dict) -> dict:
+    """The parity bound of a file: ``bounds`` (BOUNDS) for its precision class, a critic's own for a critic."""
+    return CRITIC_BOUNDS[precision_class] if role == "discriminator" and score == "critic" else bounds[precision_class]
+
+
+def critic_figures(ref: np.ndarray, out: np.ndarray) -> dict:
+    """Relative errors and pair-order agreement of a critic's scores (one per image; a map is averaged)."""
+    a, b = ref.reshape(len(ref), -1).mean(axis=1), out.reshape(len(out), -1).mean(axis=1)
+    if not len(a):
+        return {"rel_max_abs": 0.0, "rel_mean_abs": 0.0, "rank": 1.0}
+    scale = max(float(np.abs(ref).max()), 1e-12)
+    spread = max(float(np.percentile(a, 99) - np.percentile(a, 1)), 1e-12)
+    d = np.abs(ref - out)
+    order_a, order_b = np.sign(a[:, None] - a[None, :]), np.sign(b[:, None] - b[None, :])
+    pairs = np.triu(order_a != 0, 1)
+    rank = float((order_a == order_b)[pairs].mean()) if pairs.any() else 1.0
+    return {"rel_max_abs": float(d.max()) / scale, "rel_mean_abs": float(d.mean()) / spread, "rank": rank}
 
 
 SSIM_WINDOW = 7  # scikit-image's default: a 7x7 uniform window, K1 0.01, K2 0.03
@@ -79,6 +113,10 @@ def ssim(a: np.ndarray, b: np.ndarray, peak: float) -> np.ndarray:
 
 def passes(role: str, bound: dict, fig: dict) -> bool:
     """True if ``fig`` meets ``bound`` (a BOUNDS entry) for this role."""
+    if "rank" in bound:  # a critic
+        return fig.get("rank", 0.0) >= bound["rank"] and all(
+            fig.get(k, np.inf) <= bound[k] for k in ("rel_max_abs", "rel_mean_abs") if k in bound
+        )
     if "max_abs" in bound:
         return fig["max_abs"] <= bound["max_abs"]
     if role == "generator":
@@ -91,6 +129,12 @@ def passes(role: str, bound: dict, fig: dict) -> bool:
 
 def headline(role: str, bound: dict, fig: dict) -> tuple[str, str]:
     """(figure, bound) as short strings for tables."""
+    if "rank" in bound:
+        key = "rel_max_abs" if "rel_max_abs" in bound else "rel_mean_abs"
+        what = "max |err| / scale" if key == "rel_max_abs" else "mean |err| / spread"
+        return f"{what} {fig.get(key, np.inf):.1e}, pairs in order {fig.get('rank', 0):.1%}", (
+            f"<= {bound[key]:g}, >= {bound['rank']:.1%}"
+        )
     if "max_abs" in bound:
         return f"max abs {fig['max_abs']:.2e}", f"<= {bound['max_abs']:g}"
     if role == "generator":

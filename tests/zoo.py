@@ -14,6 +14,7 @@ statistics randomized so folding them is not a no-op. Remade by the tests on eve
   Model(input, seq(input)). G: Dense(128*8*8 -> scaled, relu) -> Reshape -> [UpSampling2D -> Conv2D(k3) ->
   BN(0.8) -> relu] x 2 -> Conv2D(3, k3) -> tanh. D: the seed's discriminator shape, sigmoid.
 - cgan (CONDITIONAL): Keras-GAN's cgan.py wiring of a label around a DCGAN core, see cgan().
+- wgan_gp (CRITICS): keras.io's WGAN-GP, a linear critic (``drift``: its scores moved far from 0), see wgan_gp().
 - functional: a functional G at 30x30x1 (not a multiple of 4): nearest UpSampling2D -> Conv2D(k5, no bias) ->
   BN -> relu, then bilinear UpSampling2D -> Conv2D(k3, valid) -> Conv2D(1, k3, tanh). No discriminator.
 """
@@ -197,8 +198,39 @@ def cgan(published: bool = False):
     return g, keras.Model([img, d_label], seq_d(L.Concatenate()([img, plane])))
 
 
+def wgan_gp(drift: float = 0.0, published: bool = False):
+    """keras.io's WGAN-GP: G Dense(4*4*256, no bias) -> BN -> LeakyReLU(0.2) -> Reshape -> [UpSampling2D ->
+    Conv2D(k3, no bias) -> BN -> LeakyReLU] x 2 -> UpSampling2D -> Conv2D(1, k3) -> BN -> tanh -> Cropping2D(2):
+    28x28x1. Its critic: ZeroPadding2D(2) -> four Conv2D(k5, s2) + LeakyReLU(0.2) (Dropout(0.3) after two) ->
+    Flatten -> Dropout(0.2) -> Dense(1), linear: an unbounded score, only differences meaning anything. ``drift``
+    adds a constant to every score (the loss is blind to it; a trained critic may sit far from 0)."""
+    import keras
+    from keras import layers as L
+
+    c = 256 if published else 32
+    z = keras.Input((128,))
+    x = L.LeakyReLU(0.2)(L.BatchNormalization()(L.Dense(4 * 4 * c, use_bias=False)(z)))
+    x = L.Reshape((4, 4, c))(x)
+    for ch in (c // 2, c // 4):
+        x = L.UpSampling2D(2)(x)
+        x = L.LeakyReLU(0.2)(L.BatchNormalization()(L.Conv2D(ch, 3, padding="same", use_bias=False)(x)))
+    x = L.UpSampling2D(2)(x)
+    x = L.Activation("tanh")(L.BatchNormalization()(L.Conv2D(1, 3, padding="same")(x)))
+    g = keras.Model(z, L.Cropping2D(2)(x), name="wgan_gp_generator")
+    img = keras.Input((28, 28, 1))
+    h = L.ZeroPadding2D(2)(img)
+    for i, ch in enumerate((c // 4, c // 2, c, 2 * c)):
+        h = L.LeakyReLU(0.2)(L.Conv2D(ch, 5, strides=2, padding="same")(h))
+        h = L.Dropout(0.3)(h) if i in (1, 2) else h
+    score = L.Dense(1)
+    d = keras.Model(img, score(L.Dropout(0.2)(L.Flatten()(h))), name="wgan_gp_critic")
+    score.bias.assign(np.full((1,), drift, np.float32))
+    return g, d
+
+
 ZOO = {"tf_tutorial": tf_tutorial, "kerasio": kerasio, "kerasgan": kerasgan, "functional": functional}
 CONDITIONAL = {"cgan": cgan}  # not in ZOO: the unconditional tests feed latents alone
+CRITICS = {"wgan_gp": wgan_gp}  # not in ZOO: a critic's score has no threshold
 
 
 def save(name: str, folder: Path, seed: int = 0, **kw) -> tuple[Path, Path | None]:
@@ -206,7 +238,7 @@ def save(name: str, folder: Path, seed: int = 0, **kw) -> tuple[Path, Path | Non
     import keras
 
     keras.utils.set_random_seed(seed)
-    g, d = {**ZOO, **CONDITIONAL}[name](**kw)
+    g, d = {**ZOO, **CONDITIONAL, **CRITICS}[name](**kw)
     randomize_bn(g, seed)
     folder.mkdir(parents=True, exist_ok=True)
     g_path = folder / "generator.keras"

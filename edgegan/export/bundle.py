@@ -155,6 +155,7 @@ class Role:
     y_ref: np.ndarray  # Keras outputs for them
     parity_kw: dict  # extra arguments of parity.figures (peak, score kind)
     size: tuple[int, int] | None = None  # an any-size G: the height and width of its fixed-shape files
+    score_offset: float = 0.0  # a critic: taken off its scores in the files (metadata score_offset), added back
 
     def run(self, engine) -> np.ndarray:
         """The engine's outputs for the parity inputs, in chunks."""
@@ -238,8 +239,9 @@ def _roles(sources: Sources, variants, opts: ExportOptions, skip: frozenset, log
         log("no discriminator given: exporting the generator alone")
     elif D is not None and opts.score is None and contract.score == "logit":
         log(
-            "the discriminator ends in a linear output: read as a logit (real above 0); --score lsgan for a "
-            "least-squares score (real 1, fake 0), --score probability for one already in [0, 1]"
+            "the discriminator ends in a linear output: read as a logit (real above 0); --score critic for a "
+            "Wasserstein critic (WGAN, WGAN-GP), --score lsgan for a least-squares score (real 1, fake 0), "
+            "--score probability for one already in [0, 1]"
         )
     inputs = generator_inputs(contract, opts, D, log)
     models = _rewritten(G, variants, opts, log)
@@ -351,7 +353,20 @@ def _discriminator_role(D, generate, inputs, g_x, g_ref, contract, sources, opts
     floats = image_inputs(D, sources.discriminator, opts.d_source)
     y = keras_runner(D, order=floats)(*x)
     io = ({t.name.split(":")[0]: n for t, n in zip(floats, names)} if contract.paired else IMAGE_NAME, SCORE_NAME)
-    return Role("discriminator", {None: (D, [])}, io, d_cal, x, y, kw)
+    offset = float(np.median(y)) if contract.score == "critic" else 0.0
+    return Role("discriminator", {None: (_centred(D, offset), [])}, io, d_cal, x, y, kw, score_offset=offset)
+
+
+def _centred(D, offset: float):
+    """D, or a critic with ``offset`` (the median of its scores) taken off its output: int8 quantization ranges
+    include 0, so a critic whose scores drifted to 40 with a spread of 1 kept no resolution for the spread
+    (measured on tests/zoo.py's drifted WGAN-GP critic: every pair of images scored alike). The engine adds the
+    offset back from the file's metadata."""
+    if not offset:
+        return D
+    import keras
+
+    return keras.Model(D.inputs, keras.layers.Rescaling(1.0, offset=-offset, name="score_offset")(D.outputs[0]))
 
 
 def _choice(opts: ExportOptions, v: Variant) -> Choice | None:
@@ -491,6 +506,7 @@ def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Con
         meta["classes"] = contract.classes
     if role.name == "discriminator":
         meta.update(input_range=list(contract.d_input_range), score=contract.score)
+        meta.update({"score_offset": role.score_offset} if role.score_offset else {})
         meta.update(contract.discriminator_section())
     if choice:
         meta["optimize_form"] = choice.form
@@ -504,7 +520,7 @@ def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Con
     engine = make_engine(data, v.format, path.name, threads=None)  # the light runtime re-opens it
     y = role.run(engine)
     fig = parity.figures(role.name, role.y_ref, y, **role.parity_kw)
-    bound = BOUNDS[v.bound]
+    bound = parity.bound_for(role.name, v.bound, role.parity_kw.get("score"), BOUNDS)
     figure, limit = parity.headline(role.name, bound, fig)
     if not parity.passes(role.name, bound, fig):
         path.unlink()

@@ -252,11 +252,13 @@ class Generator(_Model):
 
 class Discriminator(_Model):
     """images (N, H, W, C) -> P(real), float32 (N,), whether the model ends in a sigmoid or gives logits; a
-    patch discriminator's map (N, h, w); a least-squares one's raw score (real 1, fake 0)."""
+    patch discriminator's map (N, h, w); a least-squares one's or a critic's raw score."""
 
     def score(self, images, labels=None, source=None, reduce: str | None = None) -> np.ndarray:
         """P(real) per image (per patch for a patch discriminator: (N, h, w); ``reduce="mean"``: their mean, one
-        per image). A least-squares score ("lsgan") is returned as it is: real 1, fake 0, unbounded. uint8 images
+        per image). A least-squares score ("lsgan") is returned as it is: real 1, fake 0, unbounded; so is a
+        Wasserstein critic's ("critic"): unbounded, higher means more real, no threshold, and only differences
+        between its scores mean anything (it is not a probability). uint8 images
         (what Generator.sample returns) are scaled to the range the discriminator was trained on; float images
         must already be in it (``info.image_range``). A conditional discriminator judges each image as a member
         of its class: ``labels``, one per image (or one for all); a paired one (pix2pix) judges each image against
