@@ -1,7 +1,8 @@
 """edgegan: the seed article's DCGAN, from Keras training to a device.
 
 This module is light: it imports no TensorFlow or Keras. The public runtime API is
-``edgegan.load`` (see ``edgegan.runtime``).
+``edgegan.load`` (see ``edgegan.runtime``); ``edgegan.export`` (export tier: TensorFlow, Keras) exports
+in-memory Keras models or .keras files from a notebook, as ``edgegan export`` does.
 """
 
 from __future__ import annotations
@@ -19,4 +20,13 @@ def load(path=None, **kwargs):
     return _load(path, **kwargs)
 
 
-__all__ = ["EdgeGanError", "__version__", "load"]
+def __getattr__(name: str):
+    """``edgegan.export``: the export tier's package, which is also the export function (loaded on first use)."""
+    if name == "export":
+        import edgegan.export
+
+        return edgegan.export
+    raise AttributeError(f"module 'edgegan' has no attribute {name!r}")
+
+
+__all__ = ["EdgeGanError", "__version__", "export", "load"]

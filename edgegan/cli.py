@@ -283,111 +283,15 @@ def _add_export(sub) -> None:
 
 
 def _cmd_export(a) -> int:
-    from edgegan.export.bundle import ExportOptions, export_bundle, find_sources
-    from edgegan.export.formats import select
+    from edgegan.export.api import OPTIONS, export
 
-    web = a.format == "web"  # a static web page around the ONNX fp32 generator (edgegan.export.web)
-    variants = select("onnx", "fp32") if web else select(a.format, a.precision)  # validated before TensorFlow loads
-    sources = find_sources(_model(a.model) if a.generator is None else a.model, a.generator, a.discriminator)
-    name = sources.folder.resolve().name if sources.folder else sources.generator.stem
-    out = Path(a.out) if a.out else Path("exports") / (name + ("-web" if web else ""))
-    opts = ExportOptions(
-        batch=a.batch,
-        calibration_data=a.calibration_data,
-        calibration_samples=a.calibration_samples,
-        seed=a.seed,
-        optimize=not a.no_optimize,
-        optimize_form=a.optimize_form,
-        target=a.target,
-        skip=_parse_skip(a.skip),
-        output_range=_parse_range(a.output_range, "--output-range"),
-        d_input_range=_parse_range(a.d_input_range, "--d-input-range"),
-        score=a.score,
-        classes=a.classes,
-        input_range=_parse_range(a.input_range, "--input-range"),
-        input_size=_parse_size(a.input_size),
-        d_source=a.d_source,
-        custom_objects=tuple(a.custom_objects),
-        precision_requested=a.precision != "all",
-    )
-    if web:
-        import tempfile
-
-        from edgegan.export.web import write_web
-
-        with tempfile.TemporaryDirectory() as tmp:
-            export_bundle(sources, Path(tmp) / "bundle", variants, opts, log=print)
-            write_web(Path(tmp) / "bundle", out)
-        print(f"wrote {out}: serve it with `python -m http.server -d {out}` and open http://127.0.0.1:8000")
-        return 0
-    alone = sources.discriminator is None or "discriminator" in (opts.skip or ())
-    roles = "generator" if alone else "generator and discriminator"
-    print(f"exporting {sources.folder or sources.generator} -> {out} ({len(variants)} variants of the {roles})")
-    m = export_bundle(sources, out, variants, opts, log=print)
-    print(export_summary(m))
-    print(f"wrote {len(m['files'])} files + manifest.json to {out}; every file passed its parity bound")
+    if a.generator is not None and a.model is not None:
+        raise ConfigError("give --model or --generator/--discriminator, not both")
+    if a.discriminator is not None and a.generator is None:
+        raise ConfigError("--discriminator needs --generator G.keras (or put both in a folder for --model)")
+    options = {k: getattr(a, k) for k in OPTIONS}
+    export(a.generator or _model(a.model), a.discriminator, a.out, a.format, a.precision, **options)
     return 0
-
-
-def _parse_skip(text: str | None) -> frozenset | None:
-    """--skip: None inherits the source bundle's list; 'none' is the empty set."""
-    from edgegan.errors import UsageError
-    from edgegan.export.formats import VARIANTS
-
-    if text is None:
-        return None
-    skip = frozenset(s.strip() for s in text.split(",") if s.strip() and s.strip() != "none")
-    known = {f"{v.format}/{v.precision}" for v in VARIANTS}
-    bad = {
-        s
-        for s in skip
-        if s != "discriminator"
-        and (s.split(":")[-1] not in known or (":" in s and s.split(":")[0] not in ("generator", "discriminator")))
-    }
-    if bad:
-        raise UsageError(
-            f"--skip {', '.join(sorted(bad))}: expected [role:]format/precision, e.g. discriminator:tflite/int8, "
-            "or discriminator"
-        )
-    return skip
-
-
-def _parse_range(text: str | None, flag: str) -> tuple[float, float] | None:
-    from edgegan.contract import parse_range
-    from edgegan.errors import UsageError
-
-    try:
-        return parse_range(text) if text else None
-    except ValueError as e:
-        raise UsageError(f"{flag}: {e}") from None
-
-
-def _parse_size(text: str | None) -> tuple[int, int] | None:
-    from edgegan.errors import UsageError
-
-    if not text:
-        return None
-    try:
-        h, w = (int(v) for v in text.replace("x", ",").split(","))
-    except ValueError:
-        raise UsageError(f"--input-size: expected H,W like 64,64, got {text!r}") from None
-    if not (0 < h <= 16384 and 0 < w <= 16384):
-        raise UsageError(f"--input-size: expected sides from 1 to 16384, got {text!r}")
-    return h, w
-
-
-def export_summary(m: dict) -> str:
-    """Markdown table of a manifest's files: size and parity against Keras."""
-    from edgegan import parity
-
-    rows = [
-        "| file | format | precision | size MB | parity vs Keras | bound |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
-    for f in m["files"]:
-        figure, bound = parity.headline(f["role"], f["tolerance"], f["parity"])
-        rows.append(f"| {f['path']} | {f['format']} | {f['precision']} | {f['bytes'] / 1e6:.2f} | {figure} | {bound} |")
-    return "\n".join(rows)
 
 
 # ---------------------------------------------------------------- generate
