@@ -168,7 +168,7 @@ def test_fp32_files_match_keras_and_translate_to_its_pixels(zoo_i2i, name):
     assert one.shape == want.shape[1:] and one.dtype == np.uint8
 
 
-def test_any_size_file_takes_any_allowed_size_and_refuses_others(zoo_i2i):
+def test_any_size_file_takes_any_allowed_size_and_a_fixed_one_tiles_it(zoo_i2i):
     import edgegan
     from edgegan.errors import InputError
 
@@ -182,8 +182,10 @@ def test_any_size_file_takes_any_allowed_size_and_refuses_others(zoo_i2i):
     fixed = edgegan.load(out, backend="tflite")  # LiteRT files have fixed shapes: --input-size 24,32
     want = G(x[:, :24, :32], training=False).numpy()
     np.testing.assert_allclose(fixed.translate(x[:, :24, :32], raw=True), want, atol=1e-4)
-    with pytest.raises(InputError, match="takes 24x32 pictures"):
-        fixed.translate(x)
+    # a larger picture: 24x32 tiles on the model's stride grid (multiple 2), overlapping by its receptive field
+    plan = fixed.tiling(40, 34)
+    assert plan.tile == (24, 32) and plan.pad == fixed.source.receptive_field == 6 and fixed.exact_joins(plan)
+    np.testing.assert_allclose(fixed.translate(x, raw=True), G(x, training=False).numpy(), atol=1e-4)
 
 
 def test_patch_discriminator_scores_per_patch(zoo_i2i):

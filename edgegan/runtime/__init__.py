@@ -185,7 +185,7 @@ class Generator(_Model):
         pad = overlap(src.receptive_field, t) if tile_pad is None else int(tile_pad)
         if 2 * pad >= min(t):
             raise InputError(f"tile_pad {pad} leaves nothing of a {t[0]}x{t[1]} tile; use under {min(t) // 2}")
-        return Tiling(t, pad, int(pre_pad), blend)
+        return Tiling(t, pad, int(pre_pad), blend, src.multiple)
 
     def exact_joins(self, tiling: Tiling | None) -> bool:
         """True when tiles join exactly: the overlap holds the receptive field recorded at export."""
@@ -462,12 +462,17 @@ def _info_from_file(engine: Engine, path: Path, fmt: str, role: str | None = Non
     score = meta.get("score", "probability") if role == "discriminator" and meta else None
     source = None
     if role == "generator" and pictures_in:
-        section = meta.get("input") or {"shape": list(in_shape[1:]), "range": None}
+        section = meta.get("input") or {
+            "shape": list(in_shape[1:]),
+            "range": None,
+            "scale": _scale(in_shape, out_shape),
+        }
         source = ImageInput(
             tuple(section["shape"]),
             tuple(float(v) for v in section["range"]) if section.get("range") else None,
             int(section.get("scale", 1)),
             int(section.get("multiple", 1)),
+            section.get("receptive_field"),
         )
     return ModelInfo(
         str(path),
@@ -483,6 +488,12 @@ def _info_from_file(engine: Engine, path: Path, fmt: str, role: str | None = Non
         source,
         role == "discriminator" and engine.floats == 2,
     )
+
+
+def _scale(in_shape, out_shape) -> int:
+    """A file without edgegan metadata: its scale from input to output size, when its shapes say (else 1)."""
+    h_in, h_out = in_shape[1], out_shape[1]
+    return h_out // h_in if isinstance(h_in, int) and isinstance(h_out, int) and h_in and h_out % h_in == 0 else 1
 
 
 def _classes(engine: Engine, meta: dict, path: Path) -> int:

@@ -1,8 +1,8 @@
 """Tiled translation: a picture of any size through a model of one input size (light tier, numpy only).
 
 The picture is covered by windows of the tile size; neighbouring windows overlap by at least 2 x ``pad``
-input pixels (the last window of a row or column is moved inward to stay inside the picture, as far as a
-fixed-size file needs). Each output pixel is taken from the window whose centre is nearest (a cut at the
+input pixels (the last window of a row or column is moved inward to stay inside the picture, as a
+fixed-size file needs; starts stay on the grid of the model's strides). Each output pixel is taken from the window whose centre is nearest (a cut at the
 middle of each overlap), so when the model's receptive field is at most ``pad`` every kept pixel saw all
 the input it depends on and the tiled output equals the whole-picture output. When the field is larger
 or unknown (a U-Net sees its whole tile; instance norm sees the whole picture) the joins are not exact.
@@ -33,7 +33,8 @@ class Tiling:
     tile: tuple[int, int]
     pad: int
     pre_pad: int = 0
-    blend: bool = False  # fade across overlaps (the receptive field is larger than pad, or unknown)
+    blend: bool = False  # fade across overlaps (never exact: see the module's doc)
+    multiple: int = 1  # the model's size multiple: window starts stay on its grid
 
     def __post_init__(self):
         if min(self.tile) <= 2 * self.pad:
@@ -46,18 +47,13 @@ def overlap(field: int | None, tile: tuple[int, int]) -> int:
     return int(field if field is not None and 2 * field < min(tile) else max(min(tile) // 8, 1))
 
 
-def starts(length: int, tile: int, pad: int) -> list[int]:
-    """Window starts along one axis of ``length`` (>= tile): cores of tile - 2 pad, each read with pad around
-    it, the last window moved inward to end at the picture's edge."""
-    step, out = tile - 2 * pad, []
-    core = 0
-    while True:
-        w = min(max(core - pad, 0), length - tile)
-        if not out or w != out[-1]:
-            out.append(w)
-        if w + tile >= length:
-            return out
-        core += step
+def starts(length: int, tile: int, pad: int, multiple: int = 1) -> list[int]:
+    """Window starts along one axis of ``length`` (>= tile): every ``step`` pixels, where step is tile - 2 pad
+    rounded down to the model's size multiple (so a strided model sees each window on the grid it sees the whole
+    picture on), the last window moved inward to end at the picture's edge. Neighbours overlap by >= 2 pad."""
+    step = max((tile - 2 * pad) // multiple * multiple, 1)
+    out = list(range(0, max(length - tile, 0), step))
+    return out + [length - tile] if not out or out[-1] != length - tile else out
 
 
 def weights(starts_: list[int], tile: int, scale: int, blend: bool) -> list[np.ndarray]:
@@ -89,7 +85,7 @@ def translate_tiled(run, picture: np.ndarray, scale: int, tiling: Tiling, batch:
     short = (max(th - picture.shape[0], 0), max(tw - picture.shape[1], 0))
     if any(short):  # smaller than a fixed-size window: reflect it up to one (cropped off below)
         picture = np.pad(picture, ((0, short[0]), (0, short[1]), (0, 0)), mode="reflect")
-    ys, xs = starts(picture.shape[0], th, tiling.pad), starts(picture.shape[1], tw, tiling.pad)
+    ys, xs = (starts(picture.shape[k], tiling.tile[k], tiling.pad, tiling.multiple) for k in (0, 1))
     wy, wx = weights(ys, th, scale, tiling.blend), weights(xs, tw, scale, tiling.blend)
     out, carry = None, None
     for i, y in enumerate(ys):

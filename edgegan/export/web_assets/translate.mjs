@@ -13,13 +13,11 @@ const session = await ort.InferenceSession.create("./generator.onnx", { executio
 const { scale: S, channels: C, multiple: M } = info.source;
 const [ILO, IHI] = info.source.range, [LO, HI] = info.value_range;
 
-function starts(length, tile, pad) { // tiles.starts
-  const out = [];
-  for (let core = 0; ; core += tile - 2 * pad) {
-    const w = Math.min(Math.max(core - pad, 0), length - tile);
-    if (!out.length || w !== out[out.length - 1]) out.push(w);
-    if (w + tile >= length) return out;
-  }
+function starts(length, tile, pad) { // tiles.starts: every step (tile - 2 pad, on the size multiple's grid)
+  const step = Math.max(Math.floor((tile - 2 * pad) / M) * M, 1), out = [];
+  for (let w = 0; w < length - tile; w += step) out.push(w);
+  if (!out.length || out[out.length - 1] !== length - tile) out.push(length - tile);
+  return out;
 }
 function weights(st, tile) { // tiles.weights (a cut): each output position to the window whose centre is nearest
   const out = st.map(() => new Float32Array(tile * S)), n = (st[st.length - 1] + tile) * S;
