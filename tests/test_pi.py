@@ -70,4 +70,9 @@ def test_pi_check_translates_an_image_bundle_under_arm64_emulation():
     assert "0 failures" in r.stdout and "aarch64" in r.stdout
     rows = [ln for ln in r.stdout.splitlines() if ln.startswith("| generator.")]
     assert {ln.split(" | ")[0][2:] for ln in rows} == {"generator.fp32.onnx", "generator.int8.tflite"}
-    assert all("| pass |" in ln and ln.rstrip(" |").endswith("0 / 255 (mean 0.000)") for ln in rows), rows
+    assert all("| pass |" in ln for ln in rows), rows
+    diff = {ln.split(" | ")[0][2:]: ln.rstrip(" |").rsplit("| ", 1)[-1] for ln in rows}
+    assert diff["generator.int8.tflite"] == "0 / 255 (mean 0.000)"  # integer kernels: the same pixels on both CPUs
+    # fp32: arm64's and x86-64's kernels sum in different orders; a value on a rounding boundary may land one
+    # level apart (measured on models/photo-sr4's photo: 1 level at most, mean 0.000)
+    assert int(diff["generator.fp32.onnx"].split(" / ")[0]) <= 1, diff
