@@ -27,9 +27,10 @@ from edgegan.runtime.images import grid, png_bytes
 MAX_N = 256
 MAX_BODY = 20 << 20  # bytes of a POST /translate body
 MAX_PIXELS = 16_000_000  # pixels of a picture posted to /translate, checked before decoding
+MAX_OUTPUT_PIXELS = 64_000_000  # pixels of its answer (a x4 model: a 4-megapixel picture), checked before decoding
 
 
-def read_posted_picture(body: bytes, channels: int):
+def read_posted_picture(body: bytes, channels: int, scale: int = 1):
     """A PNG or JPEG body as uint8 (H, W, channels), through the runtime's own reader (EXIF, 16-bit, alpha,
     grayscale); ValueError with one line for anything else."""
     from PIL import Image, UnidentifiedImageError
@@ -42,6 +43,8 @@ def read_posted_picture(body: bytes, channels: int):
                 raise ValueError(f"the body is {im.format or 'not a picture'}; send a PNG or JPEG")
             if im.width * im.height > MAX_PIXELS:
                 raise ValueError(f"{im.width}x{im.height} is over the {MAX_PIXELS} pixel limit")
+            if im.width * im.height * scale**2 > MAX_OUTPUT_PIXELS:
+                raise ValueError(f"{im.width}x{im.height} x{scale} is over the {MAX_OUTPUT_PIXELS} output pixel limit")
     except (UnidentifiedImageError, OSError) as e:
         raise ValueError(f"the body is not a PNG or JPEG picture ({type(e).__name__})") from None
     try:
@@ -111,7 +114,7 @@ def make_handler(generator):
                 return self._error(413 if size > 0 else 400, f"the body must be 1 to {MAX_BODY} bytes, got {size}")
             body = self.rfile.read(size)
             try:
-                picture = read_posted_picture(body, generator.source.channels)
+                picture = read_posted_picture(body, generator.source.channels, generator.source.scale)
                 out = generator.translate(picture)
             except ValueError as e:
                 return self._error(400, str(e))

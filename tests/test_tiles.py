@@ -222,9 +222,12 @@ def test_http_translate_serves_many_clients_and_refuses_bad_bodies():
         assert code == 200
         want = edgegan.load(SR).translate(np.asarray(Image.open(io.BytesIO(body))))
         np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(png))), want)
-        for bad in (b"not a picture", body[: len(body) // 2], b"GIF89a" + b"\0" * 64):
+        huge = io.BytesIO()
+        Image.new("RGB", (2100, 2000)).save(huge, format="PNG")  # a few kB whose x4 answer is 67 M pixels
+        for bad in (b"not a picture", body[: len(body) // 2], b"GIF89a" + b"\0" * 64, huge.getvalue()):
             code, answer, _ = lt.post(base, bad)
             assert code == 400 and len(json.loads(answer)["error"].splitlines()) == 1
+        assert "output pixel limit" in json.loads(lt.post(base, huge.getvalue())[1])["error"]
         result = lt.load_test(base, body, clients=8, requests=48)
         print(result)
         assert result["errors"] == 0 and result["requests"] == 48
