@@ -5,13 +5,13 @@
 README.md:
 formats  <- edgegan/export/formats.py (the one table of formats and precisions)
 headline <- the same files as below: a few figures of the shipped model
-conditional <- models/mnist-cdcgan/evaluation*.json and training.json (tools/make_cdcgan.sh)
+conditional <- models/mnist-cdcgan/evaluation*.json and training.json (tools/make_cdcgan.sh) (docs/results.md)
 docs/results.md:
 parity   <- models/mnist-dcgan/manifest.json (size and parity of every shipped file)
 eval     <- models/mnist-dcgan/evaluation.json (written by tools/make_reference.sh), and
             docs/quality_trials.json / docs/quality_trials_long.json (tools/quality_trials.py), if present
 train    <- models/mnist-dcgan/training.json and docs/bench_train.json (tools/bench_train.py --json), if present
-train-throughput <- docs/bench_train.json (README)
+train-throughput <- docs/bench_train.json (docs/results.md)
 train-profile <- docs/profile_train_step.json (tools/profile_train_step.py --json)
 bench    <- docs/bench.md (tools/bench_readme.py output)
 i2i      <- docs/bench_i2i.json (tools/bench_i2i.py): image-to-image speed and scale, with the goals
@@ -369,15 +369,16 @@ def main() -> None:
     bundle = ROOT / "models" / "mnist-dcgan"
     head = fill(head, "headline", headline(bundle))
     own_readme, own_results = own_gan(ROOT / "docs" / "bench_own_gan.json")
-    head = fill(head, "own-gan-bench", own_readme)
     i2i_readme, i2i_results = i2i(ROOT / "docs" / "bench_i2i.json")
     head = fill(head, "i2i", i2i_readme)
     sr_readme, sr_results = photo_sr(ROOT)
     head = fill(head, "photo-sr", sr_readme)
-    head = fill(head, "conditional", conditional(ROOT / "models" / "mnist-cdcgan", bundle / "evaluation.json"))
-    head = fill(head, "train-throughput", train_throughput(ROOT / "docs" / "bench_train.json"))
     readme.write_text(fill(head, "export-scale", export_scale(ROOT / "docs" / "bench_export.json")))
-    text = fill(results.read_text(), "own-gan-bench", own_results)
+    extra = [ln for ln in own_readme.splitlines() if ln.strip() and ln not in own_results.splitlines()]
+    extra = [ln for ln in extra if not ln.startswith("|")]  # the README's 2-thread rows are in the full table
+    text = fill(results.read_text(), "own-gan-bench", own_results + "\n\n" + "\n\n".join(extra))
+    text = fill(text, "conditional", conditional(ROOT / "models" / "mnist-cdcgan", bundle / "evaluation.json"))
+    text = fill(text, "train-throughput", train_throughput(ROOT / "docs" / "bench_train.json"))
     text = fill(text, "i2i", i2i_results)
     text = fill(text, "photo-sr", sr_results)
     m = json.loads((bundle / "manifest.json").read_text())
