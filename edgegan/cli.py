@@ -208,6 +208,13 @@ def _add_export(sub) -> None:
         "WGAN-GP): unbounded, higher is more real, no threshold",
     )
     p.add_argument(
+        "--label-onehot",
+        type=int,
+        metavar="K",
+        help="a pair conditioned by a one-hot label (keras.io's conditional GAN): G's latent ends with K one-hot "
+        "values, D takes K more image channels; the files then take an integer label",
+    )
+    p.add_argument(
         "--d-source",
         metavar="NAME",
         help="a discriminator of two pictures (pix2pix): the name of its input that takes the source picture "

@@ -57,11 +57,16 @@ def keras_reference(
 
     out = dict(ref)
     G = load_keras(mf.safe_path(m.root, "generator.keras"), "generator", custom_objects)
+    path = mf.safe_path(m.root, "discriminator.keras") if "d_input" in ref else None
+    D = load_keras(path, "discriminator", custom_objects) if path else None
+    onehot = ((m.data.get("label") or {}).get("source_encoding") or {}).get("onehot")
+    if onehot:  # the sources take the label one-hot: wrapped as at export (edgegan.export.onehot)
+        from edgegan.export.onehot import wrap_pair
+
+        G, D = wrap_pair(G, D, int(onehot), m.root / "generator.keras", path)
     out["image"] = keras_runner(G)(*_inputs(ref, "generator"))
     drift = float(np.abs(out["image"] - ref["image"]).max())
-    if "d_input" in ref:
-        path = mf.safe_path(m.root, "discriminator.keras")
-        D = load_keras(path, "discriminator", custom_objects)
+    if D is not None:
         out["d_score"] = keras_runner(D, order=image_inputs(D, path, d_source))(*_inputs(ref, "discriminator"))
         drift = max(drift, float(np.abs(out["d_score"] - ref["d_score"]).max()))
     return out, drift

@@ -15,6 +15,7 @@ statistics randomized so folding them is not a no-op. Remade by the tests on eve
   BN(0.8) -> relu] x 2 -> Conv2D(3, k3) -> tanh. D: the seed's discriminator shape, sigmoid.
 - cgan (CONDITIONAL): Keras-GAN's cgan.py wiring of a label around a DCGAN core, see cgan().
 - wgan_gp (CRITICS): keras.io's WGAN-GP, a linear critic (``drift``: its scores moved far from 0), see wgan_gp().
+- keras_cgan (ONEHOT): keras.io's conditional GAN, the label one-hot in G's latent and D's channels.
 - functional: a functional G at 30x30x1 (not a multiple of 4): nearest UpSampling2D -> Conv2D(k5, no bias) ->
   BN -> relu, then bilinear UpSampling2D -> Conv2D(k3, valid) -> Conv2D(1, k3, tanh). No discriminator.
 """
@@ -228,9 +229,48 @@ def wgan_gp(drift: float = 0.0, published: bool = False):
     return g, d
 
 
+def keras_cgan(published: bool = False):
+    """keras.io's conditional GAN: the label one-hot in the inputs. G, a Sequential, takes 128 + 10 floats (the
+    latent, then the one-hot label): Dense(7*7*138) -> LeakyReLU(0.2) -> Reshape -> two Conv2DTranspose(k4, s2)
+    + LeakyReLU -> Conv2D(1, k7, sigmoid): 28x28x1 in [0, 1]. D, a Sequential, takes 28x28x(1 + 10) (the label
+    broadcast as ten channels): two Conv2D(k3, s2) + LeakyReLU -> GlobalMaxPooling2D -> Dense(1), a logit."""
+    import keras
+    from keras import layers as L
+
+    c, k = (128, 10) if published else (16, 10)
+    g = keras.Sequential(
+        [
+            keras.Input((128 + k,)),
+            L.Dense(7 * 7 * (c + k)),
+            L.LeakyReLU(0.2),
+            L.Reshape((7, 7, c + k)),
+            L.Conv2DTranspose(c, 4, strides=2, padding="same"),
+            L.LeakyReLU(0.2),
+            L.Conv2DTranspose(c, 4, strides=2, padding="same"),
+            L.LeakyReLU(0.2),
+            L.Conv2D(1, 7, padding="same", activation="sigmoid"),
+        ],
+        name="cgan_generator",
+    )
+    d = keras.Sequential(
+        [
+            keras.Input((28, 28, 1 + k)),
+            L.Conv2D(c // 2, 3, strides=2, padding="same"),
+            L.LeakyReLU(0.2),
+            L.Conv2D(c, 3, strides=2, padding="same"),
+            L.LeakyReLU(0.2),
+            L.GlobalMaxPooling2D(),
+            L.Dense(1),
+        ],
+        name="cgan_discriminator",
+    )
+    return g, d
+
+
 ZOO = {"tf_tutorial": tf_tutorial, "kerasio": kerasio, "kerasgan": kerasgan, "functional": functional}
 CONDITIONAL = {"cgan": cgan}  # not in ZOO: the unconditional tests feed latents alone
 CRITICS = {"wgan_gp": wgan_gp}  # not in ZOO: a critic's score has no threshold
+ONEHOT = {"keras_cgan": keras_cgan}  # exported with --label-onehot 10
 
 
 def save(name: str, folder: Path, seed: int = 0, **kw) -> tuple[Path, Path | None]:
@@ -238,7 +278,7 @@ def save(name: str, folder: Path, seed: int = 0, **kw) -> tuple[Path, Path | Non
     import keras
 
     keras.utils.set_random_seed(seed)
-    g, d = {**ZOO, **CONDITIONAL, **CRITICS}[name](**kw)
+    g, d = {**ZOO, **CONDITIONAL, **CRITICS, **ONEHOT}[name](**kw)
     randomize_bn(g, seed)
     folder.mkdir(parents=True, exist_ok=True)
     g_path = folder / "generator.keras"

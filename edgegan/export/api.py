@@ -107,6 +107,7 @@ def summary_table(m: dict) -> str:
 OPTIONS = (
     "batch", "calibration_data", "calibration_samples", "seed", "no_optimize", "optimize_form", "target", "skip",
     "output_range", "d_input_range", "score", "classes", "input_range", "input_size", "d_source", "custom_objects",
+    "label_onehot",
 )  # fmt: skip
 
 
@@ -120,7 +121,7 @@ def options_from(options: dict, precisions: str = "all"):
     o = {k: v for k, v in options.items() if v is not None}
     kw = {
         k: o[k]
-        for k in ("batch", "calibration_samples", "seed", "optimize_form", "target", "score", "classes")
+        for k in ("batch", "calibration_samples", "seed", "optimize_form", "target", "score", "classes", "label_onehot")
         if k in o
     }
     kw.update(

@@ -75,6 +75,7 @@ class ExportOptions:
     input_range: tuple[float, float] | None = None  # an image-input G's input range (default: its output range)
     input_size: tuple[int, int] | None = None  # an any-size G: the size of its fixed-shape files and references
     d_source: str | None = None  # a paired D: the name of its input that takes the source picture
+    label_onehot: int | None = None  # G's latent ends with a one-hot label of this many classes (edgegan.export.onehot)
     custom_objects: tuple[str, ...] = ()  # .py files or modules defining the models' custom layers
     precision_requested: bool = False  # precisions were asked for by name (not "all"): a missing one is an error
 
@@ -231,7 +232,7 @@ def _roles(sources: Sources, variants, opts: ExportOptions, skip: frozenset, log
         opts.output_range,
         opts.d_input_range,
         opts.score,
-        opts.classes,
+        opts.label_onehot or opts.classes,
         opts.input_range,
         opts.d_source,
     )
@@ -273,7 +274,13 @@ def _load(sources: Sources, opts: ExportOptions, skip: frozenset, log) -> tuple:
                 f"the {role} calls {', '.join(forced)} with training=True: exported in inference mode (moving "
                 "statistics, no dropout), and its parity is measured against Keras in inference mode"
             )
-    return inference_mode(G), None if D is None else inference_mode(D)
+    G, D = inference_mode(G), None if D is None else inference_mode(D)
+    if opts.label_onehot:
+        from edgegan.export.onehot import wrap_pair
+
+        G, D = wrap_pair(G, D, opts.label_onehot, sources.generator, sources.discriminator)
+        log(f"a one-hot label of {opts.label_onehot} classes: the files take an integer label and make it inside")
+    return G, D
 
 
 def _rewritten(G, variants, opts: ExportOptions, log) -> dict:
@@ -581,6 +588,8 @@ def _manifest(contract: Contract, roles, stage: Path, opts, d_info: dict, skip, 
     )
     if contract.conditional:
         m["label"] = {"classes": contract.classes, "name": LABEL_NAME, "dtype": "int32"}
+        if opts.label_onehot:  # the sources take it one-hot at the latent's end and as D's last channels
+            m["label"]["source_encoding"] = {"onehot": opts.label_onehot, "position": "last"}
     if contract.has_discriminator:
         m["discriminator"] = contract.discriminator_section()
     m["sources"] = {

@@ -262,9 +262,11 @@ def read_contract(
     # an any-size generator: its output at D's size must be D's input
     image_at = (d_image[0], d_image[1], image[2]) if None in image else image
     if d_image != image_at:
+        from edgegan.export.onehot import suggestion
+
         raise ConfigError(
             f"the generator {g_path} makes images of shape {image} but the discriminator {d_path} takes {d_image}; "
-            "export a matching pair, or the generator alone (--skip discriminator)"
+            f"export a matching pair, or the generator alone (--skip discriminator){suggestion(G, D)}"
         )
     if len(d_floats) == 2 and (source is None or source.scale != 1):
         raise ConfigError(
