@@ -655,13 +655,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.debug:
         os.environ["EDGEGAN_DEBUG"] = "1"  # the runtime's own quiet spots (edgegan.quiet) show their lines too
         return _run(args)
-    import warnings
+    from edgegan.quiet import hide_library_warnings, native_stderr_silenced
 
-    from edgegan.quiet import native_stderr_silenced
-
-    warnings.simplefilter("ignore", (FutureWarning, DeprecationWarning))  # library internals; --debug shows them
-    # TensorFlow's converter opens its own tf.lite.Interpreter and warns that it is deprecated (6 lines per file)
-    warnings.filterwarnings("ignore", message=r"\s*Warning: tf.lite.Interpreter is deprecated", category=UserWarning)
+    hide_library_warnings()  # --debug shows them
     with native_stderr_silenced():  # TensorFlow's and LiteRT's native log lines; --debug shows them
         return _run(args)
 

@@ -76,3 +76,28 @@ def native_writes_hidden() -> Iterator[None]:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+# warnings the export tier's libraries raise that say nothing to a user: TensorFlow's converter opens its own
+# tf.lite.Interpreter and warns that it is deprecated (6 lines per file); library internals' future changes
+def hide_library_warnings() -> None:
+    """Filter the export tier's noise warnings for the rest of the process (the CLI; --debug skips it)."""
+    import warnings
+
+    warnings.simplefilter("ignore", (FutureWarning, DeprecationWarning))
+    warnings.filterwarnings("ignore", message=r"\s*Warning: tf.lite.Interpreter is deprecated", category=UserWarning)
+
+
+@contextlib.contextmanager
+def quiet_export() -> Iterator[None]:
+    """``edgegan.export`` from a notebook or script: the CLI's quiet (native lines and the noise warnings) for the
+    length of the call; EDGEGAN_DEBUG=1 keeps everything."""
+    import warnings
+
+    if os.environ.get("EDGEGAN_DEBUG"):
+        yield
+        return
+    with warnings.catch_warnings():
+        hide_library_warnings()
+        with native_stderr_silenced():
+            yield

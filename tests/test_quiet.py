@@ -12,7 +12,7 @@ from conftest import needs_tf, run_cli, run_clis
 NATIVE = re.compile(
     r"All log messages before absl::InitializeLog|oneDNN custom operations|^[IWEF]\d{4} \d\d:\d\d:\d\d"
     r"|^I0000 |Created TensorFlow Lite XNNPACK delegate|^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWE] tensorflow/"
-    r"|Created config in ",
+    r"|Created config in |UserWarning|tf.lite.Interpreter is deprecated",
     re.MULTILINE,
 )
 ONEDNN = {"TF_ENABLE_ONEDNN_OPTS": "1", "TF_CPP_MIN_LOG_LEVEL": "0"}
@@ -46,7 +46,7 @@ def test_every_command_keeps_native_log_lines_off_stderr(tiny_run, bundle, digit
             "--format",
             "tflite,ort",
             "--precision",
-            "fp32",
+            "fp32,int8",
             "--out",
             str(tmp_path / "bundle"),
         ],
@@ -111,3 +111,42 @@ def test_an_app_using_the_runtime_sees_nothing_on_its_stderr_unless_edgegan_debu
         assert runs[debug].returncode == 0, runs[debug].stderr
     assert runs[False].stderr == ""
     assert native_lines(runs[True].stderr)  # the positive control: the line exists and reaches stderr
+
+
+NOTEBOOK = """
+import sys
+sys.path.insert(0, sys.argv[2])
+import keras, zoo, edgegan
+keras.utils.set_random_seed(0)
+g, _ = zoo.tf_tutorial()
+print("--- export ---", file=sys.stderr, flush=True)  # what the user's own import of TensorFlow printed is above
+edgegan.export(g, out=sys.argv[1], formats="tflite", precisions="fp32,int8")
+"""
+
+
+@needs_tf
+def test_export_from_a_notebook_is_as_quiet_as_the_cli(tmp_path):
+    """edgegan.export() in a script: TensorFlow's native lines and the tf.lite.Interpreter deprecation warning stay
+    off stderr; EDGEGAN_DEBUG=1 shows them (the positive control)."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    runs = {}
+    for debug in (False, True):
+        env = (
+            {k: v for k, v in os.environ.items() if k != "EDGEGAN_DEBUG"}
+            | ONEDNN
+            | ({"EDGEGAN_DEBUG": "1"} if debug else {})
+        )
+        runs[debug] = subprocess.run(
+            [sys.executable, "-c", NOTEBOOK, str(tmp_path / f"b{int(debug)}"), str(ROOT / "tests")],
+            capture_output=True, text=True, env=env, timeout=600,
+        )  # fmt: skip
+        assert runs[debug].returncode == 0, runs[debug].stderr[-2000:]
+    during = {k: r.stderr.split("--- export ---", 1)[1] for k, r in runs.items()}
+    assert not native_lines(during[False]), native_lines(during[False])
+    assert "generator.int8.tflite" in runs[False].stdout  # its own lines still print
+    assert native_lines(during[True])

@@ -8,7 +8,8 @@
 G and D are in-memory Keras models or paths to .keras files. Options are the CLI flags' names with dashes as
 underscores (``output_range="0,1"`` or ``(0, 1)``, ``skip="discriminator"``, ``no_optimize=True``); the checks
 are the same: the contract is read from the models, every file meets its parity bound or is not written, and
-the bundle replaces ``out`` atomically. In-memory models are saved as .keras into a temporary folder first
+the bundle replaces ``out`` atomically; native log lines and the libraries' noise warnings are kept off stderr as
+the CLI keeps them (EDGEGAN_DEBUG=1 shows them). In-memory models are saved as .keras into a temporary folder first
 (edgegan exports files; Keras' save and load are exact), under the custom-object classes they use.
 """
 
@@ -57,10 +58,12 @@ def export(
     from edgegan.export.bundle import find_sources
     from edgegan.export.formats import select
 
+    from edgegan.quiet import quiet_export
+
     web = formats == "web"
     variants = select("onnx", "fp32") if web else select(formats, precisions)  # validated before TensorFlow loads
     opts = options_from(options, precisions)
-    with tempfile.TemporaryDirectory(prefix="edgegan-models-") as tmp, _scope(generator, discriminator):
+    with quiet_export(), tempfile.TemporaryDirectory(prefix="edgegan-models-") as tmp, _scope(generator, discriminator):
         g = _as_file(generator, Path(tmp) / "generator.keras", "generator")
         d = _as_file(discriminator, Path(tmp) / "discriminator.keras", "discriminator")
         sources = find_sources(g) if d is None else find_sources(None, g, d)
