@@ -23,12 +23,48 @@ from typing import ClassVar
 import numpy as np
 
 RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}  # output activation -> value range it produces
+
+
+@dataclass(frozen=True)
+class ScoreKind:
+    """What a discriminator's score means, and everything that follows from it: the real/fake threshold (None:
+    there is none), how the runtime returns it, how parity measures a file's scores and whether export centres
+    them first. One object per kind, in SCORE; the manifest records the name."""
+
+    name: str
+    threshold: float | None  # real above it
+    doc: str
+    sigmoid: bool = False  # the runtime returns P(real) = sigmoid(score); else the score as it is
+    spread_scaled: bool = False  # parity's score error is divided by the scores' spread (unbounded scores)
+    ordered: bool = False  # no threshold: parity is relative error plus the order of image pairs, not agreement
+    centred: bool = False  # export takes the median off the scores (int8 ranges include 0), the engine adds it back
+
+    def probability(self, scores) -> np.ndarray:
+        """P(real) for a probability or a logit; a least-squares score or a critic's as it is."""
+        s = np.asarray(scores, np.float64)
+        return (0.5 * (1.0 + np.tanh(0.5 * s)) if self.sigmoid else s).astype(np.float32)
+
+
+SCORE = {
+    k.name: k
+    for k in (
+        ScoreKind("probability", 0.5, "P(real) in [0, 1] (a sigmoid output)"),
+        ScoreKind(
+            "logit", 0.0, "a logit: real above 0 (a linear output trained with sigmoid cross-entropy)", sigmoid=True
+        ),
+        ScoreKind("lsgan", 0.5, "a least-squares score: real 1, fake 0, unbounded", spread_scaled=True),
+        ScoreKind(
+            "critic",
+            None,
+            "a Wasserstein critic (WGAN, WGAN-GP): unbounded, higher is more real, no threshold; only differences "
+            "between scores mean anything",
+            ordered=True,
+            centred=True,
+        ),
+    )
+}
+SCORES = tuple(SCORE)
 SCORE_KINDS = {"sigmoid": "probability", "linear": "logit"}  # D's last activation -> what its score means
-# decision boundary real/fake per score kind; "lsgan": a least-squares score trained against real 1, fake 0
-# (unbounded: parity bounds are relative to its scale); "critic": a Wasserstein critic (WGAN, WGAN-GP), higher
-# means more real, unbounded and without a threshold: only differences between its scores mean anything
-THRESHOLDS = {"probability": 0.5, "logit": 0.0, "lsgan": 0.5, "critic": None}
-SCORES = tuple(THRESHOLDS)
 SOURCE_NAME = "source"  # an image-input generator's input, and a paired discriminator's condition image
 
 
@@ -143,7 +179,7 @@ class Contract:
     @property
     def threshold(self) -> float | None:
         """The real/fake boundary of D's score; None for a critic, which has none."""
-        return THRESHOLDS[self.score or "probability"]
+        return SCORE[self.score or "probability"].threshold
 
     def discriminator_section(self) -> dict:
         """The manifest's "discriminator" object."""
@@ -190,12 +226,8 @@ def rescale(x: np.ndarray, src: tuple[float, float], dst: tuple[float, float]) -
 
 
 def probability(scores: np.ndarray, kind: str) -> np.ndarray:
-    """P(real) from raw discriminator outputs of the given kind; a least-squares score (real 1, fake 0) and a
-    critic's are returned as they are (unbounded: no probability to be had from them)."""
-    s = np.asarray(scores, np.float64)
-    if kind == "logit":
-        s = 0.5 * (1.0 + np.tanh(0.5 * s))  # the logistic function, overflow-free
-    return s.astype(np.float32)
+    """The runtime's score from raw discriminator outputs of the given kind (ScoreKind.probability)."""
+    return SCORE[kind].probability(scores)
 
 
 def parse_range(text: str) -> tuple[float, float]:

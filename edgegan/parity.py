@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgegan.contract import probability
+from edgegan.contract import SCORE
 
 DECISIVE_MARGIN = 0.1
 
@@ -38,13 +38,16 @@ def figures(role: str, ref: np.ndarray, out: np.ndarray, peak: float = 2.0, scor
             f["psnr_worst_db"] = min(_psnr(float(m), peak) for m in per_image)
             f["ssim_worst"] = round(float(ssim(ref, out, peak).min()), 4)
         return f
-    if score == "critic":
+    kind = SCORE[score]
+    if kind.ordered:
         return f | critic_figures(ref, out)
-    p_ref, p_out = probability(ref.reshape(-1), score), probability(out.reshape(-1), score)
+    p_ref, p_out = kind.probability(ref.reshape(-1)), kind.probability(out.reshape(-1))
     decisive = np.abs(p_ref - 0.5) >= DECISIVE_MARGIN
     same = (p_ref > 0.5) == (p_out > 0.5)
     # an unbounded score (lsgan): its error relative to the spread of the scores, at least its 0-to-1 targets
-    spread = max(1.0, float(np.percentile(p_ref, 99) - np.percentile(p_ref, 1))) if score == "lsgan" and d.size else 1.0
+    spread = (
+        max(1.0, float(np.percentile(p_ref, 99) - np.percentile(p_ref, 1))) if kind.spread_scaled and d.size else 1.0
+    )
     f["p_mean_abs"] = float(np.abs(p_ref - p_out).mean()) / spread if d.size else 0.0
     f["decisive"] = int(decisive.sum())
     f["agreement"] = float(same[decisive].mean()) if decisive.any() else 1.0
@@ -67,7 +70,8 @@ CRITIC_BOUNDS = {
 
 def bound_for(role: str, precision_class: str, score: str | None, bounds: dict) -> dict:
     """The parity bound of a file: ``bounds`` (BOUNDS) for its precision class, a critic's own for a critic."""
-    return CRITIC_BOUNDS[precision_class] if role == "discriminator" and score == "critic" else bounds[precision_class]
+    ordered = role == "discriminator" and score is not None and SCORE[score].ordered
+    return CRITIC_BOUNDS[precision_class] if ordered else bounds[precision_class]
 
 
 def critic_figures(ref: np.ndarray, out: np.ndarray) -> dict:

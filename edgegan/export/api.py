@@ -57,7 +57,6 @@ def export(
     "web" writes the browser page instead. ``options``: the CLI's export flags (see ``edgegan export --help``)."""
     from edgegan.export.bundle import find_sources
     from edgegan.export.formats import select
-
     from edgegan.quiet import quiet_export
 
     web = formats == "web"

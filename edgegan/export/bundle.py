@@ -22,7 +22,7 @@ import numpy as np
 import edgegan
 from edgegan import manifest as mf
 from edgegan import parity
-from edgegan.contract import SOURCE_NAME, Contract, rescale
+from edgegan.contract import SCORE, SOURCE_NAME, Contract, rescale
 from edgegan.errors import ConfigError, ExportError, ModelFileError
 from edgegan.export import onnx as onnx_export
 from edgegan.export import tflite as tflite_export
@@ -360,7 +360,7 @@ def _discriminator_role(D, generate, inputs, g_x, g_ref, contract, sources, opts
     floats = image_inputs(D, sources.discriminator, opts.d_source)
     y = keras_runner(D, order=floats)(*x)
     io = ({t.name.split(":")[0]: n for t, n in zip(floats, names)} if contract.paired else IMAGE_NAME, SCORE_NAME)
-    offset = float(np.median(y)) if contract.score == "critic" else 0.0
+    offset = float(np.median(y)) if SCORE[contract.score].centred else 0.0
     return Role("discriminator", {None: (_centred(D, offset), [])}, io, d_cal, x, y, kw, score_offset=offset)
 
 
