@@ -62,6 +62,13 @@ def run_measured(kind: str, args: list[str]) -> tuple[float, float]:
     return wall, float(r.stdout.strip().splitlines()[-1].split()[1])
 
 
+def timed(models: dict, z, rounds: int) -> dict:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_own_gan import timed as alternating
+
+    return alternating(models, z, rounds)
+
+
 def ab_table(opt_bundle: Path, plain_bundle: Path, runs: int) -> tuple[str, list]:
     """Optimized vs plain generator, same engine/precision, 1 thread and all cores, interleaved rounds."""
     import edgegan
@@ -80,16 +87,9 @@ def ab_table(opt_bundle: Path, plain_bundle: Path, runs: int) -> tuple[str, list
             # would steal the cores of the one being timed (measured: plain fp32 at 2 threads 3.4 ms vs 1.7 ms).
             a = edgegan.load(plain_bundle, backend=backend, precision=precision, threads=threads, spin=False)
             b = edgegan.load(opt_bundle, backend=backend, precision=precision, threads=threads, spin=False)
-            times = {"plain": [], "opt": []}
-            for _ in range(30):
-                a.generate(z), b.generate(z)
-            for _ in range(max(1, runs // 20)):  # rounds of 20 calls each, alternating
-                for name, m in (("plain", a), ("opt", b)):
-                    for _ in range(20):
-                        t = time.perf_counter()
-                        m.generate(z)
-                        times[name].append(time.perf_counter() - t)
-            pa, pb = np.median(times["plain"]) * 1e3, np.median(times["opt"]) * 1e3
+            # A B, B A rounds (tools/bench_own_gan.timed): A-then-B rounds timed two copies of one file 13% apart
+            p50 = timed({"plain": a, "opt": b}, z, rounds=max(2, runs // 20))
+            pa, pb = p50["plain"], p50["opt"]
             rows.append(f"| {backend}/{precision} | {threads} | {pa:.3f} | {pb:.3f} | {pa / pb:.2f}x |")
             info.append(
                 {
@@ -184,7 +184,7 @@ def main() -> None:
             "**Generator, every shipped file and the Keras original** (ratios against Keras eager `model(z)`):\n\n"
             + format_table(all_rows),
             "**Exact phase decomposition (`edgegan export` default) against a plain export, same engine and precision,** "
-            "batch 1, p50 of interleaved rounds (A, B, A, B, ...) so both see the same machine state (ONNX Runtime with "
+            "batch 1, p50 of interleaved rounds (A B, B A, ...) so both see the same machine state (ONNX Runtime with "
             "thread spinning off, so the idle session's workers do not steal the cores of the timed one):\n\n" + speed,
             "**Discriminator:**\n\n" + format_table(d_rows),
             "**Cold start of the command line** (median of " + str(a.reps) + " new processes):\n\n" + cold,
