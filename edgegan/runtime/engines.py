@@ -8,6 +8,7 @@ file's own scale and zero point (docs/reliability.md item 10).
 
 from __future__ import annotations
 
+import functools
 import struct
 import threading
 from dataclasses import dataclass
@@ -92,7 +93,7 @@ class Engine:
             return np.concatenate(outs) + self.score_offset
         return np.zeros((0, *(d or 0 for d in self.output.shape[1:])), np.float32)
 
-    @property
+    @functools.cached_property
     def score_offset(self) -> float:
         """What export took off a critic's scores so that int8 can resolve them (edgegan.export.bundle: a
         critic drifted to 40 with a spread of 1 has no int8 step left for the spread); added back here."""
