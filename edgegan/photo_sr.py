@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from edgegan.contract import SOURCE_NAME
+
 SCALE = 4
-SOURCE_NAME = "source"  # edgegan.contract.SOURCE_NAME: the image input's name
 TRAIN_PHOTOS = (
     "chelsea", "hubble_deep_field", "immunohistochemistry", "retina", "stereo_motorcycle",
     "brick", "grass", "gravel", "moon", "coins", "clock", "page", "text",

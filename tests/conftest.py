@@ -132,6 +132,25 @@ class Background:
 BACKGROUND: list[Background] = []
 
 
+def verify_with_broken_file(src: Path, dst: Path, name: str, breaker) -> subprocess.CompletedProcess:
+    """Copy bundle ``src`` to ``dst``, break its file ``name`` with ``breaker(path)``, record the broken file's hash
+    and size in the manifest (so only the parity check can catch it) and run `edgegan verify` on the copy."""
+    import json
+    import shutil
+
+    from edgegan import manifest as mf
+
+    shutil.copytree(src, dst)
+    target = dst / name
+    breaker(target)
+    data = json.loads((dst / "manifest.json").read_text())
+    for f in data["files"]:
+        if f["path"] == name:
+            f["sha256"], f["bytes"] = mf.sha256_file(target), target.stat().st_size
+    (dst / "manifest.json").write_text(json.dumps(data))
+    return run_cli("verify", str(dst))
+
+
 def background(module: str, fn) -> Background:
     """Register ``fn(tmp)`` to start with the session (see Background); call at module level with __file__."""
     job = Background(module, fn)

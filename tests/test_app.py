@@ -2,10 +2,7 @@
 
 import io
 import json
-import socket
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
@@ -16,12 +13,6 @@ from PIL import Image
 from conftest import ROOT, needs_tf
 
 pytestmark = needs_tf
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -35,22 +26,11 @@ def cond_server(cond_bundle):
 
 
 def _serve(bundle):
-    port = _free_port()
-    p = subprocess.Popen(
-        [sys.executable, str(ROOT / "examples" / "serve.py"), "--model", str(bundle), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):  # bounded wait for the port
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            break
-        except (urllib.error.URLError, ConnectionError):
-            if p.poll() is not None:
-                raise AssertionError(p.stderr.read()) from None
-            time.sleep(0.1)
+    """examples/serve.py on a free loopback port, once /healthz answers (tools/load_translate.start); stopped after."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import load_translate
+
+    p, base = load_translate.start(str(bundle))
     yield base
     p.terminate()
     p.wait(timeout=10)

@@ -223,20 +223,11 @@ def _break_output(path: Path, how: str) -> None:
 
 @pytest.mark.parametrize("how", ["negate", "permute"])
 def test_a_broken_patch_discriminator_fails_verify(zoo_i2i, tmp_path, how):
-    import shutil
+    from conftest import verify_with_broken_file
 
-    from edgegan import manifest as mf
-
-    b = tmp_path / "b"
-    shutil.copytree(bundle_of(zoo_i2i, "cyclegan"), b)
-    target = b / "discriminator.fp32.onnx"
-    _break_output(target, how)
-    data = json.loads((b / "manifest.json").read_text())
-    for f in data["files"]:  # a consistent manifest: only the parity check can catch it
-        if f["path"] == target.name:
-            f["sha256"], f["bytes"] = mf.sha256_file(target), target.stat().st_size
-    (b / "manifest.json").write_text(json.dumps(data))
-    r = run_cli("verify", str(b))
+    r = verify_with_broken_file(
+        bundle_of(zoo_i2i, "cyclegan"), tmp_path / "b", "discriminator.fp32.onnx", lambda p: _break_output(p, how)
+    )
     assert r.returncode == 3, r.stdout + r.stderr
     line = next(ln for ln in r.stdout.splitlines() if ln.startswith("discriminator.fp32.onnx"))
     assert "FAIL" in line

@@ -3,14 +3,13 @@ also with its scores drifted to 40; its parity bounds are relative to the scores
 order of image pairs, so the drifted critic's correct files pass and broken ones fail."""
 
 import json
-import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, needs_tf, run_cli, run_clis
+from conftest import ROOT, needs_tf, run_cli, run_clis, verify_with_broken_file
 
 pytestmark = needs_tf
 
@@ -104,18 +103,9 @@ def _break(path: Path, how: str) -> None:
 
 @pytest.mark.parametrize("how", ["negate", "reverse", "shift"])
 def test_a_broken_critic_file_fails_verify(critics, tmp_path, how):
-    from edgegan import manifest as mf
-
-    b = tmp_path / "b"
-    shutil.copytree(bundle(critics, "drifted"), b)
-    target = b / "discriminator.fp32.onnx"
-    _break(target, how)
-    data = json.loads((b / "manifest.json").read_text())
-    for f in data["files"]:  # a consistent manifest: only the parity check can catch it
-        if f["path"] == target.name:
-            f["sha256"], f["bytes"] = mf.sha256_file(target), target.stat().st_size
-    (b / "manifest.json").write_text(json.dumps(data))
-    r = run_cli("verify", str(b))
+    r = verify_with_broken_file(
+        bundle(critics, "drifted"), tmp_path / "b", "discriminator.fp32.onnx", lambda p: _break(p, how)
+    )
     assert r.returncode == 3, r.stdout + r.stderr
     line = next(ln for ln in r.stdout.splitlines() if ln.startswith("discriminator.fp32.onnx"))
     assert "FAIL" in line, line

@@ -76,6 +76,14 @@ def test_a_cut_beats_a_blend_where_the_field_is_larger_than_the_overlap():
     assert 0 < cut.mean() < blend.mean() and 0 < cut.max() < blend.max()
 
 
+def test_the_clis_default_tile_is_the_runtimes():
+    """edgegan/cli.py repeats DEFAULT_TILE so that the CLI starts without importing numpy."""
+    from edgegan import cli
+    from edgegan.runtime import tiles
+
+    assert cli.DEFAULT_TILE == tiles.DEFAULT_TILE
+
+
 def test_small_pictures_and_pre_pad_keep_the_pictures_size():
     from edgegan.runtime.tiles import Tiling, translate_tiled
 

@@ -1,6 +1,7 @@
 """The generator in a real browser: serve `edgegan export --format web` on loopback, drive Debian's
 Chromium headless with Playwright, read the generated values and compare with the Python runtime."""
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -25,6 +26,25 @@ pytestmark = [
 ]
 
 
+@contextlib.contextmanager
+def ready_page(url: str, **page_kw):
+    """Debian's Chromium, headless, on ``url`` until the page says it is ready: yields (page, its page errors)."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    from edgegan.export.web import CHROMIUM_ARGS
+
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(**page_kw)
+            errors = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(url)
+            page.wait_for_selector("body[data-ready='1']", timeout=120_000)
+            yield page, errors
+        finally:
+            browser.close()
+
+
 @pytest.fixture(scope="module")
 def web_dir(bundle, tmp_path_factory):
     from edgegan.export.web import write_web
@@ -41,30 +61,17 @@ def served(web_dir):
 
 
 def test_browser_images_match_the_python_runtime(served, bundle, tmp_path):
-    playwright = pytest.importorskip("playwright.sync_api")
     import edgegan
-    from edgegan.export.web import CHROMIUM_ARGS
 
     z = np.random.default_rng(11).standard_normal((4, 100)).astype(np.float32)
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 800, "height": 760})
-            errors = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(served)
-            page.wait_for_selector("body[data-ready='1']", timeout=120_000)
-            values = page.evaluate("(z) => window.edgegan.generate(z)", z.ravel().tolist())
-            page_latents = page.evaluate("() => window.edgegan.latents(64, 3)")
-            status = page.inner_text("#status")
-            page.click("#again")  # regenerates for the next seed
-            page.wait_for_function(
-                "document.querySelector('#status').textContent.startsWith('seed 1,')", timeout=60_000
-            )
-            shot = Path(os.environ.get("EDGEGAN_WEB_SCREENSHOT", tmp_path / "web-demo.png"))
-            page.screenshot(path=str(shot))
-        finally:
-            browser.close()
+    with ready_page(served, viewport={"width": 800, "height": 760}) as (page, errors):
+        values = page.evaluate("(z) => window.edgegan.generate(z)", z.ravel().tolist())
+        page_latents = page.evaluate("() => window.edgegan.latents(64, 3)")
+        status = page.inner_text("#status")
+        page.click("#again")  # regenerates for the next seed
+        page.wait_for_function("document.querySelector('#status').textContent.startsWith('seed 1,')", timeout=60_000)
+        shot = Path(os.environ.get("EDGEGAN_WEB_SCREENSHOT", tmp_path / "web-demo.png"))
+        page.screenshot(path=str(shot))
     assert not errors, errors
     # One latent definition: seed 3 in the page is seed 3 in the runtime and in export's reference set.
     from edgegan.latents import latents
@@ -81,31 +88,19 @@ def test_browser_images_match_the_python_runtime(served, bundle, tmp_path):
 
 
 def test_the_digit_picker_draws_the_class_asked_for(cond_bundle, tmp_path):
-    playwright = pytest.importorskip("playwright.sync_api")
     import edgegan
-    from edgegan.export.web import CHROMIUM_ARGS, serve, write_web
+    from edgegan.export.web import serve, write_web
 
     site = write_web(cond_bundle, tmp_path / "site")
     z = edgegan.load(cond_bundle).latents(3, seed=4)
-    with serve(site) as url, playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            errors = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(url)
-            page.wait_for_selector("body[data-ready='1']", timeout=120_000)
-            options = page.eval_on_selector_all("#label option", "os => os.map(o => o.value)")
-            page.select_option("#label", "7")
-            page.wait_for_function("document.querySelector('#status').textContent.includes('digit 7')", timeout=60_000)
-            values = page.evaluate("([z, y]) => window.edgegan.generate(z, y)", [z.ravel().tolist(), [7, 7, 2]])
-            page.select_option("#label", "all")
-            page.wait_for_function("document.querySelector('#status').textContent.includes('one row per digit')")
-            size = page.evaluate(
-                "() => [document.querySelector('#grid').width, document.querySelector('#grid').height]"
-            )
-        finally:
-            browser.close()
+    with serve(site) as url, ready_page(url) as (page, errors):
+        options = page.eval_on_selector_all("#label option", "os => os.map(o => o.value)")
+        page.select_option("#label", "7")
+        page.wait_for_function("document.querySelector('#status').textContent.includes('digit 7')", timeout=60_000)
+        values = page.evaluate("([z, y]) => window.edgegan.generate(z, y)", [z.ravel().tolist(), [7, 7, 2]])
+        page.select_option("#label", "all")
+        page.wait_for_function("document.querySelector('#status').textContent.includes('one row per digit')")
+        size = page.evaluate("() => [document.querySelector('#grid').width, document.querySelector('#grid').height]")
     assert not errors, errors
     assert options == ["all"] + [str(c) for c in range(10)]
     want = edgegan.load(cond_bundle, backend="onnx", precision="fp32").generate(z, labels=[7, 7, 2])
@@ -117,35 +112,21 @@ def test_the_image_page_translates_tile_by_tile_as_the_python_runtime(tmp_path):
     """An image-input bundle's page (the shipped x4 SR model): a picture larger than the page's tile goes
     through onnxruntime-web tile by tile; its pixels equal the Python runtime's within 1 level. The file input
     drives the before/after canvases."""
-    playwright = pytest.importorskip("playwright.sync_api")
     from PIL import Image
 
     import edgegan
-    from edgegan.export.web import CHROMIUM_ARGS, serve, write_web
+    from edgegan.export.web import serve, write_web
     from edgegan.runtime.images import synthetic_pictures
 
     sr = Path(__file__).resolve().parents[1] / "models" / "photo-sr4"
     site = write_web(sr, tmp_path / "site")
     pic = synthetic_pictures(1, 270, 300, 3, 9)[0]  # over the page's 256 tile: four windows
     Image.fromarray(pic[:40, :50]).save(tmp_path / "small.png")
-    with serve(site) as url, playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            errors = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(url)
-            page.wait_for_selector("body[data-ready='1']", timeout=120_000)
-            got = page.evaluate("([p, h, w]) => window.edgegan.translate(p, h, w)", [pic.ravel().tolist(), 270, 300])
-            page.set_input_files("#file", str(tmp_path / "small.png"))
-            page.wait_for_function(
-                "document.querySelector('#status').textContent.includes('-> 200x160')", timeout=60_000
-            )
-            after = page.evaluate(
-                "() => [document.querySelector('#after').width, document.querySelector('#after').height]"
-            )
-        finally:
-            browser.close()
+    with serve(site) as url, ready_page(url) as (page, errors):
+        got = page.evaluate("([p, h, w]) => window.edgegan.translate(p, h, w)", [pic.ravel().tolist(), 270, 300])
+        page.set_input_files("#file", str(tmp_path / "small.png"))
+        page.wait_for_function("document.querySelector('#status').textContent.includes('-> 200x160')", timeout=60_000)
+        after = page.evaluate("() => [document.querySelector('#after').width, document.querySelector('#after').height]")
     assert not errors, errors
     y = np.asarray(got["pixels"], np.uint8).reshape(got["height"], got["width"], 3)
     want = edgegan.load(sr, backend="onnx", precision="fp32").translate(pic)
