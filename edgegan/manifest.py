@@ -41,6 +41,7 @@ class FileEntry:
     optimized: bool = False
     optimize_form: str | None = None  # phase-decomposition form (edgegan.export.optimize), when optimized
     rewrites: list = field(default_factory=list)  # names of the blocks rewritten as phase convolutions
+    carried: list = field(default_factory=list)  # convolutions run on a block's phases (edgegan.export.carry)
     tolerance: dict = field(default_factory=dict)
     parity: dict = field(default_factory=dict)
     checks: dict = field(default_factory=dict)
@@ -228,6 +229,7 @@ def parse(data: Any, root: Path) -> Manifest:
                 optimized=bool(f.get("optimized", False)),
                 optimize_form=f.get("optimize_form") if isinstance(f.get("optimize_form"), str) else None,
                 rewrites=[r for r in f.get("rewrites") or [] if isinstance(r, str)],
+                carried=[r for r in f.get("carried") or [] if isinstance(r, str)],
                 tolerance=f.get("tolerance", {}),
                 parity=f.get("parity", {}),
                 checks=f.get("checks", {}),

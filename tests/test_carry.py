@@ -87,3 +87,70 @@ def test_phase_kernel_places_every_tap_once():
             assert np.isclose(np.sort(block[block != 0]), np.sort(w.ravel())).all()
             assert not pw[..., ph * 4 + 3].any()
         assert b.tolist() == [0, 1, 2, 0] * 4
+
+
+def chain(up: str, k: int, between: str, form: str = "layer"):
+    """The same block as ``model`` as a Sequential chain (the chain rewrite folds BatchNorm into the block)."""
+    import keras
+    from keras import layers as L
+
+    from zoo import randomize_bn
+
+    block = [L.UpSampling2D(2), L.Conv2D(8, 3, padding="same")] if up == "upsample" else [
+        L.Conv2DTranspose(8, 4, strides=2, padding="same")
+    ]  # fmt: skip
+    act = {"relu": L.ReLU() if form == "layer" else L.Activation("relu"), "leaky": L.LeakyReLU(0.2)}[between]
+    m = keras.Sequential([keras.Input((8, 8, 6)), *block, L.BatchNormalization(), act, L.Conv2D(3, k, padding="same"),
+                          L.Activation("tanh")])  # fmt: skip
+    randomize_bn(m, 0)
+    return m
+
+
+@pytest.mark.parametrize("up", ["upsample", "transposed"])
+@pytest.mark.parametrize("k", [1, 3, 5])
+@pytest.mark.parametrize("between", ["relu", "leaky"])
+def test_chains_carry_the_interleave_past_the_next_convolution(up, k, between):
+    """Sequential (chain) generators: fp32 within 1e-5 of the unrewritten model on random weights, and only the
+    3-channel result is interleaved."""
+    from edgegan.export import carry
+    from edgegan.export.optimize import optimize
+
+    m = chain(up, k, between)
+    rewritten, blocks, note = optimize(m, "pads")
+    assert note == "" and len(blocks) == 1 and blocks[0].endswith(m.layers[-2].name), blocks
+    assert carry.carried(rewritten) == [m.layers[-2].name]
+    x = np.random.default_rng(2).standard_normal((3, 8, 8, 6)).astype(np.float32)
+    np.testing.assert_allclose(rewritten(x, training=False), m(x, training=False), atol=1e-5)
+    assert [s for s in tensor_shapes(rewritten) if s[1] == 16] == [(None, 16, 16, 3)] * 2  # the conv, then tanh
+    assert (None, 16, 16, 8) in tensor_shapes(optimize(m, "pads", ("upsample", "transposed"))[0])  # control
+
+
+def test_a_chain_without_a_convolution_after_the_block_is_left_as_it_was():
+    """A relu fused into the block, then upsampling: nothing to carry, the rewrite is the one without carry."""
+    import keras
+    from keras import layers as L
+
+    from edgegan.export import carry
+    from edgegan.export.optimize import optimize
+
+    m = keras.Sequential([keras.Input((8, 8, 6)), L.Conv2DTranspose(8, 4, strides=2, padding="same"), L.ReLU(),
+                          L.UpSampling2D(2), L.Conv2D(3, 3, padding="same")])  # fmt: skip
+    with_carry, blocks, _ = optimize(m, "pads")
+    without, same, _ = optimize(m, "pads", ("upsample", "transposed"))
+    assert blocks == same and carry.carried(with_carry) == []
+    assert [type(v).__name__ for v in with_carry.layers] == [type(v).__name__ for v in without.layers]
+
+
+@pytest.mark.parametrize("k", [3, 5])
+def test_litert_files_carry_only_wide_kernels(k):
+    """LiteRT's choice (bundle.auto_form) carries a k5 convolution and leaves a k3 one after the interleave, where
+    its 4x multiply-adds on phases measured no faster; ONNX Runtime's carries both."""
+    from edgegan.export import carry
+    from edgegan.export.bundle import auto_form
+    from edgegan.export.optimize import optimize
+
+    m = chain("transposed", k, "leaky")
+    for fmt, carried in (("tflite", k >= 5), ("onnx", True)):
+        c = auto_form(fmt, "fp32")
+        rewritten, _, _ = optimize(m, c.form, c.kinds)
+        assert carry.carried(rewritten) == ([m.layers[-2].name] if carried else []), (fmt, k)

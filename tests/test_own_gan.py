@@ -13,6 +13,7 @@ from conftest import needs_tf, run_cli, run_clis
 
 pytestmark = [needs_tf, pytest.mark.slow]
 WITH_D = ("tf_tutorial", "kerasio", "kerasgan")
+CARRIED = {("tflite", "fp32"), ("tflite", "int8"), ("onnx", "fp32"), ("onnx", "int8")}  # keras.io's k5 conv
 
 
 @pytest.fixture(scope="session")
@@ -136,6 +137,29 @@ def test_transposed_convolutions_leave_the_optimized_files(zoo_bundles, name):
     for backend in ("onnx", "tflite"):
         g = edgegan.load(z["bundle"], backend=backend, precision="fp32")
         assert np.abs(g.generate(lat) - G(lat, training=False).numpy()).max() <= 1e-5, backend
+
+
+def test_keras_io_files_never_interleave_the_wide_tensor(zoo_bundles, tmp_path):
+    """keras.io's last Conv2D (16 -> 3 channels here, 512 -> 3 published) runs on the last block's phases: no
+    64x64 tensor of more than 4 channels (3, padded to 4) is left in the files that carry it; the check's positive
+    control is the plain export, which holds the 64x64x16 tensor."""
+    from edgegan import manifest as mf
+    from edgegan.export.tflite import keras_to_tflite
+    from test_optimize import _tensor_shapes
+
+    def wide(shapes) -> list[tuple]:
+        return [s for s in shapes if list(s).count(64) == 2 and max(d for d in s if d != 64) > 4]
+
+    z = zoo_bundles["kerasio"]
+    G, m = _keras(z["g"]), mf.load(z["bundle"])
+    carried = [e for e in m.find("generator") if e.carried]
+    assert {(e.format, e.precision) for e in carried} >= CARRIED, [(e.path, e.carried) for e in m.find("generator")]
+    for e in carried:
+        assert e.carried == [G.layers[-1].name], e.path
+        if e.format != "ort":  # an .ort file is its .onnx file in ONNX Runtime's own format
+            assert not wide(_tensor_shapes(z["bundle"] / e.path, e.format)), e.path
+    keras_to_tflite(G, tmp_path / "plain.tflite", "fp32", 1, None, {})
+    assert (1, 64, 64, 16) in wide(_tensor_shapes(tmp_path / "plain.tflite", "tflite"))
 
 
 def _activation_types(path) -> set[str]:

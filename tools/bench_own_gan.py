@@ -1,12 +1,15 @@
 """The README's "Your own GAN" table: each fixture generator, plain export against edgegan's optimized export.
 
-    python tools/bench_own_gan.py [--fixtures tf_tutorial,kerasio,kerasgan,functional] [--forms] [--rounds 10]
+    python tools/bench_own_gan.py [--fixtures tf_tutorial,kerasio,kerasgan,functional] [--choices C,..] [--rounds 10]
 
 Fixtures: tests/zoo.py at the published widths (``published=True``), seeded random weights and BatchNorm
 statistics. Plain = `edgegan export --no-optimize`: the graph as Keras builds it, with the same ops that
 `keras.Model.export(format="litert" / "onnx")` gives a user (TRANSPOSE_CONV / ConvTranspose, upsampling as
 RESIZE / Resize); optimized = `edgegan export` with its defaults (the rewrite in the form auto_form picks
-per file). With --forms, one bundle per form (pads, split, fused) instead, for choosing auto_form.
+per file). With --choices, one bundle per rewrite choice (edgegan.export.optimize.Choice tags: "pads,split,fused";
+"pads,pads-upsample-transposed" for the carry against none) instead, for choosing auto_form.
+Peers (with the default export): every plain file, OpenVINO's CPU runtime on the plain ONNX fp32 file
+(`pip install openvino`: a measurement-only dependency, not edgegan's) and edgegan's files, all alternating.
 Files: LiteRT fp32 and int8, ONNX Runtime fp32 and int8 (x86 target); batch 1 at 1 and 2 threads; p50 of
 rounds alternating between the bundles in one process (ONNX Runtime thread spinning off).
 GMAC/s: the Keras model's multiply-adds (Dense, Conv2D, Conv2DTranspose) over the p50 time, against this
@@ -81,8 +84,8 @@ def macs(model) -> int:
     return sum(layer_macs(layer) for layer in flat_chain(model).layers[1:])
 
 
-def export_pair(name: str, folder: Path, forms: bool) -> tuple[dict[str, Path], object]:
-    """The fixture's bundles: {"plain": ..., "edgegan": ...} (or one per form), and its Keras model."""
+def export_pair(name: str, folder: Path, choices: list[str]) -> tuple[dict[str, Path], object]:
+    """The fixture's bundles: {"plain": ..., "edgegan": ...} (or one per rewrite choice), and its Keras model."""
     import zoo
     from edgegan.export.bundle import ExportOptions, export_bundle
     from edgegan.export.formats import select
@@ -91,7 +94,7 @@ def export_pair(name: str, folder: Path, forms: bool) -> tuple[dict[str, Path], 
     g_path, _ = zoo.save(name, folder / "src", published=True)
     variants = select("onnx,tflite", "fp32,int8")
     kinds = {"plain": {"optimize": False}}
-    kinds.update({f: {"optimize_form": f} for f in ("pads", "split", "fused")} if forms else {"edgegan": {}})
+    kinds.update({c: {"optimize_form": c} for c in choices} if choices else {"edgegan": {}})
     bundles = {}
     for kind, kw in kinds.items():
         t = time.perf_counter()
@@ -121,33 +124,79 @@ def timed(models: dict, z: np.ndarray, rounds: int) -> dict[str, float]:
     return {k: float(np.median(v)) * 1e3 for k, v in times.items()}
 
 
+class OpenVino:
+    """OpenVINO's CPU runtime on an ONNX file (a peer a user would pick: measurement only, not an edgegan engine):
+    latency hint, ``threads`` inference threads, fp32 inference precision (a CPU with AMX would pick bf16)."""
+
+    def __init__(self, path: Path, threads: int):
+        import openvino as ov
+
+        core = ov.Core()
+        config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": "f32"}
+        self.request = core.compile_model(str(path), "CPU", config).create_infer_request()
+
+    def generate(self, z: np.ndarray) -> np.ndarray:
+        return self.request.infer([z])[0]
+
+
+def peers(bundles: dict, z: np.ndarray, rounds: int, threads: int) -> dict[str, float]:
+    """p50 ms of every file a user could run instead, alternating with edgegan's files: the plain export on LiteRT
+    and ONNX Runtime (fp32, int8), OpenVINO on the plain ONNX fp32 file (when installed), edgegan's four files."""
+    import edgegan
+    from edgegan import manifest as mf
+
+    models = {}
+    for kind in ("plain", "edgegan"):
+        for backend, precision in VARIANTS:
+            b = bundles[kind]
+            models[f"{kind} {backend}/{precision}"] = edgegan.load(
+                b, backend=backend, precision=precision, threads=threads, spin=False
+            )
+    try:
+        path = mf.load(bundles["plain"]).find("generator", "onnx", "fp32")[0].path
+        models["openvino onnx/fp32"] = OpenVino(bundles["plain"] / path, threads)
+    except ImportError:
+        print("openvino is not installed: its row is left out (pip install openvino)", file=sys.stderr)
+    return timed(models, z, rounds)
+
+
+def form_of(entry) -> str | None:
+    """The rewrite a file's manifest entry records: its form, "+carry" when a layer after a block ran on phases."""
+    if not entry.optimized:
+        return None
+    return entry.optimize_form + ("+carry" if entry.carried else "")
+
+
 def bench_fixture(name: str, bundles: dict, keras_model, rounds: int, peaks: dict) -> list[dict]:
     """Rows of plain-vs-edgegan per file and thread count, and of edgegan's ONNX fp32 vs int8 (alternating too)."""
     import edgegan
     from edgegan import manifest as mf
     from edgegan.export.bundle import auto_form
-    from edgegan.export.optimize import optimize
+    from edgegan.export.optimize import Choice, optimize
 
     z = np.random.default_rng(0).standard_normal((1, keras_model.inputs[0].shape[1])).astype(np.float32)
-    plain_gmac = macs(keras_model) / 1e9
     rows = []
     load = lambda b, backend, precision, t: edgegan.load(b, backend=backend, precision=precision, threads=t, spin=False)  # noqa: E731
     for threads in sorted({1, os.cpu_count() or 1}):
         for backend, precision in VARIANTS:
-            forms = {k: mf.load(b).find("generator", backend, precision)[0].optimize_form for k, b in bundles.items()}
+            forms = {k: form_of(mf.load(b).find("generator", backend, precision)[0]) for k, b in bundles.items()}
             p50 = timed({k: load(b, backend, precision, threads) for k, b in bundles.items()}, z, rounds)
-            choice = auto_form(backend, precision)
-            gmac = macs(optimize(keras_model, choice.form, choice.kinds)[0]) / 1e9
             row = {"fixture": name, "variant": f"{backend}/{precision}", "threads": threads}
-            row.update({"plain_gmac": plain_gmac, "edgegan_gmac": gmac, "peak_gmacs": peaks.get(threads)})
+            for k in bundles:
+                choice = None if k == "plain" else auto_form(backend, precision) if k == "edgegan" else Choice.parse(k)
+                row[f"{k}_gmac"] = (
+                    macs(optimize(keras_model, choice.form, choice.kinds)[0] if choice else keras_model) / 1e9
+                )
+            row["peak_gmacs"] = peaks.get(threads)
             row.update({f"{k}_ms": v for k, v in p50.items()} | {f"{k}_form": f for k, f in forms.items()})
             rows.append(row)
             print(json.dumps(row), file=sys.stderr)
-        if "edgegan" in bundles:  # ONNX Runtime int8 against fp32, edgegan's own files, alternating
+        if "edgegan" in bundles:  # ONNX Runtime int8 against fp32, edgegan's own files, alternating; the peers
             b = bundles["edgegan"]
             p50 = timed({p: load(b, "onnx", p, threads) for p in ("fp32", "int8")}, z, rounds)
             rows.append({"fixture": name, "variant": "onnx int8 vs fp32", "threads": threads, **p50})
-            print(json.dumps(rows[-1]), file=sys.stderr)
+            rows.append({"fixture": name, "variant": "peers", "threads": threads, **peers(bundles, z, rounds, threads)})
+            print(json.dumps(rows[-2:]), file=sys.stderr)
     return rows
 
 
@@ -173,7 +222,7 @@ def table(rows: list[dict]) -> str:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--fixtures", default="tf_tutorial,kerasio,kerasgan,functional")
-    p.add_argument("--forms", action="store_true", help="one bundle per form instead of the default export")
+    p.add_argument("--choices", default="", help="one bundle per rewrite choice instead of the default export")
     p.add_argument("--rounds", type=int, default=10)
     p.add_argument("--out", default=str(ROOT / "docs"))
     a = p.parse_args()
@@ -183,13 +232,13 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in a.fixtures.split(","):
-            bundles, g = export_pair(name, Path(tmp) / name, a.forms)
+            bundles, g = export_pair(name, Path(tmp) / name, [c for c in a.choices.split(",") if c])
             rows += bench_fixture(name, bundles, g, a.rounds, peaks)
     m = machine()
     info = {"machine": m, "fma_peak_gmacs": peaks, "rounds": a.rounds, "rows": rows}
-    suffix = "_forms" if a.forms else ""
+    suffix = "_forms" if a.choices else ""
     Path(a.out, f"bench_own_gan{suffix}.json").write_text(json.dumps(info, indent=2) + "\n")
-    if a.forms:
+    if a.choices:
         return
     peak = ", ".join(f"{v:.0f} GMAC/s at {t} thread(s)" for t, v in peaks.items() if v) or "not measured"
     text = (

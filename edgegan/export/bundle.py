@@ -24,6 +24,7 @@ from edgegan import manifest as mf
 from edgegan import parity
 from edgegan.contract import SCORE, SOURCE_NAME, Contract, rescale
 from edgegan.errors import ConfigError, ExportError, ModelFileError
+from edgegan.export import carry
 from edgegan.export import onnx as onnx_export
 from edgegan.export import tflite as tflite_export
 from edgegan.export.formats import BOUNDS, Variant
@@ -35,14 +36,19 @@ from edgegan.runtime import make_engine
 
 
 def auto_form(fmt: str, precision: str) -> Choice:
-    """The rewrite per file, the fastest measured here (python tools/bench_own_gan.py --forms: batch 1, 1 and 2
+    """The rewrite per file, the fastest measured (python tools/bench_own_gan.py --choices: batch 1, 1 and 2
     threads, published-width fixtures; docs/bench_own_gan_forms.json): "pads" (each phase convolution with its
-    own asymmetric padding) for every block, except that ONNX/ORT int8 files keep their upsample+conv blocks
-    as built: with uint8 activations the plain Resize + Conv ran faster at 2 threads than any phase form
-    (Keras-GAN shape 1.64 ms plain vs 1.90 pads, 2.06 fused, 2.33 split; the seed 1.19 vs 1.51, 1.53, 1.79),
-    while their Conv2DTranspose blocks gain most from the rewrite (keras.io shape 56.7 -> 38.7 ms)."""
+    own asymmetric padding) for every block, and the convolution after a block run on its phases
+    (edgegan.export.optimize.carry_kernel): any kernel for ONNX Runtime, kernels of 5 or more for LiteRT.
+    ONNX/ORT int8 files keep their upsample+conv blocks as built: with uint8 activations on a CPU without VNNI
+    (AMD EPYC) the plain Resize + Conv ran faster at 2 threads than any phase form without the carry (Keras-GAN
+    shape 1.64 ms plain vs 1.90 pads; the seed 1.19 vs 1.51), while their Conv2DTranspose blocks gain most from
+    the rewrite (keras.io shape 15.1 -> 6.0 ms with the carry, Intel Xeon with VNNI). On that Xeon the seed's
+    int8 file would gain from the upsample rewrite and the carry too (0.64 -> 0.48 ms): not measured without VNNI."""
     if fmt in ("onnx", "ort") and precision == "int8":
-        return Choice("pads", ("transposed",))
+        return Choice("pads", ("transposed", "carry"))
+    if fmt == "tflite":
+        return Choice("pads", ("upsample", "transposed", "carry5"))
     return Choice("pads")
 
 
@@ -379,7 +385,7 @@ def _centred(D, offset: float):
 def _choice(opts: ExportOptions, v: Variant) -> Choice | None:
     if not opts.optimize:
         return None
-    return auto_form(v.format, v.precision) if opts.optimize_form == "auto" else Choice(opts.optimize_form)
+    return auto_form(v.format, v.precision) if opts.optimize_form == "auto" else Choice.parse(opts.optimize_form)
 
 
 def export_bundle(
@@ -546,6 +552,7 @@ def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Con
         "batch": engine.batch,
         "optimized": choice is not None,
         "rewrites": rewrites,
+        "carried": carry.carried(model) if choice else [],
         "optimize_form": choice.form if choice else None,
         **({"quantization": meta["quantization"]} if "quantization" in meta else {}),
         "inputs": [t.to_dict() for t in engine.inputs],

@@ -70,8 +70,9 @@ def narrow_pad(c: int) -> int:
     return 4 if c < 4 else c
 
 
-def carries(layer) -> bool:
-    """True for a layer that can run on phase tensors (see the module docstring)."""
+def carries(layer, min_kernel: int = 1) -> bool:
+    """True for a layer that can run on phase tensors (see the module docstring); a Conv2D only with a kernel of
+    at least ``min_kernel`` (edgegan.export.optimize.carry_kernel)."""
     from keras import layers as L
 
     c = layer.get_config()
@@ -91,6 +92,7 @@ def carries(layer) -> bool:
             and c.get("groups", 1) == 1
             and c.get("data_format") in (None, "channels_last")
             and all(k % 2 for k in c["kernel_size"])
+            and min(c["kernel_size"]) >= min_kernel
             and c["activation"] in ("relu", "linear", "tanh", "sigmoid")
         )
     return False
@@ -138,6 +140,17 @@ def on_phases(layer, x, p: Phased):
     y = new(x)
     new.set_weights([w, b])
     return y, Phased(cout, cout_p)
+
+
+def carried(model) -> list[str]:
+    """Names of the convolutions that run on a block's phases in a rewritten ``model`` (on_phases names them)."""
+    from keras import layers as L
+
+    return [
+        layer.name[: -len("_phases")]
+        for layer in model.layers
+        if type(layer) is L.Conv2D and layer.name.endswith("_phases")
+    ]
 
 
 def interleave_layer_class():

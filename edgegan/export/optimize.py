@@ -34,8 +34,22 @@ import numpy as np
 
 PHASES = ((0, 0), (0, 1), (1, 0), (1, 1))  # output phases (row, column), the order depth_to_space interleaves
 FORMS = ("split", "fused", "pads")
-# upsample+conv blocks, Conv2DTranspose blocks, and (graphs) layers after them run on the phases (edgegan.export.carry)
+# upsample+conv blocks, Conv2DTranspose blocks, and the layers after them run on the phases (edgegan.export.carry):
+# "carry" any convolution, "carry5" only one with a kernel of 5 or more (see carry_kernel)
 KINDS = ("upsample", "transposed", "carry")
+CARRY_KERNELS = {"carry": 1, "carry5": 5}
+
+
+def carry_kernel(kinds: tuple[str, ...]) -> int | None:
+    """The least kernel of a convolution carried past the interleave under ``kinds``, None for no carry.
+
+    On phases a k x k convolution reads a window of w x w shifts of all four phases (w = 1 for k 1, 3 for k 3 and
+    5, 5 for k 7 and 9), w^2 * 4 / k^2 times its multiply-adds: 4x for k 1 and 3, 1.44x for k 5. LiteRT gains from
+    k 5 (keras.io's 512 -> 3 channels: 28.3 -> 22.4 ms fp32, 2.99 -> 2.28 ms int8) and not from k 3 (the seed's
+    64 -> 1: 0.625 -> 0.634 ms fp32, 0.155 -> 0.175 ms int8; Keras-GAN's 64 -> 3: 0.78 -> 0.795 ms); ONNX Runtime
+    gains from both (seed fp32 0.995 -> 0.881 ms), its interleave being the cost (tools/bench_own_gan.py
+    --choices, batch 1, 2 threads, Intel Xeon with AVX-512 VNNI)."""
+    return min((CARRY_KERNELS[k] for k in kinds if k in CARRY_KERNELS), default=None)
 
 
 class Choice(NamedTuple):
@@ -47,6 +61,15 @@ class Choice(NamedTuple):
     @property
     def tag(self) -> str:
         return self.form if self.kinds == KINDS else f"{self.form}-{'-'.join(self.kinds)}"
+
+    @staticmethod
+    def parse(tag: str) -> Choice:
+        """The choice a ``tag`` names: "pads" (every kind), "pads-upsample-transposed" (no carry), ..."""
+        form, *kinds = tag.split("-")
+        known = (*KINDS, "carry5")
+        if form not in FORMS or not set(kinds) <= set(known):
+            raise ValueError(f"not a rewrite choice: {tag!r} (a form of {FORMS}, then kinds of {known})")
+        return Choice(form, tuple(k for k in known if k in kinds) if kinds else KINDS)
 
 
 @dataclass(frozen=True)
@@ -274,13 +297,19 @@ def optimize(model, form: str = "split", kinds: tuple[str, ...] = KINDS):
 
 
 def _rewrite(parts, form: str, kinds: tuple[str, ...] = KINDS):
-    """The rewrite on a model's chain (edgegan.export.inspect.Chain): (model', names of the rewritten blocks)."""
+    """The rewrite on a model's chain (edgegan.export.inspect.Chain): (model', names of the rewritten blocks).
+
+    With "carry" in ``kinds``, a 2x block followed by a run of layers that run on phase tensors (ReLU, BatchNorm,
+    ... and stride-1 'same' Conv2Ds: edgegan.export.carry) keeps its phases up to the run's last Conv2D and
+    interleaves after it: keras.io's last Conv2D (512 -> 3, k5) reads the 32x32 phase tensor and only its
+    3-channel result is interleaved. A run without a Conv2D changes nothing and is left as it was."""
     import keras
     from keras import layers as L
 
+    from edgegan.export import carry
     from edgegan.export.inspect import model_inputs
 
-    Phase = _phase_layer_class()
+    Phase, Interleave = _phase_layer_class(), carry.interleave_layer_class()
     chain = parts.layers
     inputs, x = parts.start()
     rewrites, i = [], 0
@@ -292,12 +321,40 @@ def _rewrite(parts, form: str, kinds: tuple[str, ...] = KINDS):
             i += 1
             continue
         plan, act, j = found
-        x = Phase(plan, form, name=f"phase_{chain[j - 1].name}")(x)
-        if act not in ("linear", "relu"):  # e.g. tanh inside the conv: applied after the interleave
+        name = "+".join(chain[t].name for t in range(i, j))
+        block = Phase(plan, form, name=f"phase_{chain[j - 1].name}")
+        least = carry_kernel(kinds)
+        end = _carried_run(chain, j, block.plan, act, least) if least else j
+        block.interleave = end == j
+        x = block(x)
+        if act not in ("linear", "relu"):  # e.g. tanh inside the conv: elementwise, the same on the phases
             x = L.Activation(act)(x)
-        rewrites.append("+".join(chain[t].name for t in range(i, j)))
-        i = j
+        if end > j:
+            p = carry.Phased(plan.kernel.shape[-1], plan.kernel.shape[-1])
+            for layer in chain[j:end]:
+                x, p = carry.on_phases(layer, x, p)
+            x = Interleave(p.c, p.cp)(x)
+            name += "".join(f"+{layer.name}" for layer in chain[j:end])
+        rewrites.append(name)
+        i = end
     return keras.Model(model_inputs(inputs), x, name=f"{parts.model.name}_optimized"), rewrites
+
+
+def _carried_run(chain, j: int, plan: Plan, act: str, min_kernel: int) -> int:
+    """The index after the last Conv2D of the run of layers from chain[j] that can run on the phase tensor of
+    ``plan``'s block (edgegan.export.carry.carries with ``min_kernel``), or ``j`` when the run holds no Conv2D or
+    the block cannot keep its phases (a crop after the interleave, an activation that is not elementwise)."""
+    from keras import layers as L
+
+    from edgegan.export import carry
+
+    if not _whole(plan) or act not in ("linear", "relu", "tanh", "sigmoid"):
+        return j
+    end, t = j, j
+    while t < len(chain) and carry.carries(chain[t], min_kernel):
+        t += 1
+        end = t if type(chain[t - 1]) is L.Conv2D else end
+    return end
 
 
 def _block(chain, i: int, shape, kinds: tuple[str, ...]):
@@ -360,6 +417,7 @@ def _rewrite_graph(model, form: str, kinds: tuple[str, ...] = KINDS):
     flat_of: dict[int, object] = {}  # id(phase tensor) -> the same tensor interleaved (made once)
     block: dict[int, int] = {}  # id(phase tensor) -> index in rewrites of the block it comes from
     rewrites: list[str] = []
+    least = carry_kernel(kinds)
 
     def flat(x):
         if id(x) not in phased:
@@ -371,7 +429,7 @@ def _rewrite_graph(model, form: str, kinds: tuple[str, ...] = KINDS):
 
     def call(layer, *args, **kwargs):
         x = args[0] if args else None
-        if "carry" in kinds and len(args) == 1 and id(x) in phased and carry.carries(layer):
+        if least and len(args) == 1 and id(x) in phased and carry.carries(layer, least):
             y, p = carry.on_phases(layer, x, phased[id(x)])
             phased[id(y)], block[id(y)] = p, block[id(x)]
             rewrites[block[id(y)]] += f"+{layer.name}"
@@ -394,7 +452,7 @@ def _rewrite_graph(model, form: str, kinds: tuple[str, ...] = KINDS):
         plan, act = _plan(conv, x.shape, up)
         rewrites.append(name)
         layer = Phase(plan, form, name=f"phase_{conv.name}")
-        keep = "carry" in kinds and _whole(layer.plan) and act in ("linear", "relu", "tanh", "sigmoid")
+        keep = least is not None and _whole(layer.plan) and act in ("linear", "relu", "tanh", "sigmoid")
         layer.interleave = not keep
         y = layer(x)
         y = L.Activation(act)(y) if act not in ("linear", "relu") else y  # elementwise: the same on phases
