@@ -40,17 +40,30 @@ class BenchRow:
     optimized: bool = False
 
 
+# CPU features that decide which file is fastest (int8 dot products, matrix tiles), as /proc/cpuinfo names them
+FEATURES = {
+    "avx2": "AVX2",
+    "avx512f": "AVX-512",
+    "avx512_vnni": "AVX-512 VNNI",
+    "avx_vnni": "AVX-VNNI",
+    "amx_int8": "AMX",
+}
+
+
 def machine() -> dict:
-    cpu = platform.processor() or ""
+    cpu, flags = platform.processor() or "", set()
     try:
         with open("/proc/cpuinfo") as f:
-            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu)
+            lines = f.read().splitlines()
+        cpu = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")), cpu)
+        flags = set(next((ln.split(":", 1)[1].split() for ln in lines if ln.startswith(("flags", "Features"))), []))
     except OSError:
         pass
     vers = mf.package_versions(("numpy", "onnxruntime", "ai-edge-litert", "tensorflow", "tensorflow-cpu", "keras"))
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
+        "features": [name for flag, name in FEATURES.items() if flag in flags],
         "machine": platform.machine(),
         "python": platform.python_version(),
         "versions": vers,

@@ -275,7 +275,8 @@ def _add_export(sub) -> None:
         default="auto",
         help="upsampling blocks (upsample+conv, Conv2DTranspose) as phase convolutions, each with its own "
         "asymmetric padding (pads), as VALID convolutions over one Pad (split) or as one wider convolution plus "
-        "depth_to_space (fused); auto: the fastest measured per file (pads; ONNX/ORT int8 keep upsample+conv "
+        "depth_to_space (fused), each with the convolution after a block run on its phases; auto: the fastest "
+        "measured per file (pads; LiteRT carries only kernels of 5 or more; ONNX/ORT int8 keep upsample+conv "
         "blocks as built)",
     )
     p.add_argument(

@@ -1,9 +1,10 @@
 """The README's "Your own GAN" table: each fixture generator, plain export against edgegan's optimized export.
 
-    python tools/bench_own_gan.py [--fixtures tf_tutorial,kerasio,kerasgan,functional] [--choices C,..] [--rounds 10]
+    python tools/bench_own_gan.py [--fixtures seed,tf_tutorial,kerasio,kerasgan,functional] [--choices C,..] [--rounds 10]
 
 Fixtures: tests/zoo.py at the published widths (``published=True``), seeded random weights and BatchNorm
-statistics. Plain = `edgegan export --no-optimize`: the graph as Keras builds it, with the same ops that
+statistics, and "seed": the shipped models/mnist-dcgan files against a plain export of its generator.keras.
+Plain = `edgegan export --no-optimize`: the graph as Keras builds it, with the same ops that
 `keras.Model.export(format="litert" / "onnx")` gives a user (TRANSPOSE_CONV / ConvTranspose, upsampling as
 RESIZE / Resize); optimized = `edgegan export` with its defaults (the rewrite in the form auto_form picks
 per file). With --choices, one bundle per rewrite choice (edgegan.export.optimize.Choice tags: "pads,split,fused";
@@ -34,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the fixtures live with the tests that use them
 VARIANTS = (("tflite", "fp32"), ("tflite", "int8"), ("onnx", "fp32"), ("onnx", "int8"))
 NAMES = {
+    "seed": "seed MNIST (the shipped models/mnist-dcgan files; upsample + Conv2D k3, 28x28x1)",
     "tf_tutorial": "TF tutorial (Sequential, 3 Conv2DTranspose k5, 28x28x1)",
     "kerasio": "keras.io (functional, 3 Conv2DTranspose k4 s2, 64x64x3)",
     "kerasgan": "Keras-GAN (nested Sequential, 2 upsample + Conv2D k3, 32x32x3)",
@@ -91,17 +93,20 @@ def export_pair(name: str, folder: Path, choices: list[str]) -> tuple[dict[str, 
     from edgegan.export.formats import select
     from edgegan.models import load_keras
 
-    g_path, _ = zoo.save(name, folder / "src", published=True)
+    shipped = ROOT / "models" / "mnist-dcgan"
+    g_path = shipped if name == "seed" else zoo.save(name, folder / "src", published=True)[0]
     variants = select("onnx,tflite", "fp32,int8")
     kinds = {"plain": {"optimize": False}}
     kinds.update({c: {"optimize_form": c} for c in choices} if choices else {"edgegan": {}})
-    bundles = {}
+    bundles = {"edgegan": shipped} if name == "seed" and not choices else {}  # the files users get, as shipped
     for kind, kw in kinds.items():
+        if kind in bundles:
+            continue
         t = time.perf_counter()
         export_bundle(g_path, folder / kind, variants, ExportOptions(skip=frozenset({"discriminator"}), **kw))
         print(f"{name}: {kind} bundle exported in {time.perf_counter() - t:.0f} s", file=sys.stderr)
         bundles[kind] = folder / kind
-    return bundles, load_keras(g_path, "generator")
+    return bundles, load_keras(shipped / "generator.keras" if name == "seed" else g_path, "generator")
 
 
 def timed(models: dict, z: np.ndarray, rounds: int) -> dict[str, float]:
@@ -160,6 +165,31 @@ def peers(bundles: dict, z: np.ndarray, rounds: int, threads: int) -> dict[str, 
     return timed(models, z, rounds)
 
 
+KINDS_TRIED = (
+    ("upsample", "transposed", "carry"),
+    ("upsample", "transposed", "carry5"),
+    ("upsample", "transposed"),
+    ("transposed", "carry"),
+    ("transposed",),
+    ("upsample",),
+)
+
+
+def as_exported(keras_model, entry):
+    """The Keras graph a file was converted from (for its multiply-adds): the model as built, or the rewrite whose
+    blocks and carried convolutions are the ones the file's manifest entry lists (an error when none is)."""
+    from edgegan.export import carry
+    from edgegan.export.optimize import optimize
+
+    if not entry.optimized:
+        return keras_model
+    for kinds in KINDS_TRIED:
+        model, rewrites, _ = optimize(keras_model, entry.optimize_form, kinds)
+        if rewrites == entry.rewrites and carry.carried(model) == entry.carried:
+            return model
+    raise RuntimeError(f"{entry.path}: no rewrite of the Keras model gives its blocks {entry.rewrites}")
+
+
 def form_of(entry) -> str | None:
     """The rewrite a file's manifest entry records: its form, "+carry" when a layer after a block ran on phases."""
     if not entry.optimized:
@@ -171,22 +201,17 @@ def bench_fixture(name: str, bundles: dict, keras_model, rounds: int, peaks: dic
     """Rows of plain-vs-edgegan per file and thread count, and of edgegan's ONNX fp32 vs int8 (alternating too)."""
     import edgegan
     from edgegan import manifest as mf
-    from edgegan.export.bundle import auto_form
-    from edgegan.export.optimize import Choice, optimize
 
     z = np.random.default_rng(0).standard_normal((1, keras_model.inputs[0].shape[1])).astype(np.float32)
     rows = []
     load = lambda b, backend, precision, t: edgegan.load(b, backend=backend, precision=precision, threads=t, spin=False)  # noqa: E731
     for threads in sorted({1, os.cpu_count() or 1}):
         for backend, precision in VARIANTS:
-            forms = {k: form_of(mf.load(b).find("generator", backend, precision)[0]) for k, b in bundles.items()}
+            entries = {k: mf.load(b).find("generator", backend, precision)[0] for k, b in bundles.items()}
+            forms = {k: form_of(e) for k, e in entries.items()}
             p50 = timed({k: load(b, backend, precision, threads) for k, b in bundles.items()}, z, rounds)
             row = {"fixture": name, "variant": f"{backend}/{precision}", "threads": threads}
-            for k in bundles:
-                choice = None if k == "plain" else auto_form(backend, precision) if k == "edgegan" else Choice.parse(k)
-                row[f"{k}_gmac"] = (
-                    macs(optimize(keras_model, choice.form, choice.kinds)[0] if choice else keras_model) / 1e9
-                )
+            row |= {f"{k}_gmac": macs(as_exported(keras_model, e)) / 1e9 for k, e in entries.items()}
             row["peak_gmacs"] = peaks.get(threads)
             row.update({f"{k}_ms": v for k, v in p50.items()} | {f"{k}_form": f for k, f in forms.items()})
             rows.append(row)
@@ -219,9 +244,18 @@ def table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def _version(package: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--fixtures", default="tf_tutorial,kerasio,kerasgan,functional")
+    p.add_argument("--fixtures", default="seed,tf_tutorial,kerasio,kerasgan,functional")
     p.add_argument("--choices", default="", help="one bundle per rewrite choice instead of the default export")
     p.add_argument("--rounds", type=int, default=10)
     p.add_argument("--out", default=str(ROOT / "docs"))
@@ -235,7 +269,7 @@ def main() -> None:
             bundles, g = export_pair(name, Path(tmp) / name, [c for c in a.choices.split(",") if c])
             rows += bench_fixture(name, bundles, g, a.rounds, peaks)
     m = machine()
-    info = {"machine": m, "fma_peak_gmacs": peaks, "rounds": a.rounds, "rows": rows}
+    info = {"machine": m, "fma_peak_gmacs": peaks, "rounds": a.rounds, "openvino": _version("openvino"), "rows": rows}
     suffix = "_forms" if a.choices else ""
     Path(a.out, f"bench_own_gan{suffix}.json").write_text(json.dumps(info, indent=2) + "\n")
     if a.choices:

@@ -1,6 +1,6 @@
 """Per-layer LiteRT profile of a fixture generator, plain and as edgegan rewrites it: where the time goes.
 
-    python tools/profile_layers.py [--fixture kerasio] [--precision fp32,int8] [--threads 2] [--json PATH]
+    python tools/profile_layers.py [--fixture kerasio|seed|tf_tutorial|kerasgan] [--precision fp32,int8] [--threads 2] [--json PATH]
 
 LiteRT's Python API has no op profiler, so each layer of the flat chain (tests/zoo.py at the published widths,
 seeded random weights) is converted alone, as a one-layer model with a batch-1 input of its real shape,
@@ -70,17 +70,24 @@ def main() -> None:
 
     import zoo
     from bench_own_gan import fma_peak
+    from edgegan.export.bundle import auto_form
     from edgegan.export.inspect import flat_chain
     from edgegan.export.optimize import optimize
 
     keras.utils.set_random_seed(0)
-    g, _ = zoo.ZOO[a.fixture](published=True)
-    zoo.randomize_bn(g, 0)
+    if a.fixture == "seed":  # the shipped generator
+        from edgegan.models import load_keras
+
+        g = load_keras(ROOT / "models" / "mnist-dcgan" / "generator.keras", "generator")
+    else:
+        g, _ = zoo.ZOO[a.fixture](published=True)
+        zoo.randomize_bn(g, 0)
     latent = np.random.default_rng(0).standard_normal((64, g.inputs[0].shape[1])).astype(np.float32)
     peak = fma_peak(a.threads)
     out = {"fixture": a.fixture, "threads": a.threads, "fma_peak_gmacs": peak, "profiles": {}}
     for precision in a.precision.split(","):
-        for kind, model in (("plain", flat_chain(g)), ("edgegan", optimize(g, "pads")[0])):
+        choice = auto_form("tflite", precision)  # what edgegan's LiteRT file of this precision is made from
+        for kind, model in (("plain", flat_chain(g)), ("edgegan", optimize(g, choice.form, choice.kinds)[0])):
             rows = profile(model, precision, a.threads, latent)
             out["profiles"][f"{kind}/{precision}"] = rows
             print(f"\n{a.fixture} {kind} LiteRT {precision}, {a.threads} threads (fp32 FMA peak {peak} GMAC/s)")

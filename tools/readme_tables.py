@@ -19,7 +19,7 @@ photo-sr <- models/photo-sr4/held_out.json (tools/sr_held_out.py), docs/bench_sr
             docs/translate_memory.json (tools/translate_memory.py), docs/load_translate.json
             (tools/load_translate.py), docs/seam_error.json (tools/seam_error.py): README and docs/results.md
 own-gan  <- docs/bench_own_gan.json (tools/bench_own_gan.py), docs/profile_layers_*.json (tools/profile_layers.py)
-            and docs/bench.json: README gets the 2-thread table and the goals, docs/results.md every row
+            README gets the peers table with the goals (2 threads), docs/results.md every row and the profiles
 """
 
 from __future__ import annotations
@@ -67,23 +67,33 @@ def phase_targets(path: Path) -> str:
 
 # Speed-up goals of edgegan's export over a plain export (batch 1, 2 threads): (fixture, file) -> least ratio
 OWN_GAN_GOALS = {
+    ("seed", "tflite/fp32"): 2.0,
+    ("seed", "tflite/int8"): 1.8,
     ("kerasio", "tflite/fp32"): 3.0,
     ("kerasio", "tflite/int8"): 1.5,
-    ("kerasio", "onnx/fp32"): 1.1,
+    ("kerasio", "onnx/fp32"): 1.3,
     ("tf_tutorial", "tflite/fp32"): 1.15,
     ("tf_tutorial", "tflite/int8"): 1.15,
 }
+KERASIO_INT8_GOAL = 2.0  # keras.io: edgegan's ONNX Runtime int8 file over the plain ONNX fp32 file
 NOISE = 0.95  # a ratio under 1 by less than this is run-to-run noise here, not a slower file
 INT8_GOAL = 1.3  # ONNX Runtime int8 over ONNX Runtime fp32, edgegan's files, 2 threads
+SHORT = {
+    "seed": "seed MNIST",
+    "tf_tutorial": "TF tutorial",
+    "kerasio": "keras.io",
+    "kerasgan": "Keras-GAN",
+    "functional": "functional 30x30",
+}
+
+
+def _verdict(ratio: float, goal: float | None) -> str:
+    if goal:
+        return f">= {goal}x: {'met' if ratio >= goal else 'missed'}"
+    return "" if ratio >= NOISE else "slower"
 
 
 def own_gan_rows(rows: list[dict], threads: int | None) -> list[str]:
-    names = {
-        "tf_tutorial": "TF tutorial",
-        "kerasio": "keras.io",
-        "kerasgan": "Keras-GAN",
-        "functional": "functional 30x30",
-    }
     out = [
         "| generator | file (edgegan form) | threads | plain export | edgegan | speed-up | goal | edgegan GMAC/s (of peak) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -93,14 +103,67 @@ def own_gan_rows(rows: list[dict], threads: int | None) -> list[str]:
             continue
         ratio = r["plain_ms"] / r["edgegan_ms"]
         goal = OWN_GAN_GOALS.get((r["fixture"], r["variant"])) if r["threads"] > 1 else None
-        verdict = (
-            f">= {goal}x: {'met' if ratio >= goal else 'missed'}" if goal else ("" if ratio >= NOISE else "slower")
-        )
         rate = r["edgegan_gmac"] / (r["edgegan_ms"] / 1e3)
         peak = f" ({100 * rate / r['peak_gmacs']:.0f}%)" if r.get("peak_gmacs") else ""
         out.append(
-            f"| {names[r['fixture']]} | {r['variant']} ({r.get('edgegan_form') or 'as built'}) | {r['threads']} | "
-            f"{r['plain_ms']:.2f} ms | {r['edgegan_ms']:.2f} ms | {ratio:.2f}x | {verdict} | {rate:.1f}{peak} |"
+            f"| {SHORT[r['fixture']]} | {r['variant']} ({r.get('edgegan_form') or 'as built'}) | {r['threads']} | "
+            f"{r['plain_ms']:.2f} ms | {r['edgegan_ms']:.2f} ms | {ratio:.2f}x | {_verdict(ratio, goal)} | "
+            f"{rate:.1f}{peak} |"
+        )
+    return out
+
+
+def _engine(key: str) -> str:
+    """ "plain tflite/fp32" -> "LiteRT fp32" (the file names of bench_own_gan's peer rows, as the tables say them)."""
+    what = key.split(" ", 1)[-1]
+    for a, b in (("tflite/", "LiteRT "), ("onnx/", "ORT ")):
+        what = what.replace(a, b)
+    return what
+
+
+def _goals(fixture: str, rows: list[dict], peers: dict) -> str:
+    """Every goal of one generator at 2 threads, with its figure: "LiteRT fp32 3.59x (>= 3.0x: met); ..."."""
+    out = []
+    for r in rows:
+        goal = OWN_GAN_GOALS.get((fixture, r["variant"]))
+        if goal and "plain_ms" in r:
+            ratio = r["plain_ms"] / r["edgegan_ms"]
+            out.append(f"{_engine(r['variant'])} {ratio:.2f}x ({_verdict(ratio, goal)})")
+        if r["variant"] == "onnx int8 vs fp32" and fixture == "seed":
+            ratio = r["fp32"] / r["int8"]
+            out.append(f"ORT int8 vs ORT fp32 {ratio:.2f}x ({_verdict(ratio, INT8_GOAL)})")
+    if fixture == "kerasio" and peers:
+        ratio = peers["plain onnx/fp32"] / peers["edgegan onnx/int8"]
+        out.append(f"ORT int8 vs plain ORT fp32 {ratio:.2f}x ({_verdict(ratio, KERASIO_INT8_GOAL)})")
+    slower = [_engine(r["variant"]) for r in rows if "plain_ms" in r and r["plain_ms"] / r["edgegan_ms"] < NOISE]
+    out.append(f"slower than plain: {', '.join(slower)}" if slower else "no file slower than plain")
+    return "; ".join(out)
+
+
+def peer_rows(rows: list[dict]) -> list[str]:
+    """Per generator at 2 threads: edgegan's fastest file against the fastest file a user could run instead (the
+    plain export on LiteRT or ONNX Runtime, or OpenVINO on the plain ONNX file), all timed alternating; and the
+    goals of that generator."""
+    out = [
+        "| generator | edgegan's fastest file | fastest peer | edgegan vs that peer | OpenVINO fp32 | goals: edgegan vs plain |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    two = [r for r in rows if r["threads"] >= 2]
+    for r in two:
+        if r["variant"] != "peers":
+            continue
+        times = {k: v for k, v in r.items() if k not in ("fixture", "variant", "threads")}
+        ours = min((k for k in times if k.startswith("edgegan ")), key=times.get)
+        peer = min((k for k in times if not k.startswith("edgegan ")), key=times.get)
+        ov = times.get("openvino onnx/fp32")
+        who = "OpenVINO fp32" if peer.startswith("openvino") else f"plain {_engine(peer)}"
+        ratio = times[peer] / times[ours]
+        beat = f"{ratio:.2f}x faster" if ratio >= 1 else f"{1 / ratio:.2f}x slower"
+        goals = _goals(r["fixture"], [x for x in two if x["fixture"] == r["fixture"]], times)
+        out.append(
+            f"| {SHORT[r['fixture']]} | {_engine(ours)}: {times[ours]:.2f} ms | {who}: {times[peer]:.2f} ms | {beat} | "
+            + (f"{ov:.2f} ms" if ov else "not installed")
+            + f" | {goals} |"
         )
     return out
 
@@ -112,32 +175,20 @@ def own_gan(path: Path) -> tuple[str, str]:
     b = json.loads(path.read_text())
     m, rows = b["machine"], b["rows"]
     peaks = ", ".join(f"{v:.0f} GMAC/s on {t} thread(s)" for t, v in b["fma_peak_gmacs"].items() if v)
+    features = ", ".join(m.get("features", [])) or "features not recorded"
     head = (
-        f"Measured by `python tools/bench_own_gan.py` on {m['cpu']} ({m['cores']} cores; fp32 FMA peak measured by "
-        f"`tools/fma_peak.c`: {peaks}), onnxruntime {m['versions'].get('onnxruntime')}, ai-edge-litert "
-        f"{m['versions'].get('ai-edge-litert')}: each fixture generator of `tests/zoo.py` at its published widths, "
-        "random weights, exported plain (`--no-optimize`: the ops `keras.Model.export` gives, TRANSPOSE_CONV / "
-        f"ConvTranspose and Resize) and by `edgegan export`; batch 1, p50 of {b['rounds']} rounds (each at least 10 "
-        "calls and about 50 ms) alternating A B, B A between the two files in one process. GMAC/s counts the multiply-adds each file runs (the "
-        "upsample+conv rewrite runs fewer than the Keras model: 16 of 36 per output for 3x3), against the fp32 FMA "
-        "peak (int8 files can pass it). ONNX int8 files keep upsample+conv blocks as built (`as built` below)."
+        f"Measured by `python tools/bench_own_gan.py` on {m['cpu']} ({m['cores']} cores, {features}; fp32 FMA peak "
+        f"measured by `tools/fma_peak.c`: {peaks}), onnxruntime {m['versions'].get('onnxruntime')}, ai-edge-litert "
+        f"{m['versions'].get('ai-edge-litert')}, openvino {b.get('openvino') or 'not installed'}: the shipped seed "
+        "files and each fixture generator of `tests/zoo.py` at its published widths (random weights), against a plain "
+        "export (`--no-optimize`: the ops `keras.Model.export` gives, TRANSPOSE_CONV / ConvTranspose and Resize); "
+        f"batch 1, p50 of {b['rounds']} rounds (each at least 10 calls and about 50 ms) alternating A B, B A in one "
+        "process. GMAC/s counts the multiply-adds each file runs, against the fp32 FMA peak (int8 files can pass it)."
     )
-    ratios = [
-        (r["fixture"], r["fp32"] / r["int8"]) for r in rows if r["variant"] == "onnx int8 vs fp32" and r["threads"] == 2
-    ]
-    seed = _seed_int8_ratio(ROOT / "docs" / "bench.json")
-    if seed:
-        ratios.insert(0, ("seed MNIST (shipped files)", seed))
-    int8 = (
-        f"ONNX Runtime int8 against ONNX Runtime fp32, edgegan's files, 2 threads, alternating (goal >= {INT8_GOAL}x; "
-        "x86 target, measured on this CPU without VNNI): "
-        + ", ".join(f"{fx} {r:.2f}x ({'met' if r >= INT8_GOAL else 'missed'})" for fx, r in ratios)
-        + "."
-    )
-    int8 += _ort_profile_text(ROOT / "docs" / "profile_ort_functional.md")
-    why = _profile_text() + _ort_fp32_text(ROOT / "docs" / "profile_ort_kerasio_fp32.md")
-    readme = "\n\n".join([head, "\n".join(own_gan_rows(rows, 2)), int8, why])
-    results = "\n\n".join([head, "\n".join(own_gan_rows(rows, None)), int8, why, _profile_tables()])
+    why = _profile_text()
+    peers = "\n".join(peer_rows(rows))
+    readme = "\n\n".join([head, peers])
+    results = "\n\n".join([head, peers, "\n".join(own_gan_rows(rows, None)), why, _profile_tables()])
     return readme, results
 
 
@@ -193,29 +244,25 @@ def _profiles() -> list[dict]:
 
 
 def _profile_text() -> str:
-    """The missed goals, explained by the per-layer profile of keras.io's generator."""
-    prof = next((p for p in _profiles() if p["fixture"] == "kerasio"), None)
-    if prof is None:
+    """The slowest layer of each fixture's edgegan LiteRT files, from the per-layer profiles: the next targets."""
+    parts, threads, peak = [], None, None
+    for prof in _profiles():
+        threads, peak = prof["threads"], prof.get("fma_peak_gmacs")
+        for precision in ("fp32", "int8"):
+            rows = prof["profiles"].get(f"edgegan/{precision}")
+            if not rows:
+                continue
+            slow, total = max(rows, key=lambda r: r["ms"]), sum(r["ms"] for r in rows)
+            rate = f", {slow['gmacs']:.0f} GMAC/s" if "gmacs" in slow else ""
+            parts.append(
+                f"{SHORT.get(prof['fixture'], prof['fixture'])} {precision}: `{slow['layer']}` "
+                f"({' '.join(slow['ops'])}, {slow['in']} -> {slow['out']}) {slow['ms']:.2f} of {total:.2f} ms{rate}"
+            )
+    if not parts:
         return ""
-    p = prof["profiles"]
-    big = lambda rows: max(rows, key=lambda r: r.get("gmacs") and r["ms"] or 0)  # noqa: E731
-    last = lambda rows: [r for r in rows if "gmacs" in r][-1]  # noqa: E731
-    pf, ef, pi, ei = p["plain/fp32"], p["edgegan/fp32"], p["plain/int8"], p["edgegan/int8"]
-    total = lambda rows: sum(r["ms"] for r in rows)  # noqa: E731
-    # what the largest block would have to run at for 3x, the rest of the file as measured
-    need_ms = total(pf) / 3 - (total(ef) - big(ef)["ms"])
-    need = big(ef)["gmacs"] * big(ef)["ms"] / need_ms
     return (
-        f"Where the time goes (`python tools/profile_layers.py`, keras.io shape, each layer converted and timed alone, "
-        f"{prof['threads']} threads, full tables in [docs/results.md](docs/results.md)): the largest block "
-        f"(32x32x256 -> 64x64x512) takes {big(pf)['ms']:.1f} ms as an fp32 TRANSPOSE_CONV ({big(pf)['gmacs']:.0f} GMAC/s) "
-        f"and {big(ef)['ms']:.1f} ms as phase convolutions ({big(ef)['gmacs']:.0f} GMAC/s, of a {prof['fma_peak_gmacs']:.0f} "
-        f"GMAC/s peak). The last Conv2D (512 -> 3 channels, k5), which no rewrite touches, runs at "
-        f"{last(ef)['gmacs']:.0f} GMAC/s ({last(ef)['ms']:.1f} ms): three output channels leave most of each vector "
-        f"idle. With it as it is, 3x needs the phase convolutions at {need:.0f} GMAC/s "
-        f"({100 * need / prof['fma_peak_gmacs']:.0f}% of the peak); that last layer is the next target. In int8, "
-        f"XNNPACK's TRANSPOSE_CONV is not slow ({big(pi)['ms']:.1f} ms, {big(pi)['gmacs']:.0f} GMAC/s, against "
-        f"{big(ei)['ms']:.1f} ms as phase convolutions), so the rewrite has little to win there on this CPU."
+        f"The slowest layer of each edgegan LiteRT file (`python tools/profile_layers.py`: each layer converted and "
+        f"timed alone, {threads} threads, fp32 FMA peak {peak} GMAC/s; tables below): " + "; ".join(parts) + "."
     )
 
 
@@ -373,10 +420,9 @@ def main() -> None:
     head = fill(head, "i2i", i2i_readme)
     sr_readme, sr_results = photo_sr(ROOT)
     head = fill(head, "photo-sr", sr_readme)
+    head = fill(head, "own-gan", own_readme)
     readme.write_text(fill(head, "export-scale", export_scale(ROOT / "docs" / "bench_export.json")))
-    extra = [ln for ln in own_readme.splitlines() if ln.strip() and ln not in own_results.splitlines()]
-    extra = [ln for ln in extra if not ln.startswith("|")]  # the README's 2-thread rows are in the full table
-    text = fill(results.read_text(), "own-gan-bench", own_results + "\n\n" + "\n\n".join(extra))
+    text = fill(results.read_text(), "own-gan-bench", own_results)
     text = fill(text, "conditional", conditional(ROOT / "models" / "mnist-cdcgan", bundle / "evaluation.json"))
     text = fill(text, "train-throughput", train_throughput(ROOT / "docs" / "bench_train.json"))
     text = fill(text, "i2i", i2i_results)

@@ -14,6 +14,10 @@ is channel block a * 2 + b of the phase tensor (B, H, W, 4C) at (q, r). What fol
   the zero rows outside the interleaved tensor are the zero rows outside the phase tensors: exact at borders.
   A k9 convolution to 3 channels at 256 x 256 becomes a 5 x 5 convolution of 4C to 12 channels at 128 x 128.
 
+Chains (edgegan.export.optimize._rewrite) carry a block's phases down to the last Conv2D of the run of such
+layers after it; graphs with branches (_rewrite_graph) carry every layer that can. Which kernels are carried is
+the file's choice (optimize.carry_kernel).
+
 A narrow convolution (fewer than 4 output channels) gets each phase padded to 4 channels with zero filters
 (16 outputs instead of 12: XNNPACK fills vectors of 16; a prototype of keras.io's last block ran 8.07 ms with 12
 outputs and 4.28 ms with 16, LiteRT fp32, 2 threads); the padding is sliced off after the interleave.
