@@ -213,6 +213,23 @@ def test_int8_files_lose_no_more_than_plain_ones(zoo_bundles, name, tmp_path):
         assert _psnr(z["bundle"], fmt, G) >= _psnr(plain, fmt, G) - 0.5, fmt
 
 
+def test_carrying_the_last_convolution_costs_no_int8_accuracy(zoo_bundles, tmp_path):
+    """keras.io's int8 files with the carried last Conv2D: PSNR vs Keras no worse than the same rewrite without
+    the carry, minus 0.5 dB (its padded phase channels are zero filters: per-channel scales leave the rest alone)."""
+    from edgegan import manifest as mf
+    from edgegan.export.bundle import ExportOptions, export_bundle
+    from edgegan.export.formats import select
+
+    z = zoo_bundles["kerasio"]
+    before = tmp_path / "no-carry"
+    opts = ExportOptions(optimize_form="pads-upsample-transposed", skip=frozenset({"discriminator"}))
+    export_bundle(z["g"], before, select("onnx,tflite", "int8"), opts)
+    G, m, b = _keras(z["g"]), mf.load(z["bundle"]), mf.load(before)
+    for fmt in ("onnx", "tflite"):
+        assert m.find("generator", fmt, "int8")[0].carried and not b.find("generator", fmt, "int8")[0].carried
+        assert _psnr(z["bundle"], fmt, G) >= _psnr(before, fmt, G) - 0.5, fmt
+
+
 def test_onnx_int8_files_follow_their_target(zoo_bundles, tmp_path):
     """ONNX int8 activations are uint8 for --target x86 (the default), with weights in [-64, 64], and int8 for
     --target arm, with the full int8 range; the manifest records the scheme."""

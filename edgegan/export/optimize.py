@@ -299,7 +299,7 @@ def optimize(model, form: str = "split", kinds: tuple[str, ...] = KINDS):
 def _rewrite(parts, form: str, kinds: tuple[str, ...] = KINDS):
     """The rewrite on a model's chain (edgegan.export.inspect.Chain): (model', names of the rewritten blocks).
 
-    With "carry" in ``kinds``, a 2x block followed by a run of layers that run on phase tensors (ReLU, BatchNorm,
+    With a carry kind in ``kinds`` (carry_kernel), a 2x block followed by a run of layers that run on phase tensors (ReLU, BatchNorm,
     ... and stride-1 'same' Conv2Ds: edgegan.export.carry) keeps its phases up to the run's last Conv2D and
     interleaves after it: keras.io's last Conv2D (512 -> 3, k5) reads the 32x32 phase tensor and only its
     3-channel result is interleaved. A run without a Conv2D changes nothing and is left as it was."""
