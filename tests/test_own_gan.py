@@ -216,14 +216,13 @@ def test_int8_files_lose_no_more_than_plain_ones(zoo_bundles, name, tmp_path):
 def test_carrying_the_last_convolution_costs_no_int8_accuracy(zoo_bundles, tmp_path):
     """keras.io's int8 files with the carried last Conv2D: PSNR vs Keras no worse than the same rewrite without
     the carry, minus 0.5 dB (its padded phase channels are zero filters: per-channel scales leave the rest alone)."""
+    import edgegan
     from edgegan import manifest as mf
-    from edgegan.export.bundle import ExportOptions, export_bundle
-    from edgegan.export.formats import select
 
     z = zoo_bundles["kerasio"]
     before = tmp_path / "no-carry"
-    opts = ExportOptions(optimize_form="pads-upsample-transposed", skip=frozenset({"discriminator"}))
-    export_bundle(z["g"], before, select("onnx,tflite", "int8"), opts)
+    edgegan.export(z["g"], out=before, formats="onnx,tflite", precisions="int8", log=lambda s: None,
+                   optimize_form="pads-upsample-transposed")  # fmt: skip
     G, m, b = _keras(z["g"]), mf.load(z["bundle"]), mf.load(before)
     for fmt in ("onnx", "tflite"):
         assert m.find("generator", fmt, "int8")[0].carried and not b.find("generator", fmt, "int8")[0].carried

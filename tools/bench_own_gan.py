@@ -8,7 +8,8 @@ Plain = `edgegan export --no-optimize`: the graph as Keras builds it, with the s
 `keras.Model.export(format="litert" / "onnx")` gives a user (TRANSPOSE_CONV / ConvTranspose, upsampling as
 RESIZE / Resize); optimized = `edgegan export` with its defaults (the rewrite in the form auto_form picks
 per file). With --choices, one bundle per rewrite choice (edgegan.export.optimize.Choice tags: "pads,split,fused";
-"pads,pads-upsample-transposed" for the carry against none) instead, for choosing auto_form.
+"pads,pads-upsample-transposed" for the carry against none) instead, for choosing auto_form: written to
+docs/bench_own_gan_choices.json (docs/bench_own_gan_forms.json is an earlier run of "pads,split,fused", AMD EPYC).
 Peers (with the default export): every plain file, OpenVINO's CPU runtime on the plain ONNX fp32 file
 (`pip install openvino`: a measurement-only dependency, not edgegan's) and edgegan's files, all alternating.
 Files: LiteRT fp32 and int8, ONNX Runtime fp32 and int8 (x86 target); batch 1 at 1 and 2 threads; p50 of
@@ -270,7 +271,7 @@ def main() -> None:
             rows += bench_fixture(name, bundles, g, a.rounds, peaks)
     m = machine()
     info = {"machine": m, "fma_peak_gmacs": peaks, "rounds": a.rounds, "openvino": _version("openvino"), "rows": rows}
-    suffix = "_forms" if a.choices else ""
+    suffix = "_choices" if a.choices else ""
     Path(a.out, f"bench_own_gan{suffix}.json").write_text(json.dumps(info, indent=2) + "\n")
     if a.choices:
         return

@@ -294,18 +294,36 @@ def _rewritten(G, variants, opts: ExportOptions, log) -> dict:
     models, notes = {None: (G, [])}, set()
     for c in sorted({_choice(opts, v) for v in variants} - {None}):
         model, rewrites, note = optimize(G, c.form, c.kinds)
-        same = [k for k in models if k and k.form == c.form and models[k][1] == rewrites]
-        if rewrites:  # the same rewrites in the same form are the same model: keep one (one conversion)
+        same = [k for k in models if k and _same_graph(k, *models[k]) == _same_graph(c, model, rewrites)]
+        if rewrites:  # the same rewrites and carry in the same form are the same model: keep one (one conversion)
             models[c] = models[same[0]] if same else (model, rewrites)
         notes.add(note)
     if len(models) > 1:
         done = sorted({r for _, rewrites in models.values() for r in rewrites})
         forms = "/".join(sorted({c.form for c in models if c}))
-        log(f"optimized generator: {', '.join(done)} -> phase convolutions ({forms} form, exact)")
+        log(
+            f"optimized generator: {', '.join(done)} -> phase convolutions ({forms} form, exact)"
+            + _carried_line(models, variants, opts)
+        )
     else:
         for note in sorted(n for n in notes if n):
             log(f"generator: {note}")
     return models
+
+
+def _same_graph(choice: Choice, model, rewrites: list[str]) -> tuple:
+    """What makes two rewritten generators the same graph: the form, the blocks and the carried convolutions."""
+    return choice.form, tuple(rewrites), tuple(carry.carried(model))
+
+
+def _carried_line(models: dict, variants, opts: ExportOptions) -> str:
+    """ "; conv3 runs on the phases (onnx, ort files)": which convolutions are carried past a block, in which files."""
+    where: dict[str, set] = {}
+    for v in variants:
+        c = _choice(opts, v)
+        for name in carry.carried(models[c][0]) if c in models else []:
+            where.setdefault(name, set()).add(v.format)
+    return "".join(f"; {n} runs on the phases ({', '.join(sorted(f))} files)" for n, f in sorted(where.items()))
 
 
 def _fast_generator(stage: Path):

@@ -297,7 +297,8 @@ def optimize(model, form: str = "split", kinds: tuple[str, ...] = KINDS):
 
 
 def _rewrite(parts, form: str, kinds: tuple[str, ...] = KINDS):
-    """The rewrite on a model's chain (edgegan.export.inspect.Chain): (model', names of the rewritten blocks).
+    """The rewrite on a model's chain (edgegan.export.inspect.Chain): (model', names of the rewritten blocks; the
+    convolutions carried past them are named by edgegan.export.carry.carried).
 
     With a carry kind in ``kinds`` (carry_kernel), a 2x block followed by a run of layers that run on phase tensors (ReLU, BatchNorm,
     ... and stride-1 'same' Conv2Ds: edgegan.export.carry) keeps its phases up to the run's last Conv2D and
@@ -334,7 +335,6 @@ def _rewrite(parts, form: str, kinds: tuple[str, ...] = KINDS):
             for layer in chain[j:end]:
                 x, p = carry.on_phases(layer, x, p)
             x = Interleave(p.c, p.cp)(x)
-            name += "".join(f"+{layer.name}" for layer in chain[j:end])
         rewrites.append(name)
         i = end
     return keras.Model(model_inputs(inputs), x, name=f"{parts.model.name}_optimized"), rewrites
@@ -415,7 +415,6 @@ def _rewrite_graph(model, form: str, kinds: tuple[str, ...] = KINDS):
     upsampled: dict[int, tuple] = {}  # id(upsampled tensor) -> (the UpSampling2D, its input)
     phased: dict[int, carry.Phased] = {}  # id(phase tensor) -> its layout (not interleaved yet)
     flat_of: dict[int, object] = {}  # id(phase tensor) -> the same tensor interleaved (made once)
-    block: dict[int, int] = {}  # id(phase tensor) -> index in rewrites of the block it comes from
     rewrites: list[str] = []
     least = carry_kernel(kinds)
 
@@ -431,8 +430,7 @@ def _rewrite_graph(model, form: str, kinds: tuple[str, ...] = KINDS):
         x = args[0] if args else None
         if least and len(args) == 1 and id(x) in phased and carry.carries(layer, least):
             y, p = carry.on_phases(layer, x, phased[id(x)])
-            phased[id(y)], block[id(y)] = p, block[id(x)]
-            rewrites[block[id(y)]] += f"+{layer.name}"
+            phased[id(y)] = p
             return y
         args, kwargs = keras.tree.map_structure(flat, args), keras.tree.map_structure(flat, kwargs)
         x = args[0] if args else None
@@ -457,7 +455,7 @@ def _rewrite_graph(model, form: str, kinds: tuple[str, ...] = KINDS):
         y = layer(x)
         y = L.Activation(act)(y) if act not in ("linear", "relu") else y  # elementwise: the same on phases
         if keep:
-            phased[id(y)], block[id(y)] = carry.Phased(conv.filters, conv.filters), len(rewrites) - 1
+            phased[id(y)] = carry.Phased(conv.filters, conv.filters)
         return y
 
     rebuilt = keras.models.clone_model(model, clone_function=lambda layer: layer, call_function=call)
