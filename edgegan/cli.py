@@ -36,6 +36,18 @@ def _image_size(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(f"expected HxW like 28x28, got {text!r}") from None
 
 
+def _optimize_form(text: str) -> str:
+    """auto, a form (pads, split, fused), or a form with the kinds of block it rewrites: pads-upsample-transposed."""
+    if text == "auto":
+        return text
+    from edgegan.export.optimize import Choice  # numpy only: no TensorFlow at parse time
+
+    try:
+        return Choice.parse(text).tag
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 # ---------------------------------------------------------------- train
 def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train the article's DCGAN (train tier)")
@@ -271,13 +283,15 @@ def _add_export(sub) -> None:
     )
     p.add_argument(
         "--optimize-form",
-        choices=("auto", "pads", "split", "fused"),
+        type=_optimize_form,
         default="auto",
+        metavar="FORM[-KINDS]",
         help="upsampling blocks (upsample+conv, Conv2DTranspose) as phase convolutions, each with its own "
         "asymmetric padding (pads), as VALID convolutions over one Pad (split) or as one wider convolution plus "
-        "depth_to_space (fused), each with the convolution after a block run on its phases; auto: the fastest "
-        "measured per file (pads; LiteRT carries only kernels of 5 or more; ONNX/ORT int8 keep upsample+conv "
-        "blocks as built)",
+        "depth_to_space (fused); -KINDS limits what is rewritten: upsample, transposed, carry (the convolution after "
+        "a block run on its phases; carry5: kernels of 5 or more), e.g. pads-upsample-transposed for no carry; "
+        "auto: the fastest measured per file (pads; LiteRT carries kernels of 5 or more; ONNX/ORT int8 keep "
+        "upsample+conv blocks as built)",
     )
     p.add_argument(
         "--target",

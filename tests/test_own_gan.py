@@ -216,13 +216,13 @@ def test_int8_files_lose_no_more_than_plain_ones(zoo_bundles, name, tmp_path):
 def test_carrying_the_last_convolution_costs_no_int8_accuracy(zoo_bundles, tmp_path):
     """keras.io's int8 files with the carried last Conv2D: PSNR vs Keras no worse than the same rewrite without
     the carry, minus 0.5 dB (its padded phase channels are zero filters: per-channel scales leave the rest alone)."""
-    import edgegan
     from edgegan import manifest as mf
 
     z = zoo_bundles["kerasio"]
     before = tmp_path / "no-carry"
-    edgegan.export(z["g"], out=before, formats="onnx,tflite", precisions="int8", log=lambda s: None,
-                   optimize_form="pads-upsample-transposed")  # fmt: skip
+    r = run_cli("export", "--model", str(z["g"]), "--format", "onnx,tflite", "--precision", "int8",
+                "--optimize-form", "pads-upsample-transposed", "--out", str(before))  # fmt: skip
+    assert r.returncode == 0, r.stderr
     G, m, b = _keras(z["g"]), mf.load(z["bundle"]), mf.load(before)
     for fmt in ("onnx", "tflite"):
         assert m.find("generator", fmt, "int8")[0].carried and not b.find("generator", fmt, "int8")[0].carried

@@ -39,6 +39,22 @@ def fill(text: str, name: str, body: str) -> str:
 PHASE_TARGETS = {"tflite/fp32": 2.0, "tflite/int8": 1.8}  # the seed: optimized over --no-optimize, every thread count
 
 
+def _seed_choices() -> str:
+    """What the other rewrite choices measured on the seed's LiteRT fp32 file (docs/bench_own_gan_choices.json)."""
+    b = _load(ROOT / "docs" / "bench_own_gan_choices.json")
+    row = next((r for r in (b or {}).get("rows", []) if r["fixture"] == "seed" and r["variant"] == "tflite/fp32"
+                and r["threads"] == 2), None)  # fmt: skip
+    if row is None:
+        return ""
+    ms = lambda tag: row[f"{tag}_ms"]  # noqa: E731
+    return (
+        "Fewer, larger ops do not pay: the fused form (one convolution per block, 2.25x the multiply-adds) measured "
+        f"{ms('fused-upsample-transposed'):.3f} against the pads form's {ms('pads-upsample-transposed'):.3f} ms, and "
+        f"running `conv3` on the phases (k3: 4x its multiply-adds) {ms('pads'):.3f} ms (`tools/bench_own_gan.py "
+        "--fixtures seed --choices ...`, 2 threads). "
+    )
+
+
 def phase_targets(path: Path) -> str:
     """One sentence per target of the phase decomposition, met or missed, from the measured A/B, and why from the
     seed's per-layer profile (docs/profile_layers_seed.json)."""
@@ -81,10 +97,7 @@ def _seed_why(rows: list[dict]) -> str:
         f"{prof['fma_peak_gmacs']:.0f} GMAC/s fp32 FMA peak, the 1-channel `{last['layer']}` at {last['gmacs']:.0f} "
         f"GMAC/s takes {last['ms']:.2f} ms, and the layers alone sum to {total:.2f} of the file's "
         f"{whole['optimized_ms']:.2f} ms: the rest is the interpreter's per-op and thread cost "
-        f"({whole['plain_ms'] / PHASE_TARGETS['tflite/fp32']:.2f} ms would be 2x). Fewer, larger ops do not pay: the "
-        "fused form (one convolution per block, 2.25x the multiply-adds) measured 0.712 against the pads form's "
-        "0.646 ms (fp32, 2 threads), and running `conv3` on the phases (k3: 4x its multiply-adds) 0.634 against "
-        "0.625 ms. "
+        f"({whole['plain_ms'] / PHASE_TARGETS['tflite/fp32']:.2f} ms would be 2x). " + _seed_choices()
     )
 
 
@@ -163,12 +176,22 @@ def _goals(fixture: str, rows: list[dict], peers: dict) -> str:
     return "; ".join(out)
 
 
+def _versus(times: dict, precision: str = "") -> tuple[str, str, str]:
+    """(edgegan's fastest file, the fastest other file, how they compare), among files of ``precision`` ("" any)."""
+    ours = min((k for k in times if k.startswith("edgegan ") and precision in k), key=times.get)
+    peer = min((k for k in times if not k.startswith("edgegan ") and precision in k), key=times.get)
+    ratio = times[peer] / times[ours]
+    who = "OpenVINO fp32" if peer.startswith("openvino") else f"plain {_engine(peer)}"
+    beat = f"{ratio:.2f}x faster" if ratio >= 1 else f"{1 / ratio:.2f}x slower"
+    return f"{_engine(ours)}: {times[ours]:.2f} ms", f"{who}: {times[peer]:.2f} ms", beat
+
+
 def peer_rows(rows: list[dict]) -> list[str]:
     """Per generator at 2 threads: edgegan's fastest file against the fastest file a user could run instead (the
-    plain export on LiteRT or ONNX Runtime, or OpenVINO on the plain ONNX file), all timed alternating; and the
-    goals of that generator."""
+    plain export on LiteRT or ONNX Runtime, or OpenVINO on the plain ONNX file), all timed alternating, at any
+    precision and at fp32 alone; and the goals of that generator."""
     out = [
-        "| generator | edgegan's fastest file | fastest peer | edgegan vs that peer | OpenVINO fp32 | goals: edgegan vs plain |",
+        "| generator | edgegan's fastest file | fastest peer | edgegan vs that peer | fp32 only: edgegan vs the fastest fp32 peer | goals: edgegan vs plain |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     two = [r for r in rows if r["threads"] >= 2]
@@ -176,17 +199,11 @@ def peer_rows(rows: list[dict]) -> list[str]:
         if r["variant"] != "peers":
             continue
         times = {k: v for k, v in r.items() if k not in ("fixture", "variant", "threads")}
-        ours = min((k for k in times if k.startswith("edgegan ")), key=times.get)
-        peer = min((k for k in times if not k.startswith("edgegan ")), key=times.get)
-        ov = times.get("openvino onnx/fp32")
-        who = "OpenVINO fp32" if peer.startswith("openvino") else f"plain {_engine(peer)}"
-        ratio = times[peer] / times[ours]
-        beat = f"{ratio:.2f}x faster" if ratio >= 1 else f"{1 / ratio:.2f}x slower"
+        ours, peer, beat = _versus(times)
+        ours32, peer32, beat32 = _versus(times, "fp32")
         goals = _goals(r["fixture"], [x for x in two if x["fixture"] == r["fixture"]], times)
         out.append(
-            f"| {SHORT[r['fixture']]} | {_engine(ours)}: {times[ours]:.2f} ms | {who}: {times[peer]:.2f} ms | {beat} | "
-            + (f"{ov:.2f} ms" if ov else "not installed")
-            + f" | {goals} |"
+            f"| {SHORT[r['fixture']]} | {ours} | {peer} | {beat} | {ours32} against {peer32}, {beat32} | {goals} |"
         )
     return out
 

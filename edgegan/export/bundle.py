@@ -37,14 +37,15 @@ from edgegan.runtime import make_engine
 
 def auto_form(fmt: str, precision: str) -> Choice:
     """The rewrite per file, the fastest measured (python tools/bench_own_gan.py --choices: batch 1, 1 and 2
-    threads, published-width fixtures; docs/bench_own_gan_forms.json): "pads" (each phase convolution with its
-    own asymmetric padding) for every block, and the convolution after a block run on its phases
-    (edgegan.export.optimize.carry_kernel): any kernel for ONNX Runtime, kernels of 5 or more for LiteRT.
-    ONNX/ORT int8 files keep their upsample+conv blocks as built: with uint8 activations on a CPU without VNNI
-    (AMD EPYC) the plain Resize + Conv ran faster at 2 threads than any phase form without the carry (Keras-GAN
-    shape 1.64 ms plain vs 1.90 pads; the seed 1.19 vs 1.51), while their Conv2DTranspose blocks gain most from
-    the rewrite (keras.io shape 15.1 -> 6.0 ms with the carry, Intel Xeon with VNNI). On that Xeon the seed's
-    int8 file would gain from the upsample rewrite and the carry too (0.64 -> 0.48 ms): not measured without VNNI."""
+    threads, published-width fixtures): "pads" (each phase convolution with its own asymmetric padding) for
+    every block (docs/bench_own_gan_forms.json, AMD EPYC), and the convolution after a block run on its phases
+    (edgegan.export.optimize.carry_kernel; docs/bench_own_gan_choices.json, Intel Xeon with VNNI): any kernel
+    for ONNX Runtime, kernels of 5 or more for LiteRT. ONNX/ORT int8 files keep their upsample+conv blocks as
+    built: with uint8 activations on a CPU without VNNI (AMD EPYC) the plain Resize + Conv ran faster at 2
+    threads than any phase form without the carry (Keras-GAN shape 1.64 ms plain vs 1.90 pads; the seed 1.19 vs
+    1.51). On the Xeon with VNNI the upsample rewrite with the carry is faster there too (seed 0.655 -> 0.466 ms,
+    Keras-GAN 0.798 -> 0.592 ms: `--optimize-form pads`), not measured without VNNI; their Conv2DTranspose
+    blocks gain most (keras.io 42.1 ms plain -> 6.5 ms with the carry)."""
     if fmt in ("onnx", "ort") and precision == "int8":
         return Choice("pads", ("transposed", "carry"))
     if fmt == "tflite":

@@ -44,11 +44,12 @@ def carry_kernel(kinds: tuple[str, ...]) -> int | None:
     """The least kernel of a convolution carried past the interleave under ``kinds``, None for no carry.
 
     On phases a k x k convolution reads a window of w x w shifts of all four phases (w = 1 for k 1, 3 for k 3 and
-    5, 5 for k 7 and 9), w^2 * 4 / k^2 times its multiply-adds: 4x for k 1 and 3, 1.44x for k 5. LiteRT gains from
-    k 5 (keras.io's 512 -> 3 channels: 28.3 -> 22.4 ms fp32, 2.99 -> 2.28 ms int8) and not from k 3 (the seed's
-    64 -> 1: 0.625 -> 0.634 ms fp32, 0.155 -> 0.175 ms int8; Keras-GAN's 64 -> 3: 0.78 -> 0.795 ms); ONNX Runtime
-    gains from both (seed fp32 0.995 -> 0.881 ms), its interleave being the cost (tools/bench_own_gan.py
-    --choices, batch 1, 2 threads, Intel Xeon with AVX-512 VNNI)."""
+    5, 5 for k 7 and 9), w^2 * 4 / k^2 times its multiply-adds: 4x for k 1 and 3, 1.44x for k 5. Measured with
+    tools/bench_own_gan.py --choices (docs/bench_own_gan_choices.json, batch 1, 2 threads, Intel Xeon with
+    AVX-512 VNNI): LiteRT gains from k 5 (keras.io's 512 -> 3 channels: 29.5 -> 23.2 ms fp32, 3.44 -> 2.54 ms
+    int8) and not from k 3 (the seed's 64 -> 1: 0.609 -> 0.622 ms fp32, 0.150 -> 0.164 ms int8; Keras-GAN's
+    64 -> 3: 0.857 -> 0.842 ms fp32, 0.212 -> 0.222 ms int8); ONNX Runtime gains from both, its interleave
+    being the cost (seed fp32 0.961 -> 0.859 ms, Keras-GAN 1.221 -> 1.115 ms, keras.io 27.0 -> 19.7 ms)."""
     return min((CARRY_KERNELS[k] for k in kinds if k in CARRY_KERNELS), default=None)
 
 
@@ -68,7 +69,10 @@ class Choice(NamedTuple):
         form, *kinds = tag.split("-")
         known = (*KINDS, "carry5")
         if form not in FORMS or not set(kinds) <= set(known):
-            raise ValueError(f"not a rewrite choice: {tag!r} (a form of {FORMS}, then kinds of {known})")
+            raise ValueError(
+                f"not a rewrite choice: {tag!r} (a form, {', '.join(FORMS)}, then -kinds of {', '.join(known)}; "
+                "e.g. pads-upsample-transposed)"
+            )
         return Choice(form, tuple(k for k in known if k in kinds) if kinds else KINDS)
 
 
