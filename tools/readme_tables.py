@@ -236,6 +236,7 @@ def own_gan(path: Path) -> tuple[str, str]:
     )
     readme = "\n\n".join([short, peers, misses])
     results = "\n\n".join([head, peers, misses, "\n".join(own_gan_rows(rows, None)), why, _profile_tables()])
+    results = results.replace("](docs/results.md#", "](#").replace("](docs/", "](")  # links from inside docs/
     return readme, results
 
 

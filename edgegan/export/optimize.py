@@ -304,10 +304,10 @@ def _rewrite(parts, form: str, kinds: tuple[str, ...] = KINDS):
     """The rewrite on a model's chain (edgegan.export.inspect.Chain): (model', names of the rewritten blocks; the
     convolutions carried past them are named by edgegan.export.carry.carried).
 
-    With a carry kind in ``kinds`` (carry_kernel), a 2x block followed by a run of layers that run on phase tensors (ReLU, BatchNorm,
-    ... and stride-1 'same' Conv2Ds: edgegan.export.carry) keeps its phases up to the run's last Conv2D and
-    interleaves after it: keras.io's last Conv2D (512 -> 3, k5) reads the 32x32 phase tensor and only its
-    3-channel result is interleaved. A run without a Conv2D changes nothing and is left as it was."""
+    With a carry kind in ``kinds`` (carry_kernel), a 2x block followed by a run of layers that run on phase
+    tensors (ReLU, BatchNorm, ... and stride-1 'same' Conv2Ds: edgegan.export.carry) keeps its phases up to the
+    run's last Conv2D and interleaves after it: keras.io's last Conv2D (512 -> 3, k5) reads the 32x32 phase
+    tensor and only its 3-channel result is interleaved. A run without a Conv2D is left as it was."""
     import keras
     from keras import layers as L
 
