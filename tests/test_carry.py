@@ -90,7 +90,7 @@ def test_phase_kernel_places_every_tap_once():
         assert b.tolist() == [0, 1, 2, 0] * 4
 
 
-def chain(up: str, k: int, between: str, form: str = "layer"):
+def chain(up: str, k: int, between: str):
     """The same block as ``model`` as a Sequential chain (the chain rewrite folds BatchNorm into the block)."""
     import keras
     from keras import layers as L
@@ -100,7 +100,7 @@ def chain(up: str, k: int, between: str, form: str = "layer"):
     block = [L.UpSampling2D(2), L.Conv2D(8, 3, padding="same")] if up == "upsample" else [
         L.Conv2DTranspose(8, 4, strides=2, padding="same")
     ]  # fmt: skip
-    act = {"relu": L.ReLU() if form == "layer" else L.Activation("relu"), "leaky": L.LeakyReLU(0.2)}[between]
+    act = {"relu": L.ReLU(), "leaky": L.LeakyReLU(0.2)}[between]
     m = keras.Sequential([keras.Input((8, 8, 6)), *block, L.BatchNormalization(), act, L.Conv2D(3, k, padding="same"),
                           L.Activation("tanh")])  # fmt: skip
     randomize_bn(m, 0)

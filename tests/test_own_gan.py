@@ -148,7 +148,7 @@ def test_keras_io_files_never_interleave_the_wide_tensor(zoo_bundles, tmp_path):
     from test_optimize import _tensor_shapes
 
     def wide(shapes) -> list[tuple]:
-        return [s for s in shapes if list(s).count(64) == 2 and max(d for d in s if d != 64) > 4]
+        return [s for s in shapes if list(s).count(64) == 2 and max((d for d in s if d != 64), default=0) > 4]
 
     z = zoo_bundles["kerasio"]
     G, m = _keras(z["g"]), mf.load(z["bundle"])
