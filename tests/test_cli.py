@@ -29,6 +29,8 @@ def test_usage_errors_exit_2():
     assert run_cli("frobnicate").returncode == 2
     assert run_cli("generate", "--backend", "coreml").returncode == 2
     assert run_cli().returncode == 2
+    r = run_cli("export", "--optimize-form", "pads-bogus")  # a rewrite tag is checked before anything loads
+    assert r.returncode == 2 and "not a rewrite choice: 'pads-bogus'" in r.stderr.splitlines()[-1], r.stderr
 
 
 def test_errors_are_one_line_exit_1_and_debug_shows_the_traceback(tmp_path):
