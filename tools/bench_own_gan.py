@@ -206,15 +206,20 @@ def bench_fixture(name: str, bundles: dict, keras_model, rounds: int, peaks: dic
     z = np.random.default_rng(0).standard_normal((1, keras_model.inputs[0].shape[1])).astype(np.float32)
     rows = []
     load = lambda b, backend, precision, t: edgegan.load(b, backend=backend, precision=precision, threads=t, spin=False)  # noqa: E731
+    files = {}  # per variant: each bundle's form and multiply-adds (a rewrite per file, made once, not per thread count)
+    for backend, precision in VARIANTS:
+        entries = {k: mf.load(b).find("generator", backend, precision)[0] for k, b in bundles.items()}
+        files[backend, precision] = {f"{k}_form": form_of(e) for k, e in entries.items()} | {
+            f"{k}_gmac": macs(as_exported(keras_model, e)) / 1e9 for k, e in entries.items()
+        }
     for threads in sorted({1, os.cpu_count() or 1}):
         for backend, precision in VARIANTS:
-            entries = {k: mf.load(b).find("generator", backend, precision)[0] for k, b in bundles.items()}
-            forms = {k: form_of(e) for k, e in entries.items()}
             p50 = timed({k: load(b, backend, precision, threads) for k, b in bundles.items()}, z, rounds)
             row = {"fixture": name, "variant": f"{backend}/{precision}", "threads": threads}
-            row |= {f"{k}_gmac": macs(as_exported(keras_model, e)) / 1e9 for k, e in entries.items()}
+            row |= {k: v for k, v in files[backend, precision].items() if k.endswith("_gmac")}
             row["peak_gmacs"] = peaks.get(threads)
-            row.update({f"{k}_ms": v for k, v in p50.items()} | {f"{k}_form": f for k, f in forms.items()})
+            row |= {f"{k}_ms": v for k, v in p50.items()}
+            row |= {k: v for k, v in files[backend, precision].items() if k.endswith("_form")}
             rows.append(row)
             print(json.dumps(row), file=sys.stderr)
         if "edgegan" in bundles:  # ONNX Runtime int8 against fp32, edgegan's own files, alternating; the peers
@@ -245,15 +250,6 @@ def table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
-def _version(package: str) -> str | None:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(package)
-    except PackageNotFoundError:
-        return None
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--fixtures", default="seed,tf_tutorial,kerasio,kerasgan,functional")
@@ -262,6 +258,7 @@ def main() -> None:
     p.add_argument("--out", default=str(ROOT / "docs"))
     a = p.parse_args()
     from edgegan.bench import machine
+    from edgegan.manifest import package_versions
 
     peaks = {t: fma_peak(t) for t in sorted({1, os.cpu_count() or 1})}
     rows = []
@@ -270,7 +267,13 @@ def main() -> None:
             bundles, g = export_pair(name, Path(tmp) / name, [c for c in a.choices.split(",") if c])
             rows += bench_fixture(name, bundles, g, a.rounds, peaks)
     m = machine()
-    info = {"machine": m, "fma_peak_gmacs": peaks, "rounds": a.rounds, "openvino": _version("openvino"), "rows": rows}
+    info = {
+        "machine": m,
+        "fma_peak_gmacs": peaks,
+        "rounds": a.rounds,
+        "openvino": package_versions(("openvino",)).get("openvino"),
+        "rows": rows,
+    }
     suffix = "_choices" if a.choices else ""
     Path(a.out, f"bench_own_gan{suffix}.json").write_text(json.dumps(info, indent=2) + "\n")
     if a.choices:

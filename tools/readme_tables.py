@@ -262,18 +262,15 @@ def _ort_interleave(path: Path) -> str:
     )
 
 
-def _ratio(fixture: str, variant: str) -> float:
-    """Plain over edgegan p50 of one file at 2 threads, from tools/bench_own_gan.py."""
+def _own_row(fixture: str, variant: str) -> dict:
+    """One file's row at 2 threads from tools/bench_own_gan.py (plain_ms, edgegan_ms, ...)."""
     b = _load(ROOT / "docs" / "bench_own_gan.json") or {"rows": []}
-    r = next(r for r in b["rows"] if (r["fixture"], r["variant"], r["threads"]) == (fixture, variant, 2))
+    return next(r for r in b["rows"] if (r["fixture"], r["variant"], r["threads"]) == (fixture, variant, 2))
+
+
+def _plain_over(fixture: str, variant: str) -> float:
+    r = _own_row(fixture, variant)
     return r["plain_ms"] / r["edgegan_ms"]
-
-
-def _seed_file_ms() -> float:
-    """p50 ms of the seed's shipped LiteRT fp32 file at 2 threads, from tools/bench_own_gan.py."""
-    b = _load(ROOT / "docs" / "bench_own_gan.json") or {"rows": []}
-    row = next(r for r in b["rows"] if r["fixture"] == "seed" and r["variant"] == "tflite/fp32" and r["threads"] == 2)
-    return row["edgegan_ms"]
 
 
 def _misses_text() -> str:
@@ -289,14 +286,14 @@ def _misses_text() -> str:
             f"({100 * min(r['gmacs'] for r in blocks) / peak:.0f}-{100 * max(r['gmacs'] for r in blocks) / peak:.0f}% "
             f"of the {peak:.0f} GMAC/s fp32 FMA peak), the 1-channel last convolution at "
             f"{[r for r in layers if 'gmacs' in r][-1]['gmacs']:.0f}, and the layers alone sum to "
-            f"{sum(r['ms'] for r in layers):.2f} ms of the file's {_seed_file_ms():.2f}: per-op and thread cost is the rest; "
+            f"{sum(r['ms'] for r in layers):.2f} ms of the file's {_own_row('seed', 'tflite/fp32')['edgegan_ms']:.2f}: per-op and thread cost is the rest; "
             "fewer, larger ops and carrying the last convolution measured slower "
             "([docs/results.md](docs/results.md#benchmarks))."
         )
     tft, kio = ROOT / "docs" / "profile_ort_tf_tutorial_fp32.md", ROOT / "docs" / "profile_ort_kerasio_fp32.md"
     if tft.is_file():
         out.append(
-            f"TF tutorial, ONNX Runtime fp32, {_ratio('tf_tutorial', 'onnx/fp32'):.2f}x the plain file (2 threads, "
+            f"TF tutorial, ONNX Runtime fp32, {_plain_over('tf_tutorial', 'onnx/fp32'):.2f}x the plain file (2 threads, "
             f"`tools/profile_ort.py`): {_ort_interleave(tft)}: at 7x7 and "
             "14x14 ONNX Runtime's ConvTranspose is nearly as fast as ordinary convolutions, and it has no convolution "
             "that writes its output interleaved."

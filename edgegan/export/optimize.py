@@ -315,7 +315,7 @@ def _rewrite(parts, form: str, kinds: tuple[str, ...] = KINDS):
     from edgegan.export.inspect import model_inputs
 
     Phase, Interleave = _phase_layer_class(), carry.interleave_layer_class()
-    chain = parts.layers
+    chain, least = parts.layers, carry_kernel(kinds)
     inputs, x = parts.start()
     rewrites, i = [], 0
     while i < len(chain):
@@ -328,7 +328,6 @@ def _rewrite(parts, form: str, kinds: tuple[str, ...] = KINDS):
         plan, act, j = found
         name = "+".join(chain[t].name for t in range(i, j))
         block = Phase(plan, form, name=f"phase_{chain[j - 1].name}")
-        least = carry_kernel(kinds)
         end = _carried_run(chain, j, block.plan, act, least) if least else j
         block.interleave = end == j
         x = block(x)
