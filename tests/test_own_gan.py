@@ -142,8 +142,9 @@ def test_transposed_convolutions_leave_the_optimized_files(zoo_bundles, name):
 def test_keras_io_files_never_interleave_the_wide_tensor(zoo_bundles, tmp_path):
     """keras.io's last Conv2D (16 -> 3 channels here, 512 -> 3 published) runs on the last block's phases: no
     64x64 tensor of more than 4 channels (3, padded to 4) is left in the files that carry it; the check's positive
-    control is the plain export, which holds the 64x64x16 tensor."""
+    control is the plain export (LiteRT and ONNX), which holds the 64x64x16 tensor."""
     from edgegan import manifest as mf
+    from edgegan.export.onnx import keras_to_onnx
     from edgegan.export.tflite import keras_to_tflite
     from test_optimize import _tensor_shapes
 
@@ -160,6 +161,8 @@ def test_keras_io_files_never_interleave_the_wide_tensor(zoo_bundles, tmp_path):
             assert not wide(_tensor_shapes(z["bundle"] / e.path, e.format)), e.path
     keras_to_tflite(G, tmp_path / "plain.tflite", "fp32", 1, None, {})
     assert (1, 64, 64, 16) in wide(_tensor_shapes(tmp_path / "plain.tflite", "tflite"))
+    keras_to_onnx(G, tmp_path / "plain.onnx", "z", "image", {})  # NCHW inside, batch unknown: (0, 16, 64, 64)
+    assert (0, 16, 64, 64) in wide(_tensor_shapes(tmp_path / "plain.onnx", "onnx"))
 
 
 def _activation_types(path) -> set[str]:
