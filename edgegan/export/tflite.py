@@ -91,10 +91,35 @@ def int8_io_from_int8(src: Path, dst: Path, metadata: dict) -> bool:
     try:
         if modify_model_interface(str(src), str(tmp), int8, int8) != 0:
             return False
-        dst.write_bytes(add_metadata(tmp.read_bytes(), {"edgegan": json.dumps(metadata, sort_keys=True)}))
+        data = with_signature_of(src.read_bytes(), tmp.read_bytes())
+        dst.write_bytes(add_metadata(data, {"edgegan": json.dumps(metadata, sort_keys=True)}))
     finally:
         tmp.unlink(missing_ok=True)
     return True
+
+
+def with_signature_of(src: bytes, data: bytes) -> bytes:
+    """``data`` (``src`` with its interface rewritten) with ``src``'s SignatureDefs and I/O tensor names.
+
+    ``modify_model_interface`` removes the edge Quantize/Dequantize ops and their tensors, so tensor indices
+    shift, but it leaves the SignatureDef as it was: its entries then name a removed tensor (or one past the
+    end), and LiteRT's signature runner and CompiledModel API refuse the file ("Signature output does not
+    refer to a valid tensor index"), while the Interpreter, which reads subgraph I/O, runs it. Each signature
+    entry is re-pointed at the tensor that now stands at the same subgraph input or output position, and those
+    tensors get their original names back (the rewrite calls them "tfl.quantize")."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    old = flatbuffer_utils.convert_bytearray_to_object(bytearray(src))
+    new = flatbuffer_utils.convert_bytearray_to_object(bytearray(data))
+    for sig in old.signatureDefs or []:
+        was, now = old.subgraphs[sig.subgraphIndex], new.subgraphs[sig.subgraphIndex]
+        for entries, before, after in ((sig.inputs, was.inputs, now.inputs), (sig.outputs, was.outputs, now.outputs)):
+            for entry in entries:
+                position = list(before).index(entry.tensorIndex)
+                entry.tensorIndex = int(after[position])
+                now.tensors[entry.tensorIndex].name = was.tensors[before[position]].name
+    new.signatureDefs = old.signatureDefs
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(new))
 
 
 def add_metadata(data: bytes, entries: dict[str, str]) -> bytes:
