@@ -93,7 +93,8 @@ if kind == "keras":
     m.predict(x if len(x) > 1 else x[0], verbose=0)
 else:
     import edgegan
-    m = edgegan.load(path, role=sys.argv[4], backend=sys.argv[5], precision=sys.argv[6], threads=int(sys.argv[7]) or None)
+    m = edgegan.load(path, role=sys.argv[4], backend=sys.argv[5], precision=sys.argv[6], threads=int(sys.argv[7]) or None,
+                     accelerator=sys.argv[8] or None)
     m.example(1)()
 dt = time.time() - t0
 try:  # VmHWM: this program's own peak (ru_maxrss of a forked child also counts the parent's pages)
@@ -124,23 +125,30 @@ def bench(
     cold: bool = True,
     only: Callable[[mf.FileEntry], bool] | None = None,
     progress: Callable[[str], None] = lambda s: None,
+    accelerator: str | None = None,
 ) -> tuple[list[BenchRow], dict]:
+    """Time each file of ``bundle``; with ``accelerator`` ("gpu", "gpu,cpu", "cpu"), its LiteRT files through
+    LiteRT's CompiledModel API on that accelerator (a software GPU's times are not a phone's: label them)."""
     import edgegan
 
     m = mf.load(bundle)
     threads = threads or os.cpu_count() or 1
     rows = []
-    entries = [e for e in m.files if only is None or only(e)]
+    entries = [e for e in m.files if (only is None or only(e)) and (accelerator is None or e.format == "tflite")]
+    at = f"@{accelerator}" if accelerator else ""
     for k, e in enumerate(entries, 1):
         progress(f"[{k}/{len(entries)}] {e.path}")
-        model = edgegan.load(m.root, role=e.role, backend=e.format, precision=e.precision, threads=threads)
+        model = edgegan.load(
+            m.root, role=e.role, backend=e.format, precision=e.precision, threads=threads, accelerator=accelerator
+        )
         one, many = model.example(1, k), model.example(batch, k)  # inputs of the model's own kind
         lat = _time(one, runs, warmup=max(10, runs // 10))
         tb = _time(many, max(5, runs // 20), warmup=2)
-        c = cold_start([e.format, str(m.root), e.role, e.format, e.precision, str(threads)]) if cold else (None, None)
+        args = [e.format, str(m.root), e.role, e.format, e.precision, str(threads), accelerator or ""]
+        c = cold_start(args) if cold else (None, None)
         rows.append(
             BenchRow(
-                f"{e.role}/{e.format}/{e.precision}",
+                f"{e.role}/{e.format}/{e.precision}{at}",
                 e.path,
                 e.bytes,
                 threads,

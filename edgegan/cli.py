@@ -19,6 +19,7 @@ OUTPUT_DIR = Path("edgegan-out")  # default home of written pictures (README "Ru
 DEFAULT_MODEL_HELP = "default: the shipped reference model, models/mnist-dcgan"
 MAX_OUTPUT_PIXELS = 256_000_000  # translate refuses a bigger output (a x4 of a 12 MP photo is 192 M pixels, 576 MB)
 DEFAULT_TILE = 256  # = edgegan.runtime.tiles.DEFAULT_TILE (not imported here: the CLI starts without numpy)
+ACCELERATORS = ("cpu", "gpu", "gpu,cpu")  # = edgegan.runtime.compiled.ACCELERATORS (not imported, as above)
 
 
 def _model(value: str | None) -> str:
@@ -342,6 +343,12 @@ def _add_generate(sub) -> None:
     p.add_argument("--threads", type=int)
     p.add_argument("--provider", action="append", help="ONNX Runtime execution provider (repeatable)")
     p.add_argument("--delegate", help="LiteRT external delegate library, e.g. libedgetpu.so.1")
+    p.add_argument(
+        "--accelerator",
+        choices=ACCELERATORS,
+        help="run the LiteRT file on LiteRT's GPU accelerator (gpu: every op, else an error; gpu,cpu: ops the GPU "
+        "cannot take fall back to the CPU, named) or its CompiledModel CPU path",
+    )
     p.set_defaults(func=_cmd_generate)
 
 
@@ -363,7 +370,9 @@ def _cmd_generate(a) -> int:
         threads=a.threads,
         providers=a.provider,
         delegate=a.delegate,
+        accelerator=a.accelerator,
     )
+    _placement_said(g)
     if g.source is not None:
         raise InputError(f"{g.info.path} takes pictures, not latents; use edgegan translate --model {a.model} IN.png")
     label = _label(a.label, g)
@@ -395,6 +404,13 @@ def _cmd_generate(a) -> int:
         print(f"wrote {a.npy}{npy_replaced}")
     print(f"wrote {a.output}{replaced}: {len(images)} images from {g.info.path} ({g.info.format}/{g.info.precision})")
     return 0
+
+
+def _placement_said(model) -> None:
+    """With --accelerator gpu,cpu: one line naming the ops that fell back to the CPU."""
+    where = getattr(model.engine, "placement", None)
+    if where is not None and not where.fully_accelerated:
+        print(f"note: {where.line()}")
 
 
 def _label(text: str | None, g) -> int | None:
@@ -429,6 +445,11 @@ def _add_verify(sub) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--threads", type=int)
     p.add_argument(
+        "--accelerator",
+        choices=ACCELERATORS,
+        help="check the LiteRT files on LiteRT's GPU accelerator against the GPU bounds (the other files are left out)",
+    )
+    p.add_argument(
         "--custom-objects",
         action="append",
         default=[],
@@ -445,7 +466,7 @@ def _cmd_verify(a) -> int:
     from edgegan.verify import as_json, format_table, verify
 
     a.bundle = _model(a.bundle)
-    rows, summary = verify(a.bundle, a.against_keras, a.threads, tuple(a.custom_objects))
+    rows, summary = verify(a.bundle, a.against_keras, a.threads, tuple(a.custom_objects), a.accelerator)
     print(json.dumps(as_json(rows, summary), indent=2) if a.json else format_table(rows))
     if summary["failed"]:
         raise VerificationFailed(
@@ -469,6 +490,12 @@ def _add_translate(sub) -> None:
     p.add_argument("--backend", choices=("onnx", "ort", "tflite"))
     p.add_argument("--precision")
     p.add_argument("--threads", type=int)
+    p.add_argument(
+        "--accelerator",
+        choices=ACCELERATORS,
+        help="run the LiteRT file on LiteRT's GPU accelerator (gpu: every op, else an error; gpu,cpu: ops the GPU "
+        "cannot take fall back to the CPU, named) or its CompiledModel CPU path",
+    )
     p.add_argument(
         "--tile",
         type=int,
@@ -504,7 +531,10 @@ def _cmd_translate(a) -> int:
     from edgegan.runtime.images import picture_size, read_picture, save_png_streamed
 
     model = a.model or str(default_sr_bundle())
-    g = load(model, role="generator", backend=a.backend, precision=a.precision, threads=a.threads)
+    g = load(
+        model, role="generator", backend=a.backend, precision=a.precision, threads=a.threads, accelerator=a.accelerator
+    )
+    _placement_said(g)
     if g.source is None:
         raise InputError(f"{model}: takes latents, not pictures; use edgegan generate")
     outs = [Path(a.out) / f"{Path(f).stem}.png" for f in a.inputs]
@@ -550,6 +580,11 @@ def _add_bench(sub) -> None:
     p.add_argument("--no-keras", action="store_true", help="skip the Keras original")
     p.add_argument("--no-cold", action="store_true", help="skip cold-start/memory subprocesses")
     p.add_argument("--role", choices=("generator", "discriminator"))
+    p.add_argument(
+        "--accelerator",
+        choices=ACCELERATORS,
+        help="time the LiteRT files on LiteRT's GPU accelerator (a software GPU's times are not a phone's)",
+    )
     p.add_argument("--json", metavar="FILE", help="write the figures as JSON")
     p.add_argument("--chart", metavar="PNG", help="write a latency/size chart")
     p.set_defaults(func=_cmd_bench)
@@ -573,6 +608,7 @@ def _cmd_bench(a) -> int:
             cold=not a.no_cold,
             only=(lambda e: e.role == a.role) if a.role else None,
             progress=lambda s: print(s, file=sys.stderr),
+            accelerator=a.accelerator,
         )
         rows += r
     m = info["machine"]

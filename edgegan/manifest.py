@@ -45,6 +45,7 @@ class FileEntry:
     tolerance: dict = field(default_factory=dict)
     parity: dict = field(default_factory=dict)
     checks: dict = field(default_factory=dict)
+    gpu: dict = field(default_factory=dict)  # LiteRT files: what LiteRT's GPU accelerator measured (edgegan.export.gpu)
 
     @property
     def variant(self) -> str:
@@ -212,7 +213,7 @@ def parse(data: Any, root: Path) -> Manifest:
         batch = f.get("batch")
         if batch is not None and (not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 65536):
             raise ManifestError(f"{path}: {w}batch {batch!r} is not a positive integer or null")
-        for key in ("tolerance", "parity", "checks"):
+        for key in ("tolerance", "parity", "checks", "gpu"):
             if not isinstance(f.get(key, {}), dict):
                 raise ManifestError(f"{path}: {w}{key} must be an object")
         entries.append(
@@ -233,6 +234,7 @@ def parse(data: Any, root: Path) -> Manifest:
                 tolerance=f.get("tolerance", {}),
                 parity=f.get("parity", {}),
                 checks=f.get("checks", {}),
+                gpu=f.get("gpu", {}),
             )
         )
     return Manifest(root=root, data=data, files=entries)

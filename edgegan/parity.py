@@ -65,6 +65,7 @@ CRITIC_BOUNDS = {
     "fp32": {"rel_max_abs": 1e-4, "rank": 0.999},
     "fp16": {"rel_max_abs": 1e-2, "rank": 0.99},
     "int8": {"rel_mean_abs": 0.05, "rank": 0.95},
+    "gpu": {"rel_mean_abs": 0.05, "rank": 0.95},  # fp16 arithmetic on LiteRT's GPU accelerator
 }
 
 

@@ -13,9 +13,11 @@ import numpy as np
 
 from edgegan import manifest as mf
 from edgegan import parity
-from edgegan.errors import EdgeGanError, ManifestError
+from edgegan.errors import ConfigError, EdgeGanError, ManifestError
 from edgegan.export.formats import BOUNDS
+from edgegan.export.gpu import gpu_bound
 from edgegan.runtime import make_engine
+from edgegan.runtime.compiled import api_check
 
 
 @dataclass
@@ -81,20 +83,34 @@ def _inputs(ref: dict, role: str) -> list[np.ndarray]:
 
 
 def verify(
-    bundle: str | Path, against_keras: bool = False, threads: int | None = None, custom_objects=()
+    bundle: str | Path,
+    against_keras: bool = False,
+    threads: int | None = None,
+    custom_objects=(),
+    accelerator: str | None = None,
 ) -> tuple[list[Row], dict]:
-    """Return one Row per file (and per bundle-level problem) plus a summary dict."""
+    """Return one Row per file (and per bundle-level problem) plus a summary dict. With ``accelerator``
+    ("gpu", "gpu,cpu", "cpu"): the LiteRT files only, run on it through LiteRT's CompiledModel API, against the
+    GPU bounds (edgegan.export.gpu)."""
+    if against_keras and accelerator in ("gpu", "gpu,cpu"):
+        raise ConfigError(
+            "--against-keras loads TensorFlow, and LiteRT's GPU accelerator exits the process without a word beside "
+            "it (measured): run verify --against-keras, then verify --accelerator gpu"
+        )
     m = mf.load(bundle)
     ref = load_reference(m)
-    summary: dict = {"bundle": str(bundle), "files": len(m.files)}
+    files = [e for e in m.files if accelerator is None or e.format == "tflite"]
+    summary: dict = {"bundle": str(bundle), "files": len(files), "accelerator": accelerator}
     if against_keras:
         ref, drift = keras_reference(m, ref, custom_objects)
         summary["keras_drift"] = drift
     rows = []
-    for e in m.files:
+    for e in files:
         bound = e.tolerance or BOUNDS["fp32" if e.precision == "fp32" else "fp16" if e.precision == "fp16" else "int8"]
+        if accelerator in ("gpu", "gpu,cpu"):
+            bound = e.gpu.get("bound") or gpu_bound(e.role, e.precision, m.contract.parity_kw(e.role).get("score"))
         try:
-            rows.append(_verify_file(m, e, ref, bound, threads))
+            rows.append(_verify_file(m, e, ref, bound, threads, accelerator))
         except EdgeGanError as err:
             rows.append(Row(e.path, e.role, e.format, e.precision, "-", _bound_text(e.role, bound), False, str(err)))
     summary["failed"] = sum(not r.ok for r in rows)
@@ -106,10 +122,14 @@ def _bound_text(role: str, bound: dict) -> str:
     return parity.headline(role, bound, fig)[1]
 
 
-def _verify_file(m: mf.Manifest, e: mf.FileEntry, ref: dict, bound: dict, threads) -> Row:
+def _verify_file(m: mf.Manifest, e: mf.FileEntry, ref: dict, bound: dict, threads, accelerator=None) -> Row:
     data = mf.read_checked(m.root, e)  # size + sha256 before any engine sees the bytes
-    engine = make_engine(data, e.format, str(m.root / e.path), threads=threads)
+    name = str(m.root / e.path)
+    f32 = bool(e.gpu.get("enforce_f32"))
+    engine = make_engine(data, e.format, name, threads=threads, accelerator=accelerator, enforce_f32=f32)
     problems = []
+    if e.format == "tflite" and accelerator is None:  # the signature runner and CompiledModel load it too
+        api_check(data, name, [a[:2] for a in _inputs(ref, e.role)])
     pairs = [("input", t.to_dict(), e.inputs[i] if i < len(e.inputs) else {}) for i, t in enumerate(engine.inputs)]
     if len(e.inputs) > len(engine.inputs):
         problems.append(f"{len(engine.inputs)} inputs != manifest {len(e.inputs)}")

@@ -24,7 +24,7 @@ from edgegan import manifest as mf
 from edgegan import parity
 from edgegan.contract import SCORE, SOURCE_NAME, Contract, rescale
 from edgegan.errors import ConfigError, ExportError, ModelFileError
-from edgegan.export import carry
+from edgegan.export import carry, gpu
 from edgegan.export import onnx as onnx_export
 from edgegan.export import tflite as tflite_export
 from edgegan.export.formats import BOUNDS, Variant
@@ -33,6 +33,7 @@ from edgegan.export.optimize import Choice, optimize
 from edgegan.export.sources import REFERENCE_COUNT, REFERENCE_VALUES, generator_inputs
 from edgegan.models import IMAGE_NAME, LABEL_NAME, LATENT_NAME, SCORE_NAME, load_keras
 from edgegan.runtime import make_engine
+from edgegan.runtime.compiled import api_check
 
 
 def auto_form(fmt: str, precision: str) -> Choice:
@@ -516,6 +517,7 @@ def _export_role(role: Role, variants, skip, stage: Path, tmp: Path, contract: C
             )
         entries.append(entry)
         log(f"  {entry['path']:<34} {entry['bytes'] / 1e6:7.2f} MB  {time.perf_counter() - t0:6.1f} s  {shown}")
+    gpu.measure_role(gpu.Reference(role.name, role.x_ref, role.y_ref, role.parity_kw), entries, stage, log)
     return entries
 
 
@@ -558,11 +560,16 @@ def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Con
         path.unlink()
         made.pop((v.format, v.precision, choice))
         return None, f"{figure} misses its bound {limit}"
-    checks = (
-        onnx_export.checks(path)
-        if v.format == "onnx"
-        else (tflite_export.checks(data, v.precision) if v.format == "tflite" else {"ort_format": True})
-    )
+    if v.format == "onnx":
+        checks = onnx_export.checks(path)
+    elif v.format == "tflite":
+        checks = tflite_export.checks(data, v.precision)
+        try:  # the signature runner and the CompiledModel API, not only the Interpreter
+            checks["apis"] = api_check(data, path.name, [a[: 2 * (engine.batch or 1)] for a in role.x_ref])
+        except ModelFileError as e:
+            raise ExportError(f"{e}; the file was not written") from e
+    else:
+        checks = {"ort_format": True}
     entry = {
         "path": path.name,
         "role": role.name,

@@ -14,6 +14,8 @@ BOUNDS = {
     # int8: generator PSNR against the fp32 Keras output; discriminator real/fake agreement on decisive
     # images and mean |P error| (edgegan.parity; 0.03 is ~3x the shipped int8 discriminator's 0.011).
     "int8": {"psnr_db": 25.0, "agreement": 0.97, "p_mean_abs": 0.03},
+    # an fp32 or fp16 file on LiteRT's GPU accelerator (fp16 arithmetic, as on phones): edgegan.export.gpu
+    "gpu": {"psnr_db": 40.0, "agreement": 0.97, "p_mean_abs": 0.03},
 }
 
 

@@ -325,6 +325,7 @@ def load(
     delegate: str | None = None,
     max_batch: int = DEFAULT_MAX_BATCH,
     spin: bool = True,
+    accelerator: str | None = None,
 ) -> Generator | Discriminator:
     """Load a bundle folder (checked against its manifest) or a single model file; None: the shipped
     reference bundle (edgegan.bundled: the checkout's models/mnist-dcgan, or the copy inside the wheel).
@@ -337,7 +338,15 @@ def load(
     share the cores (A/B timing in one process, many models in one app): idle spinning threads steal them.
     role: "generator" (default for a bundle) or "discriminator"; for a single file, what its edgegan metadata
     says, else this (a file without metadata is taken to be what ``role`` says, default generator).
+    accelerator: run a LiteRT file through LiteRT's CompiledModel API on "gpu" (every op on the GPU, else a
+    one-line error), "gpu,cpu" (ops the GPU cannot take run on the CPU: ``model.engine.placement`` says which)
+    or "cpu"; with ``enforce_f32`` when the bundle's GPU measurement says the file needs it
+    (edgegan.runtime.compiled). No GPU device: a one-line error, never a silent CPU run.
     """
+    if accelerator is not None:
+        if backend not in (None, "tflite") or providers or delegate:
+            raise ConfigError("accelerator runs LiteRT files: use it with backend tflite, without providers/delegate")
+        backend = "tflite"
     if path is None:
         from edgegan.bundled import default_bundle
 
@@ -355,7 +364,10 @@ def load(
             raise ConfigError(f"{path}: the bundle has no discriminator (it was exported from a generator alone)")
         entry = choose(m, role, backend, precision, providers)
         data = mf.read_checked(m.root, entry)
-        engine = make_engine(data, entry.format, str(m.root / entry.path), threads, providers, delegate, spin)
+        f32 = bool(entry.gpu.get("enforce_f32"))
+        engine = make_engine(
+            data, entry.format, str(m.root / entry.path), threads, providers, delegate, spin, accelerator, f32
+        )
         d = entry.role == "discriminator"
         info = ModelInfo(
             str(m.root / entry.path),
@@ -381,7 +393,7 @@ def load(
         if size > mf.MAX_MODEL_BYTES:
             raise ModelFileError(f"{path}: {size} bytes is too large for an edgegan model")
         data = path.read_bytes()  # read once; the engine gets these bytes, never the path
-        engine = make_engine(data, fmt, str(path), threads, providers, delegate, spin)
+        engine = make_engine(data, fmt, str(path), threads, providers, delegate, spin, accelerator)
         info = _info_from_file(engine, path, fmt, role)
     else:
         raise ModelFileError(f"{path}: no such bundle folder or model file")
@@ -420,7 +432,23 @@ def choose(
     return found[0]
 
 
-def make_engine(data: bytes, fmt: str, name: str, threads=None, providers=None, delegate=None, spin=True) -> Engine:
+def make_engine(
+    data: bytes,
+    fmt: str,
+    name: str,
+    threads=None,
+    providers=None,
+    delegate=None,
+    spin=True,
+    accelerator: str | None = None,
+    enforce_f32: bool = False,
+) -> Engine:
+    if accelerator is not None:
+        if fmt != "tflite":
+            raise ConfigError(f"{name}: accelerator runs LiteRT files; this is {fmt}")
+        from edgegan.runtime.compiled import CompiledEngine
+
+        return CompiledEngine(data, name, accelerator, threads, enforce_f32)
     if fmt in ("onnx", "ort"):
         if delegate:
             raise ConfigError("delegate is a LiteRT option; use providers=... with ONNX Runtime")
