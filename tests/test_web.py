@@ -27,13 +27,15 @@ pytestmark = [
 
 
 @contextlib.contextmanager
-def ready_page(url: str, **page_kw):
-    """Debian's Chromium, headless, on ``url`` until the page says it is ready: yields (page, its page errors)."""
+def ready_page(url: str, webgpu: bool = False, **page_kw):
+    """Debian's Chromium, headless, on ``url`` until the page says it is ready: yields (page, its page errors).
+    ``webgpu``: with WebGPU on Chromium's own SwiftShader Vulkan device; else with the GPU off (no WebGPU)."""
     playwright = pytest.importorskip("playwright.sync_api")
-    from edgegan.export.web import CHROMIUM_ARGS
+    from edgegan.export.web import CHROMIUM_ARGS, CHROMIUM_WEBGPU_ARGS
 
+    args = CHROMIUM_WEBGPU_ARGS if webgpu else CHROMIUM_ARGS
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
         try:
             page = browser.new_page(**page_kw)
             errors = []
@@ -68,6 +70,7 @@ def test_browser_images_match_the_python_runtime(served, bundle, tmp_path):
         values = page.evaluate("(z) => window.edgegan.generate(z)", z.ravel().tolist())
         page_latents = page.evaluate("() => window.edgegan.latents(64, 3)")
         status = page.inner_text("#status")
+        backend = page.evaluate("() => window.edgegan.backend")
         page.click("#again")  # regenerates for the next seed
         page.wait_for_function("document.querySelector('#status').textContent.startsWith('seed 1,')", timeout=60_000)
         shot = Path(os.environ.get("EDGEGAN_WEB_SCREENSHOT", tmp_path / "web-demo.png"))
@@ -83,6 +86,7 @@ def test_browser_images_match_the_python_runtime(served, bundle, tmp_path):
     diff = float(np.abs(browser_images - python_images).max())
     print(f"browser vs Python runtime, fp32 max |diff| = {diff:.2e}; {status}")
     assert diff <= 1e-4
+    assert backend == "wasm" and "WebAssembly" in status  # a browser without WebGPU
     assert "64 digits" in status
     assert shot.stat().st_size > 1000
 
@@ -133,3 +137,42 @@ def test_the_image_page_translates_tile_by_tile_as_the_python_runtime(tmp_path):
     assert y.shape == want.shape == (1080, 1200, 3)
     assert int(np.abs(y.astype(int) - want).max()) <= 1
     assert after == [200, 160]
+
+
+def test_with_webgpu_the_page_runs_on_the_gpu_within_1e_2_of_the_python_runtime(served, bundle):
+    """Chromium with WebGPU (SwiftShader's Vulkan device): the page picks onnxruntime-web's WebGPU backend, says
+    so, and its digits stay within 1e-2 of the Python runtime's."""
+    import edgegan
+
+    z = np.random.default_rng(12).standard_normal((4, 100)).astype(np.float32)
+    with ready_page(served, webgpu=True) as (page, errors):
+        has_gpu = page.evaluate("async () => !!(navigator.gpu && await navigator.gpu.requestAdapter())")
+        backend = page.evaluate("() => window.edgegan.backend")
+        values = page.evaluate("(z) => window.edgegan.generate(z)", z.ravel().tolist())
+        status = page.inner_text("#status")
+    assert not errors, errors
+    assert has_gpu, "Chromium exposed no WebGPU adapter"
+    assert backend == "webgpu" and "WebGPU" in status, status
+    want = edgegan.load(bundle, backend="onnx", precision="fp32").generate(z)
+    diff = float(np.abs(np.asarray(values, np.float32).reshape(want.shape) - want).max())
+    print(f"WebGPU page vs Python runtime, max |diff| = {diff:.2e}")
+    assert diff <= 1e-2
+
+
+def test_the_image_page_on_webgpu_matches_the_python_runtime(tmp_path):
+    import edgegan
+    from edgegan.export.web import serve, write_web
+    from edgegan.runtime.images import synthetic_pictures
+
+    sr = Path(__file__).resolve().parents[1] / "models" / "photo-sr4"
+    site = write_web(sr, tmp_path / "site")
+    pic = synthetic_pictures(1, 60, 70, 3, 5)[0]
+    with serve(site) as url, ready_page(url, webgpu=True) as (page, errors):
+        backend = page.evaluate("() => window.edgegan.backend")
+        got = page.evaluate("([p, h, w]) => window.edgegan.translate(p, h, w)", [pic.ravel().tolist(), 60, 70])
+    assert not errors, errors
+    assert backend == "webgpu"
+    y = np.asarray(got["pixels"], np.uint8).reshape(got["height"], got["width"], 3)
+    want = edgegan.load(sr, backend="onnx", precision="fp32").translate(pic)
+    assert y.shape == want.shape
+    assert int(np.abs(y.astype(int) - want).max()) <= 3  # uint8 levels: 1e-2 of the [0, 1] range is 2.55

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +29,7 @@ from edgegan.export import onnx as onnx_export
 from edgegan.export import tflite as tflite_export
 from edgegan.export.formats import BOUNDS, Variant
 from edgegan.export.inspect import forced_training, inference_mode, read_contract
-from edgegan.export.optimize import Choice, optimize
+from edgegan.export.optimize import Choice, at_size, optimize
 from edgegan.export.sources import REFERENCE_COUNT, REFERENCE_VALUES, generator_inputs
 from edgegan.models import IMAGE_NAME, LABEL_NAME, LATENT_NAME, SCORE_NAME, load_keras
 from edgegan.runtime import make_engine
@@ -193,6 +193,37 @@ def _skip_set(opts: ExportOptions, sources: Sources, log) -> frozenset:
     return skip
 
 
+def _recorded_contract(opts: ExportOptions, sources: Sources, log) -> ExportOptions:
+    """A bundle exported again: what its manifest records of the contract (pixel ranges, score kind, classes, the
+    LiteRT files' size) stands for the flags the user left unset, as its skipped list does for --skip; a flag
+    given wins. Without this a bundle whose generator ends in no squashing activation could not be re-exported
+    (nor put on the web) without repeating --output-range."""
+    try:
+        m = json.loads((sources.folder / mf.MANIFEST).read_text())
+    except (OSError, ValueError, AttributeError, TypeError):
+        return opts
+    if not isinstance(m, dict) or m.get("kind") != "edgegan-bundle":
+        return opts
+    d, label, source = m.get("discriminator") or {}, m.get("label") or {}, m.get("input") or {}
+    onehot = (label.get("source_encoding") or {}).get("onehot")
+    lite = [f for f in m.get("files", []) if f.get("role") == "generator" and f.get("format") == "tflite"]
+    size = lite[0]["inputs"][0]["shape"][1:3] if lite and source and None in source.get("shape", [0])[:2] else None
+    recorded = {
+        "output_range": (m.get("image") or {}).get("range"),
+        "input_range": source.get("range"),
+        "d_input_range": d.get("input_range"),
+        "score": d.get("score"),
+        "label_onehot": onehot,
+        "classes": None if onehot else label.get("classes"),
+        "input_size": size,
+    }
+    fill = {k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items() if v and getattr(opts, k) is None}
+    if fill:
+        said = ", ".join(f"{k.replace('_', '-')} {v}" for k, v in fill.items())
+        log(f"as recorded in {sources.folder / mf.MANIFEST}: {said}")
+    return replace(opts, **fill)
+
+
 RUN_CHUNK = 16  # rows per Keras or engine call at export: a 64x64x512 activation is 8 MB per row
 
 
@@ -253,7 +284,7 @@ def _roles(sources: Sources, variants, opts: ExportOptions, skip: frozenset, log
             "--score probability for one already in [0, 1]"
         )
     inputs = generator_inputs(contract, opts, D, log)
-    models = _rewritten(G, variants, opts, log)
+    models = _rewritten(G, variants, opts, log, inputs.size)
     g_keras = keras_runner(G)
     x_ref, g_cal = inputs.reference(), inputs.calibration()
     g_ref = g_keras(*x_ref)
@@ -291,11 +322,20 @@ def _load(sources: Sources, opts: ExportOptions, skip: frozenset, log) -> tuple:
     return G, D
 
 
-def _rewritten(G, variants, opts: ExportOptions, log) -> dict:
-    """G's models by rewrite choice: {None: G as built, Choice: (rewritten model, its rewritten blocks)}."""
-    models, notes = {None: (G, [])}, set()
-    for c in sorted({_choice(opts, v) for v in variants} - {None}):
-        model, rewrites, note = optimize(G, c.form, c.kinds)
+def _rewritten(G, variants, opts: ExportOptions, log, size: tuple[int, int] | None) -> dict:
+    """G's models by rewrite choice: {None: G as built, Choice: (rewritten model, its rewritten blocks)}. An
+    any-size G's LiteRT files (``size``: theirs) are rewritten from G rebuilt at their size (optimize.at_size)."""
+    models, notes, fixed = {None: (G, [])}, set(), {}
+    for c in sorted({_choice(opts, v, size) for v in variants} - {None}, key=str):
+        if c.size and c.size not in fixed:
+            try:
+                fixed[c.size] = at_size(G, c.size) if None in tuple(G.inputs[0].shape[1:3]) else G
+            except Exception as e:  # a rewrite must never break an export that the plain graph completes
+                notes.add(
+                    f"could not be rebuilt at {c.size[0]}x{c.size[1]} ({type(e).__name__}): LiteRT files as built"
+                )
+                fixed[c.size] = G
+        model, rewrites, note = optimize(fixed[c.size] if c.size else G, c.form, c.kinds)
         same = [k for k in models if k and _same_graph(k, *models[k]) == _same_graph(c, model, rewrites)]
         if rewrites:  # the same rewrites and carry in the same form are the same model: keep one (one conversion)
             models[c] = models[same[0]] if same else (model, rewrites)
@@ -305,7 +345,7 @@ def _rewritten(G, variants, opts: ExportOptions, log) -> dict:
         forms = "/".join(sorted({c.form for c in models if c}))
         log(
             f"optimized generator: {', '.join(done)} -> phase convolutions ({forms} form, exact)"
-            + _carried_line(models, variants, opts)
+            + _carried_line(models, variants, opts, size)
         )
     else:
         for note in sorted(n for n in notes if n):
@@ -315,14 +355,14 @@ def _rewritten(G, variants, opts: ExportOptions, log) -> dict:
 
 def _same_graph(choice: Choice, model, rewrites: list[str]) -> tuple:
     """What makes two rewritten generators the same graph: the form, the blocks and the carried convolutions."""
-    return choice.form, tuple(rewrites), tuple(carry.carried(model))
+    return choice.form, tuple(model.inputs[0].shape[1:]), tuple(rewrites), tuple(carry.carried(model))
 
 
-def _carried_line(models: dict, variants, opts: ExportOptions) -> str:
+def _carried_line(models: dict, variants, opts: ExportOptions, size) -> str:
     """ "; conv3 runs on the phases (onnx, ort files)": which convolutions are carried past a block, in which files."""
     where: dict[str, set] = {}
     for v in variants:
-        c = _choice(opts, v)
+        c = _choice(opts, v, size)
         for name in carry.carried(models[c][0]) if c in models else []:
             where.setdefault(name, set()).add(v.format)
     return "".join(f"; {n} runs on the phases ({', '.join(sorted(f))} files)" for n, f in sorted(where.items()))
@@ -402,10 +442,13 @@ def _centred(D, offset: float):
     return keras.Model(D.inputs, keras.layers.Rescaling(1.0, offset=-offset, name="score_offset")(D.outputs[0]))
 
 
-def _choice(opts: ExportOptions, v: Variant) -> Choice | None:
+def _choice(opts: ExportOptions, v: Variant, size: tuple[int, int] | None = None) -> Choice | None:
+    """How file ``v`` is rewritten; ``size``: an any-size G's fixed LiteRT size (its LiteRT files are rewritten
+    at it)."""
     if not opts.optimize:
         return None
-    return auto_form(v.format, v.precision) if opts.optimize_form == "auto" else Choice.parse(opts.optimize_form)
+    c = auto_form(v.format, v.precision) if opts.optimize_form == "auto" else Choice.parse(opts.optimize_form)
+    return c._replace(size=tuple(size)) if size and v.format == "tflite" else c
 
 
 def export_bundle(
@@ -427,6 +470,7 @@ def export_bundle(
     sources = model if isinstance(model, Sources) else find_sources(model)
     out = Path(out)
     skip = _skip_set(opts, sources, log)
+    opts = _recorded_contract(opts, sources, log)
     contract, g_role, make_d, d_info = _roles(sources, variants, opts, skip, log)
     variants = _calibrated(variants, g_role, opts, log)
 
@@ -505,7 +549,7 @@ def _export_role(role: Role, variants, skip, stage: Path, tmp: Path, contract: C
         if f"{role.name}:{v.format}/{v.precision}" in skip or f"{v.format}/{v.precision}" in skip:
             continue
         t0 = time.perf_counter()
-        choice = role.canonical(_choice(opts, v))
+        choice = role.canonical(_choice(opts, v, role.size))
         entry, shown = _export_file(role, v, choice, stage, tmp, made, contract, opts)
         if entry is None and choice is not None:  # a rewrite never costs a file the plain graph would pass
             log(f"  {v.filename(role.name)}: the optimized file missed its bound ({shown}); exporting the plain graph")

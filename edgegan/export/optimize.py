@@ -58,6 +58,8 @@ class Choice(NamedTuple):
 
     form: str
     kinds: tuple[str, ...] = KINDS
+    # an any-size generator's LiteRT files: rewritten at their fixed (height, width) (at_size); None: as it takes
+    size: tuple[int, int] | None = None
 
     @property
     def tag(self) -> str:
@@ -263,6 +265,20 @@ def _phase_layer_class():
             return tf.concat(outs, axis=-1) if len(outs) > 1 else outs[0]
 
     return PhaseConv2D
+
+
+def at_size(model, size: tuple[int, int]):
+    """An any-size model rebuilt to take (N, height, width, C) pictures, sharing nothing but the weights' values
+    (keras.models.clone_model with a fixed Input): its phase convolutions can then be planned, and LiteRT's
+    files, which have a fixed size anyway, lose the rank-5 repeat that Keras' UpSampling2D exports as (RESHAPE
+    and TILE through a 5-D tensor), which LiteRT's GPU accelerator refuses ("Tensor dimensions must be less than
+    5": 14 of 26 ops of photo-sr4's generator fell to the CPU). Calling the model on a fixed Input instead nests
+    it as one layer, which the rewrite cannot see into when the graph has branches."""
+    import keras
+
+    fixed = keras.models.clone_model(model, input_tensors=keras.Input((*size, model.inputs[0].shape[-1])))
+    fixed.set_weights(model.get_weights())
+    return fixed
 
 
 def optimize(model, form: str = "split", kinds: tuple[str, ...] = KINDS):

@@ -1,7 +1,8 @@
 """`edgegan export --format web`: a static folder that runs the generator in the browser.
 
-index.html + app.mjs (no build step) load generator.onnx with onnxruntime-web's WebAssembly
-backend (SIMD; threads when the page is cross-origin isolated). onnxruntime-web's three files come
+index.html + app.mjs (no build step) load generator.onnx with onnxruntime-web: on the GPU through its WebGPU
+backend when the browser has a WebGPU adapter, else on WebAssembly (SIMD; threads when the page is cross-origin
+isolated); the page shows which and sets ``window.edgegan.backend`` ("webgpu" or "wasm"). onnxruntime-web's three files come
 from the npm registry at export time (`npm pack onnxruntime-web@ORT_WEB_VERSION`) and are cached in
 ~/.cache/edgegan/npm, so later exports work offline; the folder itself needs no network at all.
 Any static file server serves it (`python -m http.server -d DIR`).
@@ -24,7 +25,16 @@ from pathlib import Path
 from edgegan.errors import ExportError
 
 ORT_WEB_VERSION = "1.30.0"  # runs opset 17; pinned so exports are reproducible
-ORT_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+# the WebAssembly build, then the WebGPU build (which runs the "webgpu" and "wasm" providers; 27 MB of wasm, so
+# edgegan's page fetches it only in a browser that has a WebGPU adapter: web_assets/backend.mjs)
+ORT_FILES = (
+    "ort.wasm.min.mjs",
+    "ort-wasm-simd-threaded.mjs",
+    "ort-wasm-simd-threaded.wasm",
+    "ort.webgpu.min.mjs",
+    "ort-wasm-simd-threaded.asyncify.mjs",
+    "ort-wasm-simd-threaded.asyncify.wasm",
+)
 # Flags for driving Debian's Chromium headless here (tests/test_web.py, tools/web_screenshot.py): no sandbox as
 # root, and no background connections, which this machine's closed network refuses many at a time.
 CHROMIUM_ARGS = [
@@ -35,6 +45,14 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+]
+# The same with WebGPU on Chromium's own software Vulkan device (SwiftShader): without --disable-gpu, which turns
+# WebGPU off. navigator.gpu exists only in a secure context (http://127.0.0.1, not about:blank).
+CHROMIUM_WEBGPU_ARGS = [a for a in CHROMIUM_ARGS if a != "--disable-gpu"] + [
+    "--enable-unsafe-webgpu",
+    "--enable-features=Vulkan",
+    "--use-vulkan=swiftshader",
+    "--use-webgpu-adapter=swiftshader",
 ]
 
 
@@ -153,7 +171,7 @@ def write_web(bundle: Path, out: Path, ort_files: Path | None = None) -> Path:
         (stage / "model.json").write_text(json.dumps(model, indent=2) + "\n")
         assets = resources.files("edgegan.export") / "web_assets"
         pages = ("translate.html", "translate.mjs") if m.contract.source else ("index.html", "app.mjs")
-        for src_name, name in zip(pages, ("index.html", "app.mjs")):
+        for src_name, name in zip((*pages, "backend.mjs"), ("index.html", "app.mjs", "backend.mjs")):
             (stage / name).write_text((assets / src_name).read_text())
         from edgegan.export.bundle import swap_into_place
 

@@ -1,14 +1,10 @@
 // edgegan web: run generator.onnx with onnxruntime-web and draw an 8x8 grid of digits (a conditional model: of
 // the digit picked, or one row per class). window.edgegan exposes what tests and other scripts need: ready, info,
 // latents(n, seed), generate(latents[, labels]).
-import * as ort from "./ort/ort.wasm.min.mjs";
-
-ort.env.wasm.wasmPaths = new URL("./ort/", import.meta.url).href;
-ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
-ort.env.wasm.simd = true;
+import { openModel } from "./backend.mjs";
 
 const info = await (await fetch("./model.json")).json();
-const session = await ort.InferenceSession.create("./generator.onnx", { executionProviders: ["wasm"] });
+const { ort, session, backend, threads } = await openModel("./generator.onnx");
 const [H, W, C] = info.image_shape;
 const L = info.latent_size;
 const [LO, HI] = info.value_range; // the generator's own pixel range (tanh: [-1, 1], sigmoid: [0, 1])
@@ -88,7 +84,7 @@ async function show() {
   await draw(z, labels, cols);
   const what = info.classes ? (every ? ", one row per digit" : `, digit ${picker.value}`) : "";
   status.textContent = `seed ${seed}${what}, walk ${t.toFixed(2)}: ${z.length / L} digits in ${(performance.now() - t0).toFixed(1)} ms ` +
-    `(onnxruntime-web ${info.onnxruntime_web}, ${ort.env.wasm.numThreads} thread(s))`;
+    `(onnxruntime-web ${info.onnxruntime_web} on ${backend === "webgpu" ? "the GPU (WebGPU)" : `WebAssembly, ${threads} thread(s)`})`;
 }
 document.getElementById("again").onclick = () => { seedBox.value = Number(seedBox.value) + 1; show(); };
 seedBox.onchange = show;
@@ -96,7 +92,7 @@ picker.onchange = show;
 walk.oninput = show;
 await show();
 window.edgegan = {
-  ready: true, info, latents: (n, seed) => Array.from(latents(n, seed)),
+  ready: true, info, backend, latents: (n, seed) => Array.from(latents(n, seed)),
   generate: async (z, labels) => Array.from(await generate(Float32Array.from(z), labels)),
 };
 document.body.dataset.ready = "1";

@@ -2,14 +2,10 @@
 // with the Python runtime's default tiling (edgegan/runtime/tiles.py, line for line: window starts, and a cut at the
 // middle of each overlap). window.edgegan exposes what tests and other scripts need: ready, info,
 // translate(pixels, H, W) -> { pixels, height, width } (uint8 RGB or gray, row-major).
-import * as ort from "./ort/ort.wasm.min.mjs";
-
-ort.env.wasm.wasmPaths = new URL("./ort/", import.meta.url).href;
-ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
-ort.env.wasm.simd = true;
+import { openModel } from "./backend.mjs";
 
 const info = await (await fetch("./model.json")).json();
-const session = await ort.InferenceSession.create("./generator.onnx", { executionProviders: ["wasm"] });
+const { ort, session, backend, threads } = await openModel("./generator.onnx");
 const { scale: S, channels: C, multiple: M } = info.source;
 const [ILO, IHI] = info.source.range, [LO, HI] = info.value_range;
 
@@ -100,7 +96,7 @@ async function show(file) {
   const t0 = performance.now(), y = await translate(px, bmp.height, bmp.width);
   draw(document.getElementById("after"), y.pixels, y.height, y.width);
   status.textContent = `${bmp.width}x${bmp.height} -> ${y.width}x${y.height} in ${((performance.now() - t0) / 1000).toFixed(1)} s ` +
-    `(onnxruntime-web ${info.onnxruntime_web}, ${ort.env.wasm.numThreads} thread(s))`;
+    `(onnxruntime-web ${info.onnxruntime_web} on ${backend === "webgpu" ? "the GPU (WebGPU)" : `WebAssembly, ${threads} thread(s)`})`;
 }
 const guard = (f) => f().catch((e) => { status.textContent = `error: ${e.message}`; });
 document.getElementById("file").onchange = (e) => e.target.files[0] && guard(() => show(e.target.files[0]));
@@ -109,7 +105,7 @@ drop.ondragover = (e) => e.preventDefault();
 drop.ondrop = (e) => { e.preventDefault(); if (e.dataTransfer.files[0]) guard(() => show(e.dataTransfer.files[0])); };
 status.textContent = `ready: pick or drop a picture (x${S}, tiles of ${info.tile.join("x")})`;
 window.edgegan = {
-  ready: true, info,
+  ready: true, info, backend,
   translate: async (pixels, h, w) => { const y = await translate(pixels, h, w); return { ...y, pixels: Array.from(y.pixels) }; },
 };
 document.body.dataset.ready = "1";
