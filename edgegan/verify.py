@@ -94,8 +94,8 @@ def verify(
     GPU bounds (edgegan.export.gpu)."""
     if against_keras and accelerator in ("gpu", "gpu,cpu"):
         raise ConfigError(
-            "--against-keras loads TensorFlow, and LiteRT's GPU accelerator exits the process without a word beside "
-            "it (measured): run verify --against-keras, then verify --accelerator gpu"
+            "--against-keras loads TensorFlow, and LiteRT's GPU accelerator crashes a process that has (a "
+            "segmentation fault): run verify --against-keras, then verify --accelerator gpu"
         )
     m = mf.load(bundle)
     ref = load_reference(m)

@@ -36,6 +36,12 @@ from edgegan.errors import BackendError, InputError, MissingDependency, ModelFil
 from edgegan.runtime.engines import Engine, TensorInfo, _dequantize, _quantize, _tfl_info, ordered_inputs
 
 ACCELERATORS = ("cpu", "gpu", "gpu,cpu")
+# measured with tensorflow-cpu 2.21 and ai-edge-litert 2.3: TensorFlow imported first, then a GPU compilation:
+# SIGSEGV (the other order runs). The light runtime never imports TensorFlow; a notebook that exported may have.
+TF_CONFLICT = (
+    "LiteRT's GPU accelerator crashes a process that has imported TensorFlow (a segmentation fault): run the GPU "
+    "from a process without it (the light runtime, `edgegan generate --accelerator gpu`)"
+)
 NO_DEVICE = "no GPU device: LiteRT's GPU accelerator found no WebGPU adapter (it needs a Vulkan, Metal or D3D12 driver)"
 
 
@@ -207,6 +213,8 @@ class CompiledEngine(Engine):
             raise BackendError(f"accelerator must be one of {', '.join(ACCELERATORS)}, got {accelerator!r}")
         if len(data) < 8 or data[4:8] != b"TFL3":
             raise ModelFileError(f"{name}: not a TFLite flatbuffer (no TFL3 identifier)")
+        if "gpu" in accelerator and "tensorflow" in sys.modules:
+            raise BackendError(TF_CONFLICT)
         cm, _ = _litert()
         self._key, self.inputs, self.output, self._names = _signature_infos(data, name)
         self._data = data  # the compiled model may point into these bytes
