@@ -168,6 +168,19 @@ def _quiet_teardown() -> None:
     os.dup2(devnull, 2)
 
 
+def _compile(cm, data: bytes, accelerator: str, threads: int | None, enforce_f32: bool):
+    """CompiledModel.from_buffer on ``accelerator``. ai-edge-litert 1.x (the version that runs on a Raspberry Pi
+    under qemu here, tools/pi_check) has the API on the CPU only, without options or environments."""
+    if not hasattr(cm, "Options"):
+        if accelerator != "cpu":
+            raise BackendError(
+                "this ai-edge-litert has no GPU accelerator in its CompiledModel API (2.x has): pip install -U ai-edge-litert"
+            )
+        return cm.CompiledModel.from_buffer(data)
+    options = _options(cm, accelerator, threads, enforce_f32)
+    return cm.CompiledModel.from_buffer(data, environment=_environment(cm), options=options)
+
+
 def _options(cm, accelerator: str, threads: int | None, enforce_f32: bool):
     HA = cm.HardwareAccelerator
     accel = {"cpu": HA.CPU, "gpu": HA.GPU, "gpu,cpu": HA.GPU | HA.CPU}[accelerator]
@@ -218,12 +231,9 @@ class CompiledEngine(Engine):
         cm, _ = _litert()
         self._key, self.inputs, self.output, self._names = _signature_infos(data, name)
         self._data = data  # the compiled model may point into these bytes
-        env = _environment(cm)
         with native_log() as log:
             try:
-                self.model = cm.CompiledModel.from_buffer(
-                    data, environment=env, options=_options(cm, accelerator, threads, enforce_f32)
-                )
+                self.model = _compile(cm, data, accelerator, threads, enforce_f32)
                 fully = self.model.is_fully_accelerated() if accelerator != "cpu" else True
             except RuntimeError as e:
                 self.model, fully, error = None, False, e
@@ -246,7 +256,7 @@ class CompiledEngine(Engine):
             for buf, x in zip(self._in, xs):
                 buf.write(np.ascontiguousarray(x))
             self.model.run_by_index(0, self._in, self._out)
-            y = self._out[0].read(int(np.prod(out.shape)), np.dtype(out.dtype)).reshape(out.shape)
+            y = self._out[0].read(int(np.prod(out.shape)), np.dtype(out.dtype).type).reshape(out.shape)
         return _dequantize(y, out) if out.scale is not None else y.astype(np.float32)
 
 

@@ -14,7 +14,8 @@ if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.
   # the first stanza of the machine's own entry (the main archive), with its suite swapped for backports
   awk 'BEGIN{RS=""; ORS="\n\n"} NR==1' "$src" | sed -E 's/^Suites:.*/Suites: bookworm-backports/' > "$dst"
 fi
-apt-get update -qq
-apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers >/dev/null
-apt-get install -y -qq libvulkan1 >/dev/null
+install() {
+  apt-get update -qq && apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null
+}
+install || { sleep 10; install; }  # one retry: a mirror's hiccup
 test -f "$icd"
