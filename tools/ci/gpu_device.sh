@@ -4,7 +4,7 @@
 # the entry for it is made from the Debian entry this machine already has (same mirror, same key), so no host
 # is written down here. Idempotent; exits 0 when the device is already there.
 set -euo pipefail
-icd=/usr/share/vulkan/icd.d/lvp_icd.x86_64.json
+icd=/usr/share/vulkan/icd.d/lvp_icd.json  # lavapipe's (Mesa 25 names it without the architecture)
 if [ -f "$icd" ] && dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null | grep -q '^2[5-9]'; then
   exit 0
 fi
