@@ -577,7 +577,7 @@ def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Con
         "image_shape": list(contract.image_shape),
         **({"input": contract.source.section()} if contract.source else {}),
         "value_range": list(contract.image_range),
-        "batch": opts.batch if v.format == "tflite" else None,
+        "batch": opts.batch if v.format in ("tflite", "ort") else None,
         "optimized": choice is not None,
     }
     if contract.conditional:
@@ -592,7 +592,7 @@ def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Con
         meta["quantization"] = onnx_export.int8_scheme(opts.target, role.name)
     model, rewrites = role.models[choice]
     path = stage / v.filename(role.name)
-    _convert(v, model, choice, path, tmp, made, role, opts, meta)
+    made_checks = _convert(v, model, choice, path, tmp, made, role, opts, meta)
     made[(v.format, v.precision, choice)] = path
     data = path.read_bytes()
     engine = make_engine(data, v.format, path.name, threads=None)  # the light runtime re-opens it
@@ -613,7 +613,7 @@ def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Con
         except ModelFileError as e:
             raise ExportError(f"{e}; the file was not written") from e
     else:
-        checks = {"ort_format": True}
+        checks = {"ort_format": True, **made_checks}
     entry = {
         "path": path.name,
         "role": role.name,
@@ -688,7 +688,8 @@ def _ordered(variants: list[Variant]) -> list[Variant]:
     return sorted(variants, key=lambda v: ("onnx", "tflite", "ort").index(v.format))
 
 
-def _convert(v: Variant, model, choice, path: Path, tmp: Path, made: dict, role: Role, opts, meta: dict) -> None:
+def _convert(v: Variant, model, choice, path: Path, tmp: Path, made: dict, role: Role, opts, meta: dict) -> dict:
+    """Write file ``v`` to ``path``; returns checks made on the way (an .ort file's mobile usability)."""
     (in_name, out_name), cal = role.io_names, role.calibration
     tag = choice.tag if choice else "plain"
     if v.format == "onnx" or v.format == "ort":
@@ -717,15 +718,19 @@ def _convert(v: Variant, model, choice, path: Path, tmp: Path, made: dict, role:
                     )
             tagged = tmp / f"{meta['role']}.{v.precision}.for-ort.onnx"  # carries the .ort file's own metadata
             onnx_export.retag(src, tagged, meta)
+            # fixed shapes, as LiteRT's: the phone providers (NNAPI, Core ML) take no node of a dynamic-shape model
+            onnx_export.fixed_shapes(tagged, tagged, opts.batch, role.size)
             onnx_export.to_ort(tagged, path)
+            return onnx_export.mobile_usability(tagged)
     else:
         int8 = made.get(("tflite", "int8", choice))  # the int8-io file is the int8 one with int8 edges
         # (not for a paired D: modify_model_interface drops the input names that tell its two pictures apart)
         fast = int8 is not None and not isinstance(in_name, dict)
         if v.precision == "int8-io" and fast and tflite_export.int8_io_from_int8(int8, path, meta):
-            return
+            return {}
         names = in_name if isinstance(in_name, dict) or role.size else None
         tflite_export.keras_to_tflite(model, path, v.precision, opts.batch, cal, meta, names, role.size)
+    return {}
 
 
 def _versions(tf) -> dict:
