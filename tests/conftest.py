@@ -246,3 +246,18 @@ def cond_run(tmp_path_factory, digits_dir) -> Path:
 def cond_bundle(tmp_path_factory, cond_run) -> Path:
     """The conditional run in every format x precision of both networks (the label input in each)."""
     return _export_all(cond_run, tmp_path_factory.mktemp("cond_bundle"), 40)
+
+
+@pytest.fixture(scope="session")
+def gpu_device() -> str:
+    """The GPU device's name, or a skip (a failure under CI) when LiteRT's GPU accelerator finds none."""
+    from edgegan.runtime.compiled import measure_isolated
+
+    f = ROOT / "models" / "mnist-dcgan" / "generator.fp32.tflite"
+    runs, _ = measure_isolated([f], [np.load(f.parent / "reference.npz")["z"][:2]])
+    if not runs[0].measured:
+        why = f"LiteRT's GPU accelerator has no device here ({runs[0].reason}); tools/ci/gpu_device.sh installs one"
+        if os.environ.get("CI"):
+            pytest.fail(why)
+        pytest.skip(why)
+    return runs[0].placement["device"]

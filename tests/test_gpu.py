@@ -29,21 +29,6 @@ def _inputs(bundle: Path) -> list[np.ndarray]:
         return [z[k][:2] for k in ("z", "source", "label") if k in z.files]
 
 
-@pytest.fixture(scope="session")
-def gpu_device() -> str:
-    """The GPU device's name, or a skip (a failure under CI) when LiteRT's GPU accelerator finds none."""
-    from edgegan.runtime.compiled import measure_isolated
-
-    f = ROOT / "models" / "mnist-dcgan" / "generator.fp32.tflite"
-    runs, _ = measure_isolated([f], _inputs(f.parent))
-    if not runs[0].measured:
-        why = f"LiteRT's GPU accelerator has no device here ({runs[0].reason}); tools/ci/gpu_device.sh installs one"
-        if os.environ.get("CI"):
-            pytest.fail(why)
-        pytest.skip(why)
-    return runs[0].placement["device"]
-
-
 @pytest.mark.light
 @pytest.mark.parametrize("bundle_dir", SHIPPED, ids=lambda p: p.name)
 def test_every_shipped_litert_file_loads_in_the_signature_runner_and_compiled_model(bundle_dir):
@@ -212,3 +197,18 @@ def test_export_refuses_a_file_whose_signature_does_not_load(tiny_run, tmp_path,
     with pytest.raises(ExportError, match="signature runner"):
         edgegan.export(tiny_run, out=tmp_path / "b", formats="tflite", precisions="int8,int8-io")
     assert not (tmp_path / "b").exists()
+
+
+def assert_on_the_gpu(bundle_dir: Path) -> None:
+    """Every fp32 and fp16 LiteRT file of the bundle ran fully on LiteRT's GPU at export within its GPU bound
+    (generators >= 40 dB of Keras); int8 files ran fully on it too."""
+    for f in json.loads((bundle_dir / "manifest.json").read_text())["files"]:
+        if f["format"] != "tflite":
+            continue
+        gpu = f["gpu"]
+        assert gpu["measured"], (bundle_dir.name, f["path"], gpu)
+        assert gpu["fully_accelerated"], (bundle_dir.name, f["path"], gpu["fallback"])
+        if f["precision"] in ("fp32", "fp16"):
+            assert gpu["passes"], (bundle_dir.name, f["path"], gpu["figure"])
+            if f["role"] == "generator":
+                assert gpu["parity"]["psnr_db"] >= 40.0

@@ -135,6 +135,19 @@ def test_fixture_exports_every_file_and_verifies(zoo_i2i, name):
     assert "SSIM worst" in v.stdout  # int8 generator files: PSNR and the worst image's SSIM
 
 
+@pytest.mark.parametrize("name", list(ZOO))
+def test_litert_files_run_fully_on_the_gpu(zoo_i2i, name, gpu_device):
+    """pix2pix's transposed convolutions as phase convolutions, CycleGAN's instance norms in rank-4 ops, the
+    any-size model rewritten at its LiteRT size, the pixel shuffle: every LiteRT file on the GPU."""
+    from test_gpu import assert_on_the_gpu
+
+    out = bundle_of(zoo_i2i, name)
+    assert_on_the_gpu(out)
+    if name == "cyclegan":
+        lite = [f for f in json.loads((out / "manifest.json").read_text())["files"] if f["format"] == "tflite"]
+        assert all(f["checks"]["rank4_instance_norms"] for f in lite)
+
+
 def test_the_input_kind_is_read_from_the_model(zoo_i2i):
     inputs = {n: json.loads((bundle_of(zoo_i2i, n) / "manifest.json").read_text())["input"] for n in ZOO}
     assert inputs["srgan"]["shape"] == [16, 16, 3] and inputs["srgan"]["scale"] == 4

@@ -46,6 +46,14 @@ def test_export_with_default_options_and_verify_pass(zoo_bundles, name):
 
 
 @pytest.mark.parametrize("name", list(zoo.ZOO))
+def test_litert_files_run_fully_on_the_gpu(zoo_bundles, name, gpu_device):
+    from test_gpu import assert_on_the_gpu
+
+    assert zoo_bundles[name]["rc"] == 0
+    assert_on_the_gpu(zoo_bundles[name]["bundle"])
+
+
+@pytest.mark.parametrize("name", list(zoo.ZOO))
 def test_files_match_keras_and_pixels_follow_the_models_range(zoo_bundles, name):
     import edgegan
     from edgegan import manifest as mf

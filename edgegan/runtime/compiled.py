@@ -27,7 +27,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -237,7 +237,11 @@ class CompiledEngine(Engine):
                 fully = self.model.is_fully_accelerated() if accelerator != "cpu" else True
             except RuntimeError as e:
                 self.model, fully, error = None, False, e
+        # with the CPU in the set, is_fully_accelerated() is True when GPU and CPU together take every op (measured:
+        # a CycleGAN discriminator with 28 of 31 ops on the CPU): the log's count decides
         self.placement = placement(log[0], accelerator, fully)
+        if self.placement.cpu_ops:
+            self.placement = replace(self.placement, fully_accelerated=False)
         if self.model is None:
             raise _compile_error(name, log[0], self.placement, error)
         with native_log():
