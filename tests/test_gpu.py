@@ -10,7 +10,6 @@ under CI, where a missing device is a failure.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
