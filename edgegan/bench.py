@@ -133,7 +133,7 @@ def bench(
 
     m = mf.load(bundle)
     threads = threads or os.cpu_count() or 1
-    rows = []
+    rows, device = [], None
     entries = [e for e in m.files if (only is None or only(e)) and (accelerator is None or e.format == "tflite")]
     at = f"@{accelerator}" if accelerator else ""
     for k, e in enumerate(entries, 1):
@@ -141,6 +141,7 @@ def bench(
         model = edgegan.load(
             m.root, role=e.role, backend=e.format, precision=e.precision, threads=threads, accelerator=accelerator
         )
+        device = device or getattr(getattr(model.engine, "placement", None), "device", None)
         one, many = model.example(1, k), model.example(batch, k)  # inputs of the model's own kind
         lat = _time(one, runs, warmup=max(10, runs // 10))
         tb = _time(many, max(5, runs // 20), warmup=2)
@@ -162,7 +163,8 @@ def bench(
         )
     if keras:
         rows += _bench_keras(m, batch, runs, cold, progress, roles={e.role for e in entries} or set(mf.ROLES))
-    return rows, {"bundle": str(bundle), "runs": runs, "batch": batch, "machine": machine()}
+    info = {"bundle": str(bundle), "runs": runs, "batch": batch, "machine": machine()}
+    return rows, {**info, "accelerator": accelerator, "device": device} if accelerator else info
 
 
 def _labels(n: int, classes: int, rng) -> np.ndarray | None:

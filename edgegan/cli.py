@@ -616,6 +616,12 @@ def _cmd_bench(a) -> int:
         f"{m['cpu']}, {m['cores']} cores, Python {m['python']}; {a.runs} batch-1 runs after warm-up, throughput at batch {batch}"
     )
     print(format_table(rows))
+    if a.accelerator and info.get("device"):
+        soft = "software" in info["device"].lower() or "swiftshader" in info["device"].lower()
+        print(
+            f"@{a.accelerator}: LiteRT's GPU accelerator on {info['device']}"
+            + ("; a software device: its times are not a phone's GPU's" if soft else "")
+        )
     if a.json:
         write_json(a.json, rows, info)
     if a.chart:
