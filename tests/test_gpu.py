@@ -211,3 +211,43 @@ def assert_on_the_gpu(bundle_dir: Path) -> None:
             assert gpu["passes"], (bundle_dir.name, f["path"], gpu["figure"])
             if f["role"] == "generator":
                 assert gpu["parity"]["psnr_db"] >= 40.0
+
+
+@pytest.mark.light
+def test_enforce_f32_is_chosen_only_when_fp16_arithmetic_misses_and_f32_meets_the_bound():
+    from edgegan.export.gpu import Reference, _judged
+    from edgegan.runtime.compiled import GpuRun
+
+    y = np.random.default_rng(0).uniform(-1, 1, (8, 16, 16, 3)).astype(np.float32)
+    ref = Reference("generator", [], y, {"peak": 2.0})
+    run = GpuRun("g.tflite", True, placement={"device": "dev", "fully_accelerated": True, "cpu_ops": 0, "fallback": []})
+    entry = {"precision": "fp32"}
+    near, far = y + 1e-4, y + np.float32(0.05) * np.sign(y)  # ~86 dB and ~32 dB
+    ok = _judged(ref, entry, run, near, far)
+    assert ok["passes"] and not ok["enforce_f32"]
+    rescued = _judged(ref, entry, run, far, near)
+    assert rescued["passes"] and rescued["enforce_f32"] and rescued["fp16_arithmetic"]["parity"]["psnr_db"] < 40
+    missed = _judged(ref, entry, run, far, far)
+    assert not missed["passes"] and not missed["enforce_f32"] and missed["parity"]["psnr_db"] < 40
+
+
+@pytest.mark.light
+def test_the_runtime_sets_enforce_f32_when_the_manifest_says_so(tmp_path, gpu_device):
+    import shutil
+
+    b = tmp_path / "b"
+    shutil.copytree(ROOT / "models" / "mnist-dcgan", b)
+    data = json.loads((b / "manifest.json").read_text())
+    for f in data["files"]:
+        if f["path"] == "generator.fp32.tflite":
+            f["gpu"]["enforce_f32"] = True
+    (b / "manifest.json").write_text(json.dumps(data))
+    code = (
+        "import sys, edgegan\n"
+        "for p in ('fp32', 'fp16'):\n"
+        "    g = edgegan.load(sys.argv[1], precision=p, accelerator='gpu'); g.sample(2)\n"
+        "    print(p, g.engine.enforce_f32)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code, str(b)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split() == ["fp32", "True", "fp16", "False"]
