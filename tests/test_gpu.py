@@ -214,21 +214,38 @@ def assert_on_the_gpu(bundle_dir: Path) -> None:
 
 
 @pytest.mark.light
-def test_enforce_f32_is_chosen_only_when_fp16_arithmetic_misses_and_f32_meets_the_bound():
-    from edgegan.export.gpu import Reference, _judged
+@pytest.mark.parametrize(
+    "fp16, f32, passes, enforce",
+    [(1e-4, None, True, False), (0.05, 1e-4, True, True), (0.05, 0.05, False, False)],
+    ids=["fp16-meets", "only-f32-meets", "neither"],
+)
+def test_enforce_f32_is_chosen_only_when_fp16_arithmetic_misses_and_f32_meets_the_bound(
+    monkeypatch, tmp_path, fp16, f32, passes, enforce
+):
+    """The GPU child's outputs faked (fp16 arithmetic off by ``fp16``, enforce_f32 by ``f32``): the manifest
+    section picks enforce_f32 only when it rescues the bound, and asks for it only when fp16 misses."""
+    from edgegan.export import gpu
+    from edgegan.runtime import compiled
     from edgegan.runtime.compiled import GpuRun
 
     y = np.random.default_rng(0).uniform(-1, 1, (8, 16, 16, 3)).astype(np.float32)
-    ref = Reference("generator", [], y, {"peak": 2.0})
-    run = GpuRun("g.tflite", True, placement={"device": "dev", "fully_accelerated": True, "cpu_ops": 0, "fallback": []})
-    entry = {"precision": "fp32"}
-    near, far = y + 1e-4, y + np.float32(0.05) * np.sign(y)  # ~86 dB and ~32 dB
-    ok = _judged(ref, entry, run, near, far)
-    assert ok["passes"] and not ok["enforce_f32"]
-    rescued = _judged(ref, entry, run, far, near)
-    assert rescued["passes"] and rescued["enforce_f32"] and rescued["fp16_arithmetic"]["parity"]["psnr_db"] < 40
-    missed = _judged(ref, entry, run, far, far)
-    assert not missed["passes"] and not missed["enforce_f32"] and missed["parity"]["psnr_db"] < 40
+    asked = []
+
+    def child(paths, x, enforce_f32=False):
+        asked.append(enforce_f32)
+        off = f32 if enforce_f32 else fp16
+        where = {"device": "dev", "fully_accelerated": True, "cpu_ops": None, "fallback": []}
+        return [GpuRun(str(paths[0]), True, placement=where, enforce_f32=enforce_f32)], {"0": y + off * np.sign(y)}
+
+    monkeypatch.setattr(compiled, "measure_isolated", child)
+    entry = {"path": "g.tflite", "format": "tflite", "precision": "fp32"}
+    gpu.measure_role(gpu.Reference("generator", [y], y, {"peak": 2.0}), [entry], tmp_path, lambda s: None)
+    section = entry["gpu"]
+    assert asked == ([False] if f32 is None else [False, True])
+    assert section["passes"] is passes and section["enforce_f32"] is enforce
+    if enforce:
+        assert section["fp16_arithmetic"]["parity"]["psnr_db"] < 40 <= section["parity"]["psnr_db"]
+    json.dumps(section)  # what the manifest writes: plain JSON types
 
 
 @pytest.mark.light

@@ -40,56 +40,78 @@ class Reference:
     parity_kw: dict
 
 
+# parity rows measured on the GPU: a software device runs these files a row at a time, about 8 ms a row for the
+# seed's discriminator on lavapipe (its 2,000 parity images in 5 files, twice: 160 s of every export); on 128
+# images one flipped decision moves agreement 0.8 points, which a 97% bound still resolves
+GPU_ROWS = {"generator": 32, "discriminator": 128}
+
+
 def measure_role(ref: Reference, entries: list[dict], folder: Path, log: Callable[[str], None]) -> None:
-    """Add a ``gpu`` section to each LiteRT entry (manifest dicts of files in ``folder``), measured on the GPU."""
+    """Add a ``gpu`` section to each LiteRT entry (manifest dicts of files in ``folder``), measured on the GPU:
+    in fp16 arithmetic, then, for a file that runs fully on the GPU and misses its bound, with enforce_f32."""
     from edgegan.runtime.compiled import measure_isolated
 
     files = [e for e in entries if e["format"] == "tflite"]
     if not files:
         return
+    n = GPU_ROWS[ref.role]
+    ref = Reference(ref.role, [a[:n] for a in ref.x], ref.y[:n], ref.parity_kw)
     runs, outs = measure_isolated([folder / e["path"] for e in files], ref.x)
     for i, (e, run) in enumerate(zip(files, runs)):
-        if not run.measured:
-            e["gpu"] = {"measured": False, "status": NOT_MEASURED, "reason": run.reason}
-            continue
-        e["gpu"] = _judged(ref, e, run, outs.get(str(i)), outs.get(f"{i}_f32"))
-        where = run.placement
-        if not where["fully_accelerated"]:
-            log(
-                f"  {e['path']}: {where['cpu_ops']} ops fall back to the CPU on LiteRT's GPU accelerator "
-                f"({'; '.join(where['fallback'])})"
-            )
-        elif not e["gpu"]["passes"]:
-            log(f"  {e['path']}: on LiteRT's GPU {e['gpu']['figure']} misses the GPU bound {e['gpu']['limit']}")
-    reasons = {e["gpu"].get("reason") for e in files if not e["gpu"]["measured"]}
-    if reasons:
-        log(f"  GPU: {NOT_MEASURED} ({'; '.join(sorted(r for r in reasons if r))})")
+        e["gpu"] = (
+            _judged(ref, e, run, outs.get(str(i)))
+            if run.measured
+            else {
+                "measured": False,
+                "status": NOT_MEASURED,
+                "reason": run.reason,
+            }
+        )
+    retry = [
+        i
+        for i, e in enumerate(files)
+        if e["gpu"]["measured"] and e["gpu"]["fully_accelerated"] and not e["gpu"]["passes"]
+    ]
+    if retry:
+        runs32, outs32 = measure_isolated([folder / files[i]["path"] for i in retry], ref.x, enforce_f32=True)
+        for k, (i, run) in enumerate(zip(retry, runs32)):
+            f32 = _judged(ref, files[i], run, outs32.get(str(k))) if run.measured else None
+            if f32 and f32["passes"]:
+                files[i]["gpu"] = {**f32, "fp16_arithmetic": {k: files[i]["gpu"][k] for k in ("parity", "figure")}}
+    for e in files:
+        _said(e, log)
 
 
-def _judged(ref: Reference, entry: dict, run, y: np.ndarray | None, y_f32: np.ndarray | None) -> dict:
-    """The ``gpu`` section of one measured file: placement, figures against Keras, the bound, enforce_f32."""
+def _said(e: dict, log: Callable[[str], None]) -> None:
+    gpu = e["gpu"]
+    if not gpu["measured"]:
+        log(f"  {e['path']}: GPU {NOT_MEASURED} ({gpu['reason']})")
+    elif not gpu["fully_accelerated"]:
+        log(
+            f"  {e['path']}: {gpu['ops_on_cpu']} ops fall back to the CPU on LiteRT's GPU accelerator "
+            f"({'; '.join(gpu['fallback'])})"
+        )
+    elif not gpu["passes"]:
+        log(f"  {e['path']}: on LiteRT's GPU {gpu['figure']} misses the GPU bound {gpu['limit']}")
+
+
+def _judged(ref: Reference, entry: dict, run, y: np.ndarray) -> dict:
+    """The ``gpu`` section of one measured file: placement, figures against Keras, the bound."""
     bound = gpu_bound(ref.role, entry["precision"], ref.parity_kw.get("score"))
     fig = parity.figures(ref.role, ref.y, y, **ref.parity_kw)
-    ok, f32 = parity.passes(ref.role, bound, fig), False
-    section: dict = {}
-    if not ok and y_f32 is not None:
-        fig32 = parity.figures(ref.role, ref.y, y_f32, **ref.parity_kw)
-        if parity.passes(ref.role, bound, fig32):
-            section["fp16_arithmetic"] = {"parity": fig, "figure": parity.headline(ref.role, bound, fig)[0]}
-            fig, ok, f32 = fig32, True, True
     figure, limit = parity.headline(ref.role, bound, fig)
     where = run.placement
-    section.update(
-        measured=True,
-        device=where["device"],
-        fully_accelerated=where["fully_accelerated"],
-        ops_on_cpu=where["cpu_ops"] or 0,
-        fallback=where["fallback"],
-        parity=fig,
-        figure=figure,
-        bound=bound,
-        limit=limit,
-        passes=ok and where["fully_accelerated"],
-        enforce_f32=f32,
-    )
-    return section
+    return {
+        "measured": True,
+        "device": where["device"],
+        "fully_accelerated": where["fully_accelerated"],
+        "ops_on_cpu": where["cpu_ops"] or 0,
+        "fallback": where["fallback"],
+        "rows": len(ref.y),
+        "parity": fig,
+        "figure": figure,
+        "bound": bound,
+        "limit": limit,
+        "passes": bool(parity.passes(ref.role, bound, fig) and where["fully_accelerated"]),
+        "enforce_f32": run.enforce_f32,
+    }

@@ -307,30 +307,30 @@ class GpuRun:
     enforce_f32: bool = False
 
 
-def measure(paths: list[str], x: list[np.ndarray]) -> tuple[list[GpuRun], dict[str, np.ndarray]]:
+def measure(paths: list[str], x: list[np.ndarray], enforce_f32: bool = False) -> tuple[list[GpuRun], dict]:
     """Compile each file for LiteRT's GPU accelerator alone (then GPU with CPU fallback, if some ops cannot run
-    there) and run it on ``x``, in fp16 arithmetic and with ``enforce_f32``: (runs, outputs keyed "i" and
-    "i_f32" for the i-th path)."""
+    there) and run it on ``x``: (runs, outputs keyed "i" for the i-th path). ``enforce_f32``: compile with
+    LiteRT's fp32 GPU option (files that run fully on the GPU only; the others are marked not measured)."""
     runs, outs = [], {}
     for i, p in enumerate(paths):
         data = Path(p).read_bytes()
         try:
             try:
-                engine = CompiledEngine(data, p, "gpu")
+                engine = CompiledEngine(data, p, "gpu", enforce_f32=enforce_f32)
             except BackendError as e:
-                if NO_DEVICE in str(e):
+                if NO_DEVICE in str(e) or enforce_f32:
                     raise
                 engine = CompiledEngine(data, p, "gpu,cpu")
             outs[str(i)] = engine.run(*x)
-            if engine.placement.fully_accelerated:
-                outs[f"{i}_f32"] = CompiledEngine(data, p, "gpu", enforce_f32=True).run(*x)
-            runs.append(GpuRun(p, True, placement=asdict(engine.placement)))
+            runs.append(GpuRun(p, True, placement=asdict(engine.placement), enforce_f32=enforce_f32))
         except (BackendError, ModelFileError, InputError) as e:
             runs.append(GpuRun(p, False, reason=str(e).removeprefix(f"{p}: ")))
     return runs, outs
 
 
-def measure_isolated(paths: list[Path], x: list[np.ndarray], timeout: float = 600) -> tuple[list[GpuRun], dict]:
+def measure_isolated(
+    paths: list[Path], x: list[np.ndarray], enforce_f32: bool = False, timeout: float = 600
+) -> tuple[list[GpuRun], dict]:
     """``measure`` in a child process (python -m edgegan.runtime.compiled JOB). A child that dies or hangs
     gives runs marked not measured with the reason, never an exception."""
     import subprocess
@@ -338,7 +338,7 @@ def measure_isolated(paths: list[Path], x: list[np.ndarray], timeout: float = 60
     with tempfile.TemporaryDirectory(prefix="edgegan-gpu-") as tmp:
         job = Path(tmp)
         np.savez(job / "inputs.npz", *x)
-        (job / "paths.json").write_text(json.dumps([str(p) for p in paths]))
+        (job / "paths.json").write_text(json.dumps({"paths": [str(p) for p in paths], "enforce_f32": enforce_f32}))
         try:
             done = subprocess.run(
                 [sys.executable, "-m", "edgegan.runtime.compiled", str(job)],
@@ -358,10 +358,10 @@ def measure_isolated(paths: list[Path], x: list[np.ndarray], timeout: float = 60
 
 
 def _child(job: Path) -> None:
-    paths = json.loads((job / "paths.json").read_text())
+    job_spec = json.loads((job / "paths.json").read_text())
     with np.load(job / "inputs.npz", allow_pickle=False) as z:
         x = [z[f"arr_{i}"] for i in range(len(z.files))]
-    runs, outs = measure(paths, x)
+    runs, outs = measure(job_spec["paths"], x, job_spec["enforce_f32"])
     np.savez(job / "outputs.npz", **outs)
     (job / "runs.json").write_text(json.dumps([asdict(r) for r in runs]))
 
