@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import warnings
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -32,8 +33,10 @@ MAX_OUTPUT_PIXELS = 64_000_000  # pixels of its answer (a x4 model: a 4-megapixe
 
 def read_posted_picture(body: bytes, channels: int, scale: int = 1):
     """A PNG or JPEG body as uint8 (H, W, channels), through the runtime's own reader (EXIF, 16-bit, alpha,
-    grayscale); ValueError with one line for anything else."""
-    from PIL import Image, UnidentifiedImageError
+    grayscale); ValueError with one line for anything else: a header declaring more pixels than the caps (sizes
+    are read before any decoding; one over Pillow's own limit raises DecompressionBombError, which is not an
+    OSError), or any error of the decoder."""
+    from PIL import Image
 
     from edgegan.runtime.images import read_picture
 
@@ -45,7 +48,11 @@ def read_posted_picture(body: bytes, channels: int, scale: int = 1):
                 raise ValueError(f"{im.width}x{im.height} is over the {MAX_PIXELS} pixel limit")
             if im.width * im.height * scale**2 > MAX_OUTPUT_PIXELS:
                 raise ValueError(f"{im.width}x{im.height} x{scale} is over the {MAX_OUTPUT_PIXELS} output pixel limit")
-    except (UnidentifiedImageError, OSError) as e:
+    except ValueError:
+        raise
+    except Image.DecompressionBombError:
+        raise ValueError(f"the picture declares more than {MAX_PIXELS} pixels (a decompression bomb?)") from None
+    except Exception as e:  # the decoder's own errors: UnidentifiedImageError, OSError, SyntaxError, EOFError, ...
         raise ValueError(f"the body is not a PNG or JPEG picture ({type(e).__name__})") from None
     try:
         return read_picture(io.BytesIO(body), channels)
@@ -54,6 +61,12 @@ def read_posted_picture(body: bytes, channels: int, scale: int = 1):
 
 
 def make_handler(generator):
+    from PIL import Image
+
+    # Pillow warns (to stderr) on pictures between its limit and twice it; MAX_PIXELS, far below, refuses them
+    # with a 400 first: the warning would only add a line to the log for each such request
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
     class Handler(BaseHTTPRequestHandler):
         def _send(self, code: int, body: bytes, ctype: str) -> None:
             self.send_response(code)

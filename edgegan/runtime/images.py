@@ -151,7 +151,7 @@ def read_picture(path, channels: int, notes: list | None = None) -> np.ndarray:
     scaled to 8, alpha dropped, grayscale and colour converted to what the model takes (each conversion said in
     ``notes``). Anything Pillow cannot read, and more than MAX_PICTURE_PIXELS, is refused in one line naming the
     file."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, ImageOps
 
     from edgegan.errors import InputError
 
@@ -177,21 +177,23 @@ def read_picture(path, channels: int, notes: list | None = None) -> np.ndarray:
                     f"{channels}-channel model",
                 )
             a = np.asarray(im, np.uint8)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
+    except InputError:
+        raise
+    except Exception as e:  # the decoder's errors: UnidentifiedImageError, OSError, SyntaxError, EOFError, bombs ...
         raise InputError(f"{path}: not a picture edgegan can read ({type(e).__name__}: {str(e)[:120]})") from None
     return a[..., None] if a.ndim == 2 else a
 
 
 def picture_size(path) -> tuple[int, int]:
     """(width, height) of a picture file as stored, from its header (nothing decoded); one line if unreadable."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     from edgegan.errors import InputError
 
     try:
         with Image.open(path) as im:
             return im.size
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
+    except Exception as e:  # the decoder's errors, whatever their type (a decompression bomb's is no OSError)
         raise InputError(f"{path}: not a picture edgegan can read ({type(e).__name__}: {str(e)[:120]})") from None
 
 
