@@ -1,5 +1,6 @@
 """The light tier never imports TensorFlow or Keras (checked in a fresh interpreter)."""
 
+import importlib.util
 import subprocess
 import sys
 
@@ -49,6 +50,28 @@ def test_the_check_catches_a_tensorflow_import():
     pytest.importorskip("keras")
     # If a light module did `import keras`, this is what the check above would see.
     assert "keras" in heavy_modules_after("edgegan", "keras")
+
+
+def test_running_an_onnx_file_imports_neither_tensorflow_nor_onnx():
+    """The ONNX path's cold start: the external-data check reads protobuf itself; `import onnx` cost 1.06 s."""
+    pytest.importorskip("onnxruntime")
+    code = (
+        "import edgegan; from edgegan.bundled import default_bundle; "
+        "edgegan.load(default_bundle(), backend='onnx').sample(1)"
+    )
+    assert _heavy_after_code(code) == []
+    if importlib.util.find_spec("onnx"):  # positive control: the check sees an onnx import
+        assert "onnx" in _heavy_after_code("import onnx")
+
+
+def _heavy_after_code(code: str) -> list[str]:
+    check = (
+        code
+        + "\nimport sys\nprint(','.join(sorted(k for k in sys.modules if k.split('.')[0] in ('tensorflow', 'keras', 'tf2onnx', 'onnx'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return [m for m in out.stdout.strip().split(",") if m]
 
 
 def test_cli_help_and_generate_parse_without_tensorflow():

@@ -223,6 +223,39 @@ def test_onnx_with_external_data_is_refused(bundle, tmp_path):
         edgegan.load(tmp_path / "ext.onnx")
 
 
+def test_external_data_inside_a_subgraph_or_a_sparse_tensor_is_found():
+    """The check reads protobuf itself: tensors in an If node's branches and sparse initializers count too."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    from edgegan.runtime.engines import has_external_data
+
+    def tensor(external: bool):
+        t = helper.make_tensor("c", TensorProto.FLOAT, [1], [1.0])
+        if external:
+            t.data_location = TensorProto.EXTERNAL
+            t.external_data.add(key="location", value="../../etc/passwd")
+        return t
+
+    def model(external: bool, where: str):
+        y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])
+        if where == "branch":
+            branch = helper.make_graph([helper.make_node("Constant", [], ["y"], value=tensor(external))], "b", [], [y])
+            node = helper.make_node("If", ["cond"], ["y"], then_branch=branch, else_branch=branch)
+            cond = [helper.make_tensor_value_info("cond", TensorProto.BOOL, [])]
+            return helper.make_model(helper.make_graph([node], "g", cond, [y])).SerializeToString()
+        sparse = helper.make_sparse_tensor(tensor(external), helper.make_tensor("i", TensorProto.INT64, [1], [0]), [4])
+        graph = helper.make_graph(
+            [helper.make_node("Identity", ["s"], ["y"])], "g", [], [y], sparse_initializer=[sparse]
+        )
+        return helper.make_model(graph).SerializeToString()
+
+    for where in ("branch", "sparse"):
+        assert has_external_data(model(True, where)), where
+        assert not has_external_data(model(False, where)), where  # positive control
+    assert onnx.load_model_from_string(model(False, "branch"))  # what we built is a real model
+
+
 def test_a_metadata_key_named_location_is_not_external_data(bundle, tmp_path):
     import onnx
 

@@ -116,44 +116,80 @@ def _dequantize(q: np.ndarray, t: TensorInfo) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- ONNX Runtime
+# Where an ONNX model can hold tensors, by protobuf field number (onnx/onnx.proto3): message kind -> {field: kind}
+ONNX_FIELDS = {
+    "model": {7: "graph", 25: "function"},  # ModelProto.graph, .functions
+    "function": {7: "node"},  # FunctionProto.node
+    "graph": {1: "node", 5: "tensor", 15: "sparse"},  # GraphProto.node, .initializer, .sparse_initializer
+    "node": {5: "attribute"},  # NodeProto.attribute
+    "attribute": {5: "tensor", 6: "graph", 10: "tensor", 11: "graph", 22: "sparse", 23: "sparse"},  # t g tensors graphs
+    "sparse": {1: "tensor", 2: "tensor"},  # SparseTensorProto.values, .indices
+}
+TENSOR_EXTERNAL_DATA, TENSOR_DATA_LOCATION, EXTERNAL = 13, 14, 1  # TensorProto.external_data, .data_location
+
+
 def has_external_data(data: bytes) -> bool:
-    """True if an ONNX model keeps any tensor outside the file (TensorProto.data_location EXTERNAL).
+    """True if an ONNX model keeps any tensor outside the file (TensorProto.data_location EXTERNAL, or
+    external_data entries): initializers, sparse initializers, tensor attributes, subgraphs and functions.
 
-    Parsed with the onnx package's protobuf classes: initializers, sparse initializers, tensor
-    attributes and subgraphs. A tensor stored in a file outside the model is how the external-data
-    path traversal CVEs reach the file system (docs/reliability.md item 4). Importing onnx costs the
-    ONNX path about 11 MB and 110 ms of cold start here (VmHWM); the default LiteRT path does not pay it.
-    A file that does not parse is left to ONNX Runtime, which refuses it with its own message."""
-    import onnx
-    from google.protobuf.message import DecodeError
-
+    A tensor stored in a file outside the model is how the external-data path traversal CVEs reach the file
+    system (docs/reliability.md item 4). Read from protobuf's wire format with the standard library: the
+    onnx package's parser cost the ONNX path 1.06 s of cold start (its import, nearly all of it ml_dtypes;
+    onnxruntime's own import takes 0.11 s), several seconds on a Raspberry Pi; this walks only the fields
+    above and jumps over every tensor's data. A file that does not parse is left to ONNX Runtime, which refuses
+    it with its own message."""
     try:
-        model = onnx.load_model_from_string(data)
-    except (DecodeError, ValueError, RuntimeError):
+        return _external(memoryview(data), 0, len(data), "model", 0)
+    except (IndexError, ValueError):
         return False
-    return any(_external(t) for t in _tensors(model.graph))
 
 
-def _tensors(graph):
-    yield from graph.initializer
-    for sparse in graph.sparse_initializer:
-        yield sparse.values
-        yield sparse.indices
-    for node in graph.node:
-        for attr in node.attribute:
-            if attr.HasField("t"):
-                yield attr.t
-            yield from attr.tensors
-            if attr.HasField("g"):
-                yield from _tensors(attr.g)
-            for g in attr.graphs:
-                yield from _tensors(g)
+def _external(buf: memoryview, start: int, end: int, kind: str, depth: int) -> bool:
+    if depth > 64:  # subgraphs nested deeper than any real model: malformed
+        raise ValueError("nesting")
+    inner = ONNX_FIELDS.get(kind, {})
+    for field, wire, value in _wire_fields(buf, start, end):
+        if kind == "tensor":
+            if (field == TENSOR_EXTERNAL_DATA and wire == 2) or (
+                field == TENSOR_DATA_LOCATION and wire == 0 and value == EXTERNAL
+            ):
+                return True
+        elif field in inner and wire == 2 and _external(buf, *value, inner[field], depth + 1):
+            return True
+    return False
 
 
-def _external(tensor) -> bool:
-    from onnx import TensorProto
+def _wire_fields(buf: memoryview, i: int, end: int):
+    """(field number, wire type, value) of each field of one protobuf message in buf[i:end]; a length-delimited
+    field's value is its (start, end), skipped over, not read."""
+    while i < end:
+        tag, i = _varint(buf, i)
+        field, wire = tag >> 3, tag & 7
+        if wire == 0:
+            value, i = _varint(buf, i)
+        elif wire == 2:
+            n, i = _varint(buf, i)
+            value, i = (i, i + n), i + n
+        elif wire in (1, 5):
+            value, i = None, i + (8 if wire == 1 else 4)
+        else:  # groups (3, 4) are not in ONNX's schema
+            raise ValueError(f"wire type {wire}")
+        if i > end:
+            raise ValueError("truncated")
+        yield field, wire, value
 
-    return tensor.data_location == TensorProto.EXTERNAL or len(tensor.external_data) > 0
+
+def _varint(buf: memoryview, i: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        b = buf[i]
+        value |= (b & 0x7F) << shift
+        i += 1
+        if b < 0x80:
+            return value, i
+        shift += 7
+        if shift > 63:
+            raise ValueError("varint")
 
 
 class OnnxEngine(Engine):
