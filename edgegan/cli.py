@@ -339,7 +339,7 @@ def _add_generate(sub) -> None:
         "--interpolate", type=int, metavar="STEPS", help="walk from one latent to another in STEPS frames (grid + GIF)"
     )
     p.add_argument("--backend", choices=("onnx", "ort", "tflite"))
-    p.add_argument("--precision")
+    p.add_argument("--precision", help="fp32|fp16|dynamic|int8|int8-io, or fastest: timed on this device, cached")
     p.add_argument("--threads", type=int)
     p.add_argument("--provider", action="append", help="ONNX Runtime execution provider (repeatable)")
     p.add_argument("--delegate", help="LiteRT external delegate library, e.g. libedgetpu.so.1")
@@ -407,10 +407,13 @@ def _cmd_generate(a) -> int:
 
 
 def _placement_said(model) -> None:
-    """With --accelerator gpu,cpu: one line naming the ops that fell back to the CPU."""
+    """With --accelerator gpu,cpu: one line naming the ops that fell back to the CPU; with --precision fastest:
+    which file was picked and by how much."""
     where = getattr(model.engine, "placement", None)
     if where is not None and not where.fully_accelerated:
         print(f"note: {where.line()}")
+    if getattr(model, "choice", None) is not None:
+        print(f"note: {model.choice.line()}")
 
 
 def _label(text: str | None, g) -> int | None:
@@ -585,6 +588,10 @@ def _add_bench(sub) -> None:
         choices=ACCELERATORS,
         help="time the LiteRT files on LiteRT's GPU accelerator (a software GPU's times are not a phone's)",
     )
+    p.add_argument("--backend", choices=("onnx", "ort", "tflite"), help="with --precision fastest: among its files")
+    p.add_argument(
+        "--precision", choices=("fastest",), help="fastest: pick each role's fastest file here, print the table"
+    )
     p.add_argument("--json", metavar="FILE", help="write the figures as JSON")
     p.add_argument("--chart", metavar="PNG", help="write a latency/size chart")
     p.set_defaults(func=_cmd_bench)
@@ -599,6 +606,8 @@ def _cmd_bench(a) -> int:
         raise ConfigError(f"--batch expects integers like 1,32, got {a.batch!r}") from None
     rows, info = [], {}
     for i, bundle in enumerate(a.bundle or [_model(None)]):
+        if a.precision == "fastest":
+            _fastest_said(bundle, a)
         r, info = bench(
             bundle,
             batch=batch,
@@ -627,6 +636,18 @@ def _cmd_bench(a) -> int:
     if a.chart:
         chart(a.chart, rows)
     return 0
+
+
+def _fastest_said(bundle: str, a) -> None:
+    """--precision fastest: each role's pick and the times it was picked from (measured, or from the cache)."""
+    import edgegan
+    from edgegan import manifest as mf
+
+    m = mf.load(bundle)
+    for role in [a.role] if a.role else [r for r in mf.ROLES if m.find(r)]:
+        kw = dict(role=role, backend=a.backend, threads=a.threads, accelerator=a.accelerator)
+        model = edgegan.load(bundle, precision="fastest", **kw)
+        print(f"{bundle} {role} ({model.info.format}): {model.choice.line()}")
 
 
 # ---------------------------------------------------------------- demo

@@ -332,7 +332,9 @@ def load(
 
     backend: "onnx", "ort" or "tflite" (default: tflite when LiteRT is installed and the bundle has the file,
     else onnx; onnx when ``providers`` are given).
-    precision: "fp32", "fp16", "dynamic", "int8", "int8-io" (default: fp32, else the first listed).
+    precision: "fp32", "fp16", "dynamic", "int8", "int8-io" (default: fp32, else the first listed), or
+    "fastest": the bundle's files for the backend timed on this device (once: the choice is cached per bundle
+    and device), the fastest loaded; ``model.choice`` says which and by how much (edgegan.runtime.fastest).
     providers: ONNX Runtime execution providers (default CPU); delegate: a LiteRT external delegate library.
     spin: ONNX Runtime's worker threads busy-wait between runs (its default). Turn it off when several sessions
     share the cores (A/B timing in one process, many models in one app): idle spinning threads steal them.
@@ -362,6 +364,15 @@ def load(
         role = role or "generator"
         if role == "discriminator" and not contract.has_discriminator:
             raise ConfigError(f"{path}: the bundle has no discriminator (it was exported from a generator alone)")
+        picked = None
+        if precision == "fastest":  # timed here, on this device, and remembered (edgegan.runtime.fastest)
+            from edgegan.runtime.fastest import fastest
+
+            backend = choose(m, role, backend, None, providers).format
+            kw = dict(role=role, backend=backend, threads=threads, providers=providers, delegate=delegate, spin=spin)
+            make = lambda p: load(path, precision=p, accelerator=accelerator, **kw)  # noqa: E731
+            picked = fastest(m, role, backend, make, threads, accelerator)
+            precision = picked.precision
         entry = choose(m, role, backend, precision, providers)
         data = mf.read_checked(m.root, entry)
         f32 = bool(entry.gpu.get("enforce_f32"))
@@ -384,6 +395,9 @@ def load(
             d and contract.paired,
         )
     elif path.is_file():
+        if precision == "fastest":
+            raise ConfigError(f"{path}: precision 'fastest' picks among a bundle's files; pass the bundle folder")
+        picked = None
         fmt = SUFFIX_FORMAT.get(path.suffix.lower())
         if fmt is None:
             raise ModelFileError(
@@ -400,7 +414,9 @@ def load(
     cls = Generator if info.role == "generator" else Discriminator
     if role is not None and info.role != role:
         raise ModelFileError(f"{path}: file is a {info.role}, not a {role}")
-    return cls(engine, info, max_batch)
+    model = cls(engine, info, max_batch)
+    model.choice = picked  # precision="fastest": what was picked and the times it was picked from
+    return model
 
 
 def choose(
