@@ -176,3 +176,18 @@ def test_the_image_page_on_webgpu_matches_the_python_runtime(tmp_path):
     want = edgegan.load(sr, backend="onnx", precision="fp32").translate(pic)
     assert y.shape == want.shape
     assert int(np.abs(y.astype(int) - want).max()) <= 3  # uint8 levels: 1e-2 of the [0, 1] range is 2.55
+
+
+def test_the_image_page_refuses_a_decompression_bomb_in_one_line(tmp_path):
+    from test_http_door import png_declaring
+
+    from edgegan.export.web import serve, write_web
+
+    site = write_web(Path(__file__).resolve().parents[1] / "models" / "photo-sr4", tmp_path / "site")
+    (tmp_path / "bomb.png").write_bytes(png_declaring(50_000, 50_000))
+    with serve(site) as url, ready_page(url) as (page, errors):
+        page.set_input_files("#file", str(tmp_path / "bomb.png"))
+        page.wait_for_function("document.querySelector('#status').textContent.startsWith('error:')", timeout=60_000)
+        status = page.inner_text("#status")
+    assert not errors, errors
+    assert "50000x50000" in status and "decompression bomb" in status and "\n" not in status

@@ -81,8 +81,27 @@ function draw(canvas, pixels, h, w) { // uint8 (h, w, C) -> an RGBA canvas
   }
   ctx.putImageData(img, 0, 0);
 }
+// As the HTTP example: a picture's size is read from its header and checked before anything is decoded, so a
+// decompression bomb (a small file declaring billions of pixels) is refused in one line.
+const MAX_PIXELS = 16_000_000;
+async function declaredSize(file) { // [width, height] of a PNG or JPEG from its header; null for another format
+  const b = new Uint8Array(await file.slice(0, 1 << 16).arrayBuffer()), v = new DataView(b.buffer);
+  if (b.length >= 24 && b[0] === 0x89 && b[1] === 0x50) return [v.getUint32(16), v.getUint32(20)]; // IHDR
+  if (b[0] === 0xff && b[1] === 0xd8) { // JPEG: the first start-of-frame marker holds height, then width
+    for (let i = 2; i + 9 < b.length;) {
+      if (b[i] !== 0xff) { i++; continue; }
+      const m = b[i + 1];
+      if (m >= 0xc0 && m <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(m)) return [v.getUint16(i + 7), v.getUint16(i + 5)];
+      i += 2 + v.getUint16(i + 2);
+    }
+  }
+  return null;
+}
 const status = document.getElementById("status"), before = document.getElementById("before");
 async function show(file) {
+  const size = await declaredSize(file);
+  if (size && size[0] * size[1] > MAX_PIXELS)
+    throw new Error(`${size[0]}x${size[1]} is over the ${MAX_PIXELS} pixel limit (a decompression bomb?)`);
   const bmp = await createImageBitmap(file, { imageOrientation: "from-image" });
   const c = new OffscreenCanvas(bmp.width, bmp.height), ctx = c.getContext("2d");
   ctx.drawImage(bmp, 0, 0);
