@@ -54,19 +54,13 @@ def measure_role(ref: Reference, entries: list[dict], folder: Path, log: Callabl
     files = [e for e in entries if e["format"] == "tflite"]
     if not files:
         return
-    n = GPU_ROWS[ref.role]
-    ref = Reference(ref.role, [a[:n] for a in ref.x], ref.y[:n], ref.parity_kw)
+    # rows spread over the whole parity set: a discriminator's holds generated images first, then real ones
+    rows = np.unique(np.linspace(0, len(ref.y) - 1, min(GPU_ROWS[ref.role], len(ref.y))).round().astype(int))
+    ref = Reference(ref.role, [a[rows] for a in ref.x], ref.y[rows], ref.parity_kw)
     runs, outs = measure_isolated([folder / e["path"] for e in files], ref.x)
     for i, (e, run) in enumerate(zip(files, runs)):
-        e["gpu"] = (
-            _judged(ref, e, run, outs.get(str(i)))
-            if run.measured
-            else {
-                "measured": False,
-                "status": NOT_MEASURED,
-                "reason": run.reason,
-            }
-        )
+        unmeasured = {"measured": False, "status": NOT_MEASURED, "reason": run.reason}
+        e["gpu"] = _judged(ref, e, run, outs.get(str(i))) if run.measured else unmeasured
     retry = [
         i
         for i, e in enumerate(files)
@@ -77,7 +71,8 @@ def measure_role(ref: Reference, entries: list[dict], folder: Path, log: Callabl
         for k, (i, run) in enumerate(zip(retry, runs32)):
             f32 = _judged(ref, files[i], run, outs32.get(str(k))) if run.measured else None
             if f32 and f32["passes"]:
-                files[i]["gpu"] = {**f32, "fp16_arithmetic": {k: files[i]["gpu"][k] for k in ("parity", "figure")}}
+                fp16 = {key: files[i]["gpu"][key] for key in ("parity", "figure")}
+                files[i]["gpu"] = {**f32, "fp16_arithmetic": fp16}
     for e in files:
         _said(e, log)
 
