@@ -33,7 +33,15 @@ from pathlib import Path
 import numpy as np
 
 from edgegan.errors import BackendError, InputError, MissingDependency, ModelFileError
-from edgegan.runtime.engines import Engine, TensorInfo, _dequantize, _quantize, _tfl_info, ordered_inputs
+from edgegan.runtime.engines import (
+    Engine,
+    TensorInfo,
+    _dequantize,
+    _quantize,
+    _tfl_info,
+    ordered_inputs,
+    read_tflite_metadata,
+)
 
 ACCELERATORS = ("cpu", "gpu", "gpu,cpu")
 # measured with tensorflow-cpu 2.21 and ai-edge-litert 2.3: TensorFlow imported first, then a GPU compilation:
@@ -247,20 +255,20 @@ class CompiledEngine(Engine):
         with native_log():
             self._in = [self.model.create_input_buffer_by_name(self._key, n) for n in self._names]
             self._out = self.model.create_output_buffers(0)
-        from edgegan.runtime.engines import read_tflite_metadata
-
         self.metadata = read_tflite_metadata(data)
         self.threads, self.accelerator, self.enforce_f32 = threads, accelerator, enforce_f32
         self._lock = threading.Lock()
+        self._ran = False  # the first run may log (a GPU's kernels are built then); later ones are not wrapped
 
     def _run_chunk(self, xs: list[np.ndarray]) -> np.ndarray:
         xs = [_quantize(x, t) if t.scale is not None else x.astype(t.dtype) for t, x in zip(self.inputs, xs)]
         out = self.output
-        with self._lock, native_log():
+        with self._lock, native_log() if not self._ran else contextlib.nullcontext():
             for buf, x in zip(self._in, xs):
                 buf.write(np.ascontiguousarray(x))
             self.model.run_by_index(0, self._in, self._out)
             y = self._out[0].read(int(np.prod(out.shape)), np.dtype(out.dtype).type).reshape(out.shape)
+            self._ran = True
         return _dequantize(y, out) if out.scale is not None else y.astype(np.float32)
 
 
