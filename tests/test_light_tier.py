@@ -140,3 +140,18 @@ def test_cold_start_path_loads_one_engine_and_no_tensorflow():
         assert loaded == "", loaded  # LiteRT is the default engine when installed
     else:
         assert loaded == "onnx,onnxruntime", loaded
+
+
+def test_export_takes_lists_as_well_as_comma_strings():
+    """edgegan.export(G, formats=["onnx"], precisions=["fp32"]) crashed ('list' object has no attribute 'split');
+    lists are read as the CLI's comma lists and checked the same way, before TensorFlow loads."""
+    import edgegan
+    from edgegan.errors import ModelFileError, UsageError
+
+    quiet = {"log": lambda s: None}
+    with pytest.raises(ModelFileError, match="not found"):  # got past the formats: the missing model stops it
+        edgegan.export("no/such/run", formats=["onnx", "tflite"], precisions=["fp32"], **quiet)
+    with pytest.raises(UsageError, match="unknown precision 'nope'"):
+        edgegan.export("no/such/run", formats=["onnx"], precisions=["fp32", "nope"], **quiet)
+    with pytest.raises(UsageError, match="precisions must be a comma string or a list"):
+        edgegan.export("no/such/run", precisions=3, **quiet)

@@ -59,6 +59,7 @@ def export(
     from edgegan.export.formats import select
     from edgegan.quiet import quiet_export
 
+    formats, precisions = _comma_list(formats, "formats"), _comma_list(precisions, "precisions")
     web = formats == "web"
     variants = select("onnx", "fp32") if web else select(formats, precisions)  # validated before TensorFlow loads
     opts = options_from(options, precisions)
@@ -70,6 +71,15 @@ def export(
         name = name or (sources.folder.resolve().name if sources.folder else sources.generator.stem)
         out = Path(out) if out else Path("exports") / (name + ("-web" if web else ""))
         return _write(sources, out, variants, opts, web, log)
+
+
+def _comma_list(value, what: str) -> str:
+    """``formats``/``precisions`` as the CLI spells them: "onnx,tflite" as it is, ["onnx", "tflite"] joined."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple, set, frozenset)) and value and all(isinstance(v, str) for v in value):
+        return ",".join(value)
+    raise UsageError(f"{what} must be a comma string or a list of names like ['onnx', 'tflite'], got {value!r}")
 
 
 def _write(sources, out: Path, variants, opts, web: bool, log) -> Bundle:
