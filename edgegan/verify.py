@@ -129,7 +129,7 @@ def _verify_file(m: mf.Manifest, e: mf.FileEntry, ref: dict, bound: dict, thread
     engine = make_engine(data, e.format, name, threads=threads, accelerator=accelerator, enforce_f32=f32)
     problems = []
     if e.format == "tflite" and accelerator is None:  # the signature runner and CompiledModel load it too
-        api_check(data, name, [a[:2] for a in _inputs(ref, e.role)])
+        api_check(data, name, [a[:2] for a in _inputs(ref, e.role)], engine)
     pairs = [("input", t.to_dict(), e.inputs[i] if i < len(e.inputs) else {}) for i, t in enumerate(engine.inputs)]
     if len(e.inputs) > len(engine.inputs):
         problems.append(f"{len(engine.inputs)} inputs != manifest {len(e.inputs)}")

@@ -268,3 +268,12 @@ def test_the_runtime_sets_enforce_f32_when_the_manifest_says_so(tmp_path, gpu_de
     r = subprocess.run([sys.executable, "-c", code, str(b)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.split() == ["fp32", "True", "fp16", "False"]
+
+
+@pytest.mark.light
+def test_the_clis_copy_of_the_accelerators_is_the_runtimes():
+    """edgegan/cli.py repeats ACCELERATORS so that the CLI starts without importing numpy or LiteRT."""
+    from edgegan import cli
+    from edgegan.runtime import compiled
+
+    assert cli.ACCELERATORS == compiled.ACCELERATORS

@@ -611,7 +611,7 @@ def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Con
         if made_checks.get("rewrites"):  # GroupNormalization(groups=-1) as rank-4 ops (edgegan.export.instnorm)
             checks["rank4_instance_norms"] = made_checks["rewrites"]
         try:  # the signature runner and the CompiledModel API, not only the Interpreter
-            checks["apis"] = api_check(data, path.name, [a[: 2 * (engine.batch or 1)] for a in role.x_ref])
+            checks["apis"] = api_check(data, path.name, [a[: 2 * (engine.batch or 1)] for a in role.x_ref], engine)
         except ModelFileError as e:
             raise ExportError(f"{e}; the file was not written") from e
     else:

@@ -283,13 +283,14 @@ def _compile_error(name: str, log: str, where: Placement, error: Exception) -> E
     return ModelFileError(f"{name}: LiteRT's CompiledModel API cannot load it ({str(error).splitlines()[0][:160]})")
 
 
-def api_check(data: bytes, name: str, x: list[np.ndarray]) -> dict:
+def api_check(data: bytes, name: str, x: list[np.ndarray], interpreter: Engine | None = None) -> dict:
     """Open a LiteRT file through the Interpreter, its signature runner and the CompiledModel API (CPU), run each
-    on the inputs ``x`` (engine order) and check that they agree. Returns what was checked; a ModelFileError
-    names the API that refused the file and why."""
+    on the inputs ``x`` (engine order) and check that they agree. ``interpreter``: the file's LiteRTEngine when
+    the caller has one open already (export and verify do). Returns what was checked; a ModelFileError names the
+    API that refused the file and why."""
     from edgegan.runtime.engines import LiteRTEngine
 
-    plain = LiteRTEngine(data, name).run(*x)
+    plain = (interpreter or LiteRTEngine(data, name)).run(*x)
     try:
         compiled = CompiledEngine(data, name, accelerator="cpu", threads=1).run(*x)
     except BackendError as e:
