@@ -10,6 +10,8 @@ For each bundle:
   export now writes them): before, LiteRT's GPU accelerator ran a conditional model's fp16 files half on the CPU;
 - only these files' bytes change (exact rewrites: the same outputs); the manifest gets their new sha256, size
   and I/O names;
+- each ONNX file's mobile usability is re-read with both of ONNX Runtime's checker figures (as the file is, and
+  with fixed shapes: the first alone said "0 nodes" for NNAPI and Core ML, because of the dynamic batch);
 - the static analyzer's guess (checks.gpu_compatible, gpu_issues) leaves the manifest; each LiteRT file is
   opened through the Interpreter, the signature runner and the CompiledModel API (checks.apis) and measured on
   LiteRT's GPU accelerator against the bundle's Keras references (the ``gpu`` section, edgegan.export.gpu).
@@ -26,6 +28,7 @@ from pathlib import Path
 
 from edgegan import manifest as mf
 from edgegan.export.gpu import Reference, measure_role
+from edgegan.export.onnx import mobile_usability
 from edgegan.export.tflite import float_gather_tables, with_signature_of
 from edgegan.runtime.compiled import api_check
 from edgegan.runtime.engines import LiteRTEngine
@@ -77,6 +80,9 @@ def main() -> None:
                 e["checks"]["apis"] = api_check((root / e["path"]).read_bytes(), e["path"], [a[:2] for a in x])
             y = ref["image" if role == "generator" else "d_score"]
             measure_role(Reference(role, x, y, m.contract.parity_kw(role)), entries, root, print)
+        for e in data["files"]:
+            if e["format"] == "onnx":
+                e["checks"].update(mobile_usability(root / e["path"]))
         (root / mf.MANIFEST).write_text(mf.dumps(data))
         mf.load(root)
         print(f"{root}: re-signed {', '.join(changed) or 'nothing'}; GPU measured for {len(tflite)} LiteRT files")
