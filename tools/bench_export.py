@@ -13,13 +13,14 @@ model is measured the same way for comparison. Figures go to stdout and --json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from edgegan import records
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -90,10 +91,7 @@ def main() -> None:
             )  # fmt: skip
             print("seed MNIST model, every format and precision:", out["seed_mnist"])
     if a.json:
-        import platform
-
-        machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-        Path(a.json).write_text(json.dumps({"machine": machine, **out}, indent=2) + "\n")
+        records.save(Path(a.json), out)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from edgegan import records
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tools"))
@@ -234,7 +236,7 @@ def main() -> None:
             info["rows"] += bench(name, Path(tmp) / name, data, a.rounds, peak)
         if a.scale:
             info["scale"] = scale(Path(tmp) / "scale", data)
-    Path(a.out, "bench_i2i.json").write_text(json.dumps(info, indent=2) + "\n")
+    records.save(Path(a.out, "bench_i2i.json"), info)
     m = info["machine"]
     text = (
         f"Measured by `python tools/bench_i2i.py` on {m['cpu']} ({m['cores']} cores; fp32 FMA peak "

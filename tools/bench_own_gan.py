@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from edgegan import records
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the fixtures live with the tests that use them
 VARIANTS = (("tflite", "fp32"), ("tflite", "int8"), ("onnx", "fp32"), ("onnx", "int8"))
@@ -275,7 +277,7 @@ def main() -> None:
         "rows": rows,
     }
     suffix = "_choices" if a.choices else ""
-    Path(a.out, f"bench_own_gan{suffix}.json").write_text(json.dumps(info, indent=2) + "\n")
+    records.save(Path(a.out, f"bench_own_gan{suffix}.json"), info)
     if a.choices:
         return
     peak = ", ".join(f"{v:.0f} GMAC/s at {t} thread(s)" for t, v in peaks.items() if v) or "not measured"

@@ -13,12 +13,12 @@ The tables are written into docs/results.md (and the README's headline) by tools
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -128,7 +128,8 @@ def main() -> None:
     p.add_argument("--reps", type=int, default=5, help="cold-start repetitions")
     p.add_argument("--no-readme", action="store_true")
     a = p.parse_args()
-    from edgegan.bench import bench, chart, format_table, machine, write_json
+    from edgegan import records
+    from edgegan.bench import bench, chart, format_table, machine
     from edgegan.export.bundle import ExportOptions, export_bundle
     from edgegan.export.formats import select
 
@@ -167,7 +168,7 @@ def main() -> None:
         progress=lambda s: print(s, file=sys.stderr),
     )
     all_rows = rows + plain_rows
-    write_json(docs / "bench.json", all_rows + d_rows, info)
+    records.save(docs / "bench.json", {**info, "rows": [asdict(r) for r in all_rows + d_rows]})
     chart(docs / "bench.png", all_rows)
     speed, speed_info = ab_table(bundle, plain_dir, a.runs)
     cold, cold_info = cold_start_table(bundle, a.reps)
@@ -191,9 +192,9 @@ def main() -> None:
         ]
     )
     (docs / "bench.md").write_text(text + "\n")
-    (docs / "phase_speedup.json").write_text(json.dumps(speed_info, indent=2) + "\n")
+    records.save(docs / "phase_speedup.json", {"rows": speed_info})
     tmpdir.cleanup()
-    (docs / "cold_start.json").write_text(json.dumps(cold_info, indent=2) + "\n")
+    records.save(docs / "cold_start.json", cold_info)
     print(text)
     if not a.no_readme:  # the README's bench section is filled from docs/bench.md
         subprocess.run([sys.executable, str(ROOT / "tools" / "readme_tables.py")], check=True)

@@ -13,8 +13,6 @@ round, the order reversed each round (A B ... B A), best round reported. Goal: t
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import subprocess
 import sys
 import tempfile
@@ -26,6 +24,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 import edgegan  # noqa: E402
+from edgegan import records  # noqa: E402
 from edgegan.photo_sr import photo  # noqa: E402
 
 GOAL_MP_S = 0.5
@@ -88,14 +87,13 @@ def main(argv=None) -> int:
         "input": "1000x1000 (retina photo), x4 -> 16 MP",
         "threads": 2,
         "rounds": a.rounds,
-        "machine": platform.processor() or platform.machine(),
         "goal": f"edgegan tflite/int8 tile 64 (shipped) >= {GOAL_MP_S} output MP/s",
         "rows": rows,
     }
     for r in rows:
         print(f"{r['case']:32s} {r['seconds']:7.2f} s  {r['output_mp_per_s']:6.2f} output MP/s")
     if a.json:
-        a.json.write_text(json.dumps(result, indent=1) + "\n")
+        records.save(a.json, result)
     return 0
 
 

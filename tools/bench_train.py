@@ -26,8 +26,11 @@ import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
+
+from edgegan import records
 
 
 def rss_mb() -> float:
@@ -166,8 +169,7 @@ def main() -> None:
         )
     print("| on a GPU | unmeasured (no GPU at hand) | | | |")
     if a.json:
-        with open(a.json, "w") as f:
-            json.dump(res, f, indent=2)
+        records.save(Path(a.json), res)
 
 
 if __name__ == "__main__":

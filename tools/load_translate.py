@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from edgegan import records
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -112,7 +114,7 @@ def main(argv=None) -> int:
         p.wait(timeout=10)
     print(json.dumps(result))
     if a.json:
-        a.json.write_text(json.dumps(result, indent=1) + "\n")
+        records.save(a.json, result)
     return 0 if result["errors"] == 0 else 1
 
 

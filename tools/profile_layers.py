@@ -13,13 +13,14 @@ multiply-adds (bench_own_gan.layer_macs: Dense, Conv2D, Conv2DTranspose, and the
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+from edgegan import records
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -97,7 +98,7 @@ def main() -> None:
                 print(f"| {r['layer']} | {r['in']} -> {r['out']} | {' '.join(r['ops'])} | {r['ms']:.2f} | {rate} |")
             print(f"| sum | | | {sum(r['ms'] for r in rows):.2f} | |")
     if a.json:
-        Path(a.json).write_text(json.dumps(out, indent=2) + "\n")
+        records.save(Path(a.json), out)
 
 
 if __name__ == "__main__":

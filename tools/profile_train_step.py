@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
 import os
 import re
 import sys
@@ -21,6 +20,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from edgegan import records
 
 OP = re.compile(r"^(?P<name>[^:]+):(?P<type>[A-Z][A-Za-z0-9_]*)$")  # "gradient_tape/conv1/Conv2D:Conv2D"
 CONTAINERS = {"PartitionedCall", "StatefulPartitionedCall", "While", "If", "StatelessIf", "StatelessWhile"}
@@ -93,7 +94,7 @@ def main() -> int:
             by_type={k: round(v / a.steps * 1e3, 2) for k, v in by_type.most_common()},
             top_ops={k: round(v / a.steps * 1e3, 2) for k, v in by_name.most_common(40)},
         )
-        Path(a.json).write_text(json.dumps(res, indent=2))
+        records.save(Path(a.json), res)
     return 0
 
 

@@ -28,6 +28,8 @@ import json
 import re
 from pathlib import Path
 
+from edgegan import records
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -60,7 +62,7 @@ def phase_targets(path: Path) -> str:
     seed's per-layer profile (docs/profile_layers_seed.json)."""
     if not path.is_file():
         return ""
-    rows = json.loads(path.read_text())
+    rows = records.first(path)["rows"]
     parts = []
     for variant, target in PHASE_TARGETS.items():
         got = [r for r in rows if r["variant"] == variant]
@@ -212,7 +214,8 @@ def own_gan(path: Path) -> tuple[str, str]:
     """(README section, docs/results.md section) from tools/bench_own_gan.py's JSON and the layer profiles."""
     if not path.is_file():
         return "Not measured yet: `python tools/bench_own_gan.py`.", ""
-    b = json.loads(path.read_text())
+    kinds = records.load(path)
+    b = kinds[0]
     m, rows = b["machine"], b["rows"]
     peaks = ", ".join(f"{v:.0f} GMAC/s on {t} thread(s)" for t, v in b["fma_peak_gmacs"].items() if v)
     features = ", ".join(m.get("features", [])) or "features not recorded"
@@ -235,9 +238,23 @@ def own_gan(path: Path) -> tuple[str, str]:
         "profiles: [docs/results.md](docs/results.md#your-own-gan-speed-of-the-rewrite)):"
     )
     readme = "\n\n".join([short, peers, misses])
-    results = "\n\n".join([head, peers, misses, "\n".join(own_gan_rows(rows, None)), why, _profile_tables()])
+    others = [_other_kind(k) for k in kinds[1:]]
+    results = "\n\n".join([head, peers, misses, "\n".join(own_gan_rows(rows, None)), *others, why, _profile_tables()])
     results = results.replace("](docs/results.md#", "](#").replace("](docs/", "](")  # links from inside docs/
     return readme, results
+
+
+def _cpu(m: dict) -> str:
+    """Which CPU a figure was measured on: its name, cores and the features that decide speed."""
+    return f"{m['cpu']}, {m['cores']} cores, {', '.join(m.get('features', [])) or 'features not recorded'}"
+
+
+def _other_kind(b: dict) -> str:
+    """Another CPU kind's run of tools/bench_own_gan.py, recorded beside the first (docs/bench_own_gan.json)."""
+    return "\n\n".join(
+        [f"**The same on {_cpu(b['machine'])}** (its own run):", "\n".join(peer_rows(b["rows"])),
+         "\n".join(own_gan_rows(b["rows"], None))]
+    )  # fmt: skip
 
 
 def _ort_table(path: Path) -> dict[str, tuple[float, float]]:
@@ -307,7 +324,7 @@ def _misses_text() -> str:
 
 
 def _profiles() -> list[dict]:
-    return [json.loads(p.read_text()) for p in sorted((ROOT / "docs").glob("profile_layers_*.json"))]
+    return [records.first(p) for p in sorted((ROOT / "docs").glob("profile_layers_*.json"))]
 
 
 def _profile_text() -> str:
@@ -395,7 +412,7 @@ def _long_control(path: Path) -> str:
 
 
 def _load(path: Path) -> dict | None:
-    return json.loads(path.read_text()) if path.is_file() else None
+    return records.first(path)
 
 
 def photo_sr(root: Path) -> tuple[str, str]:
@@ -546,7 +563,7 @@ def main() -> None:
         )
         bj = ROOT / "docs" / "bench_train.json"
         if bj.is_file():
-            rows = json.loads(bj.read_text())["rows"]
+            rows = records.first(bj)["rows"]
             ratio, jit = rows["edgegan"]["vs_reference"], rows["jit"]["vs_reference"]
             body += (
                 "\n\n**Training throughput** (`python tools/bench_train.py`; goal: 3x the "
@@ -584,7 +601,7 @@ def i2i(path: Path) -> tuple[str, str]:
     sys.path.insert(0, str(ROOT / "tools"))
     from bench_i2i import table
 
-    info = json.loads(path.read_text())
+    info = records.first(path)
     m, rows = info["machine"], info["rows"]
     lines = [
         f"Measured by `python tools/bench_i2i.py --scale` on {m['cpu']} ({m['cores']} cores; fp32 FMA peak "
@@ -653,7 +670,7 @@ def i2i(path: Path) -> tuple[str, str]:
 
 def train_throughput(path: Path) -> str:
     """tools/bench_train.py's table, from its JSON."""
-    b = json.loads(path.read_text())
+    b = records.first(path)
     m = b["machine"]
     lines = [
         f"{m['cpu']}, {m['cores']} cores, tensorflow-cpu {m['versions'].get('tensorflow-cpu', '?')}; batch {b['batch']}, "
@@ -673,7 +690,7 @@ def train_throughput(path: Path) -> str:
 
 def train_profile(path: Path) -> str:
     """Where the step's time goes, from tools/profile_train_step.py --json."""
-    p = json.loads(path.read_text())
+    p = records.first(path)
     total = p["op_ms_per_step"]
     conv = sum(v for k, v in p["by_type"].items() if k.startswith("Conv2D"))
     lines = [
@@ -694,7 +711,7 @@ def export_scale(path: Path) -> str:
     """The own-GAN export at scale (tools/bench_export.py): time and peak memory against the goal."""
     if not path.is_file():
         return "Not measured yet: `python tools/bench_export.py --json docs/bench_export.json`."
-    b = json.loads(path.read_text())
+    b = records.first(path)
     k, s = b["kerasio_64x64x3"], b.get("seed_mnist")
     met = "within" if k["seconds"] <= 240 and k["peak_rss_mb"] <= 3072 else "outside"
     text = (
@@ -794,11 +811,11 @@ def headline(bundle: Path) -> str:
     )
     b = ROOT / "docs" / "bench.json"
     if b.is_file():
-        rows = {r["variant"]: r for r in json.loads(b.read_text())["rows"] if r.get("bundle") in ("shipped", "")}
+        rows = {r["variant"]: r for r in records.first(b)["rows"] if r.get("bundle") in ("shipped", "")}
         k, t = rows.get("generator/keras/fp32"), rows.get("generator/tflite/int8")
         if k and t:
             lines.append(
-                f"- speed (`edgegan bench`, batch 1, 2 cores): LiteRT int8 {t['p50_ms']:.2f} ms p50 against Keras eager "
+                f"- speed (`edgegan bench`, batch 1, {_cpu(records.first(b)['machine'])}): LiteRT int8 {t['p50_ms']:.2f} ms p50 against Keras eager "
                 f"{k['p50_ms']:.1f} ms ({k['p50_ms'] / t['p50_ms']:.0f}x), cold start {t['cold_start_ms']:.0f} ms "
                 f"against {k['cold_start_ms']:,.0f} ms"
             )
