@@ -183,3 +183,52 @@ def test_an_optimized_file_that_misses_its_bound_falls_back_to_the_plain_graph(t
     assert len(g) == 2 and not any(f["optimized"] for f in g)
     assert all(f["parity"]["max_abs"] <= 1e-4 for f in g)
     assert sum("missed its bound" in line and "exporting the plain graph" in line for line in lines) == 2, lines
+
+
+def _wrong_fp16(monkeypatch, tmp_path):
+    """Fault injection: the generator's fp16 ONNX file is made from a copy of its fp32 file with one weight
+    tensor x1.5, so it misses its bound while every other file is right."""
+    import onnx
+    from onnx import numpy_helper
+
+    from edgegan.export import onnx as onnx_export
+
+    real = onnx_export.to_fp16
+
+    def wrong(src, dst, meta):
+        if meta["role"] == "generator":
+            m = onnx.load(src)
+            w = max(m.graph.initializer, key=lambda t: np.prod(t.dims))
+            w.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(w) * 1.5, w.name))
+            src = tmp_path / "wrong.onnx"
+            onnx.save(m, src)
+        return real(src, dst, meta)
+
+    monkeypatch.setattr(onnx_export, "to_fp16", wrong)
+
+
+def test_a_default_export_leaves_out_a_file_that_misses_and_says_so(tiny_run, tmp_path, monkeypatch):
+    """--precision all: the missing file is left out with one line and recorded with its figure; the bundle is
+    whole and verifies; a re-export tries it again. Asked for by name, the same miss stops the export."""
+    from edgegan.errors import ExportError
+    from edgegan.export.bundle import ExportOptions, _skip_set, export_bundle, find_sources
+    from edgegan.verify import verify
+
+    _wrong_fp16(monkeypatch, tmp_path)
+    lines: list[str] = []
+    m = export_bundle(
+        tiny_run, tmp_path / "b", select("onnx", "all"), ExportOptions(calibration_samples=16), lines.append
+    )
+    names = {f["path"] for f in m["files"]}
+    assert "generator.fp16.onnx" not in names and {"generator.fp32.onnx", "discriminator.fp16.onnx"} <= names
+    assert m["skipped"] == ["generator:onnx/fp16"]
+    assert "misses its bound" in m["skipped_reasons"]["generator:onnx/fp16"]
+    (line,) = [s for s in lines if "leaving out" in s]
+    assert line.strip().startswith("leaving out generator.fp16.onnx: parity max abs") and "misses its bound" in line
+    assert verify(tmp_path / "b")[1]["failed"] == 0
+    assert _skip_set(ExportOptions(), find_sources(tmp_path / "b"), lines.append) == frozenset()  # tried again
+
+    with pytest.raises(ExportError, match=r"generator.fp16.onnx: parity max abs .* misses its bound"):
+        opts = ExportOptions(calibration_samples=16, precision_requested=True)
+        export_bundle(tiny_run, tmp_path / "c", select("onnx", "fp32,fp16"), opts)
+    assert not (tmp_path / "c").exists()

@@ -179,11 +179,16 @@ class Role:
         return next(c for c, (m, _) in self.models.items() if m is model)
 
 
+SKIP_FLAG = "--skip"  # skipped_reasons' value for a file the user left out
+
+
 def _skip_set(opts: ExportOptions, sources: Sources, log) -> frozenset:
     if opts.skip is not None:
         return opts.skip
     try:
-        skip = frozenset(json.loads((sources.folder / mf.MANIFEST).read_text()).get("skipped", []))
+        m = json.loads((sources.folder / mf.MANIFEST).read_text())
+        why = m.get("skipped_reasons", {})  # files that missed their bound are tried again; --skip ones are not
+        skip = frozenset(k for k in m.get("skipped", []) if why.get(k, SKIP_FLAG) == SKIP_FLAG)
     except (OSError, ValueError, AttributeError, TypeError):
         return frozenset()
     if skip:
@@ -479,10 +484,11 @@ def export_bundle(
     try:
         os.chmod(stage, 0o755)
         tmp = Path(tempfile.mkdtemp(dir=stage, prefix=".work-"))
-        entries = _export_role(g_role, variants, skip, stage, tmp, contract, opts, log)
+        missed: dict[str, str] = {}  # skip key -> the parity figure of a file left out for missing its bound
+        entries = _export_role(g_role, variants, skip, stage, tmp, contract, opts, log, missed)
         roles = [g_role] + ([make_d(_fast_generator(stage))] if make_d else [])
         if len(roles) > 1:
-            entries += _export_role(roles[1], variants, skip, stage, tmp, contract, opts, log)
+            entries += _export_role(roles[1], variants, skip, stage, tmp, contract, opts, log, missed)
         shutil.rmtree(tmp)
         _copy_sources(sources, stage, roles)
         ref = {d_info["inputs"].key: g_role.x_ref[0], "image": g_role.y_ref}
@@ -494,7 +500,9 @@ def export_bundle(
             ref.update({"d_label": d_x[1]} if contract.conditional else {})
             ref.update({"d_source": d_x[0]} if contract.paired else {})
         np.savez(stage / mf.REFERENCE, **ref)
-        manifest = _manifest(contract, roles, stage, opts, d_info, skip, entries, tf)
+        manifest = _manifest(
+            contract, roles, stage, opts, d_info, {**dict.fromkeys(skip, SKIP_FLAG), **missed}, entries, tf
+        )
         (stage / mf.MANIFEST).write_text(mf.dumps(manifest))
         mf.load(stage)  # what we wrote must parse
         _fsync_tree(stage)
@@ -542,7 +550,9 @@ def _copy_sources(sources: Sources, stage: Path, roles: list[Role]) -> None:
         shutil.copyfile(last_grid[-1], stage / "samples.png")
 
 
-def _export_role(role: Role, variants, skip, stage: Path, tmp: Path, contract: Contract, opts, log) -> list[dict]:
+def _export_role(role: Role, variants, skip, stage, tmp, contract: Contract, opts, log, missed: dict) -> list[dict]:
+    """Every file of ``role``. One that misses its bound aborts the export when its precision was asked for by name;
+    with --precision all it is left out with one line and recorded in ``missed`` (the manifest's skipped)."""
     made: dict[tuple, object] = {}  # (format, precision, choice) -> file made; ("rank4", id(model)) -> its GPU form
     entries = []
     for v in _ordered(variants):
@@ -554,13 +564,21 @@ def _export_role(role: Role, variants, skip, stage: Path, tmp: Path, contract: C
         if entry is None and choice is not None:  # a rewrite never costs a file the plain graph would pass
             log(f"  {v.filename(role.name)}: the optimized file missed its bound ({shown}); exporting the plain graph")
             entry, shown = _export_file(role, v, None, stage, tmp, made, contract, opts)
-        if entry is None:
+        key = f"{role.name}:{v.format}/{v.precision}"
+        if entry is None and opts.precision_requested:
             raise ExportError(
-                f"{v.filename(role.name)}: parity {shown}; the file was not written "
-                f"(--skip {role.name}:{v.format}/{v.precision} leaves it out)"
+                f"{v.filename(role.name)}: parity {shown}; the file was not written (--skip {key} leaves it out)"
             )
+        if entry is None:
+            missed[key] = f"parity {shown}"
+            log(
+                f"  leaving out {v.filename(role.name)}: parity {shown} (recorded as skipped; ask for its precision by name to fail)"
+            )
+            continue
         entries.append(entry)
         log(f"  {entry['path']:<34} {entry['bytes'] / 1e6:7.2f} MB  {time.perf_counter() - t0:6.1f} s  {shown}")
+    if not entries and any(k.startswith(f"{role.name}:") for k in missed):
+        raise ExportError(f"no file of the {role.name} met its bound: {'; '.join(missed.values())}")
     gpu.measure_role(gpu.Reference(role.name, role.x_ref, role.y_ref, role.parity_kw), entries, stage, log)
     return entries
 
@@ -639,7 +657,8 @@ def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Con
     return entry, f"{figure} ({limit})"
 
 
-def _manifest(contract: Contract, roles, stage: Path, opts, d_info: dict, skip, entries, tf) -> dict:
+def _manifest(contract: Contract, roles, stage: Path, opts, d_info: dict, skipped: dict, entries, tf) -> dict:
+    """The bundle's manifest; ``skipped``: skip key -> why it is not there (SKIP_FLAG, or the parity it missed)."""
     m = {
         "schema_version": mf.SCHEMA_VERSION,
         "kind": "edgegan-bundle",
@@ -682,7 +701,7 @@ def _manifest(contract: Contract, roles, stage: Path, opts, d_info: dict, skip, 
     }
     if contract.has_discriminator:
         m["discriminator_parity_images"] = {"generated": d_info["generated"], "real": d_info["real"]}
-    m.update(tools=_versions(tf), skipped=sorted(skip), files=entries)
+    m.update(tools=_versions(tf), skipped=sorted(skipped), skipped_reasons=dict(sorted(skipped.items())), files=entries)
     return m
 
 
