@@ -130,6 +130,9 @@ def test_fixture_exports_every_file_and_verifies(zoo_i2i, name):
     want = {(r, v.format, v.precision) for r in roles for v in VARIANTS} - skipped
     assert files == want
     assert m["input"]["kind"] == "image" and "latent" not in m
+    assert m["calibration"]["generator_parity_inputs"].endswith("held out of calibration")  # real pictures
+    fp32 = [f["tolerance"]["floor"] for f in m["files"] if f["precision"] == "fp32" and f["role"] == "generator"]
+    assert fp32 and all(f["max_abs"] > 0 and f["multiple"] == 8 for f in fp32)  # Keras' own float32 error
     v = run_cli("verify", str(out))
     assert v.returncode == 0, v.stdout + v.stderr
     assert "SSIM worst" in v.stdout  # int8 generator files: PSNR and the worst image's SSIM

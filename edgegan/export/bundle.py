@@ -24,7 +24,7 @@ from edgegan import manifest as mf
 from edgegan import parity
 from edgegan.contract import SCORE, SOURCE_NAME, Contract, rescale
 from edgegan.errors import ConfigError, ExportError, ModelFileError
-from edgegan.export import carry, gpu, instnorm
+from edgegan.export import carry, floor, gpu, instnorm
 from edgegan.export import onnx as onnx_export
 from edgegan.export import tflite as tflite_export
 from edgegan.export.formats import BOUNDS, Variant
@@ -165,6 +165,8 @@ class Role:
     parity_kw: dict  # extra arguments of parity.figures (peak, score kind)
     size: tuple[int, int] | None = None  # an any-size G: the height and width of its fixed-shape files
     score_offset: float = 0.0  # a critic: taken off its scores in the files (metadata score_offset), added back
+    floors: dict = field(default_factory=dict)  # precision class -> the original's own error F (export.floor)
+    twin_runner: Callable | None = None  # D's: a twin of it (edgegan.export.floor) -> its function of x_ref
 
     def run(self, engine) -> np.ndarray:
         """The engine's outputs for the parity inputs, in chunks."""
@@ -295,12 +297,16 @@ def _roles(sources: Sources, variants, opts: ExportOptions, skip: frozenset, log
     g_ref = g_keras(*x_ref)
     kw = contract.parity_kw("generator")
     g_role = Role("generator", models, (inputs.name, IMAGE_NAME), g_cal, x_ref, g_ref, kw, inputs.size)
+    g_role.floors = _floors(G, keras_runner, x_ref, g_ref, {v.bound for v in variants}, log)
     info = {"generated": 0, "real": 0, "real_src": "none", "inputs": inputs}
     if D is None:
         return contract, g_role, None, info
 
     def make_d(generate) -> Role:
-        return _discriminator_role(D, generate or g_keras, inputs, x_ref, g_ref, contract, sources, opts, info, log)
+        d = _discriminator_role(D, generate or g_keras, inputs, x_ref, g_ref, contract, sources, opts, info, log)
+        if not SCORE[contract.score].ordered:  # a critic has its own relative bounds
+            d.floors = _floors(D, d.twin_runner, d.x_ref, d.y_ref, {v.bound for v in variants}, log)
+        return d
 
     return contract, g_role, make_d, info
 
@@ -432,7 +438,20 @@ def _discriminator_role(D, generate, inputs, g_x, g_ref, contract, sources, opts
     y = keras_runner(D, order=floats)(*x)
     io = ({t.name.split(":")[0]: n for t, n in zip(floats, names)} if contract.paired else IMAGE_NAME, SCORE_NAME)
     offset = float(np.median(y)) if SCORE[contract.score].centred else 0.0
-    return Role("discriminator", {None: (_centred(D, offset), [])}, io, d_cal, x, y, kw, score_offset=offset)
+    role = Role("discriminator", {None: (_centred(D, offset), [])}, io, d_cal, x, y, kw, score_offset=offset)
+    where = [next(i for i, u in enumerate(D.inputs) if u is t) for t in floats]  # a twin's inputs in that order
+    role.twin_runner = lambda m: keras_runner(m, order=[m.inputs[i] for i in where])
+    return role
+
+
+def _floors(model, runner, x: list[np.ndarray], y: np.ndarray, classes: set, log) -> dict:
+    """F of ``model`` per precision class (edgegan.export.floor) for its float files' bounds; one line for a class
+    whose F cannot be measured (its files are held to the fixed bound alone)."""
+    fl = floor.measure(model, runner, x, y, classes)
+    for c, f in fl.items():
+        if "not_measured" in f:
+            log(f"note: {c} files are held to the fixed bound alone: {f['not_measured']}")
+    return fl
 
 
 def _centred(D, offset: float):
@@ -617,6 +636,8 @@ def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Con
     y = role.run(engine)
     fig = parity.figures(role.name, role.y_ref, y, **role.parity_kw)
     bound = parity.bound_for(role.name, v.bound, role.parity_kw.get("score"), BOUNDS)
+    if "max_abs" in bound and v.bound in role.floors:
+        bound = {**bound, "floor": role.floors[v.bound]}
     figure, limit = parity.headline(role.name, bound, fig)
     if not parity.passes(role.name, bound, fig):
         path.unlink()
@@ -698,6 +719,7 @@ def _manifest(contract: Contract, roles, stage: Path, opts, d_info: dict, skippe
         "samples": opts.calibration_samples,
         "seed": opts.seed,
         "discriminator_real_images": d_info["real_src"],
+        "generator_parity_inputs": d_info["inputs"].parity_source(),
     }
     if contract.has_discriminator:
         m["discriminator_parity_images"] = {"generated": d_info["generated"], "real": d_info["real"]}

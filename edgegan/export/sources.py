@@ -50,6 +50,9 @@ class LatentInputs:
     def calibration(self) -> list[np.ndarray]:
         return self.draw(self.opts.calibration_samples, self.opts.seed)
 
+    def parity_source(self) -> str:
+        return f"{REFERENCE_COUNT} latents from N(0, 1), seed {self.opts.seed} (edgegan.latents)"
+
     def draw(self, n: int, seed: int) -> list[np.ndarray]:
         """n more rows for D's generated images (labels covering every class)."""
         z = self.rng.standard_normal((n, self.contract.latent_size)).astype(np.float32)
@@ -83,6 +86,12 @@ class PictureInputs:
             h, w = self.size
             return [self._float(synthetic_pictures(self.count, h, w, self.contract.source.channels, self.opts.seed))]
         return [self._float(self.pictures[-self.count :])]
+
+    def parity_source(self) -> str:
+        """What the parity rows are, for the manifest."""
+        if self.pictures is None:
+            return f"{self.count} synthetic pictures (smooth, a flat and a dark patch each): no --calibration-data"
+        return f"the last {self.count} pictures of {self.opts.calibration_data}, held out of calibration"
 
     def calibration(self) -> list[np.ndarray] | None:
         """The pictures before the parity rows; None without --calibration-data."""

@@ -245,7 +245,8 @@ def load_pictures(src: str | Path, h: int, w: int, channels: int, limit: int | N
 
 
 def synthetic_pictures(n: int, h: int, w: int, c: int, seed: int = 0) -> np.ndarray:
-    """uint8 (n, h, w, c) smooth random pictures (blurred noise at several scales): operator-level parity inputs
+    """uint8 (n, h, w, c) smooth random pictures (blurred noise at several scales) with a flat patch and a dark one
+    (0..6) in each, as photographs have (sky, shadows: a wrong epsilon or padding shows there first): parity inputs
     when no real pictures are given. Not what a model will see: int8 files need real ones."""
     rng = np.random.default_rng([seed, 11])
     out = np.zeros((n, h, w, c), np.float64)
@@ -257,4 +258,8 @@ def synthetic_pictures(n: int, h: int, w: int, c: int, seed: int = 0) -> np.ndar
         top = coarse[:, r0] * (1 - fr) + coarse[:, r0 + 1] * fr  # bilinear: rows, then columns
         out += (top[:, :, c0] * (1 - fc) + top[:, :, c0 + 1] * fc) / cells**0.5
     out = (out - out.min()) / (np.ptp(out) or 1.0)
+    for i in range(n):  # a flat patch and a dark patch, each a quarter of the height and width
+        for value in (rng.uniform(0.2, 0.8, c), rng.uniform(0.0, 6 / 255, (h // 4 or 1, w // 4 or 1, c))):
+            top, left = rng.integers(0, h - h // 4 + 1), rng.integers(0, w - w // 4 + 1)
+            out[i, top : top + (h // 4 or 1), left : left + (w // 4 or 1)] = value
     return np.clip(np.rint(out * 255), 0, 255).astype(np.uint8)
