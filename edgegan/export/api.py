@@ -98,7 +98,9 @@ def _write(sources, out: Path, variants, opts, web: bool, log) -> Bundle:
     log(f"exporting {sources.folder or sources.generator} -> {out} ({len(variants)} variants of the {roles})")
     m = export_bundle(sources, out, variants, opts, log=log)
     log(summary_table(m))
-    log(f"wrote {len(m['files'])} files + manifest.json to {out}; every file passed its parity bound")
+    missed = [k for k, why in m.get("skipped_reasons", {}).items() if why.startswith("parity")]
+    left = f"; left out for missing their bound: {', '.join(missed)}" if missed else ""
+    log(f"wrote {len(m['files'])} files + manifest.json to {out}; every file written passed its parity bound{left}")
     return Bundle(out, m)
 
 

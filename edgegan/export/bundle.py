@@ -647,14 +647,14 @@ def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Con
         checks = onnx_export.checks(path)
     elif v.format == "tflite":
         checks = tflite_export.checks(data, v.precision)
-        if made_checks.get("rewrites"):  # GroupNormalization(groups=-1) as rank-4 ops (edgegan.export.instnorm)
-            checks["rank4_instance_norms"] = made_checks["rewrites"]
         try:  # the signature runner and the CompiledModel API, not only the Interpreter
             checks["apis"] = api_check(data, path.name, [a[: 2 * (engine.batch or 1)] for a in role.x_ref], engine)
         except ModelFileError as e:
             raise ExportError(f"{e}; the file was not written") from e
     else:
         checks = {"ort_format": True, **made_checks.get("checks", {})}
+    if made_checks.get("rewrites"):  # GroupNormalization(groups=-1) as rank-4 ops (edgegan.export.instnorm)
+        checks["rank4_instance_norms"] = made_checks["rewrites"]
     entry = {
         "path": path.name,
         "role": role.name,
@@ -733,9 +733,12 @@ def _ordered(variants: list[Variant]) -> list[Variant]:
 
 def _convert(v: Variant, model, choice, path: Path, tmp: Path, made: dict, role: Role, opts, meta: dict) -> dict:
     """Write file ``v`` to ``path``; returns what the conversion adds to the file's entry: checks made on the way
-    (an .ort file's mobile usability), rewrites of its own (a LiteRT file's instance norms in rank-4 ops)."""
+    (an .ort file's mobile usability), and the instance norms it computes in rank-4 ops (edgegan.export.instnorm)."""
     (in_name, out_name), cal = role.io_names, role.calibration
     tag = choice.tag if choice else "plain"
+    if ("rank4", id(model)) not in made:  # instance norms in rank-4 ops, two-stage means (edgegan.export.instnorm)
+        made[("rank4", id(model))] = instnorm.rank4(model)
+    model, norms = made[("rank4", id(model))]
     if v.format == "onnx" or v.format == "ort":
         fp32 = made.get(("onnx", "fp32", choice))  # the fp32 ONNX of the same rewrite, when already made
         if fp32 is None:
@@ -765,18 +768,16 @@ def _convert(v: Variant, model, choice, path: Path, tmp: Path, made: dict, role:
             # fixed shapes, as LiteRT's: the phone providers (NNAPI, Core ML) take no node of a dynamic-shape model
             onnx_export.fixed_shapes(tagged, tagged, opts.batch, role.size)
             onnx_export.to_ort(tagged, path)
-            return {"checks": onnx_export.mobile_usability(tagged)}
+            return {"checks": onnx_export.mobile_usability(tagged), "rewrites": norms}
+        return {"rewrites": norms}
     else:
         int8 = made.get(("tflite", "int8", choice))  # the int8-io file is the int8 one with int8 edges
         # (not for a paired D: modify_model_interface drops the input names that tell its two pictures apart)
         fast = int8 is not None and not isinstance(in_name, dict)
-        if ("rank4", id(model)) not in made:  # instance norms in rank-4 ops: the GPU's form (edgegan.export.instnorm)
-            made[("rank4", id(model))] = instnorm.rank4(model)
-        gpu_model, norms = made[("rank4", id(model))]
         if v.precision == "int8-io" and fast and tflite_export.int8_io_from_int8(int8, path, meta):
             return {"rewrites": norms}
         names = in_name if isinstance(in_name, dict) or role.size else None
-        tflite_export.keras_to_tflite(gpu_model, path, v.precision, opts.batch, cal, meta, names, role.size)
+        tflite_export.keras_to_tflite(model, path, v.precision, opts.batch, cal, meta, names, role.size)
         return {"rewrites": norms}
     return {}
 
