@@ -24,7 +24,7 @@ from edgegan import manifest as mf
 from edgegan import parity
 from edgegan.contract import SCORE, SOURCE_NAME, Contract, rescale
 from edgegan.errors import ConfigError, ExportError, ModelFileError
-from edgegan.export import carry, floor, gpu, instnorm
+from edgegan.export import carry, floor, gpu, instnorm, keepfloat
 from edgegan.export import onnx as onnx_export
 from edgegan.export import tflite as tflite_export
 from edgegan.export.formats import BOUNDS, Variant
@@ -583,6 +583,14 @@ def _export_role(role: Role, variants, skip, stage, tmp, contract: Contract, opt
         if entry is None and choice is not None:  # a rewrite never costs a file the plain graph would pass
             log(f"  {v.filename(role.name)}: the optimized file missed its bound ({shown}); exporting the plain graph")
             entry, shown = _export_file(role, v, None, stage, tmp, made, contract, opts)
+        if entry is None and (v.format, v.precision) == ("tflite", "int8") and len(role.x_ref) == 1:
+            # the fewest layers in float that pass (not int8-io: all int8 by definition, for int8-only accelerators;
+            # one input: the debugger feeds inputs by position, in an order the converter decides)
+            log(f"  {v.filename(role.name)}: full int8 missed its bound ({shown}); keeping its worst layers in float")
+            trial = lambda keep, v=v: _export_file(role, v, None, stage, tmp, made, contract, opts, keep)  # noqa: E731
+            entry, shown = keepfloat.search(_int8_layer_errors(role, v, made, opts), trial, log)
+            if entry is not None:
+                entry["speed_ms"] = keepfloat.speeds(entry, stage, made, role, v)
         key = f"{role.name}:{v.format}/{v.precision}"
         if entry is None and opts.precision_requested:
             raise ExportError(
@@ -602,9 +610,10 @@ def _export_role(role: Role, variants, skip, stage, tmp, contract: Contract, opt
     return entries
 
 
-def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Contract, opts) -> tuple[dict | None, str]:
-    """Convert one file (rewritten as ``choice`` says, or plain when None) and measure its parity through the light
-    runtime: (manifest entry, "figure (bound)"), or (None, "figure misses its bound ...") when it misses."""
+def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Contract, opts, keep=()) -> tuple:
+    """Convert one file (rewritten as ``choice`` says, or plain when None; an int8 LiteRT file with the layers of
+    ``keep`` in float, edgegan.export.keepfloat) and measure its parity through the light runtime: (manifest entry,
+    "figure (bound)"), or (None, "figure misses its bound ...") when it misses."""
     meta = {
         "edgegan_version": edgegan.__version__,
         "role": role.name,
@@ -627,10 +636,14 @@ def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Con
         meta["optimize_form"] = choice.form
     if v.format in ("onnx", "ort") and v.precision == "int8":
         meta["quantization"] = onnx_export.int8_scheme(opts.target, role.name)
+    if keep:
+        meta["float_layers"] = [layer for layer, _, _ in keep]
     model, rewrites = role.models[choice]
     path = stage / v.filename(role.name)
-    made_checks = _convert(v, model, choice, path, tmp, made, role, opts, meta)
-    made[(v.format, v.precision, choice)] = path
+    nodes = [n for _, _, tensors in keep for n in tensors]
+    made_checks = _convert(v, model, choice, path, tmp, made, role, opts, meta, nodes)
+    if not keep:  # (an int8 file with float layers is no source for the int8-io one)
+        made[(v.format, v.precision, choice)] = path
     data = path.read_bytes()
     engine = make_engine(data, v.format, path.name, threads=None)  # the light runtime re-opens it
     y = role.run(engine)
@@ -641,7 +654,8 @@ def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Con
     figure, limit = parity.headline(role.name, bound, fig)
     if not parity.passes(role.name, bound, fig):
         path.unlink()
-        made.pop((v.format, v.precision, choice))
+        made.pop((v.format, v.precision, choice), None)
+        made[("missed", v.format, v.precision)] = data  # what a file kept partly in float is timed against
         return None, f"{figure} misses its bound {limit}"
     if v.format == "onnx":
         checks = onnx_export.checks(path)
@@ -666,6 +680,7 @@ def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Con
         "carried": carry.carried(model) if choice else [],
         "optimize_form": choice.form if choice else None,
         **({"quantization": meta["quantization"]} if "quantization" in meta else {}),
+        **({"float_layers": meta["float_layers"]} if keep else {}),
         "inputs": [t.to_dict() for t in engine.inputs],
         "outputs": [engine.output.to_dict()],
         "sha256": mf.sha256_bytes(data),
@@ -731,7 +746,9 @@ def _ordered(variants: list[Variant]) -> list[Variant]:
     return sorted(variants, key=lambda v: ("onnx", "tflite", "ort").index(v.format))
 
 
-def _convert(v: Variant, model, choice, path: Path, tmp: Path, made: dict, role: Role, opts, meta: dict) -> dict:
+def _convert(
+    v: Variant, model, choice, path: Path, tmp: Path, made: dict, role: Role, opts, meta: dict, nodes=()
+) -> dict:
     """Write file ``v`` to ``path``; returns what the conversion adds to the file's entry: checks made on the way
     (an .ort file's mobile usability), and the instance norms it computes in rank-4 ops (edgegan.export.instnorm)."""
     (in_name, out_name), cal = role.io_names, role.calibration
@@ -773,13 +790,24 @@ def _convert(v: Variant, model, choice, path: Path, tmp: Path, made: dict, role:
     else:
         int8 = made.get(("tflite", "int8", choice))  # the int8-io file is the int8 one with int8 edges
         # (not for a paired D: modify_model_interface drops the input names that tell its two pictures apart)
-        fast = int8 is not None and not isinstance(in_name, dict)
+        fast = int8 is not None and not isinstance(in_name, dict) and not nodes
         if v.precision == "int8-io" and fast and tflite_export.int8_io_from_int8(int8, path, meta):
             return {"rewrites": norms}
         names = in_name if isinstance(in_name, dict) or role.size else None
-        tflite_export.keras_to_tflite(model, path, v.precision, opts.batch, cal, meta, names, role.size)
+        tflite_export.keras_to_tflite(model, path, v.precision, opts.batch, cal, meta, names, role.size, nodes)
         return {"rewrites": norms}
     return {}
+
+
+def _int8_layer_errors(role: Role, v: Variant, made: dict, opts) -> list[tuple]:
+    """The plain graph's layers by their int8 loss (tflite.int8_layer_errors), on the model _convert converts."""
+    base = role.models[None][0]
+    if ("rank4", id(base)) not in made:
+        made[("rank4", id(base))] = instnorm.rank4(base)
+    in_name = role.io_names[0]
+    names = in_name if isinstance(in_name, dict) or role.size else None
+    model = made[("rank4", id(base))][0]
+    return tflite_export.int8_layer_errors(model, v.precision, opts.batch, role.calibration, names, role.size)
 
 
 def _versions(tf) -> dict:

@@ -22,12 +22,86 @@ INT8_COMPUTE_EXEMPT = {"QUANTIZE", "DEQUANTIZE", "RESHAPE", "SHAPE", "PACK", "ST
 
 
 def keras_to_tflite(
-    model, path: Path, precision: str, batch: int, calibration, metadata: dict, names=None, size=None
+    model, path: Path, precision: str, batch: int, calibration, metadata: dict, names=None, size=None, float_nodes=()
 ) -> None:
     """Convert with a fixed batch (and, for a picture input of any size, the fixed ``size``). ``calibration``: the
     float input's rows, or [those, integer labels] for a conditional model (its label input stays int32 in every
     precision, int8-io included), or [source, image] rows for a paired discriminator whose inputs ``names``
-    maps from Keras' names to edgegan's."""
+    maps from Keras' names to edgegan's. ``float_nodes``: an int8 file's tensors kept in float (int8_layer_errors)."""
+    signature, kw = _converter_options(model, precision, batch, calibration, names, size)
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "model.tflite"
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                if float_nodes:
+                    raw.write_bytes(
+                        _debugger(model, signature, kw, Path(tmp), float_nodes).get_nondebug_quantized_model()
+                    )
+                else:
+                    model.export(str(raw), format="litert", input_signature=signature, verbose=False, **kw)
+        except Exception as e:
+            raise ExportError(
+                f"LiteRT export of {model.name} ({precision}) failed: {type(e).__name__}: {str(e)[:300]}"
+            ) from e
+        data = raw.read_bytes()
+    if precision == "fp16":
+        data = float_gather_tables(data)
+    path.write_bytes(add_metadata(data, {"edgegan": json.dumps(metadata, sort_keys=True)}))
+
+
+def int8_layer_errors(model, precision: str, batch: int, calibration, names=None, size=None) -> list[tuple]:
+    """The Keras layers of a full-int8 file by how much int8 loses in them, worst first: [(layer, error, its
+    tensors)], error = the largest RMSE / scale of the layer's tensors, int8 against float on the calibration rows,
+    as TensorFlow's QuantizationDebugger measures each op (with float inputs, so an op's own loss, not what it
+    inherits). A layer is the second part of a tensor's name ("model/conv2d_3/BiasAdd" -> "conv2d_3")."""
+    import csv
+
+    signature, kw = _converter_options(model, precision, batch, calibration, names, size)
+    with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
+        debugger = _debugger(model, signature, kw, Path(tmp), ())
+        debugger.run()
+        buf = io.StringIO()
+        debugger.layer_statistics_dump(buf)
+    layers: dict[str, list] = {}
+    for r in csv.DictReader(io.StringIO(buf.getvalue())):
+        scale = float(r["scale"] or 0)
+        err = float(np.sqrt(float(r["mean_squared_error"])) / scale) if scale else 0.0
+        parts = r["tensor_name"].split("/")
+        layers.setdefault(parts[1] if len(parts) > 2 else r["tensor_name"], []).append((err, r["tensor_name"]))
+    out = [(_keras_name(model, name), max(e for e, _ in rows), [n for _, n in rows]) for name, rows in layers.items()]
+    return sorted(out, key=lambda r: -r[1])
+
+
+def _keras_name(model, scope: str) -> str:
+    """The Keras layer a converter scope names ("group_normalization_1_rank4_1" -> "group_normalization_1": TF adds
+    "_1", edgegan.export.instnorm "_rank4"), or the scope itself when no layer matches."""
+    import re
+
+    names = [layer.name for layer in model._flatten_layers(include_self=False)]
+    found = max((n for n in names if re.fullmatch(re.escape(n) + r"(_\d+)?", scope)), key=len, default=scope)
+    return found.removesuffix("_rank4")
+
+
+def _debugger(model, signature, kw: dict, tmp: Path, float_nodes):
+    """TensorFlow's QuantizationDebugger on the model's SavedModel, converted as ``kw`` says, with ``float_nodes``
+    left in float (float kernels allowed beside the int8 ones). Keras' own LiteRT export takes no denylist."""
+    import tensorflow as tf
+
+    model.export(str(tmp / "saved"), format="tf_saved_model", input_signature=signature, verbose=False)
+    conv = tf.lite.TFLiteConverter.from_saved_model(str(tmp / "saved"))
+    conv.optimizations = kw["optimizations"]
+    conv.representative_dataset = kw["representative_dataset"]
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
+    for k in ("inference_input_type", "inference_output_type"):
+        if k in kw:
+            setattr(conv, k, kw[k])
+    options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=list(float_nodes) or None)
+    rows = lambda: (list(feed.values()) for feed in kw["representative_dataset"]())  # noqa: E731  one input: a list
+    return tf.lite.experimental.QuantizationDebugger(converter=conv, debug_dataset=rows, debug_options=options)
+
+
+def _converter_options(model, precision: str, batch: int, calibration, names, size) -> tuple[list, dict]:
+    """(input signature, the LiteRT converter's options) of a ``precision`` file."""
     import tensorflow as tf
 
     from edgegan.export.onnx import calibration_feeds, input_signature
@@ -64,19 +138,7 @@ def keras_to_tflite(
         if precision == "int8-io":
             kw["inference_input_type"] = tf.int8
             kw["inference_output_type"] = tf.int8
-    with tempfile.TemporaryDirectory() as tmp:
-        raw = Path(tmp) / "model.tflite"
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                model.export(str(raw), format="litert", input_signature=signature, verbose=False, **kw)
-        except Exception as e:
-            raise ExportError(
-                f"LiteRT export of {model.name} ({precision}) failed: {type(e).__name__}: {str(e)[:300]}"
-            ) from e
-        data = raw.read_bytes()
-    if precision == "fp16":
-        data = float_gather_tables(data)
-    path.write_bytes(add_metadata(data, {"edgegan": json.dumps(metadata, sort_keys=True)}))
+    return signature, kw
 
 
 def int8_io_from_int8(src: Path, dst: Path, metadata: dict) -> bool:
