@@ -117,6 +117,34 @@ def test_item17_full_disk_during_export_keeps_the_previous_bundle(tiny_run, tmp_
 
 @needs_tf
 @pytest.mark.slow
+def test_a_converter_process_that_dies_costs_one_line_and_nothing_else(tiny_run, tmp_path, monkeypatch):
+    """Each conversion runs in a child process (edgegan.export.isolated); one that dies (here by SIGABRT, as the
+    kernel's out-of-memory killer would with SIGKILL) stops the export in one line naming the file and the
+    signal, and the previous bundle stays as it was."""
+    from edgegan.errors import ExportError
+    from edgegan.export import isolated
+    from edgegan.export.bundle import ExportOptions, export_bundle
+    from edgegan.export.formats import select
+    from edgegan.verify import verify
+
+    out = tmp_path / "bundle"
+    export_bundle(tiny_run, out, select("onnx,tflite", "fp32"), ExportOptions(calibration_samples=16))
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real = isolated.call
+
+    def dies(func, what, arrays=None, **kw):  # the LiteRT converter's process aborts
+        return real("os:abort", what) if "tflite" in func else real(func, what, arrays, **kw)
+
+    monkeypatch.setattr(isolated, "call", dies)
+    with pytest.raises(ExportError, match=r"^generator.fp32.tflite: the converter process was killed by SIGABRT"):
+        export_bundle(tiny_run, out, select("onnx,tflite", "fp32"), ExportOptions(calibration_samples=16))
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert verify(out)[1]["failed"] == 0
+    assert not list(tmp_path.glob(".bundle.staging-*"))
+
+
+@needs_tf
+@pytest.mark.slow
 def test_item18_export_refuses_a_file_that_does_not_match_keras(tiny_run, tmp_path, monkeypatch):
     """A converter that silently produced a different network is caught by the re-open check."""
     from edgegan.errors import ExportError

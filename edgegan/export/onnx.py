@@ -68,14 +68,13 @@ def keras_to_onnx(model, path: Path, input_name: str, output_name: str | list[st
     model's integer input is named ``label``)."""
     import onnx
 
+    from edgegan.export import isolated
+
     signature = input_signature(model, None, input_name)
     with tempfile.TemporaryDirectory() as tmp:
-        raw = Path(tmp) / "model.onnx"
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                model.export(str(raw), format="onnx", input_signature=signature, opset_version=OPSET, verbose=False)
-        except Exception as e:
-            raise ExportError(f"ONNX export of {model.name} failed: {type(e).__name__}: {str(e)[:300]}") from e
+        raw, saved = Path(tmp) / "model.onnx", Path(tmp) / "saved"
+        write_saved_model(model, signature, saved)  # tf2onnx runs in a child process, from it
+        isolated.call("edgegan.export.onnx:convert_saved", path.name, saved=str(saved), out=str(raw))
         m = onnx.load(str(raw))
     for i, name in enumerate([output_name] if isinstance(output_name, str) else output_name):
         rename_output(m, name, i)
@@ -92,6 +91,34 @@ def keras_to_onnx(model, path: Path, input_name: str, output_name: str | list[st
     m.opset_import.extend(keep)
     set_metadata(m, metadata)
     save(m, path)
+
+
+def write_saved_model(model, signature: list, folder: Path) -> None:
+    """``model`` as a SavedModel with one endpoint, "serve" (inference mode, ``signature``): Keras' ExportArchive,
+    the form Keras' own LiteRT and ONNX exports convert from."""
+    import functools
+
+    import keras
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint("serve", functools.partial(model.__call__, training=False), input_signature=signature)
+    with contextlib.redirect_stdout(io.StringIO()):
+        archive.write_out(str(folder), verbose=False)
+
+
+def convert_saved(saved: str, out: str) -> None:
+    """In the child process (edgegan.export.isolated): tf2onnx on the SavedModel's "serve" function, as Keras'
+    ONNX export calls it on the same function (with its patch for numpy 2)."""
+    import tensorflow as tf
+    import tf2onnx
+    from keras.src.export.tf2onnx_lib import patch_tf2onnx
+
+    loaded = tf.saved_model.load(saved)  # held: its variables live as long as it does
+    serve = loaded.serve
+    patch_tf2onnx()
+    with contextlib.redirect_stdout(io.StringIO()):
+        tf2onnx.convert.from_function(serve, serve.input_signature, opset=OPSET, output_path=out)
 
 
 def rename_output(m, new: str, index: int = 0) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from edgegan.errors import ExportError
+from edgegan.export import isolated
 
 INT8_COMPUTE_EXEMPT = {"QUANTIZE", "DEQUANTIZE", "RESHAPE", "SHAPE", "PACK", "STRIDED_SLICE", "CONCATENATION"}
 
@@ -27,22 +28,12 @@ def keras_to_tflite(
     """Convert with a fixed batch (and, for a picture input of any size, the fixed ``size``). ``calibration``: the
     float input's rows, or [those, integer labels] for a conditional model (its label input stays int32 in every
     precision, int8-io included), or [source, image] rows for a paired discriminator whose inputs ``names``
-    maps from Keras' names to edgegan's. ``float_nodes``: an int8 file's tensors kept in float (int8_layer_errors)."""
-    signature, kw = _converter_options(model, precision, batch, calibration, names, size)
+    maps from Keras' names to edgegan's. ``float_nodes``: an int8 file's tensors kept in float (int8_layer_errors).
+    The conversion runs in a child process (edgegan.export.isolated) from the model written as a SavedModel."""
     with tempfile.TemporaryDirectory() as tmp:
-        raw = Path(tmp) / "model.tflite"
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                if float_nodes:
-                    raw.write_bytes(
-                        _debugger(model, signature, kw, Path(tmp), float_nodes).get_nondebug_quantized_model()
-                    )
-                else:
-                    model.export(str(raw), format="litert", input_signature=signature, verbose=False, **kw)
-        except Exception as e:
-            raise ExportError(
-                f"LiteRT export of {model.name} ({precision}) failed: {type(e).__name__}: {str(e)[:300]}"
-            ) from e
+        raw, feeds = Path(tmp) / "model.tflite", _saved(model, Path(tmp), precision, batch, calibration, names, size)
+        kw = dict(saved=str(Path(tmp) / "saved"), out=str(raw), precision=precision, batch=batch)
+        isolated.call("edgegan.export.tflite:convert_saved", path.name, feeds, float_nodes=list(float_nodes), **kw)
         data = raw.read_bytes()
     if precision == "fp16":
         data = float_gather_tables(data)
@@ -54,20 +45,14 @@ def int8_layer_errors(model, precision: str, batch: int, calibration, names=None
     tensors)], error = the largest RMSE / scale of the layer's tensors, int8 against float on the calibration rows,
     as TensorFlow's QuantizationDebugger measures each op (with float inputs, so an op's own loss, not what it
     inherits). A layer is the second part of a tensor's name ("model/conv2d_3/BiasAdd" -> "conv2d_3")."""
-    import csv
-
-    signature, kw = _converter_options(model, precision, batch, calibration, names, size)
-    with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
-        debugger = _debugger(model, signature, kw, Path(tmp), ())
-        debugger.run()
-        buf = io.StringIO()
-        debugger.layer_statistics_dump(buf)
+    with tempfile.TemporaryDirectory() as tmp:
+        feeds = _saved(model, Path(tmp), precision, batch, calibration, names, size)
+        kw = dict(saved=str(Path(tmp) / "saved"), precision=precision, batch=batch)
+        stats = isolated.call("edgegan.export.tflite:int8_op_errors", f"{model.name}'s int8 layer errors", feeds, **kw)
     layers: dict[str, list] = {}
-    for r in csv.DictReader(io.StringIO(buf.getvalue())):
-        scale = float(r["scale"] or 0)
-        err = float(np.sqrt(float(r["mean_squared_error"])) / scale) if scale else 0.0
-        parts = r["tensor_name"].split("/")
-        layers.setdefault(parts[1] if len(parts) > 2 else r["tensor_name"], []).append((err, r["tensor_name"]))
+    for err, tensor in stats:
+        parts = tensor.split("/")
+        layers.setdefault(parts[1] if len(parts) > 2 else tensor, []).append((err, tensor))
     out = [(_keras_name(model, name), max(e for e, _ in rows), [n for _, n in rows]) for name, rows in layers.items()]
     return sorted(out, key=lambda r: -r[1])
 
@@ -82,63 +67,100 @@ def _keras_name(model, scope: str) -> str:
     return found.removesuffix("_rank4")
 
 
-def _debugger(model, signature, kw: dict, tmp: Path, float_nodes):
-    """TensorFlow's QuantizationDebugger on the model's SavedModel, converted as ``kw`` says, with ``float_nodes``
-    left in float (float kernels allowed beside the int8 ones). Keras' own LiteRT export takes no denylist."""
-    import tensorflow as tf
-
-    model.export(str(tmp / "saved"), format="tf_saved_model", input_signature=signature, verbose=False)
-    conv = tf.lite.TFLiteConverter.from_saved_model(str(tmp / "saved"))
-    conv.optimizations = kw["optimizations"]
-    conv.representative_dataset = kw["representative_dataset"]
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
-    for k in ("inference_input_type", "inference_output_type"):
-        if k in kw:
-            setattr(conv, k, kw[k])
-    options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=list(float_nodes) or None)
-    rows = lambda: (list(feed.values()) for feed in kw["representative_dataset"]())  # noqa: E731  one input: a list
-    return tf.lite.experimental.QuantizationDebugger(converter=conv, debug_dataset=rows, debug_options=options)
-
-
-def _converter_options(model, precision: str, batch: int, calibration, names, size) -> tuple[list, dict]:
-    """(input signature, the LiteRT converter's options) of a ``precision`` file."""
-    import tensorflow as tf
-
-    from edgegan.export.onnx import calibration_feeds, input_signature
+def _saved(model, tmp: Path, precision: str, batch: int, calibration, names, size) -> dict:
+    """Write ``model`` to tmp/saved as Keras' LiteRT export does (an ExportArchive with a "serve" endpoint, the
+    input signature fixed at ``batch`` and ``size``); returns the int8 calibration feeds by input name
+    ("feed_<name>": the child's arguments), {} for other precisions."""
+    from edgegan.export.onnx import calibration_feeds, input_signature, write_saved_model
 
     float_name = names or next(t.name.split(":")[0] for t in model.inputs if "int" not in str(t.dtype))
     signature = input_signature(model, batch, float_name, size)
+    write_saved_model(model, signature, tmp / "saved")
+    if precision not in ("int8", "int8-io"):
+        return {}
+    if calibration is None:
+        raise ExportError("full int8 needs calibration data")
     specs = signature[0] if len(model.inputs) > 1 else signature
-    kw: dict = {"target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS]}}
+    feeds = calibration_feeds([(t.name, t.dtype.name, len(t.shape)) for t in specs], calibration)
+    return {f"feed_{k}": v for k, v in feeds.items()}
+
+
+# In the child process (edgegan.export.isolated): TensorFlow's converter, from the SavedModel.
+
+
+def convert_saved(saved: str, out: str, precision: str, batch: int, float_nodes: list, **feeds) -> None:
+    """The LiteRT file of ``saved`` in ``precision``, written to ``out``; with ``float_nodes`` through the
+    QuantizationDebugger's denylist (Keras' LiteRT export, whose options these are, takes none)."""
+    if float_nodes:
+        data = _debugger(saved, precision, batch, feeds, float_nodes).get_nondebug_quantized_model()
+    else:
+        data = _converter(saved, precision, batch, feeds).convert()
+    Path(out).write_bytes(data)
+
+
+def int8_op_errors(saved: str, precision: str, batch: int, **feeds) -> list:
+    """[(RMSE / scale, tensor name)] of every quantized op of the full-int8 file, on the calibration feeds."""
+    import csv
+
+    debugger = _debugger(saved, precision, batch, feeds, [])
+    with contextlib.redirect_stdout(io.StringIO()):
+        debugger.run()
+    buf = io.StringIO()
+    debugger.layer_statistics_dump(buf)
+    rows = []
+    for r in csv.DictReader(io.StringIO(buf.getvalue())):
+        scale = float(r["scale"] or 0)
+        rows.append((float(np.sqrt(float(r["mean_squared_error"])) / scale) if scale else 0.0, r["tensor_name"]))
+    return rows
+
+
+def _converter(saved: str, precision: str, batch: int, feeds: dict):
+    """TFLiteConverter.from_saved_model with the options of a ``precision`` file (as Keras' LiteRT export sets
+    them: resource variables on, builtin ops only)."""
+    import tensorflow as tf
+
+    conv = tf.lite.TFLiteConverter.from_saved_model(saved)
+    conv.experimental_enable_resource_variables = True
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if precision in ("fp16", "dynamic", "int8", "int8-io"):
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
     if precision == "fp16":
-        kw = {
-            "optimizations": [tf.lite.Optimize.DEFAULT],
-            "target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS], "supported_types": [tf.float16]},
-        }
-    elif precision == "dynamic":
-        kw["optimizations"] = [tf.lite.Optimize.DEFAULT]
-    elif precision in ("int8", "int8-io"):
-        if calibration is None:
-            raise ExportError("full int8 needs calibration data")
-        feeds = calibration_feeds([(t.name, t.dtype.name, len(t.shape)) for t in specs], calibration)
-        n = len(next(iter(feeds.values())))
+        conv.target_spec.supported_types = [tf.float16]
+    if precision in ("int8", "int8-io"):
+        conv.representative_dataset = _representative(feeds, batch)
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    if precision == "int8-io":
+        conv.inference_input_type = conv.inference_output_type = tf.int8
+    return conv
 
-        def representative():  # a dict by input name: the converter's own input order is not the model's
-            for i in range(0, n - batch + 1, batch):
-                yield {
-                    k: v[i : i + batch] if "int" in str(v.dtype) else v[i : i + batch].astype(np.float32)
-                    for k, v in feeds.items()
-                }
 
-        kw = {
-            "optimizations": [tf.lite.Optimize.DEFAULT],
-            "representative_dataset": representative,
-            "target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]},
-        }
-        if precision == "int8-io":
-            kw["inference_input_type"] = tf.int8
-            kw["inference_output_type"] = tf.int8
-    return signature, kw
+def _representative(feeds: dict, batch: int):
+    """Rows of the calibration feeds, ``batch`` at a time, as a dict by input name (the converter's own input order
+    is not the model's)."""
+    feeds = {k.removeprefix("feed_"): v for k, v in feeds.items()}
+    n = len(next(iter(feeds.values())))
+
+    def rows():
+        for i in range(0, n - batch + 1, batch):
+            yield {
+                k: v[i : i + batch] if "int" in str(v.dtype) else v[i : i + batch].astype(np.float32)
+                for k, v in feeds.items()
+            }
+
+    return rows
+
+
+def _debugger(saved: str, precision: str, batch: int, feeds: dict, float_nodes):
+    """TensorFlow's QuantizationDebugger of the ``precision`` conversion, ``float_nodes`` left in float (float
+    kernels allowed beside the int8 ones). It feeds inputs as a list in the file's order: one input only."""
+    import tensorflow as tf
+
+    conv = _converter(saved, precision, batch, feeds)
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
+    options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=list(float_nodes) or None)
+    rep = conv.representative_dataset
+    rows = lambda: (list(feed.values()) for feed in rep())  # noqa: E731
+    return tf.lite.experimental.QuantizationDebugger(converter=conv, debug_dataset=rows, debug_options=options)
 
 
 def int8_io_from_int8(src: Path, dst: Path, metadata: dict) -> bool:
