@@ -238,7 +238,7 @@ def own_gan(path: Path) -> tuple[str, str]:
         "profiles: [docs/results.md](docs/results.md#your-own-gan-speed-of-the-rewrite)):"
     )
     readme = "\n\n".join([short, peers, misses])
-    others = [_other_kind(k) for k in kinds[1:]]
+    others = [_other_kind(k) for k in kinds[1:]] + [_avx2_forms(ROOT / "docs" / "bench_own_gan_forms.json")]
     results = "\n\n".join([head, peers, misses, "\n".join(own_gan_rows(rows, None)), *others, why, _profile_tables()])
     results = results.replace("](docs/results.md#", "](#").replace("](docs/", "](")  # links from inside docs/
     return readme, results
@@ -255,6 +255,46 @@ def _other_kind(b: dict) -> str:
         [f"**The same on {_cpu(b['machine'])}** (its own run):", "\n".join(peer_rows(b["rows"])),
          "\n".join(own_gan_rows(b["rows"], None))]
     )  # fmt: skip
+
+
+def _avx2_forms(path: Path) -> str:
+    """The AVX2-only CPU kind (AMD EPYC, no VNNI), from the one run made there: tools/bench_own_gan.py --choices
+    pads,split,fused (docs/bench_own_gan_forms.json). Its pads form is the default export's form."""
+    b = records.first(path)
+    if not b:
+        return ""
+    rows = [r for r in b["rows"] if r["threads"] == 2 and r["fixture"] in ("kerasio", "tf_tutorial")]
+    gm = lambda r, k: r["gmac"] / r[k] * 1e3  # noqa: E731  GMAC/s
+    cells = [
+        f"| {SHORT[r['fixture']]} | {r['variant']} | {r['plain_ms']:.2f} | {r['pads_ms']:.2f} | "
+        f"{r['plain_ms'] / r['pads_ms']:.2f}x | {gm(r, 'pads_ms'):.0f} |"
+        for r in rows
+    ]
+    peak = b["fma_peak_gmacs"].get("2") or b["fma_peak_gmacs"].get(2)
+    return "\n".join(
+        [
+            f"**On the AVX2-only kind** ({b['machine']['cpu']}, {b['machine']['cores']} cores, AVX2 + FMA, no VNNI; "
+            f"fp32 FMA peak {peak:.0f} GMAC/s at 2 threads), the one run made there (`tools/bench_own_gan.py --choices "
+            f"pads,split,fused`, p50 of {b['rounds']} alternating rounds, 2 threads; edgegan = the pads form, the default "
+            "export's before the carry was added; `docs/bench_own_gan_forms.json`):",
+            "",
+            "| fixture | file | plain ms | edgegan ms | ratio | edgegan GMAC/s |",
+            "| --- | --- | --- | --- | --- | --- |",
+            *cells,
+            "",
+            "There, int8 LiteRT convolutions run at about the fp32 rate (keras.io: int8 "
+            f"{gm(_forms_row(rows, 'kerasio', 'tflite/int8'), 'pads_ms'):.0f} GMAC/s, fp32 "
+            f"{gm(_forms_row(rows, 'kerasio', 'tflite/fp32'), 'pads_ms'):.0f}, peak {peak:.0f}): without 8-bit dot-product "
+            "instructions an int8 file gains little over fp32 or over the plain int8 file, so the int8 goals (keras.io "
+            '>= 1.5x, TF tutorial >= 1.15x over plain) are missed there, and `precision="fastest"` picks per device. '
+            "Not measured on that kind: per-layer profiles, the seed fixture and ONNX Runtime int8 over fp32 (no such "
+            "machine was at hand after that run).",
+        ]
+    )
+
+
+def _forms_row(rows: list[dict], fixture: str, variant: str) -> dict:
+    return next(r for r in rows if (r["fixture"], r["variant"]) == (fixture, variant))
 
 
 def _ort_table(path: Path) -> dict[str, tuple[float, float]]:
