@@ -147,3 +147,41 @@ def test_fp16_against_its_own_floor_and_no_floor_without_a_rebuildable_model(tmp
     z = [np.ones((2, 4), np.float32)]
     got = floor.measure(sub, keras_runner, z, sub(z[0]).numpy(), {"fp32"})["fp32"]
     assert "not_measured" in got and not parity.within_floor(got, {"max_abs": 0.0, "mean_abs": 0.0})
+
+
+def test_onnx_int8_keeps_the_named_layers_in_float(tmp_path):
+    """The ONNX half of edgegan.export.keepfloat: nodes are matched to Keras layers by their scope (an instance
+    norm's rank-4 form included), and to_int8 leaves the named layers' convolutions unquantized."""
+    import keras
+    import onnx
+    import user_layers  # noqa: F401
+    import zoo_i2i
+
+    from edgegan.export import instnorm
+    from edgegan.export import onnx as onnx_export
+    from edgegan.runtime.images import from_uint8, synthetic_pictures
+
+    assert onnx_export.layer_of("m_1/conv2d_3_1/BiasAdd", ["conv2d", "conv2d_3"]) == "conv2d_3"
+    assert (
+        onnx_export.layer_of("m_1/group_normalization_rank4_1/Mean", ["group_normalization"]) == "group_normalization"
+    )
+    assert onnx_export.layer_of("m_1/conv2d_31_1/BiasAdd", ["conv2d_3"]) is None
+    assert onnx_export.layer_of("Call/m_1/conv2d_1/convolution", ["conv2d_1", "conv2d"]) == "conv2d"  # TF's _1
+    keras.utils.set_random_seed(0)
+    g, _ = zoo_i2i.cyclegan()
+    g, _ = instnorm.rank4(g)
+    onnx_export.keras_to_onnx(g, tmp_path / "g.onnx", "source", "image", {"role": "generator"})
+    convs = [layer.name for layer in g.layers if isinstance(layer, keras.layers.Conv2D)]
+    norms = [layer.name.removesuffix("_rank4") for layer in g.layers if layer.name.endswith("_rank4")]
+    assert onnx_export.quantized_layers(tmp_path / "g.onnx", norms + convs) == convs  # norms stay float anyway
+    x = [from_uint8(synthetic_pictures(16, 32, 32, 3, 0), (-1.0, 1.0))]
+    scheme = onnx_export.int8_scheme("x86", "generator")
+    onnx_export.to_int8(tmp_path / "g.onnx", tmp_path / "q.onnx", x, {}, scheme, float_layers=convs[:2])
+
+    def quantized(path):  # the Keras layers with a node fed by a DequantizeLinear of a weight
+        m = onnx.load(str(path))
+        deq = {o for n in m.graph.node if n.op_type == "DequantizeLinear" for o in n.output}
+        hit = [n.name for n in m.graph.node if n.op_type == "Conv" and len(n.input) > 1 and n.input[1] in deq]
+        return {onnx_export.layer_of(n, convs) for n in hit}
+
+    assert quantized(tmp_path / "q.onnx") == set(convs[2:])

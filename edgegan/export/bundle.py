@@ -583,12 +583,12 @@ def _export_role(role: Role, variants, skip, stage, tmp, contract: Contract, opt
         if entry is None and choice is not None:  # a rewrite never costs a file the plain graph would pass
             log(f"  {v.filename(role.name)}: the optimized file missed its bound ({shown}); exporting the plain graph")
             entry, shown = _export_file(role, v, None, stage, tmp, made, contract, opts)
-        if entry is None and (v.format, v.precision) == ("tflite", "int8") and len(role.x_ref) == 1:
+        if entry is None and (v.format, v.precision) in KEEP_FLOAT and len(role.x_ref) == 1:
             # the fewest layers in float that pass (not int8-io: all int8 by definition, for int8-only accelerators;
             # one input: the debugger feeds inputs by position, in an order the converter decides)
             log(f"  {v.filename(role.name)}: full int8 missed its bound ({shown}); keeping its worst layers in float")
             trial = lambda keep, v=v: _export_file(role, v, None, stage, tmp, made, contract, opts, keep)  # noqa: E731
-            entry, shown = keepfloat.search(_int8_layer_errors(role, v, made, opts), trial, log)
+            entry, shown = keepfloat.search(_ranked(role, v, made, opts, tmp), trial, log)
             if entry is not None:
                 entry["speed_ms"] = keepfloat.speeds(entry, stage, made, role, v)
         key = f"{role.name}:{v.format}/{v.precision}"
@@ -642,7 +642,7 @@ def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Con
     path = stage / v.filename(role.name)
     nodes = [n for _, _, tensors in keep for n in tensors]
     made_checks = _convert(v, model, choice, path, tmp, made, role, opts, meta, nodes)
-    if not keep:  # (an int8 file with float layers is no source for the int8-io one)
+    if not keep or v.format != "tflite":  # (a LiteRT int8 file with float layers is no source for int8-io)
         made[(v.format, v.precision, choice)] = path
     data = path.read_bytes()
     engine = make_engine(data, v.format, path.name, threads=None)  # the light runtime re-opens it
@@ -769,7 +769,7 @@ def _convert(
         elif v.format == "onnx" and v.precision == "fp16":
             onnx_export.to_fp16(fp32, path, meta)
         elif v.format == "onnx" and v.precision == "int8":
-            onnx_export.to_int8(fp32, path, cal, meta, meta["quantization"])
+            onnx_export.to_int8(fp32, path, cal, meta, meta["quantization"], meta.get("float_layers", ()))
         elif v.format == "ort":
             src = made.get(("onnx", v.precision, choice))
             if src is None:
@@ -799,15 +799,28 @@ def _convert(
     return {}
 
 
-def _int8_layer_errors(role: Role, v: Variant, made: dict, opts) -> list[tuple]:
-    """The plain graph's layers by their int8 loss (tflite.int8_layer_errors), on the model _convert converts."""
+KEEP_FLOAT = (("tflite", "int8"), ("onnx", "int8"))  # the files that may keep layers in float to meet their bound
+
+
+def _ranked(role: Role, v: Variant, made: dict, opts, tmp: Path) -> list[tuple]:
+    """The plain graph's layers by their int8 loss (tflite.int8_layer_errors, on the model _convert converts; the
+    same layers and calibration rows for ONNX, limited to those its int8 file quantizes)."""
     base = role.models[None][0]
     if ("rank4", id(base)) not in made:
         made[("rank4", id(base))] = instnorm.rank4(base)
-    in_name = role.io_names[0]
-    names = in_name if isinstance(in_name, dict) or role.size else None
-    model = made[("rank4", id(base))][0]
-    return tflite_export.int8_layer_errors(model, v.precision, opts.batch, role.calibration, names, role.size)
+    if ("ranked", role.name) not in made:
+        in_name = role.io_names[0]
+        names = in_name if isinstance(in_name, dict) or role.size else None
+        model = made[("rank4", id(base))][0]
+        made[("ranked", role.name)] = tflite_export.int8_layer_errors(
+            model, "int8", opts.batch, role.calibration, names, role.size
+        )
+    ranked = made[("ranked", role.name)]
+    if v.format == "tflite":
+        return ranked
+    fp32 = made.get(("onnx", "fp32", None)) or tmp / f"{role.name}.fp32.plain.onnx"
+    keep = set(onnx_export.quantized_layers(fp32, [name for name, _, _ in ranked]))
+    return [r for r in ranked if r[0] in keep]
 
 
 def _versions(tf) -> dict:

@@ -8,9 +8,13 @@ each Keras layer) and the first k of that ranking are left in float by the conve
 measured through the light runtime like every file. Measured on the test zoo's CycleGAN (random weights, 32x32):
 full int8 21.5 dB; its first two instance norms in float 25.8 dB, all of them 29.0, every layer 38.9.
 
+ONNX int8 files the same way: the same ranking (the same Keras layers, the same calibration rows), limited to the
+layers whose ops the ONNX int8 file quantizes, left in float by ONNX Runtime's ``nodes_to_exclude``.
+
 Tool choice: the converter's denylist through the QuantizationDebugger, because it is the converter edgegan
 already runs (Keras' LiteRT export) and it measures per-layer error itself; the AI Edge Quantizer is not a
-dependency, and ONNX Runtime's ``nodes_to_exclude`` serves ONNX files, whose int8 files met their bound here.
+dependency. ONNX Runtime's own qdq_loss_debug would rank ONNX nodes by their activation error, but it keeps
+every intermediate activation of every row (gigabytes at 256x256); the one ranking serves both formats.
 """
 
 from __future__ import annotations
@@ -51,18 +55,18 @@ def search(ranked: list[tuple], trial: Callable[[list], tuple], log) -> tuple:
 
 
 def speeds(entry: dict, stage, made: dict, role, v) -> dict:
-    """Median ms of this file against the full-int8 file that missed and the fp32 LiteRT file (when made), batch 1,
-    in alternating rounds (edgegan.runtime.fastest.choose)."""
+    """Median ms of this file against the full-int8 file that missed and the fp32 file of its format (when made),
+    batch 1, in alternating rounds (edgegan.runtime.fastest.choose)."""
     files = {
         "this file": (stage / entry["path"]).read_bytes(),
-        "full int8": made.get(("missed", "tflite", v.precision)),
+        "full int8": made.get(("missed", v.format, v.precision)),
     }
-    fp32 = next((p for (f, prec, _), p in _files(made) if (f, prec) == ("tflite", "fp32")), None)
+    fp32 = next((p for (f, prec, _), p in _files(made) if (f, prec) == (v.format, "fp32")), None)
     files["fp32"] = fp32.read_bytes() if fp32 is not None and fp32.exists() else None
     calls = {}
     for name, data in files.items():
         if data is not None:
-            engine = make_engine(data, "tflite", f"{name}.tflite")
+            engine = make_engine(data, v.format, f"{name}{v.suffix}")
             x = [a[: engine.batch or 1] for a in role.x_ref]
             calls[name] = lambda e=engine, x=x: e.run(*x)
     return {k: round(ms, 3) for k, ms in choose(calls).items()}

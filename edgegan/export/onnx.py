@@ -233,8 +233,35 @@ def _any_size(m) -> bool:
     return any(d.dim_param for i in m.graph.input for d in list(i.type.tensor_type.shape.dim)[1:])
 
 
-def to_int8(src: Path, dst: Path, calibration, metadata: dict, scheme: dict) -> None:
-    """Static QDQ int8 after quant_pre_process, quantized as ``scheme`` (int8_scheme) says.
+WEIGHTED = ("Conv", "ConvTranspose", "MatMul", "Gemm")  # the ops an int8 file of a normalized model quantizes
+
+
+def layer_of(node: str, layers) -> str | None:
+    """The Keras layer among ``layers`` that node or tensor name ``node`` belongs to: the first scope of the name
+    that is a layer's ("StatefulPartitionedCall/model_1/conv2d_3_1/BiasAdd" -> "conv2d_3": TensorFlow adds "_1";
+    an instance norm's rank-4 form "group_normalization_rank4_1" -> "group_normalization"), or None."""
+    scopes = node.split("/")[:-1]
+    for suffix in (r"_\d+", ""):  # a traced layer's scope carries TensorFlow's suffix ("conv2d_1" is conv2d's)
+        for scope in scopes:
+            for name in layers:
+                if re.fullmatch(re.escape(name) + r"(_rank4)?" + suffix, scope):
+                    return name
+    return None
+
+
+def quantized_layers(src: Path, layers) -> list[str]:
+    """The layers among ``layers`` with a node that the int8 file of ``src`` quantizes (to_int8)."""
+    import onnx
+
+    nodes = onnx.load(str(src), load_external_data=False).graph.node
+    normalized = any(n.op_type == "ReduceMean" for n in nodes)
+    found = {layer_of(n.name, layers) for n in nodes if not normalized or n.op_type in WEIGHTED}
+    return [name for name in layers if name in found]
+
+
+def to_int8(src: Path, dst: Path, calibration, metadata: dict, scheme: dict, float_layers=()) -> None:
+    """Static QDQ int8 after quant_pre_process, quantized as ``scheme`` (int8_scheme) says; the nodes of the Keras
+    layers ``float_layers`` stay float (ONNX Runtime's nodes_to_exclude; edgegan.export.keepfloat).
 
     The discriminator gets one scale per tensor and 7-bit weights on every target: a decision near 0.5
     flips on the saturation error above while an image barely moves. Measured on the shipped discriminator
@@ -272,7 +299,8 @@ def to_int8(src: Path, dst: Path, calibration, metadata: dict, scheme: dict) -> 
         # Instance/group norm computed from statistics (ReduceMean, Sub, Mul, Sqrt, Reciprocal): a QDQ pair on each
         # of those ops compounds the rounding. On the CycleGAN fixture (tests/zoo_i2i.py) quantizing every op gave
         # PSNR 28.1 dB against Keras, only the weighted ops (Conv, ConvTranspose, MatMul, Gemm) 31.5 dB.
-        normalized = any(n.op_type == "ReduceMean" for n in onnx.load(str(pre)).graph.node)
+        pre_graph = onnx.load(str(pre)).graph
+        normalized = any(n.op_type == "ReduceMean" for n in pre_graph.node)
         quantize_static(
             str(pre),
             str(q),
@@ -290,7 +318,8 @@ def to_int8(src: Path, dst: Path, calibration, metadata: dict, scheme: dict) -> 
             # computing their ranges ("No data is collected." when the rows divide evenly; upstream
             # microsoft/onnxruntime#18893, fix open as #32577).
             extra_options={"CalibStridedMinMax": calibration_stride(n_rows)},
-            op_types_to_quantize=["Conv", "ConvTranspose", "MatMul", "Gemm"] if normalized else None,
+            op_types_to_quantize=list(WEIGHTED) if normalized else None,
+            nodes_to_exclude=[n.name for n in pre_graph.node if layer_of(n.name, float_layers)],
         )
         m = onnx.load(str(q))
     share_concat_scales(m)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import json
 import tempfile
 from pathlib import Path
@@ -44,27 +45,19 @@ def int8_layer_errors(model, precision: str, batch: int, calibration, names=None
     """The Keras layers of a full-int8 file by how much int8 loses in them, worst first: [(layer, error, its
     tensors)], error = the largest RMSE / scale of the layer's tensors, int8 against float on the calibration rows,
     as TensorFlow's QuantizationDebugger measures each op (with float inputs, so an op's own loss, not what it
-    inherits). A layer is the second part of a tensor's name ("model/conv2d_3/BiasAdd" -> "conv2d_3")."""
+    inherits). A tensor's layer is the scope of its name a Keras layer's name fits (edgegan.export.onnx.layer_of)."""
     with tempfile.TemporaryDirectory() as tmp:
         feeds = _saved(model, Path(tmp), precision, batch, calibration, names, size)
         kw = dict(saved=str(Path(tmp) / "saved"), precision=precision, batch=batch)
         stats = isolated.call("edgegan.export.tflite:int8_op_errors", f"{model.name}'s int8 layer errors", feeds, **kw)
+    from edgegan.export.onnx import layer_of
+
+    names = [layer.name.removesuffix("_rank4") for layer in model._flatten_layers(include_self=False)]
     layers: dict[str, list] = {}
     for err, tensor in stats:
-        parts = tensor.split("/")
-        layers.setdefault(parts[1] if len(parts) > 2 else tensor, []).append((err, tensor))
-    out = [(_keras_name(model, name), max(e for e, _ in rows), [n for _, n in rows]) for name, rows in layers.items()]
+        layers.setdefault(layer_of(tensor, names) or tensor, []).append((err, tensor))
+    out = [(name, max(e for e, _ in rows), [n for _, n in rows]) for name, rows in layers.items()]
     return sorted(out, key=lambda r: -r[1])
-
-
-def _keras_name(model, scope: str) -> str:
-    """The Keras layer a converter scope names ("group_normalization_1_rank4_1" -> "group_normalization_1": TF adds
-    "_1", edgegan.export.instnorm "_rank4"), or the scope itself when no layer matches."""
-    import re
-
-    names = [layer.name for layer in model._flatten_layers(include_self=False)]
-    found = max((n for n in names if re.fullmatch(re.escape(n) + r"(_\d+)?", scope)), key=len, default=scope)
-    return found.removesuffix("_rank4")
 
 
 def _saved(model, tmp: Path, precision: str, batch: int, calibration, names, size) -> dict:
@@ -150,6 +143,9 @@ def _representative(feeds: dict, batch: int):
     return rows
 
 
+DEBUG_ROWS = 8  # calibration batches the debugger compares op by op (each one through a float and an int8 model)
+
+
 def _debugger(saved: str, precision: str, batch: int, feeds: dict, float_nodes):
     """TensorFlow's QuantizationDebugger of the ``precision`` conversion, ``float_nodes`` left in float (float
     kernels allowed beside the int8 ones). It feeds inputs as a list in the file's order: one input only."""
@@ -159,7 +155,7 @@ def _debugger(saved: str, precision: str, batch: int, feeds: dict, float_nodes):
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
     options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=list(float_nodes) or None)
     rep = conv.representative_dataset
-    rows = lambda: (list(feed.values()) for feed in rep())  # noqa: E731
+    rows = lambda: (list(feed.values()) for feed in itertools.islice(rep(), DEBUG_ROWS))  # noqa: E731
     return tf.lite.experimental.QuantizationDebugger(converter=conv, debug_dataset=rows, debug_options=options)
 
 
