@@ -166,9 +166,11 @@ def test_killed_export_leaves_the_previous_bundle_intact(tiny_run, tmp_path):
             break
         rows, summary = verify(out)
         assert summary["failed"] == 0 and len(rows) == 2
-    for leftover in tmp_path.glob(".bundle.staging-*"):
-        shutil.rmtree(leftover)  # staging folders of killed runs: never under the final name
-    assert not (tmp_path / "bundle.tmp").exists()
+    names = {p.name for p in tmp_path.iterdir()}
+    staging = {n for n in names if n.startswith(".bundle.staging-")}
+    assert staging and names - staging == {"bundle"}, names  # killed runs leave hidden staging folders, nothing else
+    for leftover in staging:
+        shutil.rmtree(tmp_path / leftover)
 
 
 def test_an_optimized_file_that_misses_its_bound_falls_back_to_the_plain_graph(tiny_run, tmp_path, monkeypatch):

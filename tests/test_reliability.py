@@ -127,12 +127,14 @@ def test_a_converter_process_that_dies_costs_one_line_and_nothing_else(tiny_run,
     from edgegan.export.formats import select
     from edgegan.verify import verify
 
+    monkeypatch.setenv("EDGEGAN_ISOLATE", "1")  # this small model too (edgegan.export.isolated.ISOLATE_BYTES)
     out = tmp_path / "bundle"
     export_bundle(tiny_run, out, select("onnx,tflite", "fp32"), ExportOptions(calibration_samples=16))
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     real = isolated.call
 
-    def dies(func, what, arrays=None, **kw):  # the LiteRT converter's process aborts
+    def dies(func, what, arrays=None, child=True, **kw):  # the LiteRT converter's process aborts
+        assert child
         return real("os:abort", what) if "tflite" in func else real(func, what, arrays, **kw)
 
     monkeypatch.setattr(isolated, "call", dies)

@@ -10,6 +10,7 @@ import pytest
 from conftest import ROOT, needs_tf, run_cli
 
 SR = ROOT / "models" / "photo-sr4"
+pytestmark = pytest.mark.light  # the light tier runs them (CI's no-TensorFlow step); the one that needs TF says so
 
 
 def smooth_picture(h: int, w: int, seed: int = 0) -> np.ndarray:
@@ -215,6 +216,8 @@ def test_http_translate_serves_many_clients_and_refuses_bad_bodies():
     bodies, and a load test (tools/load_translate.py) with no errors."""
     import json
     import sys
+
+    pytest.importorskip("skimage", reason="its photograph comes from scikit-image (the dev extra)")
 
     from PIL import Image
 

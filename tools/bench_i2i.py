@@ -165,6 +165,50 @@ def bench(name: str, folder: Path, data: Path, rounds: int, peak: float | None) 
     return rows
 
 
+class TreePeak:
+    """The largest sum of resident memory of a process and its descendants, sampled every 0.1 s from /proc (the
+    export converts in child processes: edgegan.export.isolated)."""
+
+    def __init__(self, pid: int):
+        import threading
+
+        self.pid, self.peak_mb, self._done = pid, 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._done.wait(0.1):
+            self.peak_mb = max(self.peak_mb, sum(_rss_mb(p) for p in _tree(self.pid)))
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+
+def _tree(root: int) -> list[int]:
+    parents = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                parents[int(d.name)] = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo += [c for c, pp in parents.items() if pp == pid]
+    return out
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        line = next(ln for ln in Path(f"/proc/{pid}/status").read_text().splitlines() if ln.startswith("VmRSS:"))
+    except (OSError, StopIteration):
+        return 0.0
+    return int(line.split()[1]) / 1024
+
+
 def scale(folder: Path, data: Path) -> dict:
     """pix2pix 256x256, G and D, every format and precision: wall seconds and the export process's peak RSS."""
     import keras
@@ -178,7 +222,9 @@ def scale(folder: Path, data: Path) -> dict:
     t = time.perf_counter()
     with tempfile.TemporaryFile("w+") as err:
         p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, text=True)
+        tree = TreePeak(p.pid)
         _, status, usage = os.wait4(p.pid, 0)  # this child's own peak, not the earlier exports'
+        tree.stop()
         p.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         r = subprocess.CompletedProcess(cmd, p.returncode, "", err.read())
@@ -190,7 +236,8 @@ def scale(folder: Path, data: Path) -> dict:
         "discriminator_params": d.count_params(),
         "exit": r.returncode,
         "wall_s": wall,
-        "peak_rss_mb": rss,
+        "peak_rss_mb": rss,  # the export process itself (its converter children are measured in the tree's)
+        "tree_peak_rss_mb": tree.peak_mb,  # the export process and its children together, sampled every 0.1 s
         "files": files,
         "stderr_tail": r.stderr[-600:],
     }

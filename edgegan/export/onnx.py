@@ -73,8 +73,9 @@ def keras_to_onnx(model, path: Path, input_name: str, output_name: str | list[st
     signature = input_signature(model, None, input_name)
     with tempfile.TemporaryDirectory() as tmp:
         raw, saved = Path(tmp) / "model.onnx", Path(tmp) / "saved"
-        write_saved_model(model, signature, saved)  # tf2onnx runs in a child process, from it
-        isolated.call("edgegan.export.onnx:convert_saved", path.name, saved=str(saved), out=str(raw))
+        write_saved_model(model, signature, saved)  # tf2onnx runs from it, in a child for a large model
+        kw = dict(saved=str(saved), out=str(raw), child=isolated.wanted(model))
+        isolated.call("edgegan.export.onnx:convert_saved", path.name, **kw)
         m = onnx.load(str(raw))
     for i, name in enumerate([output_name] if isinstance(output_name, str) else output_name):
         rename_output(m, name, i)

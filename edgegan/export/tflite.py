@@ -30,11 +30,13 @@ def keras_to_tflite(
     float input's rows, or [those, integer labels] for a conditional model (its label input stays int32 in every
     precision, int8-io included), or [source, image] rows for a paired discriminator whose inputs ``names``
     maps from Keras' names to edgegan's. ``float_nodes``: an int8 file's tensors kept in float (int8_layer_errors).
-    The conversion runs in a child process (edgegan.export.isolated) from the model written as a SavedModel."""
+    The conversion runs from the model written as a SavedModel, in a child process for a large model
+    (edgegan.export.isolated)."""
     with tempfile.TemporaryDirectory() as tmp:
         raw, feeds = Path(tmp) / "model.tflite", _saved(model, Path(tmp), precision, batch, calibration, names, size)
         kw = dict(saved=str(Path(tmp) / "saved"), out=str(raw), precision=precision, batch=batch)
-        isolated.call("edgegan.export.tflite:convert_saved", path.name, feeds, float_nodes=list(float_nodes), **kw)
+        kw.update(child=isolated.wanted(model), float_nodes=list(float_nodes))
+        isolated.call("edgegan.export.tflite:convert_saved", path.name, feeds, **kw)
         data = raw.read_bytes()
     if precision == "fp16":
         data = float_gather_tables(data)
@@ -48,7 +50,7 @@ def int8_layer_errors(model, precision: str, batch: int, calibration, names=None
     inherits). A tensor's layer is the scope of its name a Keras layer's name fits (edgegan.export.onnx.layer_of)."""
     with tempfile.TemporaryDirectory() as tmp:
         feeds = _saved(model, Path(tmp), precision, batch, calibration, names, size)
-        kw = dict(saved=str(Path(tmp) / "saved"), precision=precision, batch=batch)
+        kw = dict(saved=str(Path(tmp) / "saved"), precision=precision, batch=batch, child=isolated.wanted(model))
         stats = isolated.call("edgegan.export.tflite:int8_op_errors", f"{model.name}'s int8 layer errors", feeds, **kw)
     from edgegan.export.onnx import layer_of
 
