@@ -1,6 +1,7 @@
 """The README's "Image to image" speed and scale tables: image-input generators at their published sizes.
 
     python tools/bench_i2i.py [--fixtures sr,pix2pix,cyclegan] [--rounds 6] [--scale]
+    python tools/bench_i2i.py --published      # pix2pix and CycleGAN at 256x256, every file: docs/published_i2i.json
 
 Fixtures: tests/zoo_i2i.py with ``published=True`` (SRGAN x4 64 -> 256 with 16 residual blocks; pix2pix's U-Net
 at 256x256, 54.4 M parameters; keras.io's CycleGAN ResNet at 256x256 with 9 blocks), seeded random weights.
@@ -245,6 +246,73 @@ def scale(folder: Path, data: Path) -> dict:
     return out
 
 
+PUBLISHED = {  # the tutorials' published sizes, exported with --skip none: (builder, export flags)
+    "pix2pix": ("pix2pix", []),
+    "cyclegan": ("cyclegan", ["--score", "lsgan"]),
+}
+
+
+def photo_crops(folder: Path, n: int = 48, size: int = 256, seed: int = 0) -> Path:
+    """n crops of scikit-image's colour photographs at size x size, for calibration and parity at 256x256 (the
+    nine photographs alone leave 4 to calibrate on)."""
+    import skimage.data as data
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    names = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "retina", "cat", "hubble_deep_field")
+    pics = [getattr(data, name)()[..., :3] for name in names]
+    for i in range(n):
+        a = pics[i % len(pics)]
+        s = int(min(a.shape[:2]) * rng.uniform(0.5, 1.0))
+        top, left = rng.integers(0, a.shape[0] - s + 1), rng.integers(0, a.shape[1] - s + 1)
+        crop = Image.fromarray(a[top : top + s, left : left + s]).resize((size, size), Image.BICUBIC)
+        crop.save(folder / f"{i:03d}_{names[i % len(names)]}.png")
+    return folder
+
+
+def published(folder: Path) -> dict:
+    """Each PUBLISHED model at 256x256 (random weights), G and D in every format and precision (--skip none) with
+    real photographs: wall time, peak RSS of the export process tree, and every file's parity or why it is
+    missing (from the manifest)."""
+    import keras
+    import zoo_i2i
+
+    data = photo_crops(folder / "photos")
+    out = {}
+    for name, (builder, flags) in PUBLISHED.items():
+        keras.utils.set_random_seed(0)
+        g, d = getattr(zoo_i2i, builder)(published=True)
+        src = zoo_i2i.save(folder, name, g, d)
+        cmd = export_cmd(src, folder / f"{name}-all", data, "--skip", "none", *flags)
+        t = time.perf_counter()
+        with tempfile.TemporaryFile("w+") as err:
+            p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, text=True)
+            tree = TreePeak(p.pid)
+            _, status, usage = os.wait4(p.pid, 0)
+            tree.stop()
+            err.seek(0)
+            tail = err.read()[-600:]
+        row = {"generator_params": g.count_params(), "discriminator_params": d.count_params()}
+        row.update(exit=os.waitstatus_to_exitcode(status), wall_s=time.perf_counter() - t, stderr_tail=tail)
+        row.update(peak_rss_mb=usage.ru_maxrss / 1024, tree_peak_rss_mb=tree.peak_mb)
+        if row["exit"] == 0:
+            m = json.loads((folder / f"{name}-all" / "manifest.json").read_text())
+            row["files"] = [_file_row(f) for f in m["files"]]
+            row["missing"] = m.get("skipped_reasons", {})
+        out[name] = row
+        print(json.dumps({k: v for k, v in row.items() if k != "files"}), file=sys.stderr)
+    return out
+
+
+def _file_row(f: dict) -> dict:
+    from edgegan import parity
+
+    figure, bound = parity.headline(f["role"], f["tolerance"], f["parity"])
+    return {"path": f["path"], "mb": round(f["bytes"] / 1e6, 2), "parity": figure, "bound": bound,
+            "float_layers": f.get("float_layers", [])}  # fmt: skip
+
+
 def table(rows: list[dict]) -> str:
     out = [
         "| generator | file | plain export p50 | edgegan p50 | speed-up | edgegan GMAC/s (% of FMA peak) |",
@@ -270,8 +338,13 @@ def main() -> None:
     p.add_argument("--fixtures", default="sr,pix2pix,cyclegan")
     p.add_argument("--rounds", type=int, default=6)
     p.add_argument("--scale", action="store_true", help="also export pix2pix 256x256 in every format (slow)")
+    p.add_argument("--published", action="store_true", help="only: pix2pix and CycleGAN 256x256, every file (slow)")
     p.add_argument("--out", default=str(ROOT / "docs"))
     a = p.parse_args()
+    if a.published:
+        with tempfile.TemporaryDirectory() as tmp:
+            records.save(Path(a.out, "published_i2i.json"), {"models": published(Path(tmp))})
+        return
     from bench_own_gan import fma_peak
     from edgegan.bench import machine
 

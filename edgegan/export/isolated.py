@@ -99,7 +99,7 @@ def main(job: Path) -> None:
         sys.exit(1)
     spec = json.loads((job / "job.json").read_text())
     module, name = spec["func"].split(":")
-    with np.load(job / "arrays.npz") as z:
+    with np.load(job / "arrays.npz", allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}
     result = getattr(importlib.import_module(module), name)(**spec["kwargs"], **arrays)
     (job / "result.json").write_text(json.dumps(result))
