@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import tempfile
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -72,8 +73,8 @@ def keras_to_onnx(model, path: Path, input_name: str, output_name: str | list[st
 
     signature = input_signature(model, None, input_name)
     with tempfile.TemporaryDirectory() as tmp:
-        raw, saved = Path(tmp) / "model.onnx", Path(tmp) / "saved"
-        write_saved_model(model, signature, saved)  # tf2onnx runs from it, in a child for a large model
+        raw = Path(tmp) / "model.onnx"
+        saved = saved_model(model, signature)  # tf2onnx runs from it, in a child for a large model
         kw = dict(saved=str(saved), out=str(raw), child=isolated.wanted(model))
         isolated.call("edgegan.export.onnx:convert_saved", path.name, **kw)
         m = onnx.load(str(raw))
@@ -94,18 +95,29 @@ def keras_to_onnx(model, path: Path, input_name: str, output_name: str | list[st
     save(m, path)
 
 
-def write_saved_model(model, signature: list, folder: Path) -> None:
+_SAVED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {signature: TemporaryDirectory}
+
+
+def saved_model(model, signature: list) -> Path:
     """``model`` as a SavedModel with one endpoint, "serve" (inference mode, ``signature``): Keras' ExportArchive,
-    the form Keras' own LiteRT and ONNX exports convert from."""
+    the form Keras' own LiteRT and ONNX exports convert from. Written once per model and signature (each
+    precision of a file converts from the same one; removed with the model): tracing and writing pix2pix 256's
+    218 MB of weights for each of them took time and kept memory in the export process."""
     import functools
 
     import keras
 
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    archive.add_endpoint("serve", functools.partial(model.__call__, training=False), input_signature=signature)
-    with contextlib.redirect_stdout(io.StringIO()):
-        archive.write_out(str(folder), verbose=False)
+    key = repr(signature)
+    done = _SAVED.setdefault(model, {})
+    if key not in done:
+        tmp = tempfile.TemporaryDirectory(prefix="edgegan-saved-")
+        archive = keras.export.ExportArchive()
+        archive.track(model)
+        archive.add_endpoint("serve", functools.partial(model.__call__, training=False), input_signature=signature)
+        with contextlib.redirect_stdout(io.StringIO()):
+            archive.write_out(tmp.name, verbose=False)
+        done[key] = tmp
+    return Path(done[key].name)
 
 
 def convert_saved(saved: str, out: str) -> None:

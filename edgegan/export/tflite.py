@@ -32,9 +32,10 @@ def keras_to_tflite(
     maps from Keras' names to edgegan's. ``float_nodes``: an int8 file's tensors kept in float (int8_layer_errors).
     The conversion runs from the model written as a SavedModel, in a child process for a large model
     (edgegan.export.isolated)."""
+    saved, feeds = _saved(model, precision, batch, calibration, names, size)
     with tempfile.TemporaryDirectory() as tmp:
-        raw, feeds = Path(tmp) / "model.tflite", _saved(model, Path(tmp), precision, batch, calibration, names, size)
-        kw = dict(saved=str(Path(tmp) / "saved"), out=str(raw), precision=precision, batch=batch)
+        raw = Path(tmp) / "model.tflite"
+        kw = dict(saved=str(saved), out=str(raw), precision=precision, batch=batch)
         kw.update(child=isolated.wanted(model), float_nodes=list(float_nodes))
         isolated.call("edgegan.export.tflite:convert_saved", path.name, feeds, **kw)
         data = raw.read_bytes()
@@ -48,10 +49,9 @@ def int8_layer_errors(model, precision: str, batch: int, calibration, names=None
     tensors)], error = the largest RMSE / scale of the layer's tensors, int8 against float on the calibration rows,
     as TensorFlow's QuantizationDebugger measures each op (with float inputs, so an op's own loss, not what it
     inherits). A tensor's layer is the scope of its name a Keras layer's name fits (edgegan.export.onnx.layer_of)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        feeds = _saved(model, Path(tmp), precision, batch, calibration, names, size)
-        kw = dict(saved=str(Path(tmp) / "saved"), precision=precision, batch=batch, child=isolated.wanted(model))
-        stats = isolated.call("edgegan.export.tflite:int8_op_errors", f"{model.name}'s int8 layer errors", feeds, **kw)
+    saved, feeds = _saved(model, precision, batch, calibration, names, size)
+    kw = dict(saved=str(saved), precision=precision, batch=batch, child=isolated.wanted(model))
+    stats = isolated.call("edgegan.export.tflite:int8_op_errors", f"{model.name}'s int8 layer errors", feeds, **kw)
     from edgegan.export.onnx import layer_of
 
     names = [layer.name.removesuffix("_rank4") for layer in model._flatten_layers(include_self=False)]
@@ -62,22 +62,22 @@ def int8_layer_errors(model, precision: str, batch: int, calibration, names=None
     return sorted(out, key=lambda r: -r[1])
 
 
-def _saved(model, tmp: Path, precision: str, batch: int, calibration, names, size) -> dict:
-    """Write ``model`` to tmp/saved as Keras' LiteRT export does (an ExportArchive with a "serve" endpoint, the
-    input signature fixed at ``batch`` and ``size``); returns the int8 calibration feeds by input name
-    ("feed_<name>": the child's arguments), {} for other precisions."""
-    from edgegan.export.onnx import calibration_feeds, input_signature, write_saved_model
+def _saved(model, precision: str, batch: int, calibration, names, size) -> tuple[Path, dict]:
+    """(``model`` as a SavedModel, as Keras' LiteRT export writes it: a "serve" endpoint with the input signature
+    fixed at ``batch`` and ``size``; the int8 calibration feeds by input name, "feed_<name>", {} for other
+    precisions)."""
+    from edgegan.export.onnx import calibration_feeds, input_signature, saved_model
 
     float_name = names or next(t.name.split(":")[0] for t in model.inputs if "int" not in str(t.dtype))
     signature = input_signature(model, batch, float_name, size)
-    write_saved_model(model, signature, tmp / "saved")
+    saved = saved_model(model, signature)
     if precision not in ("int8", "int8-io"):
-        return {}
+        return saved, {}
     if calibration is None:
         raise ExportError("full int8 needs calibration data")
     specs = signature[0] if len(model.inputs) > 1 else signature
     feeds = calibration_feeds([(t.name, t.dtype.name, len(t.shape)) for t in specs], calibration)
-    return {f"feed_{k}": v for k, v in feeds.items()}
+    return saved, {f"feed_{k}": v for k, v in feeds.items()}
 
 
 # In the child process (edgegan.export.isolated): TensorFlow's converter, from the SavedModel.
