@@ -44,6 +44,15 @@ class Reference:
 # seed's discriminator on lavapipe (its 2,000 parity images in 5 files, twice: 160 s of every export); on 128
 # images one flipped decision moves agreement 0.8 points, which a 97% bound still resolves
 GPU_ROWS = {"generator": 32, "discriminator": 128}
+# and no more than about this many picture values in all (the larger of a row's input and output): lavapipe ran
+# pix2pix 256's files for over 13 minutes of a 14-minute export at 32 and 128 rows; 4 rows at least
+GPU_VALUES, GPU_MIN_ROWS = 128 * 28 * 28, 4
+
+
+def gpu_rows(ref: Reference) -> int:
+    """How many parity rows of ``ref`` run on the GPU (GPU_ROWS, within GPU_VALUES)."""
+    per_row = max(int(np.prod(a.shape[1:])) for a in [*ref.x, ref.y])
+    return int(min(len(ref.y), GPU_ROWS[ref.role], max(GPU_MIN_ROWS, GPU_VALUES // max(per_row, 1))))
 
 
 def measure_role(ref: Reference, entries: list[dict], folder: Path, log: Callable[[str], None]) -> None:
@@ -55,7 +64,7 @@ def measure_role(ref: Reference, entries: list[dict], folder: Path, log: Callabl
     if not files:
         return
     # rows spread over the whole parity set: a discriminator's holds generated images first, then real ones
-    rows = np.unique(np.linspace(0, len(ref.y) - 1, min(GPU_ROWS[ref.role], len(ref.y))).round().astype(int))
+    rows = np.unique(np.linspace(0, len(ref.y) - 1, gpu_rows(ref)).round().astype(int))
     ref = Reference(ref.role, [a[rows] for a in ref.x], ref.y[rows], ref.parity_kw)
     runs, outs = measure_isolated([folder / e["path"] for e in files], ref.x)
     for i, (e, run) in enumerate(zip(files, runs)):
