@@ -271,10 +271,10 @@ def photo_crops(folder: Path, n: int = 48, size: int = 256, seed: int = 0) -> Pa
     return folder
 
 
-def published(folder: Path) -> dict:
+def published(folder: Path, save) -> dict:
     """Each PUBLISHED model at 256x256 (random weights), G and D in every format and precision (--skip none) with
     real photographs: wall time, peak RSS of the export process tree, and every file's parity or why it is
-    missing (from the manifest)."""
+    missing (from the manifest); ``save(rows so far)`` after each model (a long run keeps what it measured)."""
     import keras
     import zoo_i2i
 
@@ -301,6 +301,7 @@ def published(folder: Path) -> dict:
             row["files"] = [_file_row(f) for f in m["files"]]
             row["missing"] = m.get("skipped_reasons", {})
         out[name] = row
+        save(out)
         print(json.dumps({k: v for k, v in row.items() if k != "files"}), file=sys.stderr)
     return out
 
@@ -343,7 +344,7 @@ def main() -> None:
     a = p.parse_args()
     if a.published:
         with tempfile.TemporaryDirectory() as tmp:
-            records.save(Path(a.out, "published_i2i.json"), {"models": published(Path(tmp))})
+            published(Path(tmp), lambda done: records.save(Path(a.out, "published_i2i.json"), {"models": done}))
         return
     from bench_own_gan import fma_peak
     from edgegan.bench import machine
