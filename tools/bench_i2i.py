@@ -210,6 +210,27 @@ def _rss_mb(pid: int) -> float:
     return int(line.split()[1]) / 1024
 
 
+def measured(cmd: list[str]) -> dict:
+    """Run ``cmd`` (an export): exit status, wall seconds, the largest resident memory of any one process of its
+    tree (wait4's ru_maxrss counts the descendants it reaped: here a converter child) and the tree's at any one
+    moment (TreePeak), and the tail of its stderr."""
+    t = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as err:
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, text=True)
+        tree = TreePeak(p.pid)
+        _, status, usage = os.wait4(p.pid, 0)
+        tree.stop()
+        err.seek(0)
+        tail = err.read()[-600:]
+    return {
+        "exit": os.waitstatus_to_exitcode(status),
+        "wall_s": time.perf_counter() - t,
+        "peak_rss_mb": usage.ru_maxrss / 1024,  # the largest single process of the tree
+        "tree_peak_rss_mb": tree.peak_mb,  # the export process and its children together, sampled every 0.1 s
+        "stderr_tail": tail,
+    }
+
+
 def scale(folder: Path, data: Path) -> dict:
     """pix2pix 256x256, G and D, every format and precision: wall seconds and the export process's peak RSS."""
     import keras
@@ -220,28 +241,9 @@ def scale(folder: Path, data: Path) -> dict:
     src = zoo_i2i.save(folder, "pix2pix-full", g, d)
     params = g.count_params()
     cmd = export_cmd(src, folder / "pix2pix-all", data)
-    t = time.perf_counter()
-    with tempfile.TemporaryFile("w+") as err:
-        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, text=True)
-        tree = TreePeak(p.pid)
-        _, status, usage = os.wait4(p.pid, 0)  # this child's own peak, not the earlier exports'
-        tree.stop()
-        p.returncode = os.waitstatus_to_exitcode(status)
-        err.seek(0)
-        r = subprocess.CompletedProcess(cmd, p.returncode, "", err.read())
-    wall = time.perf_counter() - t
-    rss = usage.ru_maxrss / 1024
-    files = len(json.loads((folder / "pix2pix-all" / "manifest.json").read_text())["files"]) if r.returncode == 0 else 0
-    out = {
-        "generator_params": params,
-        "discriminator_params": d.count_params(),
-        "exit": r.returncode,
-        "wall_s": wall,
-        "peak_rss_mb": rss,  # the export process itself (its converter children are measured in the tree's)
-        "tree_peak_rss_mb": tree.peak_mb,  # the export process and its children together, sampled every 0.1 s
-        "files": files,
-        "stderr_tail": r.stderr[-600:],
-    }
+    out = {"generator_params": params, "discriminator_params": d.count_params(), **measured(cmd)}
+    manifest = folder / "pix2pix-all" / "manifest.json"
+    out["files"] = len(json.loads(manifest.read_text())["files"]) if out["exit"] == 0 else 0
     print(json.dumps(out), file=sys.stderr)
     return out
 
@@ -285,17 +287,7 @@ def published(folder: Path, save) -> dict:
         g, d = getattr(zoo_i2i, builder)(published=True)
         src = zoo_i2i.save(folder, name, g, d)
         cmd = export_cmd(src, folder / f"{name}-all", data, "--skip", "none", *flags)
-        t = time.perf_counter()
-        with tempfile.TemporaryFile("w+") as err:
-            p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, text=True)
-            tree = TreePeak(p.pid)
-            _, status, usage = os.wait4(p.pid, 0)
-            tree.stop()
-            err.seek(0)
-            tail = err.read()[-600:]
-        row = {"generator_params": g.count_params(), "discriminator_params": d.count_params()}
-        row.update(exit=os.waitstatus_to_exitcode(status), wall_s=time.perf_counter() - t, stderr_tail=tail)
-        row.update(peak_rss_mb=usage.ru_maxrss / 1024, tree_peak_rss_mb=tree.peak_mb)
+        row = {"generator_params": g.count_params(), "discriminator_params": d.count_params(), **measured(cmd)}
         if row["exit"] == 0:
             m = json.loads((folder / f"{name}-all" / "manifest.json").read_text())
             row["files"] = [_file_row(f) for f in m["files"]]

@@ -702,8 +702,8 @@ def i2i(path: Path) -> tuple[str, str]:
         peak = s.get("tree_peak_rss_mb", s["peak_rss_mb"])  # the whole process tree, when recorded
         ok = s["exit"] == 0 and s["wall_s"] <= 600 and peak <= 6144
         tree = (
-            f"peak RSS {peak / 1024:.2f} GB for the export process and its converter children together (the export "
-            f"process alone {s['peak_rss_mb'] / 1024:.2f} GB)"
+            f"peak RSS {peak / 1024:.2f} GB for the export process and its converter children together (the largest "
+            f"single process {s['peak_rss_mb'] / 1024:.2f} GB)"
             if "tree_peak_rss_mb" in s
             else f"peak RSS {peak / 1024:.2f} GB"
         )

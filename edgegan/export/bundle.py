@@ -753,9 +753,7 @@ def _convert(
     (an .ort file's mobile usability), and the instance norms it computes in rank-4 ops (edgegan.export.instnorm)."""
     (in_name, out_name), cal = role.io_names, role.calibration
     tag = choice.tag if choice else "plain"
-    if ("rank4", id(model)) not in made:  # instance norms in rank-4 ops, two-stage means (edgegan.export.instnorm)
-        made[("rank4", id(model))] = instnorm.rank4(model)
-    model, norms = made[("rank4", id(model))]
+    model, norms = _rank4(model, made)
     if v.format == "onnx" or v.format == "ort":
         fp32 = made.get(("onnx", "fp32", choice))  # the fp32 ONNX of the same rewrite, when already made
         if fp32 is None:
@@ -802,16 +800,21 @@ def _convert(
 KEEP_FLOAT = (("tflite", "int8"), ("onnx", "int8"))  # the files that may keep layers in float to meet their bound
 
 
+def _rank4(model, made: dict) -> tuple:
+    """(the form every file converts from, its instance norms): rank-4 ops with two-stage means
+    (edgegan.export.instnorm), made once per model."""
+    if ("rank4", id(model)) not in made:
+        made[("rank4", id(model))] = instnorm.rank4(model)
+    return made[("rank4", id(model))]
+
+
 def _ranked(role: Role, v: Variant, made: dict, opts, tmp: Path) -> list[tuple]:
     """The plain graph's layers by their int8 loss (tflite.int8_layer_errors, on the model _convert converts; the
     same layers and calibration rows for ONNX, limited to those its int8 file quantizes)."""
-    base = role.models[None][0]
-    if ("rank4", id(base)) not in made:
-        made[("rank4", id(base))] = instnorm.rank4(base)
     if ("ranked", role.name) not in made:
         in_name = role.io_names[0]
         names = in_name if isinstance(in_name, dict) or role.size else None
-        model = made[("rank4", id(base))][0]
+        model = _rank4(role.models[None][0], made)[0]
         made[("ranked", role.name)] = tflite_export.int8_layer_errors(
             model, "int8", opts.batch, role.calibration, names, role.size
         )

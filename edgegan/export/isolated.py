@@ -48,7 +48,8 @@ def call(func: str, what: str, arrays: dict | None = None, child: bool = True, *
     one-line error."""
     if not child:
         module, name = func.split(":")
-        return json.loads(json.dumps(getattr(importlib.import_module(module), name)(**kwargs, **(arrays or {}))))
+        result = getattr(importlib.import_module(module), name)(**kwargs, **(arrays or {}))
+        return json.loads(json.dumps(result))  # what a child would return: tuples come back as lists
     with tempfile.TemporaryDirectory(prefix="edgegan-job-") as tmp:
         job = Path(tmp)
         (job / "job.json").write_text(json.dumps({"func": func, "kwargs": kwargs}))

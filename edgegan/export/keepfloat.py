@@ -61,7 +61,7 @@ def speeds(entry: dict, stage, made: dict, role, v) -> dict:
         "this file": (stage / entry["path"]).read_bytes(),
         "full int8": made.get(("missed", v.format, v.precision)),
     }
-    fp32 = next((p for (f, prec, _), p in _files(made) if (f, prec) == (v.format, "fp32")), None)
+    fp32 = next((p for k, p in made.items() if len(k) == 3 and k[:2] == (v.format, "fp32")), None)
     files["fp32"] = fp32.read_bytes() if fp32 is not None and fp32.exists() else None
     calls = {}
     for name, data in files.items():
@@ -70,7 +70,3 @@ def speeds(entry: dict, stage, made: dict, role, v) -> dict:
             x = [a[: engine.batch or 1] for a in role.x_ref]
             calls[name] = lambda e=engine, x=x: e.run(*x)
     return {k: round(ms, 3) for k, ms in choose(calls).items()}
-
-
-def _files(made: dict):
-    return [(k, p) for k, p in made.items() if isinstance(k, tuple) and len(k) == 3 and k[0] in ("tflite", "onnx")]
