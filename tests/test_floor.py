@@ -185,3 +185,26 @@ def test_onnx_int8_keeps_the_named_layers_in_float(tmp_path):
         return {onnx_export.layer_of(n, convs) for n in hit}
 
     assert quantized(tmp_path / "q.onnx") == set(convs[2:])
+
+
+def test_litert_int8_trials_quantize_the_ranking_calibration_again(tmp_path):
+    """Each LiteRT file that keeps layers in float quantizes the model the ranking calibrated (the same one the
+    QuantizationDebugger would calibrate again from the same rows) instead of calibrating anew."""
+    import keras
+    import user_layers  # noqa: F401
+    import zoo_i2i
+
+    from edgegan.export import instnorm
+    from edgegan.export import tflite as tflite_export
+    from edgegan.runtime.images import from_uint8, synthetic_pictures
+
+    keras.utils.set_random_seed(0)
+    g, _ = instnorm.rank4(zoo_i2i.cyclegan()[0])
+    x = from_uint8(synthetic_pictures(8, 32, 32, 3, 0), (-1.0, 1.0))
+    ranked = tflite_export.int8_layer_errors(g, "int8", 1, x)
+    keep = [n for _, _, tensors in ranked[:2] for n in tensors]
+    saved, feeds = tflite_export._saved(g, "int8", 1, x, None, None)
+    assert tflite_export._calibrated_path(str(saved), "int8", 1, feeds).is_file()
+    tflite_export.convert_saved(str(saved), str(tmp_path / "cached.tflite"), "int8", 1, keep, **feeds)
+    fresh = tflite_export._debugger(str(saved), "int8", 1, feeds, keep).get_nondebug_quantized_model()
+    assert (tmp_path / "cached.tflite").read_bytes() == fresh

@@ -1,7 +1,7 @@
 """The README's "Image to image" speed and scale tables: image-input generators at their published sizes.
 
     python tools/bench_i2i.py [--fixtures sr,pix2pix,cyclegan] [--rounds 6] [--scale]
-    python tools/bench_i2i.py --published      # pix2pix and CycleGAN at 256x256, every file: docs/published_i2i.json
+    python tools/bench_i2i.py --published [pix2pix,cyclegan]   # 256x256, every file: docs/published_i2i.json
 
 Fixtures: tests/zoo_i2i.py with ``published=True`` (SRGAN x4 64 -> 256 with 16 residual blocks; pix2pix's U-Net
 at 256x256, 54.4 M parameters; keras.io's CycleGAN ResNet at 256x256 with 9 blocks), seeded random weights.
@@ -168,18 +168,20 @@ def bench(name: str, folder: Path, data: Path, rounds: int, peak: float | None) 
 
 class TreePeak:
     """The largest sum of resident memory of a process and its descendants, sampled every 0.1 s from /proc (the
-    export converts in child processes: edgegan.export.isolated)."""
+    export converts in child processes: edgegan.export.isolated), and each process's share at that moment."""
 
     def __init__(self, pid: int):
         import threading
 
-        self.pid, self.peak_mb, self._done = pid, 0.0, threading.Event()
+        self.pid, self.peak_mb, self.parts, self._done = pid, 0.0, {}, threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._done.wait(0.1):
-            self.peak_mb = max(self.peak_mb, sum(_rss_mb(p) for p in _tree(self.pid)))
+            parts = {_role(p): _rss_mb(p) for p in _tree(self.pid)}
+            if sum(parts.values()) > self.peak_mb:
+                self.peak_mb, self.parts = sum(parts.values()), parts
 
     def stop(self) -> None:
         self._done.set()
@@ -200,6 +202,14 @@ def _tree(root: int) -> list[int]:
         out.append(pid)
         todo += [c for c, pp in parents.items() if pp == pid]
     return out
+
+
+def _role(pid: int) -> str:
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return str(pid)
+    return f"converter child {pid}" if "edgegan.export.isolated" in cmd else f"export process {pid}"
 
 
 def _rss_mb(pid: int) -> float:
@@ -227,6 +237,7 @@ def measured(cmd: list[str]) -> dict:
         "wall_s": time.perf_counter() - t,
         "peak_rss_mb": usage.ru_maxrss / 1024,  # the largest single process of the tree
         "tree_peak_rss_mb": tree.peak_mb,  # the export process and its children together, sampled every 0.1 s
+        "tree_peak_parts_mb": tree.parts,  # each process's share at that moment
         "stderr_tail": tail,
     }
 
@@ -273,7 +284,7 @@ def photo_crops(folder: Path, n: int = 48, size: int = 256, seed: int = 0) -> Pa
     return folder
 
 
-def published(folder: Path, save) -> dict:
+def published(folder: Path, names: list[str], save, done: dict) -> dict:
     """Each PUBLISHED model at 256x256 (random weights), G and D in every format and precision (--skip none) with
     real photographs: wall time, peak RSS of the export process tree, and every file's parity or why it is
     missing (from the manifest); ``save(rows so far)`` after each model (a long run keeps what it measured)."""
@@ -281,8 +292,9 @@ def published(folder: Path, save) -> dict:
     import zoo_i2i
 
     data = photo_crops(folder / "photos")
-    out = {}
-    for name, (builder, flags) in PUBLISHED.items():
+    out = dict(done)
+    for name in names:
+        builder, flags = PUBLISHED[name]
         keras.utils.set_random_seed(0)
         g, d = getattr(zoo_i2i, builder)(published=True)
         src = zoo_i2i.save(folder, name, g, d)
@@ -326,17 +338,28 @@ def table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def mine(path: Path) -> dict:
+    """This CPU kind's record in ``path`` ({} when there is none)."""
+    from edgegan.bench import machine
+
+    kind = records.cpu_kind(machine())
+    return next((r for r in records.load(path) if records.cpu_kind(r.get("machine")) == kind), {})
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--fixtures", default="sr,pix2pix,cyclegan")
     p.add_argument("--rounds", type=int, default=6)
     p.add_argument("--scale", action="store_true", help="also export pix2pix 256x256 in every format (slow)")
-    p.add_argument("--published", action="store_true", help="only: pix2pix and CycleGAN 256x256, every file (slow)")
+    p.add_argument("--published", nargs="?", const=",".join(PUBLISHED), help="only: pix2pix and CycleGAN 256x256 "
+                   "(or those named, comma-separated), every file (slow)")
     p.add_argument("--out", default=str(ROOT / "docs"))
     a = p.parse_args()
     if a.published:
+        path = Path(a.out, "published_i2i.json")
+        done = mine(path).get("models", {})
         with tempfile.TemporaryDirectory() as tmp:
-            published(Path(tmp), lambda done: records.save(Path(a.out, "published_i2i.json"), {"models": done}))
+            published(Path(tmp), a.published.split(","), lambda rows: records.save(path, {"models": rows}), done)
         return
     from bench_own_gan import fma_peak
     from edgegan.bench import machine

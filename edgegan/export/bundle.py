@@ -231,19 +231,30 @@ def _recorded_contract(opts: ExportOptions, sources: Sources, log) -> ExportOpti
     return replace(opts, **fill)
 
 
-RUN_CHUNK = 16  # rows per Keras or engine call at export: a 64x64x512 activation is 8 MB per row
+RUN_CHUNK = 16  # rows per Keras or engine call at export for 64x64x3 pictures: a 64x64x512 activation is 8 MB per row
+RUN_VALUES = RUN_CHUNK * 64 * 64 * 3  # input values per call; larger pictures take fewer rows, down to one
 
 
-def run_chunked(fn, xs: list[np.ndarray], chunk: int = RUN_CHUNK) -> np.ndarray:
-    """fn(x[, labels]) over rows in chunks (bounded memory for large images)."""
+def rows_per_call(values_per_row: int, most: int = RUN_CHUNK) -> int:
+    """Rows per call for inputs of ``values_per_row``: RUN_VALUES of them, 1 to ``most`` rows. Memory per call
+    follows the activations, and TensorFlow keeps what a call took: pix2pix's generator at 256x256 in calls of 16
+    rows left the export process 1.0 GB larger (its float64 twin, edgegan.export.floor, 2.7 GB), in calls of 2 rows
+    0.1 GB (0.7 GB); glibc's malloc_trim and a fixed mmap threshold gave none of it back (measured)."""
+    return int(np.clip(RUN_VALUES // max(values_per_row, 1), 1, most))
+
+
+def run_chunked(fn, xs: list[np.ndarray], chunk: int | None = None) -> np.ndarray:
+    """fn(x[, labels]) over rows in chunks (bounded memory for large images: rows_per_call by default)."""
+    chunk = chunk or rows_per_call(sum(int(np.prod(a.shape[1:])) for a in xs))
     return np.concatenate([fn(*(a[i : i + chunk] for a in xs)) for i in range(0, len(xs[0]), chunk)])
 
 
 def keras_chunk(model) -> int:
-    """Rows per Keras call: RUN_CHUNK for 64x64x3 images, more for smaller ones (the same memory per call). Eager
-    calls of 16 rows took 7.7 s of a 49 s export of a 28x28 model; 250 rows cost the memory of 16 at 64x64x3."""
-    pixels = max(int(np.prod([d or 1 for d in t.shape[1:]])) for t in [*model.inputs, *model.outputs])
-    return int(np.clip(RUN_CHUNK * (64 * 64 * 3) // pixels, RUN_CHUNK, 1024))
+    """Rows per Keras call: RUN_CHUNK for 64x64x3 images, more for smaller ones (the same memory per call), fewer
+    for larger ones. Eager calls of 16 rows took 7.7 s of a 49 s export of a 28x28 model; 250 rows cost the memory
+    of 16 at 64x64x3."""
+    values = max(int(np.prod([d or 1 for d in t.shape[1:]])) for t in [*model.inputs, *model.outputs])
+    return rows_per_call(values, 1024)
 
 
 def keras_runner(model, chunk: int | None = None, order: list | None = None):

@@ -75,7 +75,8 @@ def keras_to_onnx(model, path: Path, input_name: str, output_name: str | list[st
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "model.onnx"
         saved = saved_model(model, signature)  # tf2onnx runs from it, in a child for a large model
-        kw = dict(saved=str(saved), out=str(raw), child=isolated.wanted(model))
+        child = isolated.wanted(model)
+        kw = dict(saved=str(saved), out=str(raw), large=child, child=child)
         isolated.call("edgegan.export.onnx:convert_saved", path.name, **kw)
         m = onnx.load(str(raw))
     for i, name in enumerate([output_name] if isinstance(output_name, str) else output_name):
@@ -120,9 +121,13 @@ def saved_model(model, signature: list) -> Path:
     return Path(done[key].name)
 
 
-def convert_saved(saved: str, out: str) -> None:
+def convert_saved(saved: str, out: str, large: bool = False) -> None:
     """In the child process (edgegan.export.isolated): tf2onnx on the SavedModel's "serve" function, as Keras'
-    ONNX export calls it on the same function (with its patch for numpy 2)."""
+    ONNX export calls it on the same function (with its patch for numpy 2). ``large``: tf2onnx's large-model path,
+    which keeps weights out of the graph while it converts and skips grappler. Measured on pix2pix 256 (54 M
+    parameters) in a child with the pure-Python protobuf (isolated._env): 2.0 GB peak RSS in 9.5 s, against 4.9 GB
+    in 23 s on the default path (grappler's copies), the same 56 nodes and outputs. Small models keep the default
+    path: without grappler their batch norms stay as Mul and Add nodes (measured on the MNIST DCGAN: 50 -> 55)."""
     import tensorflow as tf
     import tf2onnx
     from keras.src.export.tf2onnx_lib import patch_tf2onnx
@@ -130,8 +135,18 @@ def convert_saved(saved: str, out: str) -> None:
     loaded = tf.saved_model.load(saved)  # held: its variables live as long as it does
     serve = loaded.serve
     patch_tf2onnx()
-    with contextlib.redirect_stdout(io.StringIO()):
-        tf2onnx.convert.from_function(serve, serve.input_signature, opset=OPSET, output_path=out)
+    with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
+        target = str(Path(tmp, "model.zip")) if large else out
+        tf2onnx.convert.from_function(
+            serve, serve.input_signature, opset=OPSET, output_path=target, large_model=large
+        )
+        if large:  # a zip of the graph and one file per tensor: one self-contained file, as the default path writes
+            import zipfile
+
+            import onnx
+
+            zipfile.ZipFile(target).extractall(tmp)
+            onnx.save(onnx.load(str(Path(tmp, "__MODEL_PROTO.onnx"))), out)
 
 
 def rename_output(m, new: str, index: int = 0) -> None:
