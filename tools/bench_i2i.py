@@ -351,8 +351,12 @@ def main() -> None:
     p.add_argument("--fixtures", default="sr,pix2pix,cyclegan")
     p.add_argument("--rounds", type=int, default=6)
     p.add_argument("--scale", action="store_true", help="also export pix2pix 256x256 in every format (slow)")
-    p.add_argument("--published", nargs="?", const=",".join(PUBLISHED), help="only: pix2pix and CycleGAN 256x256 "
-                   "(or those named, comma-separated), every file (slow)")
+    p.add_argument(
+        "--published",
+        nargs="?",
+        const=",".join(PUBLISHED),
+        help="only: pix2pix and CycleGAN 256x256 (or those named, comma-separated), every file (slow)",
+    )
     p.add_argument("--out", default=str(ROOT / "docs"))
     a = p.parse_args()
     if a.published:

@@ -58,22 +58,24 @@ def _import(name: str):
         raise ConfigError(f"--custom-objects {name}: not a .py file or an importable module ({e})") from e
 
 
-def custom_classes(path: Path) -> list[str]:
-    """The classes a .keras file's config names that are not Keras' own (registered or module outside keras)."""
+def custom_classes(path: Path) -> list[tuple[str, str]]:
+    """The user's classes and functions a .keras file's config names: [(what, name as saved)], what = "layer"
+    (any class: a layer, a model, a regularizer) or "function". Every form Keras saves counts: a class registered
+    with ``register_keras_serializable`` ("Custom>ReflectionPadding2D", or "package>Name"), one defined in a
+    notebook or script (its module saved as null) or in a module outside Keras, and a registered function
+    (saved as class "function" of module "builtins", its registered name as the config)."""
     try:
         with zipfile.ZipFile(path) as z:
             config = json.loads(z.read("config.json"))
     except (OSError, KeyError, ValueError, zipfile.BadZipFile):
         return []
-    out: list[str] = []
+    out: list[tuple[str, str]] = []
 
     def walk(node) -> None:
         if isinstance(node, dict):
-            module = node.get("module")
-            if "class_name" in node and isinstance(module, str) and not module.startswith("keras"):
-                name = node.get("registered_name") or node["class_name"]
-                if isinstance(name, str) and name not in out:
-                    out.append(name)
+            found = _user_object(node)
+            if found is not None and found not in out:
+                out.append(found)
             for v in node.values():
                 walk(v)
         elif isinstance(node, list):
@@ -84,17 +86,40 @@ def custom_classes(path: Path) -> list[str]:
     return out
 
 
+def _user_object(node: dict) -> tuple[str, str] | None:
+    """("layer" | "function", name as saved) when ``node`` is a serialized object of the user's, else None."""
+    if "class_name" not in node or "registered_name" not in node:  # not a serialized object (tensors, tuples)
+        return None
+    module, name = node.get("module"), node.get("registered_name") or node["class_name"]
+    if module == "builtins" and node["class_name"] == "function":
+        config = node.get("config")
+        return ("function", config) if isinstance(config, str) and not config.startswith("keras") else None
+    if isinstance(module, str) and (module == "keras" or module.startswith(("keras.", "builtins"))):
+        return None
+    return ("layer", name) if isinstance(name, str) else None
+
+
 def missing_class_error(path: Path, role: str, names, e: Exception) -> ModelFileError | None:
-    """The one-line refusal for a model whose custom classes were not given, or None when that is not the cause."""
+    """The one-line refusal for a model whose custom classes or functions were not given (each named as the
+    file names it, with the flag that brings it), or None when that is not the cause."""
     import keras
 
-    classes = custom_classes(path)
     given = import_custom_objects(names)
-    missing = [c for c in classes if keras.saving.get_registered_object(c) is None and c.split(">")[-1] not in given]
+    missing = [
+        (what, saved)
+        for what, saved in custom_classes(path)
+        if keras.saving.get_registered_object(saved) is None and saved.split(">")[-1] not in given
+    ]
     if not missing:
         return None
-    what = ", ".join(c.split(">")[-1] for c in missing)
-    return ModelFileError(
-        f"{path}: the {role} uses custom layer{'s' if len(missing) > 1 else ''} {what}, which edgegan does not have; "
-        "pass the file that defines it: --custom-objects FILE.py (or a module name)"
+    what = "; ".join(
+        f"custom {kind} {saved.split('>')[-1]}" + (f" (registered as {saved})" if ">" in saved else "")
+        for kind, saved in missing
     )
+    where = (
+        f"{', '.join(names)} does not define it; pass the file or module that does"
+        if names
+        else "pass the Python file or module that defines it"
+    )
+    return ModelFileError(f"{path}: the {role} uses {what}, which is the user's own code; {where}: "
+                          "--custom-objects FILE.py (or a module name)")  # fmt: skip

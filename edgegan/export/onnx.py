@@ -137,9 +137,7 @@ def convert_saved(saved: str, out: str, large: bool = False) -> None:
     patch_tf2onnx()
     with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
         target = str(Path(tmp, "model.zip")) if large else out
-        tf2onnx.convert.from_function(
-            serve, serve.input_signature, opset=OPSET, output_path=target, large_model=large
-        )
+        tf2onnx.convert.from_function(serve, serve.input_signature, opset=OPSET, output_path=target, large_model=large)
         if large:  # a zip of the graph and one file per tensor: one self-contained file, as the default path writes
             import zipfile
 
