@@ -36,3 +36,36 @@ def test_records_written_before_the_kinds_still_load_and_are_kept_apart(tmp_path
     bare = tmp_path / "list.json"
     bare.write_text("[1, 2]")
     assert records.first(bare) == {"rows": [1, 2]} and records.load(tmp_path / "none.json") == []
+
+
+def _readme_tables():
+    import importlib.util
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("readme_tables", ROOT / "tools" / "readme_tables.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_readme_and_results_say_what_the_records_say():
+    """tools/readme_tables.py regenerates every measured section of README.md and docs/results.md from the
+    records in docs/ and models/: a figure edited by hand, or a record rerun without regenerating, fails here."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "readme_tables.py"), "--check"], capture_output=True,
+                       text=True, cwd=ROOT)  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_a_section_without_its_markers_is_an_error():
+    fill = _readme_tables().fill
+    assert (
+        fill("a\n<!-- s:start -->\nold\n<!-- s:end -->\n", "s", "new") == "a\n<!-- s:start -->\nnew\n<!-- s:end -->\n"
+    )
+    with pytest.raises(SystemExit, match="0 '<!-- s:start/end -->' marker pairs"):
+        fill("a section renamed in the text only: <!-- t:start -->\nold\n<!-- t:end -->\n", "s", "new")

@@ -34,8 +34,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def fill(text: str, name: str, body: str) -> str:
+    """``text`` with ``body`` between the markers ``<!-- name:start -->`` and ``<!-- name:end -->``; a missing
+    marker is an error (a section renamed in one place only would otherwise keep its old figures for good)."""
     pattern = rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)"
-    return re.sub(pattern, lambda m: m.group(1) + body.rstrip() + "\n" + m.group(2), text, flags=re.S)
+    out, n = re.subn(pattern, lambda m: m.group(1) + body.rstrip() + "\n" + m.group(2), text, flags=re.S)
+    if n != 1:
+        raise SystemExit(f"readme_tables: {n} '<!-- {name}:start/end -->' marker pairs where one is expected")
+    return out
 
 
 PHASE_TARGETS = {"tflite/fp32": 2.0, "tflite/int8": 1.8}  # the seed: optimized over --no-optimize, every thread count
@@ -527,6 +532,26 @@ def photo_sr(root: Path) -> tuple[str, str]:
 
 
 def main() -> None:
+    """Fill README.md and docs/results.md from the records; ``--check``: write nothing, exit 1 naming each file
+    whose sections differ from what the records give (tests/test_records.py runs it)."""
+    import argparse
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--check", action="store_true", help="exit 1 if README.md or docs/results.md is out of date")
+    texts = sections()
+    if p.parse_args().check:
+        stale = [str(f.relative_to(ROOT)) for f, t in texts.items() if f.read_text() != t]
+        if stale:
+            raise SystemExit(f"out of date: {', '.join(stale)}; run python tools/readme_tables.py")
+        print("README.md and docs/results.md match the records")
+        return
+    for f, t in texts.items():
+        f.write_text(t)
+    print("README.md and docs/results.md sections filled")
+
+
+def sections() -> dict[Path, str]:
+    """README.md's and docs/results.md's text with every section filled from the records."""
     from edgegan import parity
     from edgegan.export.formats import table_markdown
 
@@ -545,7 +570,6 @@ def main() -> None:
     sr_readme, sr_results = photo_sr(ROOT)
     head = fill(head, "photo-sr", sr_readme)
     head = fill(head, "own-gan", own_readme)
-    readme.write_text(head)
     text = fill(results.read_text(), "own-gan-bench", own_results)
     text = fill(text, "export-scale", export_scale(ROOT / "docs" / "bench_export.json"))
     text = fill(text, "conditional", conditional(ROOT / "models" / "mnist-cdcgan", bundle / "evaluation.json"))
@@ -624,8 +648,7 @@ def main() -> None:
             "bench",
             bench.read_text() + "\n" + phase_targets(ROOT / "docs" / "phase_speedup.json"),
         )
-    results.write_text(text)
-    print("README.md and docs/results.md sections filled")
+    return {readme: head, results: text}
 
 
 def _published(path: Path) -> list[str]:
