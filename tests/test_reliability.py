@@ -129,7 +129,8 @@ def test_a_converter_process_that_dies_costs_one_line_and_nothing_else(tiny_run,
 
     monkeypatch.setenv("EDGEGAN_ISOLATE", "1")  # this small model too (edgegan.export.isolated.ISOLATE_BYTES)
     out = tmp_path / "bundle"
-    export_bundle(tiny_run, out, select("onnx,tflite", "fp32"), ExportOptions(calibration_samples=16))
+    export_bundle(tiny_run, out, select("onnx,tflite", "fp32,int8"), ExportOptions(calibration_samples=16))
+    assert verify(out)[1]["failed"] == 0  # each file made in a child (ONNX int8 quantization too) verifies
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     real = isolated.call
 

@@ -24,7 +24,7 @@ from edgegan import manifest as mf
 from edgegan import parity
 from edgegan.contract import SCORE, SOURCE_NAME, Contract, rescale
 from edgegan.errors import ConfigError, ExportError, ModelFileError
-from edgegan.export import carry, floor, gpu, instnorm, keepfloat
+from edgegan.export import carry, floor, gpu, instnorm, isolated, keepfloat
 from edgegan.export import onnx as onnx_export
 from edgegan.export import tflite as tflite_export
 from edgegan.export.formats import BOUNDS, Variant
@@ -778,14 +778,17 @@ def _convert(
         elif v.format == "onnx" and v.precision == "fp16":
             onnx_export.to_fp16(fp32, path, meta)
         elif v.format == "onnx" and v.precision == "int8":
-            onnx_export.to_int8(fp32, path, cal, meta, meta["quantization"], meta.get("float_layers", ()))
+            float_layers = meta.get("float_layers", ())
+            onnx_export.to_int8_in(isolated.wanted(model), fp32, path, cal, meta, meta["quantization"], float_layers)
         elif v.format == "ort":
             src = made.get(("onnx", v.precision, choice))
             if src is None:
                 src = tmp / f"{meta['role']}.{v.precision}.{tag}.onnx"
                 if not src.exists():
                     (
-                        onnx_export.to_int8(fp32, src, cal, {**meta, "format": "onnx"}, meta["quantization"])
+                        onnx_export.to_int8_in(
+                            isolated.wanted(model), fp32, src, cal, {**meta, "format": "onnx"}, meta["quantization"]
+                        )
                         if v.precision == "int8"
                         else shutil.copy2(fp32, src)
                     )
