@@ -662,11 +662,14 @@ def _published(path: Path) -> list[str]:
         goal_gb = 6
         n, fast = len(r.get("files", [])), r["exit"] == 0 and r["wall_s"] <= 600
         small = r["tree_peak_rss_mb"] <= goal_gb * 1024
+        shares = sorted(r.get("tree_peak_parts_mb", {}).items(), key=lambda kv: -kv[1])
+        at_peak = ", ".join(f"{k.rsplit(' ', 1)[0]} {v / 1024:.2f}" for k, v in shares if v >= 1)
         parts.append(
             f"{name} (G {r['generator_params'] / 1e6:.1f} M parameters, D {r['discriminator_params'] / 1e6:.1f} M): "
             f"{n} files in {r['wall_s'] / 60:.1f} min ({'met' if fast else 'missed'}), peak RSS "
-            f"{r['tree_peak_rss_mb'] / 1024:.1f} GB for the export and its converter processes "
-            f"({'met' if small else 'missed'}){'' if r['exit'] == 0 else ', exit ' + str(r['exit'])}"
+            f"{r['tree_peak_rss_mb'] / 1024:.2f} GB for the export and its converter processes together"
+            f"{f' ({at_peak} GB at that moment)' if at_peak else ''} ({'met' if small else 'missed'})"
+            f"{'' if r['exit'] == 0 else ', exit ' + str(r['exit'])}"
         )
     out = [
         "- Scale, 256x256, G and D in every format and precision (`--skip none`, real photographs; goal <= 10 min "
@@ -737,7 +740,7 @@ def i2i(path: Path) -> tuple[str, str]:
             f"{'met' if ok else 'missed'})."
         )
     prof = info.get("scale_profile")
-    if prof:
+    if prof and not pub:  # superseded by the published run's per-process figures
         per = ", ".join(f"{k} {v:.1f} GB" for k, v in prof["peak_rss_gb"].items())
         conv = prof["keras_to_onnx_peak_gb"]
         lines.append(
