@@ -185,14 +185,15 @@ def spec_of(generator) -> ModelSpec:
 
 
 def load_keras(path, role: str, custom_objects=()):
-    """Load a .keras file with safe_mode=True; refuse Lambda layers (docs/reliability.md item 5). Custom layers come
-    only from the files or modules the user names (``custom_objects``, edgegan.export.custom)."""
+    """Load a .keras file with safe_mode=True: a Lambda layer around a Python lambda (bytecode in the file) is refused
+    (docs/reliability.md item 5); one around a named function loads when ``custom_objects`` defines it. Custom
+    layers and functions come only from the files or modules the user names (edgegan.export.custom)."""
     from pathlib import Path
 
     import keras
 
     from edgegan.errors import ModelFileError
-    from edgegan.export.custom import import_custom_objects, missing_class_error
+    from edgegan.export.custom import import_custom_objects, missing_class_error, python_lambdas
 
     path = Path(path)
     if not path.is_file():
@@ -201,18 +202,15 @@ def load_keras(path, role: str, custom_objects=()):
     try:
         model = keras.saving.load_model(path, custom_objects=given or None, compile=False, safe_mode=True)
     except Exception as e:  # Keras raises many types for a bad archive
+        lambdas = python_lambdas(path)
+        if lambdas:
+            raise ModelFileError(
+                f"{path}: the {role}'s layer {lambdas[0]} is a Lambda around a Python lambda (code stored in the "
+                "model file), which edgegan does not run; define its function with def in a .py file, save the model "
+                "again and pass the file: --custom-objects FILE.py"
+            ) from e
         missing = missing_class_error(path, role, custom_objects, e)
         if missing is not None:
             raise missing from e
         raise ModelFileError(f"{path}: cannot load the {role} ({type(e).__name__}: {e})".split("\n")[0]) from e
-    for layer in _all_layers(model):
-        if layer.__class__.__name__ == "Lambda":
-            raise ModelFileError(f"{path}: has a Lambda layer ({layer.name}); edgegan refuses code in model files")
     return model
-
-
-def _all_layers(model):
-    for layer in model.layers:
-        yield layer
-        if hasattr(layer, "layers"):
-            yield from _all_layers(layer)

@@ -88,3 +88,53 @@ def test_the_file_that_defines_them_loads_every_form(saved):
         model = load_keras(saved / f"{form}.keras", "generator", [str(saved / "defs.py")])
         want = (8, 8, 3) if form in ("default", "package") else (6, 6, 3)  # padded, or not, before a 3x3 conv
         assert tuple(model.output.shape[1:]) == want, form
+
+
+PIXFNS = """
+import tensorflow as tf
+
+def pixel_shuffle(x):
+    return tf.nn.depth_to_space(x, 2)
+"""
+MAKE_LAMBDA = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import keras
+import tensorflow as tf
+from keras import layers as L
+import pixfns
+
+keras.utils.set_random_seed(0)
+z = keras.Input((100,), name="z")
+x = L.Reshape((7, 7, 32))(L.Dense(7 * 7 * 32)(z))
+x = L.Lambda(pixfns.pixel_shuffle, name="shuffle")(L.Conv2D(32, 3, padding="same", activation="relu")(x))
+x = L.Lambda(pixfns.pixel_shuffle, name="shuffle_2")(L.Conv2D(16, 3, padding="same", activation="relu")(x))
+keras.Model(z, L.Conv2D(1, 3, padding="same", activation="tanh")(x)).save(f"{sys.argv[1]}/g/generator.keras")
+keras.Model(z, L.Lambda(lambda t: tf.nn.relu(t), name="code")(z)).save(f"{sys.argv[1]}/b/generator.keras")
+"""
+
+
+def test_a_lambda_around_a_named_function_exports_one_around_a_python_lambda_is_refused(tmp_path):
+    """keras.io's EDSR wraps its pixel shuffle in a Lambda: around a named function (saved by name) it exports
+    with the file that defines it; around a Python lambda (bytecode in the model file) it is refused in one line
+    naming the layer."""
+    from conftest import run_cli
+
+    (tmp_path / "pixfns.py").write_text(PIXFNS)
+    (tmp_path / "g").mkdir(), (tmp_path / "b").mkdir()
+    r = subprocess.run([sys.executable, "-c", MAKE_LAMBDA, str(tmp_path)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    flags = ["--format", "onnx,tflite", "--precision", "fp32", "--skip", "discriminator"]
+    out = tmp_path / "bundle"
+    r = run_cli("export", "--model", str(tmp_path / "g"), "--out", str(out), *flags)
+    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "custom function pixel_shuffle" in r.stderr and "--custom-objects" in r.stderr
+    r = run_cli("export", "--model", str(tmp_path / "g"), "--out", str(out), *flags,
+                "--custom-objects", str(tmp_path / "pixfns.py"))  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+    v = run_cli("verify", str(out))
+    assert v.returncode == 0 and v.stdout.count("pass") >= 2, v.stdout + v.stderr
+    r = run_cli("export", "--model", str(tmp_path / "b"), "--out", str(tmp_path / "no"), *flags)
+    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "layer code is a Lambda around a Python lambda" in r.stderr and "--custom-objects" in r.stderr
+    assert not (tmp_path / "no").exists()

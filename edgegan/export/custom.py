@@ -1,7 +1,8 @@
 """User code, only where the user names it: ``--custom-objects FILE.py`` (or an importable module) is imported
 before the Keras models are loaded, at export and ``verify --against-keras`` only (export tier). Its classes
 register themselves (``keras.saving.register_keras_serializable``, as keras.io's examples do), and every Keras
-Layer subclass it defines is also offered to the loader by name. Bundles never carry code: exported files are
+Layer subclass and function it defines is also offered to the loader by name (a ``Lambda`` layer around a named
+function loads that way; one around a Python lambda, code stored in the model file, is refused). Bundles never carry code: exported files are
 plain operators, and the light runtime never imports user modules."""
 
 from __future__ import annotations
@@ -20,19 +21,19 @@ _loaded: dict[str, object] = {}
 
 
 def import_custom_objects(names) -> dict:
-    """Import each .py file or module name; return {class name: class} of the Keras objects they define."""
+    """Import each .py file or module name; return {name: object} of what they define themselves: Keras Layer
+    subclasses, and functions (a ``Lambda`` layer saves its named function by name only, keras.io's EDSR a pixel
+    shuffle that way)."""
     import keras
 
     found: dict = {}
     for name in names or ():
         if name not in _loaded:
             _loaded[name] = _import(name)
-        for attr, obj in vars(_loaded[name]).items():
-            if (
-                inspect.isclass(obj)
-                and issubclass(obj, keras.layers.Layer)
-                and obj.__module__ == _loaded[name].__name__
-            ):
+        module = _loaded[name]
+        for attr, obj in vars(module).items():
+            own = getattr(obj, "__module__", None) == module.__name__
+            if own and (inspect.isfunction(obj) or inspect.isclass(obj) and issubclass(obj, keras.layers.Layer)):
                 found[attr] = obj
     return found
 
@@ -97,6 +98,30 @@ def _user_object(node: dict) -> tuple[str, str] | None:
     if isinstance(module, str) and (module == "keras" or module.startswith(("keras.", "builtins"))):
         return None
     return ("layer", name) if isinstance(name, str) else None
+
+
+def python_lambdas(path: Path) -> list[str]:
+    """The names of a .keras file's Lambda layers whose function is a Python lambda (saved as bytecode)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            config = json.loads(z.read("config.json"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return []
+    out: list[str] = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            fn = node.get("config", {}).get("function") if node.get("class_name") == "Lambda" else None
+            if isinstance(fn, dict) and fn.get("class_name") == "__lambda__":
+                out.append(str(node.get("config", {}).get("name", "?")))
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(config)
+    return out
 
 
 def missing_class_error(path: Path, role: str, names, e: Exception) -> ModelFileError | None:
