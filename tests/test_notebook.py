@@ -65,6 +65,35 @@ def test_a_notebooks_own_layer_class_exports(tmp_path):
     np.testing.assert_allclose(b.load().generate(x), G(x).numpy(), atol=1e-5)
 
 
+def test_statistics_over_the_batch_at_inference_are_refused(tmp_path):
+    """GauGAN's SPADE normalizes with ops.moments over axes 0, 1, 2 at inference too: each picture then depends on
+    the rest of its batch, which no exported file can reproduce at every batch size. The same layer over axes 1, 2
+    (per sample) exports."""
+    import keras
+
+    import edgegan
+    from edgegan.errors import ExportError
+
+    class Moments(keras.layers.Layer):
+        def __init__(self, axes, **kw):
+            super().__init__(**kw)
+            self.axes = axes
+
+        def call(self, x):
+            mean, var = keras.ops.moments(x, axes=self.axes, keepdims=True)
+            return (x - mean) * keras.ops.rsqrt(var + 1e-3)
+
+    def generator(axes):
+        z = keras.Input((8,))
+        h = keras.layers.Reshape((4, 4, 1))(keras.layers.Dense(16)(z))
+        return keras.Model(z, keras.layers.Activation("tanh")(Moments(axes)(h)))
+
+    with pytest.raises(ExportError, match=r"^the generator's output for one input changes with the other inputs"):
+        edgegan.export(generator((0, 1, 2)), out=tmp_path / "b", formats="onnx", precisions="fp32")
+    assert not (tmp_path / "b").exists()
+    assert edgegan.export(generator((1, 2)), out=tmp_path / "s", formats="onnx", precisions="fp32").verify()
+
+
 def test_bad_arguments_are_one_line_errors():
     import edgegan
     from edgegan.errors import EdgeGanError

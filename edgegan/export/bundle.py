@@ -306,6 +306,7 @@ def _roles(sources: Sources, variants, opts: ExportOptions, skip: frozenset, log
     g_keras = keras_runner(G)
     x_ref, g_cal = inputs.reference(), inputs.calibration()
     g_ref = g_keras(*x_ref)
+    _refuse_batch_statistics("generator", lambda rows: keras_runner(G, rows), x_ref)
     kw = contract.parity_kw("generator")
     g_role = Role("generator", models, (inputs.name, IMAGE_NAME), g_cal, x_ref, g_ref, kw, inputs.size)
     g_role.floors = _floors(G, keras_runner, x_ref, g_ref, {v.bound for v in variants}, log)
@@ -447,12 +448,37 @@ def _discriminator_role(D, generate, inputs, g_x, g_ref, contract, sources, opts
     names = (SOURCE_NAME, IMAGE_NAME) if contract.paired else (IMAGE_NAME,)
     floats = image_inputs(D, sources.discriminator, opts.d_source)
     y = keras_runner(D, order=floats)(*x)
+    _refuse_batch_statistics("discriminator", lambda rows: keras_runner(D, rows, order=floats), x)
     io = ({t.name.split(":")[0]: n for t, n in zip(floats, names)} if contract.paired else IMAGE_NAME, SCORE_NAME)
     offset = float(np.median(y)) if SCORE[contract.score].centred else 0.0
     role = Role("discriminator", {None: (_centred(D, offset), [])}, io, d_cal, x, y, kw, score_offset=offset)
     where = [next(i for i, u in enumerate(D.inputs) if u is t) for t in floats]  # a twin's inputs in that order
     role.twin_runner = lambda m: keras_runner(m, order=[m.inputs[i] for i in where])
     return role
+
+
+BATCH_PROBE = 4  # rows run together and one at a time to find statistics taken over the batch
+BATCH_TOLERANCE = 1e-3  # of the output's scale: kernels chosen by batch size differ by ~1e-6; batch statistics by ~1
+
+
+def _refuse_batch_statistics(name: str, runner, x: list[np.ndarray]) -> None:
+    """Stop the export when a row's output depends on the other rows of its batch (statistics over the batch axis
+    at inference, as keras.io's GauGAN's SPADE takes ``ops.moments`` over axes 0, 1, 2): its files would match
+    Keras at one batch size only. ``runner(rows)``: the model's function of ``x`` in calls of that many rows."""
+    n = min(BATCH_PROBE, len(x[0]))
+    if n < 2:
+        return
+    rows = [a[:n] for a in x]
+    together, alone = runner(n)(*rows), runner(1)(*rows)
+    scale = max(1.0, float(np.abs(alone).max()))
+    diff = float(np.abs(np.asarray(together, np.float64) - alone).max())
+    if not diff <= BATCH_TOLERANCE * scale:
+        raise ExportError(
+            f"the {name}'s output for one input changes with the other inputs of its batch (by {diff:.3g} over "
+            f"{n} rows): it takes statistics over the batch at inference (as GauGAN's SPADE takes ops.moments over "
+            "axes 0, 1, 2), so no file can match it at every batch size; take them per sample (axes 1, 2) and save "
+            "the model again"
+        )
 
 
 def _floors(model, runner, x: list[np.ndarray], y: np.ndarray, classes: set, log) -> dict:
