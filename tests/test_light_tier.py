@@ -4,7 +4,10 @@ import importlib.util
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+
+from conftest import ROOT
 
 pytestmark = pytest.mark.light
 
@@ -155,3 +158,28 @@ def test_export_takes_lists_as_well_as_comma_strings():
         edgegan.export("no/such/run", formats=["onnx"], precisions=["fp32", "nope"], **quiet)
     with pytest.raises(UsageError, match="precisions must be a comma string or a list"):
         edgegan.export("no/such/run", precisions=3, **quiet)
+
+
+def test_models_run_on_their_inputs_by_name():
+    """model.run(**inputs): the file's raw output for its inputs by name, the same in ONNX Runtime and LiteRT
+    (the shipped bundles, so no TensorFlow); generate, translate and score are conveniences over it."""
+    import edgegan
+    from edgegan.errors import InputError
+
+    z = edgegan.load(ROOT / "models" / "mnist-dcgan").latents(3, seed=1)
+    labels = np.array([0, 4, 9], np.int32)
+    for backend in ("onnx", "tflite"):
+        g = edgegan.load(ROOT / "models" / "mnist-cdcgan", backend=backend, precision="fp32")
+        assert g.input_names == ["z", "label"]
+        np.testing.assert_array_equal(np.clip(g.run(z=z, label=labels), -1, 1), g.generate(z, labels))
+        d = edgegan.load(ROOT / "models" / "mnist-dcgan", role="discriminator", backend=backend, precision="fp32")
+        x = g.generate(z, labels)
+        assert d.input_names == ["image"] and d.run(image=x).shape[0] == 3
+        sr = edgegan.load(ROOT / "models" / "photo-sr4", backend=backend, precision="fp32")
+        side = 24 if backend == "onnx" else 64  # the ONNX file takes any size, LiteRT's its fixed one
+        pics = np.random.default_rng(0).uniform(0, 1, (2, side, side, 3)).astype(np.float32)
+        assert sr.input_names == ["source"] and sr.run(source=pics).shape == (2, 4 * side, 4 * side, 3)
+    with pytest.raises(InputError, match=r"takes z, label \(by name\); got image"):
+        g.run(image=x)
+    with pytest.raises(InputError, match="label 10 is not a class"):
+        g.run(z=z, label=np.array([0, 1, 10]))

@@ -87,6 +87,35 @@ class _Model:
             raise InputError(f"label {bad} is not a class of this model; it has {k} classes: 0 to {k - 1}")
         return y.astype(np.int32)
 
+    @property
+    def input_names(self) -> list[str]:
+        """The file's inputs by name, in the order ``run`` documents them ("z" or "image"; a paired
+        discriminator's "source" first; a conditional model's "label" last)."""
+        return [_input_name(t.name) for t in self.engine.inputs]
+
+    def run(self, **inputs) -> np.ndarray:
+        """The file's raw output for its inputs by name (``input_names``): float inputs as float arrays in the
+        ranges the file takes (``info``), a label as integers, one per row. Nothing is scaled or clipped: a
+        generator's pixels come in its own range, a discriminator's score as the file computes it (``generate``,
+        ``translate`` and ``score`` are the conveniences that do the rest)."""
+        names = self.input_names
+        if sorted(inputs) != sorted(names):
+            got = ", ".join(sorted(inputs)) or "nothing"
+            raise InputError(f"{self.info.path} takes {', '.join(names)} (by name); got {got}")
+        xs = []
+        for t, name in zip(self.engine.inputs, names):
+            x = inputs[name]
+            if t is self.engine.label:
+                xs.append(self.check_labels(x, len(xs[0]) if xs else np.size(x)))
+                continue
+            a = np.asarray(x) if isinstance(x, (list, tuple)) else x
+            shape = getattr(a, "shape", ())
+            row = tuple(d if d is not None or len(shape) != len(t.shape) else shape[i] for i, d in enumerate(t.shape))
+            xs.append(check_array(a, row[1:], name, self.max_batch))
+        if len({len(a) for a in xs}) > 1:
+            raise InputError(f"inputs of different lengths: {', '.join(f'{n} {len(a)}' for n, a in zip(names, xs))}")
+        return self.engine.run(*xs)
+
     def example(self, n: int, seed: int = 0):
         """A call on n rows of made-up inputs of the model's own kind, as a function of no arguments (for timing:
         the inputs are made once, here). Pictures are uniform in the input range at the file's size (an any-size
@@ -289,6 +318,11 @@ class Discriminator(_Model):
         if x.dtype == np.uint8:
             x = from_uint8(x, self.info.image_range)
         return check_array(x, self.info.image_shape, what, self.max_batch)
+
+
+def _input_name(tensor: str) -> str:
+    """edgegan's name of an input from the file's tensor name (LiteRT's signature prefixes it: serving_default_z:0)."""
+    return tensor.split(":")[0].removeprefix("serving_default_")
 
 
 def check_array(x, row_shape: tuple, what: str, max_batch: int) -> np.ndarray:
