@@ -1,7 +1,7 @@
 """The README's "Image to image" speed and scale tables: image-input generators at their published sizes.
 
     python tools/bench_i2i.py [--fixtures sr,pix2pix,cyclegan] [--rounds 6] [--scale]
-    python tools/bench_i2i.py --published [pix2pix,cyclegan]   # 256x256, every file: docs/published_i2i.json
+    python tools/bench_i2i.py --published [pix2pix,cyclegan,srgan]   # every file: docs/published_i2i.json
 
 Fixtures: tests/zoo_i2i.py with ``published=True`` (SRGAN x4 64 -> 256 with 16 residual blocks; pix2pix's U-Net
 at 256x256, 54.4 M parameters; keras.io's CycleGAN ResNet at 256x256 with 9 blocks), seeded random weights.
@@ -262,6 +262,7 @@ def scale(folder: Path, data: Path) -> dict:
 PUBLISHED = {  # the tutorials' published sizes, exported with --skip none: (builder, export flags)
     "pix2pix": ("pix2pix", []),
     "cyclegan": ("cyclegan", ["--score", "lsgan"]),
+    "srgan": ("srgan", []),  # 64 -> 256; its goal is 4 GB
 }
 
 
@@ -355,7 +356,7 @@ def main() -> None:
         "--published",
         nargs="?",
         const=",".join(PUBLISHED),
-        help="only: pix2pix and CycleGAN 256x256 (or those named, comma-separated), every file (slow)",
+        help="only: pix2pix, CycleGAN 256x256 and SRGAN 64 -> 256 (or those named, comma-separated), every file (slow)",
     )
     p.add_argument("--out", default=str(ROOT / "docs"))
     a = p.parse_args()

@@ -169,8 +169,9 @@ class Role:
     twin_runner: Callable | None = None  # D's: a twin of it (edgegan.export.floor) -> its function of x_ref
 
     def run(self, engine) -> np.ndarray:
-        """The engine's outputs for the parity inputs, in chunks."""
-        return run_chunked(engine.run, self.x_ref)
+        """The engine's outputs for the parity inputs, in chunks (rows_per_call of the larger of a row's inputs and
+        its output: a super-resolution model's output is 16x its input)."""
+        return run_chunked(engine.run, self.x_ref, rows_per_call(_row_values(self.x_ref, self.y_ref)))
 
     def canonical(self, choice: Choice | None) -> Choice | None:
         """The first choice with the same model as ``choice`` (its converted files are reused), or None (plain)
@@ -247,6 +248,11 @@ def run_chunked(fn, xs: list[np.ndarray], chunk: int | None = None) -> np.ndarra
     """fn(x[, labels]) over rows in chunks (bounded memory for large images: rows_per_call by default)."""
     chunk = chunk or rows_per_call(sum(int(np.prod(a.shape[1:])) for a in xs))
     return np.concatenate([fn(*(a[i : i + chunk] for a in xs)) for i in range(0, len(xs[0]), chunk)])
+
+
+def _row_values(xs: list[np.ndarray], y: np.ndarray) -> int:
+    """Values of one row: the larger of its inputs together and its output."""
+    return max(sum(int(np.prod(a.shape[1:])) for a in xs), int(np.prod(y.shape[1:])))
 
 
 def keras_chunk(model) -> int:
@@ -432,7 +438,8 @@ def _discriminator_role(D, generate, inputs, g_x, g_ref, contract, sources, opts
 
     def fakes(n: int, seed: int) -> list[np.ndarray]:
         x = inputs.draw(n, seed)
-        return d_rows(x, run_chunked(generate, x)) if n else [a[:0] for a in d_rows(g_x, g_ref)]
+        rows = rows_per_call(_row_values(x, g_ref))
+        return d_rows(x, run_chunked(generate, x, rows)) if n else [a[:0] for a in d_rows(g_x, g_ref)]
 
     def join(parts: list[list[np.ndarray]]) -> list[np.ndarray]:
         parts = [p for p in parts if len(p[0])]
