@@ -114,11 +114,12 @@ keras.Model(z, L.Lambda(lambda t: tf.nn.relu(t), name="code")(z)).save(f"{sys.ar
 """
 
 
-def test_a_lambda_around_a_named_function_exports_one_around_a_python_lambda_is_refused(tmp_path):
+def test_a_lambda_around_a_named_function_exports_one_around_a_python_lambda_is_refused(tmp_path, gpu_device):
     """keras.io's EDSR wraps its pixel shuffle in a Lambda: around a named function (saved by name) it exports
-    with the file that defines it; around a Python lambda (bytecode in the model file) it is refused in one line
-    naming the layer."""
+    with the file that defines it, and its LiteRT file runs fully on LiteRT's GPU; around a Python lambda
+    (bytecode in the model file) it is refused in one line naming the layer."""
     from conftest import run_cli
+    from test_gpu import assert_on_the_gpu
 
     (tmp_path / "pixfns.py").write_text(PIXFNS)
     (tmp_path / "g").mkdir(), (tmp_path / "b").mkdir()
@@ -134,6 +135,7 @@ def test_a_lambda_around_a_named_function_exports_one_around_a_python_lambda_is_
     assert r.returncode == 0, r.stdout + r.stderr
     v = run_cli("verify", str(out))
     assert v.returncode == 0 and v.stdout.count("pass") >= 2, v.stdout + v.stderr
+    assert_on_the_gpu(out)  # depth_to_space from a Lambda: DEPTH_TO_SPACE, which the GPU accelerator runs
     r = run_cli("export", "--model", str(tmp_path / "b"), "--out", str(tmp_path / "no"), *flags)
     assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert "layer code is a Lambda around a Python lambda" in r.stderr and "--custom-objects" in r.stderr
