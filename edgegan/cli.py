@@ -37,18 +37,6 @@ def _image_size(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(f"expected HxW like 28x28, got {text!r}") from None
 
 
-def _optimize_form(text: str) -> str:
-    """auto, a form (pads, split, fused), or a form with the kinds of block it rewrites: pads-upsample-transposed."""
-    if text == "auto":
-        return text
-    from edgegan.export.optimize import Choice  # numpy only: no TensorFlow at parse time
-
-    try:
-        return Choice.parse(text).tag
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
-
-
 # ---------------------------------------------------------------- train
 def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train the article's DCGAN (train tier)")
@@ -183,6 +171,7 @@ class _Progress:
 
 # ---------------------------------------------------------------- export
 def _add_export(sub) -> None:
+    from edgegan.export import flags
     from edgegan.export.formats import FORMATS, PRECISIONS
 
     p = sub.add_parser("export", help="convert G and D to ONNX / LiteRT / ORT files in a verified bundle (export tier)")
@@ -193,58 +182,7 @@ def _add_export(sub) -> None:
     )
     p.add_argument("--generator", metavar="G.keras", help="the generator's .keras file (instead of --model)")
     p.add_argument("--discriminator", metavar="D.keras", help="the discriminator's .keras file (optional)")
-    p.add_argument(
-        "--output-range",
-        metavar="LO,HI",
-        help="the generator's pixel range; needed only when its last activation is not tanh ([-1, 1]) or sigmoid ([0, 1])",
-    )
-    p.add_argument(
-        "--d-input-range",
-        metavar="LO,HI",
-        help="the range of the discriminator's input images (default: the generator's)",
-    )
-    p.add_argument(
-        "--input-range",
-        metavar="LO,HI",
-        help="an image-input generator's input pixel range (default: its output range)",
-    )
-    p.add_argument(
-        "--input-size",
-        metavar="H,W",
-        help="a generator that takes any picture size: the size of its fixed-shape (LiteRT) files and references",
-    )
-    p.add_argument(
-        "--score",
-        choices=("probability", "logit", "lsgan", "critic"),
-        help="what the discriminator outputs (default: read from its last activation: sigmoid -> probability, "
-        "none -> logit); lsgan: a least-squares score, real 1 and fake 0; critic: a Wasserstein critic (WGAN, "
-        "WGAN-GP): unbounded, higher is more real, no threshold",
-    )
-    p.add_argument(
-        "--label-onehot",
-        type=int,
-        metavar="K",
-        help="a pair conditioned by a one-hot label (keras.io's conditional GAN): G's latent ends with K one-hot "
-        "values, D takes K more image channels; the files then take an integer label",
-    )
-    p.add_argument(
-        "--d-source",
-        metavar="NAME",
-        help="a discriminator of two pictures (pix2pix): the name of its input that takes the source picture "
-        "(default: read from the input names)",
-    )
-    p.add_argument(
-        "--custom-objects",
-        action="append",
-        default=[],
-        metavar="FILE.py",
-        help="a .py file or module that defines the models' custom layers, imported before loading (repeatable)",
-    )
-    p.add_argument(
-        "--classes",
-        type=int,
-        help="a conditional model's class count; needed only when its label does not feed one Embedding",
-    )
+    flags.add_to(p)
     p.add_argument(
         "--format",
         default="all",
@@ -252,67 +190,18 @@ def _add_export(sub) -> None:
     )
     p.add_argument("--precision", default="all", help=f"{'|'.join(PRECISIONS)}|all, or a comma list (default: all)")
     p.add_argument("--out", help="bundle folder to write (default: exports/NAME; replaced atomically)")
-    p.add_argument("--batch", type=int, default=1, help="fixed batch of the TFLite files (default 1)")
-    p.add_argument(
-        "--calibration-data",
-        metavar="DIR|FILE.npz",
-        help="real pictures for int8 calibration and parity: of D (default: the run's training data), and of an "
-        "image-input G (needed for its int8 files); fitted to the model's input by centre crop and resize",
-    )
-    p.add_argument(
-        "--calibration-samples",
-        type=int,
-        default=256,
-        help="rows that calibrate int8: latents for G, half real and half generated images for D (default: 256)",
-    )
-    p.add_argument(
-        "--seed",
-        type=int,
-        default=0,
-        help="seed of the reference latents (edgegan.latents) and calibration (default: 0)",
-    )
-    p.add_argument(
-        "--skip",
-        default=None,
-        help="[role:]format/precision to leave out, e.g. onnx/fp16,discriminator:tflite/int8, or 'discriminator' "
-        "for the whole network; default: what the source bundle's manifest lists as skipped; 'none' for nothing",
-    )
-    p.add_argument(
-        "--no-optimize",
-        action="store_true",
-        help="export the generator as built (no exact rewrite of its upsample+conv and Conv2DTranspose blocks)",
-    )
-    p.add_argument(
-        "--optimize-form",
-        type=_optimize_form,
-        default="auto",
-        metavar="FORM[-KINDS]",
-        help="upsampling blocks (upsample+conv, Conv2DTranspose) as phase convolutions, each with its own "
-        "asymmetric padding (pads), as VALID convolutions over one Pad (split) or as one wider convolution plus "
-        "depth_to_space (fused); -KINDS limits what is rewritten: upsample, transposed, carry (the convolution after "
-        "a block run on its phases; carry5: kernels of 5 or more), e.g. pads-upsample-transposed for no carry; "
-        "auto: the fastest measured per file (pads; LiteRT carries kernels of 5 or more; ONNX/ORT int8 keep "
-        "upsample+conv blocks as built)",
-    )
-    p.add_argument(
-        "--target",
-        choices=("x86", "arm"),
-        default="x86",
-        help="CPU the ONNX/ORT int8 files are quantized for: x86 (uint8 activations, 7-bit weights: ONNX Runtime's "
-        "fast x86 kernels, same results with and without VNNI) or arm (int8 activations); LiteRT files do not "
-        "change (default: x86)",
-    )
     p.set_defaults(func=_cmd_export)
 
 
 def _cmd_export(a) -> int:
-    from edgegan.export.api import OPTIONS, export
+    from edgegan.export.api import export
+    from edgegan.export.flags import FLAGS
 
     if a.generator is not None and a.model is not None:
         raise ConfigError("give --model or --generator/--discriminator, not both")
     if a.discriminator is not None and a.generator is None:
         raise ConfigError("--discriminator needs --generator G.keras (or put both in a folder for --model)")
-    options = {k: getattr(a, k) for k in OPTIONS}
+    options = {f.name: getattr(a, f.name) for f in FLAGS}
     export(a.generator or _model(a.model), a.discriminator, a.out, a.format, a.precision, **options)
     return 0
 

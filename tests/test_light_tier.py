@@ -183,3 +183,30 @@ def test_models_run_on_their_inputs_by_name():
         g.run(image=x)
     with pytest.raises(InputError, match="label 10 is not a class"):
         g.run(z=z, label=np.array([0, 1, 10]))
+
+
+def test_one_table_makes_the_cli_flags_and_the_notebook_options():
+    """edgegan.export.flags.FLAGS: the command line's strings and a notebook's Python values give the same
+    ExportOptions; a flag's bad value is a one-line UsageError from either; every flag is on the CLI."""
+    from edgegan.cli import build_parser
+    from edgegan.errors import UsageError
+    from edgegan.export import flags
+
+    argv = ["export", "--output-range", "0,1", "--input-size", "64x48", "--skip", "onnx/fp16,discriminator",
+            "--custom-objects", "a.py", "--custom-objects", "b", "--batch", "4", "--no-optimize", "--target", "arm",
+            "--optimize-form", "pads-upsample-transposed", "--score", "critic"]  # fmt: skip
+    a = build_parser().parse_args(argv)
+    cli = flags.options({f.name: getattr(a, f.name) for f in flags.FLAGS})
+    nb = flags.options({
+        "output_range": (0, 1), "input_size": (64, 48), "skip": ["onnx/fp16", "discriminator"],
+        "custom_objects": ["a.py", "b"], "batch": 4, "no_optimize": True, "target": "arm",
+        "optimize_form": "pads-upsample-transposed", "score": "critic",
+    })  # fmt: skip
+    assert cli == nb and cli.input_size == (64, 48) and cli.skip == frozenset({"onnx/fp16", "discriminator"})
+    assert flags.options({}) == flags.ExportOptions() and flags.ExportOptions().batch == 1
+    for bad, words in (({"batch": "four"}, "--batch: expected an integer"), ({"target": "mips"}, "--target: expected"),
+                       ({"optimize_form": "pads-bogus"}, "not a rewrite choice"), ({"no_such": 1}, "unknown export")):  # fmt: skip
+        with pytest.raises(UsageError, match=words):
+            flags.options(bad)
+    help_text = build_parser()._subparsers._group_actions[0].choices["export"].format_help()
+    assert all(f.cli in help_text for f in flags.FLAGS)

@@ -140,7 +140,7 @@ def main() -> None:
     plain_dir = Path(tmpdir.name) / "plain"
     print("exporting a plain (unoptimized) bundle for comparison ...", file=sys.stderr)
     export_bundle(
-        bundle, plain_dir, select("onnx,tflite", "fp32,int8"), ExportOptions(optimize=False, calibration_samples=256)
+        bundle, plain_dir, select("onnx,tflite", "fp32,int8"), ExportOptions(no_optimize=True, calibration_samples=256)
     )
     rows, info = bench(
         bundle,

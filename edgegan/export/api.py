@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgegan.errors import ConfigError, UsageError
+from edgegan.export import flags
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def export(
     **options,
 ) -> Bundle:
     """Export G (and D) to ONNX/LiteRT/ORT files in a verified bundle at ``out`` (default exports/NAME); formats
-    "web" writes the browser page instead. ``options``: the CLI's export flags (see ``edgegan export --help``)."""
+    "web" writes the browser page instead. ``options``: the CLI's export flags (edgegan.export.flags.FLAGS)."""
     from edgegan.export.bundle import find_sources
     from edgegan.export.formats import select
     from edgegan.quiet import quiet_export
@@ -62,7 +63,7 @@ def export(
     formats, precisions = _comma_list(formats, "formats"), _comma_list(precisions, "precisions")
     web = formats == "web"
     variants = select("onnx", "fp32") if web else select(formats, precisions)  # validated before TensorFlow loads
-    opts = options_from(options, precisions)
+    opts = flags.options(options, precision_requested=precisions != "all")
     with quiet_export(), tempfile.TemporaryDirectory(prefix="edgegan-models-") as tmp, _scope(generator, discriminator):
         g = _as_file(generator, Path(tmp) / "generator.keras", "generator")
         d = _as_file(discriminator, Path(tmp) / "discriminator.keras", "discriminator")
@@ -116,89 +117,6 @@ def summary_table(m: dict) -> str:
         figure, bound = parity.headline(f["role"], f["tolerance"], f["parity"])
         rows.append(f"| {f['path']} | {f['format']} | {f['precision']} | {f['bytes'] / 1e6:.2f} | {figure} | {bound} |")
     return "\n".join(rows)
-
-
-OPTIONS = (
-    "batch", "calibration_data", "calibration_samples", "seed", "no_optimize", "optimize_form", "target", "skip",
-    "output_range", "d_input_range", "score", "classes", "input_range", "input_size", "d_source", "custom_objects",
-    "label_onehot",
-)  # fmt: skip
-
-
-def options_from(options: dict, precisions: str = "all"):
-    """ExportOptions from the CLI flags' names (strings as on the command line, or Python values)."""
-    from edgegan.export.bundle import ExportOptions
-
-    unknown = sorted(set(options) - set(OPTIONS))
-    if unknown:
-        raise UsageError(f"unknown export option {', '.join(unknown)}; the options are {', '.join(OPTIONS)}")
-    o = {k: v for k, v in options.items() if v is not None}
-    kw = {
-        k: o[k]
-        for k in ("batch", "calibration_samples", "seed", "optimize_form", "target", "score", "classes", "label_onehot")
-        if k in o
-    }
-    kw.update(
-        calibration_data=o.get("calibration_data"),
-        optimize=not o.get("no_optimize", False),
-        skip=parse_skip(o.get("skip")),
-        output_range=parse_range(o.get("output_range"), "output_range"),
-        d_input_range=parse_range(o.get("d_input_range"), "d_input_range"),
-        input_range=parse_range(o.get("input_range"), "input_range"),
-        input_size=parse_size(o.get("input_size")),
-        d_source=o.get("d_source"),
-        custom_objects=tuple(
-            [o["custom_objects"]] if isinstance(o.get("custom_objects"), (str, Path)) else o.get("custom_objects", ())
-        ),
-        precision_requested=precisions != "all",
-    )
-    return ExportOptions(**kw)
-
-
-def parse_skip(value) -> frozenset | None:
-    """skip: None inherits the source bundle's list; 'none' is the empty set; a comma list or an iterable."""
-    from edgegan.export.formats import VARIANTS
-
-    if value is None:
-        return None
-    items = value.split(",") if isinstance(value, str) else list(value)
-    skip = frozenset(s.strip() for s in items if s.strip() and s.strip() != "none")
-    known = {f"{v.format}/{v.precision}" for v in VARIANTS}
-    bad = {
-        s
-        for s in skip
-        if s != "discriminator"
-        and (s.split(":")[-1] not in known or (":" in s and s.split(":")[0] not in ("generator", "discriminator")))
-    }
-    if bad:
-        raise UsageError(
-            f"--skip {', '.join(sorted(bad))}: expected [role:]format/precision, e.g. discriminator:tflite/int8, "
-            "or discriminator"
-        )
-    return skip
-
-
-def parse_range(value, flag: str) -> tuple[float, float] | None:
-    from edgegan.contract import parse_range as parse
-
-    if value is None or isinstance(value, (tuple, list)):
-        return None if value is None else (float(value[0]), float(value[1]))
-    try:
-        return parse(value) if value else None
-    except ValueError as e:
-        raise UsageError(f"--{flag.replace('_', '-')}: {e}") from None
-
-
-def parse_size(value) -> tuple[int, int] | None:
-    if not value:
-        return None
-    try:
-        h, w = (int(v) for v in (value.replace("x", ",").split(",") if isinstance(value, str) else value))
-    except (ValueError, TypeError):
-        raise UsageError(f"--input-size: expected H,W like 64,64, got {value!r}") from None
-    if not (0 < h <= 16384 and 0 < w <= 16384):
-        raise UsageError(f"--input-size: expected sides from 1 to 16384, got {value!r}")
-    return h, w
 
 
 def _as_file(model, path: Path, role: str) -> str | None:

@@ -27,6 +27,7 @@ from edgegan.errors import ConfigError, ExportError, ModelFileError
 from edgegan.export import carry, floor, gpu, instnorm, isolated, keepfloat
 from edgegan.export import onnx as onnx_export
 from edgegan.export import tflite as tflite_export
+from edgegan.export.flags import ExportOptions
 from edgegan.export.formats import BOUNDS, Variant
 from edgegan.export.inspect import forced_training, inference_mode, read_contract
 from edgegan.export.optimize import Choice, at_size, optimize
@@ -61,31 +62,6 @@ def auto_form(fmt: str, precision: str) -> Choice:
 D_PARITY_HALF = 1000
 D_PARITY_PIXELS = D_PARITY_HALF * 28 * 28
 CARRIED = ("losses.png", "progress.gif", "samples.png", "evaluation.json", "MODEL_CARD.md")
-
-
-@dataclass
-class ExportOptions:
-    batch: int = 1  # fixed batch of TFLite files (ONNX files keep a dynamic batch)
-    calibration_data: str | None = None  # real images for D's int8 calibration; default: the run's data
-    calibration_samples: int = 256  # rows used to calibrate int8 (G: latents; D: half real, half generated)
-    seed: int = 0  # latents of calibration and reference
-    optimize: bool = True  # phase-decompose upsample+conv blocks of G (exact; edgegan.export.optimize)
-    # "auto": auto_form() per file; or "pads", "split", "fused" for every file (edgegan.export.optimize)
-    optimize_form: str = "auto"
-    target: str = "x86"  # CPU the ONNX int8 files are quantized for: "x86" or "arm" (onnx_export.ONNX_INT8)
-    # "[role:]format/precision" entries to leave out (e.g. a variant that misses its bound on this model),
-    # or "discriminator" for the whole role. None: inherit the "skipped" list of the source bundle's manifest.
-    skip: frozenset | None = None
-    output_range: tuple[float, float] | None = None  # G's pixel range when its last activation does not say
-    d_input_range: tuple[float, float] | None = None  # D's input range (default: G's output range)
-    score: str | None = None  # "probability", "logit" or "lsgan" when D's last activation does not say
-    classes: int | None = None  # a conditional model's class count when its label Embedding does not say
-    input_range: tuple[float, float] | None = None  # an image-input G's input range (default: its output range)
-    input_size: tuple[int, int] | None = None  # an any-size G: the size of its fixed-shape files and references
-    d_source: str | None = None  # a paired D: the name of its input that takes the source picture
-    label_onehot: int | None = None  # G's latent ends with a one-hot label of this many classes (edgegan.export.onehot)
-    custom_objects: tuple[str, ...] = ()  # .py files or modules defining the models' custom layers
-    precision_requested: bool = False  # precisions were asked for by name (not "all"): a missing one is an error
 
 
 @dataclass
@@ -513,7 +489,7 @@ def _centred(D, offset: float):
 def _choice(opts: ExportOptions, v: Variant, size: tuple[int, int] | None = None) -> Choice | None:
     """How file ``v`` is rewritten; ``size``: an any-size G's fixed LiteRT size (its LiteRT files are rewritten
     at it)."""
-    if not opts.optimize:
+    if opts.no_optimize:
         return None
     c = auto_form(v.format, v.precision) if opts.optimize_form == "auto" else Choice.parse(opts.optimize_form)
     return c._replace(size=tuple(size)) if size and v.format == "tflite" else c
