@@ -225,13 +225,14 @@ def measured(cmd: list[str]) -> dict:
     tree (wait4's ru_maxrss counts the descendants it reaped: here a converter child) and the tree's at any one
     moment (TreePeak), and the tail of its stderr."""
     t = time.perf_counter()
-    with tempfile.TemporaryFile("w+") as err:
-        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, text=True)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        p = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
         tree = TreePeak(p.pid)
         _, status, usage = os.wait4(p.pid, 0)
         tree.stop()
-        err.seek(0)
+        err.seek(0), out.seek(0)
         tail = err.read()[-600:]
+        searched = [ln.strip() for ln in out if "in float" in ln or "leaving out" in ln]  # the keep-float trials
     return {
         "exit": os.waitstatus_to_exitcode(status),
         "wall_s": time.perf_counter() - t,
@@ -239,6 +240,7 @@ def measured(cmd: list[str]) -> dict:
         "tree_peak_rss_mb": tree.peak_mb,  # the export process and its children together, sampled every 0.1 s
         "tree_peak_parts_mb": tree.parts,  # each process's share at that moment
         "stderr_tail": tail,
+        "keep_float_lines": searched,
     }
 
 
