@@ -59,31 +59,34 @@ def _import(name: str):
         raise ConfigError(f"--custom-objects {name}: not a .py file or an importable module ({e})") from e
 
 
+def _config_objects(path: Path):
+    """Every dict in a .keras file's config.json, depth first (none when the file cannot be read as one)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            config = json.loads(z.read("config.json"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return
+    todo = [config]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            yield node
+            todo.extend(reversed(list(node.values())))
+        elif isinstance(node, list):
+            todo.extend(reversed(node))
+
+
 def custom_classes(path: Path) -> list[tuple[str, str]]:
     """The user's classes and functions a .keras file's config names: [(what, name as saved)], what = "layer"
     (any class: a layer, a model, a regularizer) or "function". Every form Keras saves counts: a class registered
     with ``register_keras_serializable`` ("Custom>ReflectionPadding2D", or "package>Name"), one defined in a
     notebook or script (its module saved as null) or in a module outside Keras, and a registered function
     (saved as class "function" of module "builtins", its registered name as the config)."""
-    try:
-        with zipfile.ZipFile(path) as z:
-            config = json.loads(z.read("config.json"))
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
-        return []
     out: list[tuple[str, str]] = []
-
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            found = _user_object(node)
-            if found is not None and found not in out:
-                out.append(found)
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(config)
+    for node in _config_objects(path):
+        found = _user_object(node)
+        if found is not None and found not in out:
+            out.append(found)
     return out
 
 
@@ -102,25 +105,12 @@ def _user_object(node: dict) -> tuple[str, str] | None:
 
 def python_lambdas(path: Path) -> list[str]:
     """The names of a .keras file's Lambda layers whose function is a Python lambda (saved as bytecode)."""
-    try:
-        with zipfile.ZipFile(path) as z:
-            config = json.loads(z.read("config.json"))
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
-        return []
-    out: list[str] = []
-
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            fn = node.get("config", {}).get("function") if node.get("class_name") == "Lambda" else None
-            if isinstance(fn, dict) and fn.get("class_name") == "__lambda__":
-                out.append(str(node.get("config", {}).get("name", "?")))
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(config)
+    out = []
+    for node in _config_objects(path):
+        config = node.get("config") if node.get("class_name") == "Lambda" else None
+        fn = config.get("function") if isinstance(config, dict) else None
+        if isinstance(fn, dict) and fn.get("class_name") == "__lambda__":
+            out.append(str(config.get("name", "?")))
     return out
 
 
