@@ -128,6 +128,10 @@ def test_fixture_exports_every_file_and_verifies(zoo_i2i, name):
     assert files == want
     assert m["input"]["kind"] == "image" and "latent" not in m
     assert m["calibration"]["generator_parity_inputs"].endswith("held out of calibration")  # real pictures
+    by_path = {f["path"]: f for f in m["files"]}
+    for role in roles:  # an .ort int8 file is made from the ONNX int8 one: the same layers in float, said the same
+        onnx, ort = by_path.get(f"{role}.int8.onnx", {}), by_path.get(f"{role}.int8.ort", {})
+        assert onnx.get("float_layers") == ort.get("float_layers"), role
     fp32 = [f["tolerance"]["floor"] for f in m["files"] if f["precision"] == "fp32" and f["role"] == "generator"]
     assert fp32 and all(f["max_abs"] > 0 and f["multiple"] == 8 for f in fp32)  # Keras' own float32 error
     if name == "cyclegan":  # instance norms in rank-4 ops with two-stage means, in every format

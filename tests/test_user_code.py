@@ -118,8 +118,9 @@ def test_a_lambda_around_a_named_function_exports_one_around_a_python_lambda_is_
     """keras.io's EDSR wraps its pixel shuffle in a Lambda: around a named function (saved by name) it exports
     with the file that defines it, and its LiteRT file runs fully on LiteRT's GPU; around a Python lambda
     (bytecode in the model file) it is refused in one line naming the layer."""
-    from conftest import run_cli
     from test_gpu import assert_on_the_gpu
+
+    from conftest import run_cli
 
     (tmp_path / "pixfns.py").write_text(PIXFNS)
     (tmp_path / "g").mkdir(), (tmp_path / "b").mkdir()

@@ -658,12 +658,15 @@ def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Con
         meta["quantization"] = onnx_export.int8_scheme(opts.target, role.name)
     if keep:
         meta["float_layers"] = [layer for layer, _, _ in keep]
+    elif v.format == "ort" and made.get(("float_layers", "onnx", v.precision, choice)):  # made from that ONNX file
+        meta["float_layers"] = made[("float_layers", "onnx", v.precision, choice)]
     model, rewrites = role.models[choice]
     path = stage / v.filename(role.name)
     nodes = [n for _, _, tensors in keep for n in tensors]
     made_checks = _convert(v, model, choice, path, tmp, made, role, opts, meta, nodes)
     if not keep or v.format != "tflite":  # (a LiteRT int8 file with float layers is no source for int8-io)
         made[(v.format, v.precision, choice)] = path
+        made[("float_layers", v.format, v.precision, choice)] = meta.get("float_layers", [])
     data = path.read_bytes()
     engine = make_engine(data, v.format, path.name, threads=None)  # the light runtime re-opens it
     y = role.run(engine)
@@ -675,6 +678,7 @@ def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Con
     if not parity.passes(role.name, bound, fig):
         path.unlink()
         made.pop((v.format, v.precision, choice), None)
+        made.pop(("float_layers", v.format, v.precision, choice), None)
         made[("missed", v.format, v.precision)] = data  # what a file kept partly in float is timed against
         return None, f"{figure} misses its bound {limit}"
     if v.format == "onnx":
@@ -700,7 +704,7 @@ def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Con
         "carried": carry.carried(model) if choice else [],
         "optimize_form": choice.form if choice else None,
         **({"quantization": meta["quantization"]} if "quantization" in meta else {}),
-        **({"float_layers": meta["float_layers"]} if keep else {}),
+        **({"float_layers": meta["float_layers"]} if meta.get("float_layers") else {}),
         "inputs": [t.to_dict() for t in engine.inputs],
         "outputs": [engine.output.to_dict()],
         "sha256": mf.sha256_bytes(data),
