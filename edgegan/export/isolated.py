@@ -67,8 +67,9 @@ def _env() -> dict:
     """The child's environment: TensorFlow's C++ logging quiet, and the pure-Python protobuf. protobuf's default
     (upb) allocates each message from an arena that keeps what a replaced field held until the message dies, and
     tf2onnx rewrites every node's attributes, weights included, after each of its optimizers: measured on pix2pix
-    256 (large-model path), its conversion peaked at 7.5 GB with upb and 2.0 GB with the Python protobuf (the LiteRT converter's
-    int8 conversion 3.4 -> 3.2 GB, 2 s slower). The export process itself keeps upb: it holds no converter."""
+    256 (large-model path), its conversion peaked at 7.5 GB with upb and 2.0 GB with the Python protobuf (the
+    LiteRT converter's int8 conversion 3.4 -> 3.2 GB, 2 s slower). The export process keeps upb: it holds no
+    converter."""
     env = dict(os.environ)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION", "python")
