@@ -318,7 +318,7 @@ def _file_row(f: dict) -> dict:
 
     figure, bound = parity.headline(f["role"], f["tolerance"], f["parity"])
     return {"path": f["path"], "mb": round(f["bytes"] / 1e6, 2), "parity": figure, "bound": bound,
-            "float_layers": f.get("float_layers", [])}  # fmt: skip
+            "float_layers": f.get("float_layers", []), "speed_ms": f.get("speed_ms")}  # fmt: skip
 
 
 def table(rows: list[dict]) -> str:
