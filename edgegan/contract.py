@@ -125,11 +125,13 @@ class ImageInput:
 
     @classmethod
     def from_section(cls, d: dict) -> ImageInput:
+        """The "input" object of a manifest or of a file's metadata; a file without edgegan metadata gives its
+        shape and scale only (range None: not known)."""
         shape = tuple(None if v is None else int(v) for v in d["shape"])
         field = d.get("receptive_field")
         return cls(
             shape,
-            tuple(float(v) for v in d["range"]),
+            tuple(float(v) for v in d["range"]) if d.get("range") is not None else None,
             int(d.get("scale", 1)),
             int(d.get("multiple", 1)),
             None if field is None else int(field),

@@ -545,13 +545,7 @@ def _info_from_file(engine: Engine, path: Path, fmt: str, role: str | None = Non
             "range": None,
             "scale": _scale(in_shape, out_shape),
         }
-        source = ImageInput(
-            tuple(section["shape"]),
-            tuple(float(v) for v in section["range"]) if section.get("range") else None,
-            int(section.get("scale", 1)),
-            int(section.get("multiple", 1)),
-            section.get("receptive_field"),
-        )
+        source = ImageInput.from_section(section)
     return ModelInfo(
         str(path),
         role,
