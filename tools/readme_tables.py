@@ -678,7 +678,8 @@ def _published(path: Path) -> list[str]:
             f"{'' if r['exit'] == 0 else ', exit ' + str(r['exit'])}"
         )
     out = [
-        "- Scale at the published sizes (256x256 out), G and D in every format and precision (`--skip none`, real "
+        f"- Scale at the published sizes (256x256 out; `tools/bench_i2i.py --published` on {_cpu(rec['machine'])}), "
+        "G and D in every format and precision (`--skip none`, real "
         f"photographs; goals: pix2pix <= 10 min, <= 6 GB, SRGAN <= 4 GB): {'; '.join(parts)}."
     ]
     out += ["", "| model | file | MB | parity vs Keras (at export) | bound |", "| --- | --- | --- | --- | --- |"]
