@@ -150,6 +150,16 @@ class Contract:
     d_inputs: tuple[str, ...] = ("image",)  # D's image inputs in order: ("source", "image") for a paired D
     score_shape: tuple[int, ...] = (1,)  # one score per image, or a patch map (h, w, 1)
     d_shape: tuple[int, int, int] | None = None  # D's input when G takes any size (its output is then (None, None, C))
+    extra: tuple = ()  # G's inputs of the newer kinds (edgegan.signature: a map), after its main input and label
+
+    @property
+    def signature(self):
+        """G's inputs as named entries in edgegan's order (edgegan.signature): the latent or the picture, then a
+        conditional model's label, then the rest."""
+        from edgegan.signature import Image, Label, Latent, Signature
+
+        main = Image.of(self.source) if self.source is not None else Latent(self.latent_size)
+        return Signature([main, *([Label(self.classes)] if self.classes else []), *self.extra])
 
     @property
     def d_image_shape(self) -> tuple[int, int, int]:
@@ -216,7 +226,17 @@ class Contract:
             tuple((d or {}).get("inputs", ("image",))),
             tuple(int(v) for v in (d or {}).get("score_shape", (1,))),
             tuple(int(v) for v in d["image_shape"]) if d and None in image["shape"] and "image_shape" in d else None,
+            _extra(data),
         )
+
+
+def _extra(data: dict) -> tuple:
+    """The entries of newer kinds in a manifest's signature (older manifests have none; edgegan.manifest.parse has
+    validated it)."""
+    from edgegan.signature import Signature
+
+    items = (data.get("signature") or {}).get("generator")
+    return tuple(e for e in Signature.from_section(items) if e.kind not in ("latent", "label", "image")) if items else ()
 
 
 def rescale(x: np.ndarray, src: tuple[float, float], dst: tuple[float, float]) -> np.ndarray:

@@ -187,6 +187,7 @@ def parse(data: Any, root: Path) -> Manifest:
             isinstance(score_shape, list) and len(score_shape) == 3 and all(_side(v, False) for v in score_shape)
         ):
             raise ManifestError(f"{path}: discriminator.score_shape must be [1] or [h, w, 1], got {score_shape!r}")
+    _check_signature(data, path)
     label = data.get("label")
     if label is not None:
         k = label.get("classes") if isinstance(label, dict) else None
@@ -265,6 +266,25 @@ def _input_section(data: dict, path: Path) -> dict | None:
     if field is not None and (not isinstance(field, int) or isinstance(field, bool) or not 0 <= field <= 65536):
         raise ManifestError(f"{path}: input.receptive_field must be null or an integer from 0 to 65536, got {field!r}")
     return source
+
+
+def _check_signature(data: dict, path: Path) -> None:
+    """The "signature" section (bundles exported since signatures were recorded; older ones have none): each role's inputs through the
+    one codec (edgegan.signature), agreeing with the older sections that are kept beside it."""
+    from edgegan.signature import Signature
+
+    sig = data.get("signature")
+    if sig is None:
+        return
+    if not isinstance(sig, dict) or not set(sig) <= set(ROLES):
+        raise ManifestError(f"{path}: signature must be an object with generator and discriminator entries")
+    try:
+        g = Signature.from_section(sig.get("generator"), "signature.generator")
+    except ValueError as e:
+        raise ManifestError(f"{path}: {e}") from None
+    main = "image" if (data.get("input") or {}).get("kind") == "image" else "latent"
+    if g[0].kind != main or len(g.of_kind("label")) != bool(data.get("label")):
+        raise ManifestError(f"{path}: signature.generator disagrees with the input and label sections; re-export")
 
 
 def _check_range(r: Any, where: str, path: Path) -> None:

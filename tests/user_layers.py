@@ -42,3 +42,69 @@ class DepthToSpace(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "block_size": self.block_size}
+
+
+@keras.saving.register_keras_serializable(package="user")
+class SPADE(keras.layers.Layer):
+    """keras.io's GauGAN normalization: x normalized by its moments over ``axes`` (keras.io: 0, 1, 2, the batch
+    included, at inference too), then scaled and shifted by maps made from the segmentation map resized (nearest)
+    to x's size."""
+
+    def __init__(self, filters, axes=(0, 1, 2), hidden=128, epsilon=1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.filters, self.axes, self.hidden, self.epsilon = filters, tuple(axes), hidden, epsilon
+        self.conv = keras.layers.Conv2D(hidden, 3, padding="same", activation="relu")
+        self.conv_gamma = keras.layers.Conv2D(filters, 3, padding="same")
+        self.conv_beta = keras.layers.Conv2D(filters, 3, padding="same")
+
+    def build(self, x_shape, seg_shape):
+        self.conv.build((*x_shape[:3], seg_shape[3]))
+        self.conv_gamma.build((*x_shape[:3], self.hidden))
+        self.conv_beta.build((*x_shape[:3], self.hidden))
+
+    def call(self, x, seg):
+        seg = keras.ops.image.resize(seg, tuple(x.shape[1:3]), interpolation="nearest")
+        h = self.conv(seg)
+        mean, var = keras.ops.moments(x, axes=self.axes, keepdims=True)
+        return self.conv_gamma(h) * (x - mean) / keras.ops.sqrt(var + self.epsilon) + self.conv_beta(h)
+
+    def get_config(self):
+        extra = {"filters": self.filters, "axes": self.axes, "hidden": self.hidden, "epsilon": self.epsilon}
+        return {**super().get_config(), **extra}
+
+
+@keras.saving.register_keras_serializable(package="user")
+class SPADEResBlock(keras.layers.Layer):
+    """keras.io's GauGAN ResBlock: SPADE, leaky relu, conv, twice; a learned skip when the width changes."""
+
+    def __init__(self, filters, in_filters, axes=(0, 1, 2), hidden=128, **kwargs):
+        super().__init__(**kwargs)
+        self.filters, self.in_filters, self.axes, self.hidden = filters, in_filters, tuple(axes), hidden
+        self.spade_1 = SPADE(in_filters, axes, hidden)
+        self.spade_2 = SPADE(filters, axes, hidden)
+        self.conv_1 = keras.layers.Conv2D(filters, 3, padding="same")
+        self.conv_2 = keras.layers.Conv2D(filters, 3, padding="same")
+        self.learned_skip = filters != in_filters
+        if self.learned_skip:
+            self.spade_3 = SPADE(in_filters, axes, hidden)
+            self.conv_3 = keras.layers.Conv2D(filters, 3, padding="same")
+
+    def build(self, x_shape, seg_shape):
+        inner = (*x_shape[:3], self.filters)
+        for spade, shape in ((self.spade_1, x_shape), (self.spade_2, inner)):
+            spade.build(shape, seg_shape)
+        self.conv_1.build(x_shape)
+        self.conv_2.build(inner)
+        if self.learned_skip:
+            self.spade_3.build(x_shape, seg_shape)
+            self.conv_3.build(x_shape)
+
+    def call(self, x, seg):
+        h = self.conv_1(keras.ops.leaky_relu(self.spade_1(x, seg), 0.2))
+        h = self.conv_2(keras.ops.leaky_relu(self.spade_2(h, seg), 0.2))
+        skip = self.conv_3(keras.ops.leaky_relu(self.spade_3(x, seg), 0.2)) if self.learned_skip else x
+        return skip + h
+
+    def get_config(self):
+        extra = {"filters": self.filters, "in_filters": self.in_filters, "axes": self.axes, "hidden": self.hidden}
+        return {**super().get_config(), **extra}

@@ -240,19 +240,18 @@ def keras_chunk(model) -> int:
 
 
 def keras_runner(model, chunk: int | None = None, order: list | None = None):
-    """Keras inference in chunks: run(x[, labels]) (a paired discriminator: run(source, image)), inputs in
-    edgegan's order (``order``: the model's float input tensors in that order), whatever order the model takes."""
-    from edgegan.export.inspect import split_inputs
+    """Keras inference in chunks: run(x[, labels][, maps]) (a paired discriminator: run(source, image)), inputs in
+    edgegan's order (inspect.ordered; ``order``: the model's float input tensors in that order), whatever order
+    the model takes."""
+    from edgegan.export.inspect import ordered
 
     chunk = chunk or keras_chunk(model)
-    x_in, label_in = split_inputs(model)
-    wanted = [*(order or [x_in]), *([label_in] if label_in is not None else [])]
+    wanted = ordered(model, order)
     where = [next(i for i, t in enumerate(wanted) if t is m) for m in model.inputs]
 
     def call(*xs):
-        xs = list(xs)
-        if label_in is not None:  # (N,) labels in the label input's own shape, (N,) or (N, 1)
-            xs[-1] = np.asarray(xs[-1]).reshape(len(xs[-1]), *label_in.shape[1:])
+        # (N,) labels in the label input's own shape, (N,) or (N, 1)
+        xs = [np.asarray(a).reshape(len(a), *t.shape[1:]) if np.ndim(a) == 1 else a for a, t in zip(xs, wanted)]
         inputs = [xs[i] for i in where]
         return model(inputs[0] if len(inputs) == 1 else inputs, training=False).numpy()
 
@@ -748,6 +747,7 @@ def _manifest(contract: Contract, roles, stage: Path, opts, d_info: dict, skippe
         m["label"] = {"classes": contract.classes, "name": LABEL_NAME, "dtype": "int32"}
         if opts.label_onehot:  # the sources take it one-hot at the latent's end and as D's last channels
             m["label"]["source_encoding"] = {"onehot": opts.label_onehot, "position": "last"}
+    m["signature"] = {"generator": contract.signature.section()}
     if contract.has_discriminator:
         m["discriminator"] = contract.discriminator_section()
     m["sources"] = {

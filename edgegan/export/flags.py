@@ -121,6 +121,8 @@ FLAGS = (
          choices=("probability", "logit", "lsgan", "critic")),
     Flag("label_onehot", None, "a pair conditioned by a one-hot label (keras.io's conditional GAN): G's latent ends "
          "with K one-hot values, D takes K more image channels; the files then take an integer label", "K", _int),
+    Flag("map_onehot", None, "a generator that takes a one-hot segmentation map (GauGAN's mask, (H, W, K) floats): "
+         "the name of that input; the files then take a map of class ids (H, W) and make the one-hot inside", "NAME"),
     Flag("d_source", None, "a discriminator of two pictures (pix2pix): the name of its input that takes the source "
          "picture (default: read from the input names)", "NAME"),
     Flag("custom_objects", (), "a .py file or module that defines the models' custom layers and functions, imported "

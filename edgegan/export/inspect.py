@@ -42,16 +42,49 @@ def last_activation(model) -> str | None:
     return None
 
 
-def _is_label(t) -> bool:
+def _is_int(t) -> bool:
     return "int" in str(t.dtype)
+
+
+def _is_label(t) -> bool:
+    """An integer input of one class per row, (N,) or (N, 1); an integer (N, H, W) input is a map."""
+    return _is_int(t) and len(t.shape) <= 2
+
+
+def _is_map(t) -> bool:
+    return _is_int(t) and len(t.shape) == 3
 
 
 def split_inputs(model) -> tuple:
     """(the float input, the integer label input or None), from model.inputs in any order. A paired
     discriminator's float input is its candidate image (see image_inputs)."""
     labels = [t for t in model.inputs if _is_label(t)]
-    floats = [t for t in model.inputs if not _is_label(t)]
+    floats = [t for t in model.inputs if not _is_int(t)]
     return (floats[-1] if floats else None), (labels[0] if labels else None)
+
+
+def ordered(model, order: list | None = None) -> list:
+    """The model's input tensors in edgegan's order (edgegan.signature): the float input (``order``: a paired
+    discriminator's two, in that order), then a label, then a map."""
+    x, label = split_inputs(model)
+    return [*(order or [x]), *([label] if label is not None else []), *(t for t in model.inputs if _is_map(t))]
+
+
+def map_entry(model, path: Path):
+    """The generator's map input as a signature entry (edgegan.signature.Map), or None: an integer (N, H, W) input
+    whose classes are the rows of the identity Embedding ``--map-onehot`` puts on it."""
+    from edgegan.signature import Map
+
+    maps = [t for t in model.inputs if _is_map(t)]
+    if not maps:
+        return None
+    onehot = [layer for layer in leaf_layers(model) if layer.name == "map_onehot"]
+    if len(maps) > 1 or not onehot:
+        raise ModelFileError(
+            f"{path}: the generator takes an integer map {tuple(maps[0].shape)}; edgegan exports maps it makes "
+            "one-hot itself: give the model its one-hot map input and pass --map-onehot NAME"
+        )
+    return Map(int(onehot[0].input_dim), tuple(int(v) for v in maps[0].shape[1:]))
 
 
 _SOURCE_WORDS = ("source", "src", "input", "inp", "cond", "real_a", "photo")
@@ -66,7 +99,7 @@ def image_inputs(model, path: Path, source: str | None = None) -> list:
     """The float inputs of a discriminator in edgegan's order: [image] or, for a paired D (pix2pix), [source,
     image]. Which of two is the source is read from the names the model gives them (pix2pix's input_image and
     target_image), or from --d-source NAME; never assumed from the order."""
-    floats = [t for t in model.inputs if not _is_label(t)]
+    floats = [t for t in model.inputs if not _is_int(t)]
     if len(floats) != 2:
         return floats
     names = [_name(t) for t in floats]
@@ -119,15 +152,19 @@ def check_io(model, path: Path, role: str) -> None:
     input, a latent (N, L) or a picture (N, H, W, C) (H, W may be None), plus an integer label for a conditional
     model; one image output. A discriminator: one picture, or two (a source and a candidate, pix2pix), plus an
     optional label; one score per image (N, 1) or a patch map (N, h, w, 1)."""
-    floats = [t for t in model.inputs if not _is_label(t)]
+    floats = [t for t in model.inputs if not _is_int(t)]
     labels = [t for t in model.inputs if _is_label(t)]
+    maps = [t for t in model.inputs if _is_map(t)] if role == "generator" else []
     most = 1 if role == "generator" else 2
-    if len(model.outputs) != 1 or not 1 <= len(floats) <= most or len(labels) > 1:
+    known = len(floats) + len(labels) + len(maps) == len(model.inputs)
+    if len(model.outputs) != 1 or not 1 <= len(floats) <= most or len(labels) > 1 or not known:
         what = "one float input" if role == "generator" else "one or two image inputs"
+        ranks = sorted(len(t.shape) for t in floats)
+        hint = "; a latent and a one-hot map (GauGAN): pass --map-onehot NAME" if ranks == [2, 4] else ""
         raise ModelFileError(
             f"{path}: the {role} has {len(model.inputs)} inputs ({', '.join(str(t.dtype) for t in model.inputs)}) and "
             f"{len(model.outputs)} outputs; edgegan exports models with one output and {what}, plus one integer "
-            "label input for a conditional model"
+            f"label input for a conditional model{hint}"
         )
     label = labels[0] if labels else None
     if label is not None and tuple(label.shape[1:]) not in ((), (1,)):
@@ -247,8 +284,12 @@ def read_contract(
     latent = 0 if source else int(split_inputs(G)[0].shape[-1])
     if source is None and input_range is not None:
         raise ConfigError(f"{g_path}: --input-range is for image-input generators; this one takes a latent")
+    seg = map_entry(G, g_path)
+    extra = (seg,) if seg is not None else ()
+    if seg is not None and (source is not None or len(image) != 3 or None in image):
+        raise ModelFileError(f"{g_path}: a map input goes with a latent generator of a fixed image size")
     if D is None:
-        return Contract(latent, image, tuple(output_range), classes=k, source=source)
+        return Contract(latent, image, tuple(output_range), classes=k, source=source, extra=extra)
     check_io(D, d_path, "discriminator")
     d_k = classes_of(D, d_path, "discriminator", classes or k or None)
     if d_k != k:
@@ -294,6 +335,7 @@ def read_contract(
         ("source", "image") if len(d_floats) == 2 else ("image",),
         out,
         d_image if None in image else None,
+        extra,
     )
 
 
@@ -306,7 +348,7 @@ def probe_inputs(model, n: int = 2, seed: int = 0) -> list[np.ndarray]:
         shape = (n, *(int(d) if d is not None else 32 for d in t.shape[1:]))  # any size: probed at 32
         out.append(
             rng.integers(0, vocab, shape).astype(np.int32)
-            if _is_label(t)
+            if _is_int(t)
             else rng.standard_normal(shape).astype(np.float32)
         )
     return out

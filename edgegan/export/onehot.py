@@ -49,6 +49,31 @@ def wrap_pair(G, D, k: int, g_path: Path, d_path: Path | None):
     return g, keras.Model([x, d_label], D(layers.Concatenate(name="image_and_label")([x, planes])), name=D.name)
 
 
+def wrap_map(G, name: str, g_path: Path):
+    """(G', K): G' takes (z, map) with ``map`` int32 (N, H, W) class ids where G takes the one-hot map (N, H, W, K)
+    as its input ``name`` (GauGAN's mask); the one-hot made by the same identity Embedding as a label's. One line
+    when G has no such input."""
+    import keras
+
+    from edgegan.signature import LATENT_NAME, MAP_NAME
+
+    names = [t.name.split(":")[0] for t in G.inputs]
+    if name not in names:
+        raise ConfigError(f"{g_path}: --map-onehot {name}: the generator's inputs are {', '.join(names)}")
+    mask = G.inputs[names.index(name)]
+    others = [t for t in G.inputs if t is not mask]
+    if len(mask.shape) != 4 or None in mask.shape[1:] or len(others) != 1 or len(others[0].shape) != 2:
+        raise ConfigError(
+            f"{g_path}: --map-onehot {name} needs a generator of a latent (N, L) and a one-hot map (N, H, W, K) "
+            f"named {name}; it takes {[tuple(t.shape) for t in G.inputs]}"
+        )
+    h, w, k = (int(v) for v in mask.shape[1:])
+    z = keras.Input(tuple(others[0].shape[1:]), name=LATENT_NAME)
+    seg = keras.Input((h, w), dtype="int32", name=MAP_NAME)
+    feed = {id(mask): _onehot(k, "map_onehot")(seg), id(others[0]): z}
+    return keras.Model([z, seg], G([feed[id(t)] for t in G.inputs]), name=G.name), k
+
+
 def _onehot(k: int, name: str):
     """An Embedding that maps class c to the c-th unit vector of length k (frozen)."""
     import keras

@@ -27,11 +27,12 @@ log = logging.getLogger("edgegan.export")
 def input_signature(model, batch: int | None, input_name, size: tuple[int, int] | None = None) -> list:
     """tf.TensorSpecs of the model's inputs in its own order: the float input named ``input_name`` (or, for a
     model with two float inputs, each named by ``input_name[its Keras name]``), an integer label input (a
-    conditional model's) named ``label`` with its own dtype; as ``model.export`` takes them. ``size`` fixes the
-    height and width of a picture input that takes any size (LiteRT files have fixed shapes)."""
+    conditional model's) named ``label`` and an integer map (N, H, W) named ``map``, with their own dtypes; as
+    ``model.export`` takes them. ``size`` fixes the height and width of a picture input that takes any size
+    (LiteRT files have fixed shapes)."""
     import tensorflow as tf
 
-    from edgegan.models import LABEL_NAME
+    from edgegan.signature import LABEL_NAME, MAP_NAME
 
     def shape(t):
         dims = list(t.shape[1:])
@@ -43,7 +44,7 @@ def input_signature(model, batch: int | None, input_name, size: tuple[int, int] 
         return input_name if isinstance(input_name, str) else input_name[t.name.split(":")[0]]
 
     specs = [
-        tf.TensorSpec(shape(t), t.dtype, name=LABEL_NAME)
+        tf.TensorSpec(shape(t), t.dtype, name=MAP_NAME if len(t.shape) == 3 else LABEL_NAME)
         if "int" in str(t.dtype)
         else tf.TensorSpec(shape(t), tf.float32, name=name(t))
         for t in model.inputs
@@ -57,10 +58,11 @@ def calibration_feeds(inputs: list[tuple[str, str, int]], calibration) -> dict[s
     ((N,) or (N, 1))."""
     rows = list(calibration) if isinstance(calibration, (list, tuple)) else [calibration]
     floats = sorted(((n, r) for n, t, r in inputs if "int" not in t), key=lambda f: "source" not in f[0])
-    labels = [(n, r) for n, t, r in inputs if "int" in t]
+    labels = sorted(((n, r) for n, t, r in inputs if "int" in t), key=lambda f: f[1] == 3)  # a label, then a map
     feeds = dict(zip([n for n, _ in floats + labels], rows))
     for n, rank in labels:
-        feeds[n] = feeds[n].reshape(len(feeds[n]), *([1] * (rank - 1)))
+        if feeds[n].ndim == 1:  # a label: (N,) rows in the input's rank, (N,) or (N, 1)
+            feeds[n] = feeds[n].reshape(len(feeds[n]), *([1] * (rank - 1)))
     return feeds
 
 

@@ -42,10 +42,12 @@ class LatentInputs:
         self.rng = np.random.default_rng([opts.seed, 7])
 
     def reference(self) -> list[np.ndarray]:
-        """What sample(64, seed) draws everywhere; a conditional model's reference labels run 0, 1, ..., 0, 1."""
-        c = self.contract
-        x = [latents(REFERENCE_COUNT, c.latent_size, self.opts.seed)]
-        return x + ([np.arange(REFERENCE_COUNT, dtype=np.int32) % c.classes] if c.conditional else [])
+        """What sample(64, seed) draws everywhere; a conditional model's reference labels run 0, 1, ..., 0, 1; the
+        inputs of newer kinds (a map) as their signature entries draw them from the seed."""
+        c, seed = self.contract, self.opts.seed
+        x = [latents(REFERENCE_COUNT, c.latent_size, seed)]
+        x += [np.arange(REFERENCE_COUNT, dtype=np.int32) % c.classes] if c.conditional else []
+        return x + [e.draw(REFERENCE_COUNT, seed) for e in c.extra]
 
     def calibration(self) -> list[np.ndarray]:
         return self.draw(self.opts.calibration_samples, self.opts.seed)
@@ -56,7 +58,7 @@ class LatentInputs:
     def draw(self, n: int, seed: int) -> list[np.ndarray]:
         """n more rows for D's generated images (labels covering every class)."""
         z = self.rng.standard_normal((n, self.contract.latent_size)).astype(np.float32)
-        return [z, *labels_for(n, self.contract.classes, seed)]
+        return [z, *labels_for(n, self.contract.classes, seed), *(e.draw(n, seed + 1) for e in self.contract.extra)]
 
 
 class PictureInputs:

@@ -1,0 +1,228 @@
+"""A model's signature: its inputs as named entries, one object per kind (light tier: stdlib + numpy).
+
+Every consumer asks the signature instead of branching on "a latent, maybe a label, or a picture": the manifest
+records it (``Signature.section``, read back by ``Signature.from_section``, one codec for bundles and files'
+metadata), export draws its reference and calibration rows from it, engines are fed by name, the runtime checks
+what a caller passes with it. A new kind of input is one new class here, registered in KINDS.
+
+    [{"name": "z", "kind": "latent", "size": 128},
+     {"name": "map", "kind": "map", "classes": 12, "shape": [32, 32]}]
+
+Kinds: ``latent`` (float32 (N, size), N(0, 1) from edgegan.latents), ``label`` (int32 (N,), classes),
+``map`` (int32 (N, H, W) class ids, a segmentation map; the file makes the one-hot inside), ``image``
+(edgegan.contract.ImageInput: float32 pictures in a range). Bundles written before signatures were recorded get
+theirs from the sections they have (edgegan.contract.Contract.signature).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from edgegan.contract import ImageInput
+from edgegan.errors import InputError
+
+LATENT_NAME, LABEL_NAME, MAP_NAME = "z", "label", "map"  # edgegan's names for the inputs of its files
+
+
+def _int(d: dict, key: str, lo: int, hi: int, where: str) -> int:
+    v = d.get(key)
+    if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+        raise ValueError(f"{where}.{key} must be an integer from {lo} to {hi}, got {v!r}")
+    return v
+
+
+def _classes(x, n: int, shape: tuple, classes: int, what: str) -> np.ndarray:
+    """int32 class ids of ``shape`` per row, or a one-line InputError."""
+    y = np.asarray(x)
+    if y.dtype.kind not in "iu" or y.shape != (n, *shape):
+        want = "x".join(map(str, (n, *shape)))
+        raise InputError(f"{what}: expected integers of shape {want} (one per row), got {y.dtype} {y.shape}")
+    if y.size and (y.min() < 0 or y.max() >= classes):
+        bad = y[(y < 0) | (y >= classes)].flat[0]
+        raise InputError(f"{what}: class {bad} is not one of this model's {classes} (0 to {classes - 1})")
+    return y.astype(np.int32)
+
+
+@dataclass(frozen=True)
+class Latent:
+    """float32 (N, size) drawn from N(0, 1): the same seed names the same rows everywhere (edgegan.latents)."""
+
+    size: int
+    name: str = LATENT_NAME
+    kind: ClassVar[str] = "latent"
+    dtype: ClassVar[str] = "float32"
+
+    def row_shape(self) -> tuple:
+        return (self.size,)
+
+    def describe(self) -> str:
+        return f"{self.name}: a latent ({self.size},) from N(0, 1)"
+
+    def draw(self, n: int, seed: int) -> np.ndarray:
+        from edgegan.latents import latents
+
+        return latents(n, self.size, seed)
+
+    def check(self, x, n: int) -> np.ndarray:
+        a = np.asarray(x, np.float32)
+        if a.shape != (n, self.size) or not np.isfinite(a).all():
+            raise InputError(f"{self.name}: expected finite floats of shape {n}x{self.size}, got {a.shape}")
+        return a
+
+    def section(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "size": self.size}
+
+    @classmethod
+    def from_section(cls, d: dict, where: str) -> Latent:
+        return cls(_int(d, "size", 1, 100_000, where), d["name"])
+
+
+@dataclass(frozen=True)
+class Label:
+    """int32 (N,): one class per row, 0 .. classes - 1 (a conditional model's)."""
+
+    classes: int
+    name: str = LABEL_NAME
+    kind: ClassVar[str] = "label"
+    dtype: ClassVar[str] = "int32"
+
+    def row_shape(self) -> tuple:
+        return ()
+
+    def describe(self) -> str:
+        return f"{self.name}: a class 0 to {self.classes - 1} per row"
+
+    def draw(self, n: int, seed: int) -> np.ndarray:
+        """Every class equally often, shuffled by seed."""
+        return np.random.default_rng([seed, 8]).permutation(np.arange(n) % self.classes).astype(np.int32)
+
+    def check(self, x, n: int) -> np.ndarray:
+        y = np.asarray(x)
+        return _classes(np.full(n, y) if y.ndim == 0 else y, n, (), self.classes, self.name)
+
+    def section(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "classes": self.classes}
+
+    @classmethod
+    def from_section(cls, d: dict, where: str) -> Label:
+        return cls(_int(d, "classes", 2, 100_000, where), d["name"])
+
+
+@dataclass(frozen=True)
+class Map:
+    """int32 (N, H, W): a segmentation map of class ids (GauGAN's), made one-hot inside the file."""
+
+    classes: int
+    shape: tuple[int, int]
+    name: str = MAP_NAME
+    kind: ClassVar[str] = "map"
+    dtype: ClassVar[str] = "int32"
+    CELLS: ClassVar[int] = 4  # drawn maps: a CELLS x CELLS grid of regions
+
+    def row_shape(self) -> tuple:
+        return tuple(self.shape)
+
+    def describe(self) -> str:
+        return f"{self.name}: a {self.shape[0]}x{self.shape[1]} map of classes 0 to {self.classes - 1}"
+
+    def draw(self, n: int, seed: int) -> np.ndarray:
+        """Maps of rectangular regions (a CELLS x CELLS grid, each of a random class), as segmentation maps are
+        made of regions: the classes cover every region boundary the model's resizes meet."""
+        h, w = self.shape
+        cells = np.random.default_rng([seed, 9]).integers(0, self.classes, (n, self.CELLS, self.CELLS))
+        rows, cols = np.arange(h) * self.CELLS // h, np.arange(w) * self.CELLS // w
+        return cells[:, rows][:, :, cols].astype(np.int32)
+
+    def check(self, x, n: int) -> np.ndarray:
+        return _classes(x, n, tuple(self.shape), self.classes, self.name)
+
+    def section(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "classes": self.classes, "shape": list(self.shape)}
+
+    @classmethod
+    def from_section(cls, d: dict, where: str) -> Map:
+        shape = d.get("shape")
+        if not (isinstance(shape, list) and len(shape) == 2 and all(isinstance(v, int) and v > 0 for v in shape)):
+            raise ValueError(f"{where}.shape must be [H, W], got {shape!r}")
+        return cls(_int(d, "classes", 2, 100_000, where), tuple(shape), d["name"])
+
+
+class Image(ImageInput):
+    """A picture input (edgegan.contract.ImageInput), as a signature entry."""
+
+    name: ClassVar[str] = "source"
+    dtype: ClassVar[str] = "float32"
+
+    @classmethod
+    def of(cls, source: ImageInput) -> Image:
+        return cls(source.shape, source.range, source.scale, source.multiple, source.receptive_field)
+
+    def row_shape(self) -> tuple:
+        return tuple(self.shape)
+
+    def check(self, x, n: int) -> np.ndarray:
+        a = np.asarray(x, np.float32)
+        fits = a.ndim == 4 and len(a) == n and a.shape[3] == self.channels
+        problem = self.size_problem(*a.shape[1:3]) if fits else f"expected {n} pictures (N, H, W, {self.channels})"
+        if problem or not np.isfinite(a).all():
+            raise InputError(f"{self.name}: {problem or 'not finite'}, got {a.dtype} {a.shape}")
+        return a
+
+    @classmethod
+    def from_section(cls, d: dict, where: str = "input") -> Image:  # noqa: ARG003 (the codec's signature)
+        return cls.of(ImageInput.from_section(d))
+
+
+KINDS = {k.kind: k for k in (Latent, Label, Map, Image)}
+
+
+class Signature(tuple):
+    """The inputs of a network in edgegan's order (the main input, then a label, then the rest)."""
+
+    def __new__(cls, entries=()):
+        return super().__new__(cls, tuple(entries))
+
+    @property
+    def names(self) -> list[str]:
+        return [e.name for e in self]
+
+    def get(self, name: str):
+        return next((e for e in self if e.name == name), None)
+
+    def of_kind(self, kind: str) -> list:
+        return [e for e in self if e.kind == kind]
+
+    def section(self) -> list[dict]:
+        return [e.section() for e in self]
+
+    @classmethod
+    def from_section(cls, items, where: str = "signature") -> Signature:
+        """The entries a manifest or a file's metadata records; ValueError naming the bad field otherwise."""
+        if not isinstance(items, list) or not items:
+            raise ValueError(f"{where} must be a non-empty list of inputs")
+        out = []
+        for i, d in enumerate(items):
+            at = f"{where}[{i}]"
+            if not isinstance(d, dict) or d.get("kind") not in KINDS:
+                raise ValueError(f"{at}.kind must be one of {', '.join(KINDS)}")
+            if not isinstance(d.get("name"), str) or not d["name"]:
+                raise ValueError(f"{at}.name must be a non-empty string")
+            out.append(KINDS[d["kind"]].from_section(d, at))
+        if len({e.name for e in out}) != len(out):
+            raise ValueError(f"{where}: two inputs have the same name")
+        return cls(out)
+
+    def draw(self, n: int, seed: int, skip=("image",)) -> dict[str, np.ndarray]:
+        """n rows of every input whose kind can be drawn from a seed (latents, labels, maps), by name."""
+        return {e.name: e.draw(n, seed) for e in self if e.kind not in skip}
+
+    def check(self, inputs: dict, n: int) -> dict[str, np.ndarray]:
+        """Each input checked by its entry (missing or unknown names: one line naming them)."""
+        missing, extra = [k for k in self.names if k not in inputs], [k for k in inputs if self.get(k) is None]
+        if missing or extra:
+            said = [f"missing {', '.join(missing)}"] * bool(missing) + [f"unknown {', '.join(extra)}"] * bool(extra)
+            raise InputError(f"the model takes {', '.join(self.names)} (by name); {'; '.join(said)}")
+        return {e.name: e.check(inputs[e.name], n) for e in self}
