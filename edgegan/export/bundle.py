@@ -323,6 +323,11 @@ def _load(sources: Sources, opts: ExportOptions, skip: frozenset, log) -> tuple:
 
         G, D = wrap_pair(G, D, opts.label_onehot, sources.generator, sources.discriminator)
         log(f"a one-hot label of {opts.label_onehot} classes: the files take an integer label and make it inside")
+    if opts.map_onehot:
+        from edgegan.export.onehot import wrap_map
+
+        G, k = wrap_map(G, opts.map_onehot, sources.generator)
+        log(f"a one-hot map of {k} classes ({opts.map_onehot}): the files take a map of class ids and make it inside")
     return G, D
 
 

@@ -253,7 +253,11 @@ class CompiledEngine(Engine):
         if self.model is None:
             raise _compile_error(name, log[0], self.placement, error)
         with native_log():
-            self._in = [self.model.create_input_buffer_by_name(self._key, n) for n in self._names]
+            # run_by_index takes the buffers in the order of the compiled signature's inputs, which is not always
+            # the interpreter's (measured: a conditional file lists z, label where the interpreter lists label, z)
+            order = self.model.get_signature_list()[self._key]["inputs"]
+            self._feed = [self._names.index(n) for n in order]
+            self._in = [self.model.create_input_buffer_by_name(self._key, n) for n in order]
             self._out = self.model.create_output_buffers(0)
         self.metadata = read_tflite_metadata(data)
         self.threads, self.accelerator, self.enforce_f32 = threads, accelerator, enforce_f32
@@ -264,8 +268,8 @@ class CompiledEngine(Engine):
         xs = [_quantize(x, t) if t.scale is not None else x.astype(t.dtype) for t, x in zip(self.inputs, xs)]
         out = self.output
         with self._lock, native_log() if not self._ran else contextlib.nullcontext():
-            for buf, x in zip(self._in, xs):
-                buf.write(np.ascontiguousarray(x))
+            for buf, i in zip(self._in, self._feed):
+                buf.write(np.ascontiguousarray(xs[i]))
             self.model.run_by_index(0, self._in, self._out)
             y = self._out[0].read(int(np.prod(out.shape)), np.dtype(out.dtype).type).reshape(out.shape)
             self._ran = True
