@@ -118,6 +118,7 @@ class Map:
     classes: int
     shape: tuple[int, int]
     name: str = MAP_NAME
+    onehot_of: str | None = None  # the source model's one-hot input it stands for (export's --map-onehot)
     kind: ClassVar[str] = "map"
     dtype: ClassVar[str] = "int32"
     CELLS: ClassVar[int] = 4  # drawn maps: a CELLS x CELLS grid of regions
@@ -140,14 +141,17 @@ class Map:
         return _classes(x, n, tuple(self.shape), self.classes, self.name)
 
     def section(self) -> dict:
-        return {"name": self.name, "kind": self.kind, "classes": self.classes, "shape": list(self.shape)}
+        d = {"name": self.name, "kind": self.kind, "classes": self.classes, "shape": list(self.shape)}
+        return {**d, "onehot_of": self.onehot_of} if self.onehot_of else d
 
     @classmethod
     def from_section(cls, d: dict, where: str) -> Map:
-        shape = d.get("shape")
+        shape, of = d.get("shape"), d.get("onehot_of")
         if not (isinstance(shape, list) and len(shape) == 2 and all(isinstance(v, int) and v > 0 for v in shape)):
             raise ValueError(f"{where}.shape must be [H, W], got {shape!r}")
-        return cls(_int(d, "classes", 2, 100_000, where), tuple(shape), d["name"])
+        if of is not None and not isinstance(of, str):
+            raise ValueError(f"{where}.onehot_of must be an input name, got {of!r}")
+        return cls(_int(d, "classes", 2, 100_000, where), tuple(shape), d["name"], of)
 
 
 class Image(ImageInput):

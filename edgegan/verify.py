@@ -43,8 +43,8 @@ def load_reference(m: mf.Manifest) -> dict[str, np.ndarray]:
     import io
 
     with np.load(io.BytesIO(data), allow_pickle=False) as z:  # no pickle anywhere (docs/reliability.md item 6)
-        # d_*: only with a D; label, d_label: only for a conditional model
-        keys = ("z", "source", "label", "image", "d_source", "d_input", "d_label", "d_score")
+        # G's inputs by their signature's names (z or source, label, map); d_*: only with a D
+        keys = (*m.contract.signature.names, "image", "d_source", "d_input", "d_label", "d_score")
         return {k: z[k] for k in keys if k in z.files}
 
 
@@ -66,19 +66,26 @@ def keras_reference(
         from edgegan.export.onehot import wrap_pair
 
         G, D = wrap_pair(G, D, int(onehot), m.root / "generator.keras", path)
-    out["image"] = keras_runner(G)(*_inputs(ref, "generator"))
+    for e in m.contract.signature.of_kind("map"):  # a one-hot map input: wrapped as at export (--map-onehot)
+        from edgegan.export.onehot import wrap_map
+
+        G, _ = wrap_map(G, e.onehot_of, m.root / "generator.keras")
+    out["image"] = keras_runner(G)(*_inputs(ref, "generator", m))
     drift = float(np.abs(out["image"] - ref["image"]).max())
     if D is not None:
-        out["d_score"] = keras_runner(D, order=image_inputs(D, path, d_source))(*_inputs(ref, "discriminator"))
+        out["d_score"] = keras_runner(D, order=image_inputs(D, path, d_source))(*_inputs(ref, "discriminator", m))
         drift = max(drift, float(np.abs(out["d_score"] - ref["d_score"]).max()))
     return out, drift
 
 
-def _inputs(ref: dict, role: str) -> list[np.ndarray]:
-    """The reference inputs of a role: [z] or [z, label] (an image-input G: [source]) for G, [d_input] or
-    [d_input, d_label] (a paired D: [d_source, d_input]) for D."""
+def _inputs(ref: dict, role: str, m: mf.Manifest) -> list[np.ndarray]:
+    """The reference inputs of a role: G's by the names of its signature (edgegan.signature: z or source, then a
+    label, then a map), [d_input] or [d_input, d_label] (a paired D: [d_source, d_input]) for D."""
     if role == "generator":
-        return [ref["z" if "z" in ref else "source"]] + ([ref["label"]] if "label" in ref else [])
+        missing = [e.name for e in m.contract.signature if e.name not in ref]
+        if missing:
+            raise ManifestError(f"{m.root / mf.REFERENCE}: holds no {', '.join(missing)} for the generator's inputs")
+        return [ref[e.name] for e in m.contract.signature]
     return [ref[k] for k in ("d_source", "d_input", "d_label") if k in ref]
 
 
@@ -129,7 +136,7 @@ def _verify_file(m: mf.Manifest, e: mf.FileEntry, ref: dict, bound: dict, thread
     engine = make_engine(data, e.format, name, threads=threads, accelerator=accelerator, enforce_f32=f32)
     problems = []
     if e.format == "tflite" and accelerator is None:  # the signature runner and CompiledModel load it too
-        api_check(data, name, [a[:2] for a in _inputs(ref, e.role)], engine)
+        api_check(data, name, [a[:2] for a in _inputs(ref, e.role, m)], engine)
     pairs = [("input", t.to_dict(), e.inputs[i] if i < len(e.inputs) else {}) for i, t in enumerate(engine.inputs)]
     if len(e.inputs) > len(engine.inputs):
         problems.append(f"{len(engine.inputs)} inputs != manifest {len(e.inputs)}")
@@ -145,7 +152,7 @@ def _verify_file(m: mf.Manifest, e: mf.FileEntry, ref: dict, bound: dict, thread
             f"says {m.classes or 'no'} classes and the references hold {'labels' if 'label' in ref else 'none'}"
         )
     y_ref = ref["image"] if e.role == "generator" else ref["d_score"]
-    fig = parity.figures(e.role, y_ref, engine.run(*_inputs(ref, e.role)), **m.contract.parity_kw(e.role))
+    fig = parity.figures(e.role, y_ref, engine.run(*_inputs(ref, e.role, m)), **m.contract.parity_kw(e.role))
     figure, limit = parity.headline(e.role, bound, fig)
     ok = parity.passes(e.role, bound, fig) and not problems
     return Row(e.path, e.role, e.format, e.precision, figure, limit, ok, "; ".join(problems))

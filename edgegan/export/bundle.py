@@ -189,6 +189,7 @@ def _recorded_contract(opts: ExportOptions, sources: Sources, log) -> ExportOpti
     if not isinstance(m, dict) or m.get("kind") != "edgegan-bundle":
         return opts
     d, label, source = m.get("discriminator") or {}, m.get("label") or {}, m.get("input") or {}
+    maps = [e for e in (m.get("signature") or {}).get("generator") or [] if isinstance(e, dict) and e.get("onehot_of")]
     onehot = (label.get("source_encoding") or {}).get("onehot")
     lite = [f for f in m.get("files", []) if f.get("role") == "generator" and f.get("format") == "tflite"]
     size = lite[0]["inputs"][0]["shape"][1:3] if lite and source and None in source.get("shape", [0])[:2] else None
@@ -200,6 +201,7 @@ def _recorded_contract(opts: ExportOptions, sources: Sources, log) -> ExportOpti
         "label_onehot": onehot,
         "classes": None if onehot else label.get("classes"),
         "input_size": size,
+        "map_onehot": maps[0]["onehot_of"] if maps else None,
     }
     fill = {k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items() if v and getattr(opts, k) is None}
     if fill:
@@ -273,6 +275,7 @@ def _roles(sources: Sources, variants, opts: ExportOptions, skip: frozenset, log
         opts.label_onehot or opts.classes,
         opts.input_range,
         opts.d_source,
+        opts.map_onehot,
     )
     if sources.discriminator is None:
         log("no discriminator given: exporting the generator alone")
@@ -534,8 +537,7 @@ def export_bundle(
             entries += _export_role(roles[1], variants, skip, stage, tmp, contract, opts, log, missed)
         shutil.rmtree(tmp)
         _copy_sources(sources, stage, roles)
-        ref = {d_info["inputs"].key: g_role.x_ref[0], "image": g_role.y_ref}
-        ref.update({"label": g_role.x_ref[1]} if contract.conditional else {})
+        ref = {**{e.name: x for e, x in zip(contract.signature, g_role.x_ref)}, "image": g_role.y_ref}
         if len(roles) > 1:
             n = int(np.clip(REFERENCE_VALUES // np.prod(contract.d_image_shape), 16, REFERENCE_COUNT))
             d_x = [a[:n] for a in roles[1].x_ref]
@@ -652,6 +654,8 @@ def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Con
     }
     if contract.conditional:
         meta["classes"] = contract.classes
+    if role.name == "generator":
+        meta["signature"] = contract.signature.section()
     if role.name == "discriminator":
         meta.update(input_range=list(contract.d_input_range), score=contract.score)
         meta.update({"score_offset": role.score_offset} if role.score_offset else {})

@@ -70,7 +70,7 @@ def ordered(model, order: list | None = None) -> list:
     return [*(order or [x]), *([label] if label is not None else []), *(t for t in model.inputs if _is_map(t))]
 
 
-def map_entry(model, path: Path):
+def map_entry(model, path: Path, onehot_of: str | None = None):
     """The generator's map input as a signature entry (edgegan.signature.Map), or None: an integer (N, H, W) input
     whose classes are the rows of the identity Embedding ``--map-onehot`` puts on it."""
     from edgegan.signature import Map
@@ -84,7 +84,7 @@ def map_entry(model, path: Path):
             f"{path}: the generator takes an integer map {tuple(maps[0].shape)}; edgegan exports maps it makes "
             "one-hot itself: give the model its one-hot map input and pass --map-onehot NAME"
         )
-    return Map(int(onehot[0].input_dim), tuple(int(v) for v in maps[0].shape[1:]))
+    return Map(int(onehot[0].input_dim), tuple(int(v) for v in maps[0].shape[1:]), onehot_of=onehot_of)
 
 
 _SOURCE_WORDS = ("source", "src", "input", "inp", "cond", "real_a", "photo")
@@ -266,6 +266,7 @@ def read_contract(
     classes: int | None = None,
     input_range: tuple[float, float] | None = None,
     d_source: str | None = None,
+    map_onehot: str | None = None,
 ) -> Contract:
     """The contract of a G (and optional D): G's input kind and output range, D's inputs, input range and score
     kind, and the class count of a conditional pair."""
@@ -284,7 +285,7 @@ def read_contract(
     latent = 0 if source else int(split_inputs(G)[0].shape[-1])
     if source is None and input_range is not None:
         raise ConfigError(f"{g_path}: --input-range is for image-input generators; this one takes a latent")
-    seg = map_entry(G, g_path)
+    seg = map_entry(G, g_path, map_onehot)
     extra = (seg,) if seg is not None else ()
     if seg is not None and (source is not None or len(image) != 3 or None in image):
         raise ModelFileError(f"{g_path}: a map input goes with a latent generator of a fixed image size")

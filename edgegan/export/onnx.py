@@ -83,6 +83,7 @@ def keras_to_onnx(model, path: Path, input_name: str, output_name: str | list[st
         m = onnx.load(str(raw))
     for i, name in enumerate([output_name] if isinstance(output_name, str) else output_name):
         rename_output(m, name, i)
+    modern_nearest_resize(m)
     # one name for the batch dimension of every input and output: tf2onnx names each input's its own
     # (unk__129, unk__130), and ONNX Runtime's symbolic shape inference (quant_pre_process) then fails on a
     # conditional model's z * embedding(label) ("Incomplete symbolic shape inference")
@@ -96,6 +97,25 @@ def keras_to_onnx(model, path: Path, input_name: str, output_name: str | list[st
     m.opset_import.extend(keep)
     set_metadata(m, metadata)
     save(m, path)
+
+
+def modern_nearest_resize(m) -> None:
+    """tf2onnx writes TensorFlow's nearest resize (half-pixel centres) as Resize with the coordinate mode
+    ``tf_half_pixel_for_nn`` and ``nearest_mode`` floor: source = floor((x + 0.5) / scale). ONNX deprecated the mode
+    in opset 13 and ONNX Runtime prints a warning for each such node on every load, past the session's log level
+    (measured on GauGAN's SPADE, tests/zoo_multi.py). ``half_pixel`` with ``round_prefer_ceil`` computes the same
+    index, floor((x + 0.5) / scale - 0.5 + 0.5), so the nodes are rewritten to it (parity at export checks it)."""
+    import onnx
+
+    for n in m.graph.node:
+        attrs = {a.name: a for a in n.attribute}
+        mode = attrs.get("coordinate_transformation_mode")
+        if n.op_type != "Resize" or mode is None or mode.s != b"tf_half_pixel_for_nn":
+            continue
+        if attrs.get("nearest_mode") is None or attrs["nearest_mode"].s != b"floor":
+            continue
+        mode.s = b"half_pixel"
+        attrs["nearest_mode"].CopyFrom(onnx.helper.make_attribute("nearest_mode", "round_prefer_ceil"))
 
 
 _SAVED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {signature: TemporaryDirectory}

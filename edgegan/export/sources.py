@@ -35,7 +35,6 @@ def labels_for(n: int, classes: int, seed: int) -> list[np.ndarray]:
 class LatentInputs:
     name = LATENT_NAME
     size = None  # latent models have fixed shapes
-    key = "z"  # reference.npz's array of the inputs
 
     def __init__(self, contract: Contract, opts):
         self.contract, self.opts = contract, opts
@@ -63,7 +62,6 @@ class LatentInputs:
 
 class PictureInputs:
     name = SOURCE_NAME
-    key = "source"
 
     def __init__(self, contract: Contract, opts, d_shape: tuple | None):
         self.contract, self.opts, src = contract, opts, contract.source

@@ -28,6 +28,7 @@ from edgegan import manifest as mf
 from edgegan.contract import ImageInput, probability
 from edgegan.errors import ConfigError, InputError, ModelFileError
 from edgegan.latents import latents
+from edgegan.signature import Signature
 from edgegan.runtime.engines import Engine, LiteRTEngine, OnnxEngine
 from edgegan.runtime.images import from_uint8, save_each, save_gif, save_grid, to_uint8
 from edgegan.runtime.tiles import DEFAULT_TILE, Tiling, overlap, translate_tiled
@@ -53,6 +54,12 @@ class ModelInfo:
     classes: int = 0  # a conditional model takes an integer label in [0, classes) with each input; 0: none
     source: ImageInput | None = None  # an image-input generator's input (edgegan.contract); None: a latent
     paired: bool = False  # D only: it judges an image against its source picture (pix2pix)
+    signature: Signature | None = None  # G only: its inputs by name and kind (edgegan.signature)
+
+    @property
+    def extra(self) -> list:
+        """G's inputs of the newer kinds (a map), which ``generate`` and ``sample`` take by name."""
+        return [e for e in self.signature or () if e.kind not in ("latent", "label", "image")]
 
 
 class _Model:
@@ -102,16 +109,20 @@ class _Model:
         if sorted(inputs) != sorted(names):
             got = ", ".join(sorted(inputs)) or "nothing"
             raise InputError(f"{self.info.path} takes {', '.join(names)} (by name); got {got}")
+        first = inputs[names[0]]
+        n = len(first) if hasattr(first, "__len__") else 0
         xs = []
         for t, name in zip(self.engine.inputs, names):
-            x = inputs[name]
+            x, entry = inputs[name], (self.info.signature or Signature()).get(name)
             if t is self.engine.label:
-                xs.append(self.check_labels(x, len(xs[0]) if xs else np.size(x)))
-                continue
-            a = np.asarray(x) if isinstance(x, (list, tuple)) else x
-            shape = getattr(a, "shape", ())
-            row = tuple(d if d is not None or len(shape) != len(t.shape) else shape[i] for i, d in enumerate(t.shape))
-            xs.append(check_array(a, row[1:], name, self.max_batch))
+                xs.append(self.check_labels(x, n))
+            elif entry is not None and entry.kind == "map":
+                xs.append(entry.check(x, n))
+            else:
+                a = np.asarray(x) if isinstance(x, (list, tuple)) else x
+                shape = getattr(a, "shape", ())
+                row = tuple(d if d is not None or len(shape) != len(t.shape) else shape[i] for i, d in enumerate(t.shape))
+                xs.append(check_array(a, row[1:], name, self.max_batch))
         if len({len(a) for a in xs}) > 1:
             raise InputError(f"inputs of different lengths: {', '.join(f'{n} {len(a)}' for n, a in zip(names, xs))}")
         return self.engine.run(*xs)
@@ -239,21 +250,31 @@ class Generator(_Model):
         self._check_count(int(n))
         return latents(int(n), self.latent_size, seed)
 
-    def generate(self, z, labels=None) -> np.ndarray:
+    def generate(self, z, labels=None, **inputs) -> np.ndarray:
         """Images in the model's own range (``info.image_range``, e.g. [-1, 1] for tanh, [0, 1] for sigmoid),
         float32 (N, H, W, C), for the given latents (and, for a conditional model, one label per row, or one
-        label for all)."""
+        label for all; a model with a map, GauGAN's: ``map=`` class ids (N, H, W))."""
         z = check_array(z, (self.latent_size,), "latent z", self.max_batch)
-        y = self.engine.run(z, self.check_labels(labels, len(z)))
+        y = self.engine.run(z, self.check_labels(labels, len(z)), *self._extra(inputs, len(z)))
         return np.clip(y, *self.info.image_range) if self.info.image_range else y
 
-    def sample(self, n: int, seed: int = 0, labels=None, label: int | None = None) -> np.ndarray:
+    def _extra(self, inputs: dict, n: int) -> list[np.ndarray]:
+        """The inputs of the newer kinds, in engine order, each checked by its signature entry."""
+        extra = Signature(self.info.extra)
+        if set(inputs) != set(extra.names):
+            takes = f"takes {', '.join(extra.names)} besides z" if extra else "takes nothing besides z and labels"
+            raise InputError(f"{self.info.path} {takes}; got {', '.join(inputs) or 'none'}")
+        return [e.check(inputs[e.name], n) for e in extra]
+
+    def sample(self, n: int, seed: int = 0, labels=None, label: int | None = None, **inputs) -> np.ndarray:
         """n images as uint8 (n, H, W, C) from latents drawn with ``seed``: the low end of the model's range
         is black (0), the high end white (255). A conditional model needs ``label`` (one class for all) or
-        ``labels`` (one per image)."""
+        ``labels`` (one per image); a model with a map takes ``map=`` (one (H, W) map for all, or one per image)."""
         if label is not None and labels is not None:
             raise InputError("pass label (one class for all images) or labels (one per image), not both")
-        return self.to_uint8(self.generate(self.latents(n, seed), labels if label is None else label))
+        z = self.latents(n, seed)
+        each = {k: _each(v, n, (self.info.signature or Signature()).get(k)) for k, v in inputs.items()}
+        return self.to_uint8(self.generate(z, labels if label is None else label, **each))
 
     def to_uint8(self, images: np.ndarray) -> np.ndarray:
         """Images from ``generate`` -> uint8, through the model's own output range."""
@@ -318,6 +339,14 @@ class Discriminator(_Model):
         if x.dtype == np.uint8:
             x = from_uint8(x, self.info.image_range)
         return check_array(x, self.info.image_shape, what, self.max_batch)
+
+
+def _each(x, n: int, entry):
+    """One map for every row repeated n times; anything else as it is (its entry checks it)."""
+    a = np.asarray(x)
+    if entry is not None and entry.kind == "map" and a.shape == tuple(entry.shape):
+        return np.broadcast_to(a, (n, *a.shape))
+    return a
 
 
 def _input_name(tensor: str) -> str:
@@ -427,6 +456,7 @@ def load(
             contract.classes,
             None if d else contract.source,
             d and contract.paired,
+            None if d else contract.signature,
         )
     elif path.is_file():
         if precision == "fastest":
@@ -546,6 +576,7 @@ def _info_from_file(engine: Engine, path: Path, fmt: str, role: str | None = Non
             "scale": _scale(in_shape, out_shape),
         }
         source = ImageInput.from_section(section)
+    classes = _classes(engine, meta, path)
     return ModelInfo(
         str(path),
         role,
@@ -556,10 +587,33 @@ def _info_from_file(engine: Engine, path: Path, fmt: str, role: str | None = Non
         bool(meta.get("optimized", False)),
         tuple(float(v) for v in value_range) if value_range else None,
         score,
-        _classes(engine, meta, path),
+        classes,
         source,
         role == "discriminator" and engine.floats == 2,
+        _file_signature(engine, meta, path, latent, classes, source) if role == "generator" else None,
     )
+
+
+def _file_signature(engine: Engine, meta: dict, path: Path, latent: int, classes: int, source) -> Signature:
+    """A single generator file's signature: from its edgegan metadata, else what its inputs show (a latent or a
+    picture, and a label); a map input without metadata is refused (its classes cannot be known)."""
+    from edgegan.signature import Image, Label, Latent
+
+    if "signature" in meta:
+        try:
+            sig = Signature.from_section(meta["signature"], "signature")
+        except ValueError as e:
+            raise ModelFileError(f"{path}: its edgegan metadata is damaged ({e}); re-export it") from None
+    else:
+        main = Image.of(source) if source is not None else Latent(latent)
+        sig = Signature([main, *([Label(classes)] if classes else [])])
+    names = sorted(_input_name(t.name) for t in engine.inputs)
+    if len(engine.inputs) != len(sig) or ("signature" in meta and names != sorted(sig.names)):
+        raise ModelFileError(
+            f"{path}: takes {', '.join(names)} but its metadata describes {', '.join(sig.names)}; export it with "
+            "edgegan export"
+        )
+    return sig
 
 
 def _scale(in_shape, out_shape) -> int:

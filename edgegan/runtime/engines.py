@@ -53,13 +53,13 @@ class Engine:
 
     @property
     def label(self) -> TensorInfo | None:
-        last = self.inputs[-1]
-        return last if last.dtype in ("int32", "int64") else None
+        """The integer input of one class per row, (N,) or (N, 1); None for a model without one."""
+        return next((t for t in self.inputs if _is_int(t) and len(t.shape) <= 2), None)
 
     @property
     def floats(self) -> int:
         """How many float inputs the model takes (2 for a paired discriminator)."""
-        return len(self.inputs) - (self.label is not None)
+        return sum(not _is_int(t) for t in self.inputs)
 
     @property
     def batch(self) -> int | None:
@@ -70,17 +70,16 @@ class Engine:
         raise NotImplementedError
 
     def run(self, x: np.ndarray, *rest: np.ndarray | None) -> np.ndarray:
-        """Outputs for float inputs ``x`` (and a paired discriminator's second picture) and a conditional model's
-        labels, in the order of ``inputs``; a None label stands for none."""
+        """Outputs for the inputs in the order of ``inputs`` (float inputs, then a label, then a map); a None stands
+        for an input the model does not take."""
         xs = [x, *(a for a in rest if a is not None)]
-        if len(xs) != len(self.inputs) or (self.label is not None and len(xs) == self.floats):
+        if len(xs) != len(self.inputs):
+            short = self.label is not None and len(xs) == len(self.inputs) - 1
             raise InputError(
-                "the model is conditional: pass labels"
-                if self.label is not None and len(xs) == self.floats
-                else f"the model takes {len(self.inputs)} inputs, got {len(xs)}"
+                "the model is conditional: pass labels" if short else f"the model takes {len(self.inputs)} inputs, got {len(xs)}"
             )
-        if self.label is not None:
-            xs[-1] = np.asarray(xs[-1]).reshape(len(x), *self.label.shape[1:])
+        # integer inputs in the file's own shape: (N,) labels for an (N, 1) input
+        xs = [np.asarray(a).reshape(len(x), *t.shape[1:]) if _is_int(t) else a for a, t in zip(xs, self.inputs)]
         step = self.batch or DEFAULT_CHUNK
         outs = []
         for i in range(0, len(x), step):
@@ -248,18 +247,24 @@ class OnnxEngine(Engine):
         return self.session.run([self.output.name], feed)[0].astype(np.float32)
 
 
+def _is_int(t: TensorInfo) -> bool:
+    return t.dtype in ("int32", "int64")
+
+
 def ordered_inputs(infos: list[TensorInfo], outputs: int, name: str) -> list[TensorInfo]:
-    """The inputs as engines keep them: the one float input first (a paired discriminator's two: the one named
-    source, then the other), then an integer label input if there is one; anything else is not an edgegan model."""
-    labels = [t for t in infos if t.dtype in ("int32", "int64")]
-    floats = sorted((t for t in infos if t not in labels), key=lambda t: "source" not in t.name)
+    """The inputs as engines keep them (edgegan.signature's order): the one float input first (a paired
+    discriminator's two: the one named source, then the other), then an integer label input (N,) or (N, 1) if
+    there is one, then integer maps (N, H, W); anything else is not an edgegan model."""
+    labels = [t for t in infos if _is_int(t) and len(t.shape) <= 2]
+    maps = [t for t in infos if _is_int(t) and len(t.shape) == 3]
+    floats = sorted((t for t in infos if not _is_int(t)), key=lambda t: "source" not in t.name)
     paired = len(floats) == 2 and sum("source" in t.name for t in floats) == 1
-    if outputs != 1 or not (len(floats) == 1 or paired) or len(labels) > 1:
+    if outputs != 1 or not (len(floats) == 1 or paired) or len(labels) > 1 or len(labels + maps + floats) != len(infos):
         raise ModelFileError(
-            f"{name}: expected one output and one input (or an input and an integer label), found "
+            f"{name}: expected one output and one input (or an input and an integer label or map), found "
             f"{len(infos)} inputs ({', '.join(t.dtype for t in infos)}) and {outputs} outputs"
         )
-    return floats + labels
+    return floats + labels + maps
 
 
 def _ort_dtype(t: str) -> str:
