@@ -217,6 +217,12 @@ def _add_generate(sub) -> None:
         help="conditional models: the class to draw (e.g. 7), or 'all' for a grid with one row per class",
     )
     p.add_argument(
+        "--map",
+        metavar="SEG.png",
+        help="models with a segmentation map (GauGAN): a PNG of class ids (grayscale or palette) or an .npy, "
+        "one map for every image",
+    )
+    p.add_argument(
         "-o",
         "--output",
         default=str(OUTPUT_DIR / "samples.png"),
@@ -265,12 +271,13 @@ def _cmd_generate(a) -> int:
     if g.source is not None:
         raise InputError(f"{g.info.path} takes pictures, not latents; use edgegan translate --model {a.model} IN.png")
     label = _label(a.label, g)
+    extra = _extra_inputs(a, g)
     cols = None
     if a.interpolate:
         if every:
             raise InputError("--interpolate walks within one class: pass --label N, not all")
         z = g.latents(2, a.seed)
-        images = g.interpolate(z[0], z[1], a.interpolate, label)
+        images = g.interpolate(z[0], z[1], a.interpolate, label, **extra)
         gif = Path(a.output).with_suffix(".gif")
         replaced = replaced_note(gif)
         g.save_gif(list(images), gif)
@@ -278,9 +285,10 @@ def _cmd_generate(a) -> int:
     elif every:  # row c: class c, the same n latents in every row
         z = g.latents(a.n, a.seed)
         labels = np.repeat(np.arange(g.classes), a.n)
-        images, cols = g.to_uint8(g.generate(np.tile(z, (g.classes, 1)), labels)), a.n
+        each = {k: np.broadcast_to(v, (len(labels), *v.shape)) for k, v in extra.items()}
+        images, cols = g.to_uint8(g.generate(np.tile(z, (g.classes, 1)), labels, **each)), a.n
     else:
-        images = g.sample(a.n, a.seed, label=label)
+        images = g.sample(a.n, a.seed, label=label, **extra)
     replaced = replaced_note(a.output)
     g.save_grid(images, a.output, cols)
     if a.each:
@@ -303,6 +311,27 @@ def _placement_said(model) -> None:
         print(f"note: {where.line()}")
     if getattr(model, "choice", None) is not None:
         print(f"note: {model.choice.line()}")
+
+
+def _extra_inputs(a, g) -> dict:
+    """The inputs of the newer kinds the model takes (edgegan.signature), from their flags: --map."""
+    from edgegan.errors import InputError
+    from edgegan.runtime.images import read_map
+
+    kinds = {e.kind: e for e in g.info.extra}
+    if a.map is not None and "map" not in kinds:
+        raise InputError(f"{g.info.path} takes no segmentation map; drop --map")
+    if "map" not in kinds:
+        return {}
+    entry = kinds["map"]
+    if a.map is None:
+        raise InputError(f"{g.info.path} draws from a segmentation map: pass --map SEG.png (class ids 0 to {entry.classes - 1})")
+    notes: list[str] = []
+    seg = read_map(a.map, entry.shape, notes)
+    for note in notes:
+        print(f"note: {note}")
+    entry.check(seg[None], 1)  # a class the model does not have: one line naming it
+    return {entry.name: seg}
 
 
 def _label(text: str | None, g) -> int | None:

@@ -285,7 +285,7 @@ class Generator(_Model):
             )
         return to_uint8(images, self.info.image_range)
 
-    def interpolate(self, z0, z1, steps: int = 10, label: int | None = None) -> np.ndarray:
+    def interpolate(self, z0, z1, steps: int = 10, label: int | None = None, **inputs) -> np.ndarray:
         """A straight walk from z0 to z1 in ``steps`` frames: uint8 (steps, H, W, C) (of class ``label`` for a
         conditional model)."""
         z0 = check_array(np.asarray(z0).reshape(1, -1) if np.ndim(z0) == 1 else z0, (self.latent_size,), "z0", 1)
@@ -293,7 +293,8 @@ class Generator(_Model):
         if not isinstance(steps, (int, np.integer)) or steps < 2:
             raise InputError(f"steps must be an integer >= 2, got {steps!r}")
         t = np.linspace(0.0, 1.0, int(steps), dtype=np.float32)[:, None]
-        return self.to_uint8(self.generate((1 - t) * z0 + t * z1, label))
+        each = {k: _each(v, len(t), (self.info.signature or Signature()).get(k)) for k, v in inputs.items()}
+        return self.to_uint8(self.generate((1 - t) * z0 + t * z1, label, **each))
 
     save_grid = staticmethod(save_grid)
     save_each = staticmethod(save_each)

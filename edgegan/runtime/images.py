@@ -184,6 +184,39 @@ def read_picture(path, channels: int, notes: list | None = None) -> np.ndarray:
     return a[..., None] if a.ndim == 2 else a
 
 
+def read_map(path, shape: tuple[int, int], notes: list | None = None) -> np.ndarray:
+    """A segmentation map file as int32 class ids (H, W): a PNG whose pixels are class ids (grayscale or palette:
+    a palette PNG's indices are its classes) or an .npy of integers. Another size is resized to ``shape`` by
+    nearest neighbour (said in ``notes``); a colour picture is refused in one line (its colours are not ids)."""
+    from PIL import Image
+
+    from edgegan.errors import InputError
+
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".npy":
+            a = np.load(path, allow_pickle=False)
+            if a.ndim != 2 or a.dtype.kind not in "iu":
+                raise InputError(f"{path}: a map is a 2-D array of integer class ids, got {a.dtype} {a.shape}")
+            im = Image.fromarray(a.astype(np.int32))
+        else:
+            im = Image.open(path)
+            if im.width * im.height > MAX_PICTURE_PIXELS:
+                raise InputError(f"{path}: {im.width}x{im.height} is over the {MAX_PICTURE_PIXELS} pixel cap")
+            if im.mode not in ("L", "P", "I", "I;16"):
+                raise InputError(
+                    f"{path}: a {im.mode} picture; a map is a PNG of class ids (grayscale or palette), one per pixel"
+                )
+        if im.size != (shape[1], shape[0]):
+            _note(notes, f"{path.name}: {im.width}x{im.height} map resized (nearest) to {shape[1]}x{shape[0]}")
+            im = im.resize((shape[1], shape[0]), Image.NEAREST)
+        return np.asarray(im).astype(np.int32)
+    except InputError:
+        raise
+    except Exception as e:  # the decoder's errors, whatever their type
+        raise InputError(f"{path}: not a map edgegan can read ({type(e).__name__}: {str(e)[:120]})") from None
+
+
 def picture_size(path) -> tuple[int, int]:
     """(width, height) of a picture file as stored, from its header (nothing decoded); one line if unreadable."""
     from PIL import Image

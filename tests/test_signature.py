@@ -1,0 +1,187 @@
+"""The signature (edgegan/signature.py): a model's inputs as named entries, recorded with one codec, read back from
+old bundles, and a new kind (GauGAN's segmentation map) carried end to end: keras.io's GauGAN generator
+(tests/zoo_multi.py, SPADE from tests/user_layers.py) exports in every format and precision with --map-onehot,
+verifies, and runs by name through the light runtime and `edgegan generate --map`, equal to Keras."""
+
+import json
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, needs_tf, run_cli
+
+USER_LAYERS = str(ROOT / "tests" / "user_layers.py")
+
+
+@pytest.mark.light
+def test_each_kind_round_trips_through_the_codec():
+    from edgegan.contract import ImageInput
+    from edgegan.signature import Image, Label, Latent, Map, Signature
+
+    sig = Signature([Latent(8), Label(3), Map(5, (6, 7), onehot_of="mask")])
+    assert Signature.from_section(json.loads(json.dumps(sig.section()))) == sig
+    pictures = Signature([Image.of(ImageInput((None, None, 3), (0.0, 1.0), 4, 2))])
+    assert Signature.from_section(json.loads(json.dumps(pictures.section()))) == pictures
+    assert sig.names == ["z", "label", "map"] and sig.get("map").classes == 5
+
+
+@pytest.mark.light
+@pytest.mark.parametrize(
+    "items, says",
+    [
+        ([], "non-empty list"),
+        ([{"name": "z", "kind": "voice"}], "kind must be one of"),
+        ([{"name": "z", "kind": "latent", "size": 0}], "size must be an integer"),
+        ([{"name": "m", "kind": "map", "classes": 4, "shape": [8]}], "shape must be [H, W]"),
+        ([{"name": "z", "kind": "latent", "size": 4}, {"name": "z", "kind": "label", "classes": 3}], "same name"),
+    ],
+)
+def test_a_bad_section_is_refused_naming_the_field(items, says):
+    from edgegan.signature import Signature
+
+    with pytest.raises(ValueError) as e:
+        Signature.from_section(items)
+    assert says in str(e.value)
+
+
+@pytest.mark.light
+def test_old_bundles_get_their_signature_from_the_sections_they_have():
+    from edgegan import manifest as mf
+
+    assert [e.kind for e in mf.load(ROOT / "models" / "mnist-dcgan").contract.signature] == ["latent"]
+    assert mf.load(ROOT / "models" / "mnist-cdcgan").contract.signature.names == ["z", "label"]
+    (entry,) = mf.load(ROOT / "models" / "photo-sr4").contract.signature
+    assert entry.kind == "image" and entry.scale == 4 and entry.range == (0.0, 1.0)
+
+
+@pytest.mark.light
+def test_a_manifest_whose_signature_disagrees_is_refused(tmp_path):
+    from edgegan import manifest as mf
+    from edgegan.errors import ManifestError
+
+    data = json.loads((ROOT / "models" / "mnist-cdcgan" / "manifest.json").read_text())
+    data["signature"] = {"generator": [{"name": "z", "kind": "latent", "size": 100}]}  # the label is missing
+    with pytest.raises(ManifestError, match="disagrees"):
+        mf.parse(data, tmp_path)
+    data["signature"] = {"generator": [{"name": "z", "kind": "latent"}]}
+    with pytest.raises(ManifestError, match="size"):
+        mf.parse(data, tmp_path)
+
+
+@pytest.mark.light
+def test_drawn_maps_are_regions_of_every_class_and_checks_say_what_is_wrong():
+    from edgegan.errors import InputError
+    from edgegan.signature import Map
+
+    seg = Map(6, (32, 24))
+    maps = seg.draw(64, seed=0)
+    assert maps.shape == (64, 32, 24) and maps.dtype == np.int32 and set(np.unique(maps)) == set(range(6))
+    assert np.array_equal(maps, seg.draw(64, seed=0)) and not np.array_equal(maps, seg.draw(64, seed=1))
+    assert len(np.unique(maps[0][::8, ::6])) <= 16  # a 4x4 grid of regions
+    with pytest.raises(InputError, match="class 6 is not one of"):
+        seg.check(np.full((1, 32, 24), 6), 1)
+    with pytest.raises(InputError, match="shape 2x32x24"):
+        seg.check(np.zeros((2, 24, 32), np.int32), 2)
+
+
+# ---------------------------------------------------------------- GauGAN end to end
+@pytest.fixture(scope="module")
+def gaugan(tmp_path_factory):
+    sys.path.insert(0, str(ROOT / "tests"))
+    import zoo_multi
+
+    root = tmp_path_factory.mktemp("gaugan")
+    zoo_multi.gaugan(axes=(1, 2)).save(root / "g.keras")  # moments per picture (keras.io's: see the last test)
+    r = run_cli("export", "--generator", str(root / "g.keras"), "--custom-objects", USER_LAYERS, "--map-onehot",
+                "mask", "--out", str(root / "b"))  # fmt: skip
+    assert r.returncode == 0, r.stderr[-2000:]
+    return root
+
+
+@needs_tf
+def test_gaugan_exports_every_format_and_precision_and_verifies(gaugan):
+    m = json.loads((gaugan / "b" / "manifest.json").read_text())
+    sig = m["signature"]["generator"]
+    assert sig == [
+        {"name": "z", "kind": "latent", "size": 32},
+        {"name": "map", "kind": "map", "classes": 6, "shape": [32, 32], "onehot_of": "mask"},
+    ]
+    made = {(f["format"], f["precision"]) for f in m["files"]}
+    assert {(f, p) for f in ("onnx", "tflite") for p in ("fp32", "fp16", "int8")} <= made
+    ref = np.load(gaugan / "b" / "reference.npz")
+    assert ref["map"].shape == (64, 32, 32) and set(np.unique(ref["map"])) == set(range(6))
+    for extra in ([], ["--against-keras", "--custom-objects", USER_LAYERS]):
+        r = run_cli("verify", str(gaugan / "b"), *extra)
+        assert r.returncode == 0, r.stdout + r.stderr
+
+
+@needs_tf
+def test_the_runtime_takes_a_map_by_name_and_equals_keras(gaugan):
+    import keras
+    import user_layers  # noqa: F401  registers SPADE, as --custom-objects does at export
+
+    import edgegan
+    from edgegan.runtime.images import to_uint8
+
+    G = keras.models.load_model(gaugan / "g.keras")
+    seg = np.random.default_rng(3).integers(0, 6, (3, 32, 32)).astype(np.int32)
+    onehot = np.eye(6, dtype=np.float32)[seg]
+    for backend in ("onnx", "tflite"):
+        g = edgegan.load(gaugan / "b", backend=backend)
+        assert g.input_names == ["z", "map"]
+        z = g.latents(3, seed=5)
+        want = to_uint8(G([z, onehot], training=False).numpy(), (-1, 1)).astype(int)
+        got = g.sample(3, seed=5, map=seg).astype(int)
+        assert np.abs(got - want).max() <= 1, backend
+        assert np.array_equal(g.to_uint8(g.run(z=z, map=seg)), got.astype(np.uint8))
+        one = g.sample(2, seed=5, map=seg[0])  # one map for every image
+        assert np.array_equal(one[0], got[0].astype(np.uint8))
+
+
+@needs_tf
+def test_generate_reads_a_map_png_and_refuses_what_is_not_one(gaugan, tmp_path):
+    from PIL import Image
+
+    import edgegan
+
+    seg = np.zeros((32, 32), np.uint8)
+    seg[16:], seg[:, 20:] = 2, 5
+    Image.fromarray(seg).save(tmp_path / "seg.png")
+    npy = tmp_path / "images.npy"
+    r = run_cli("generate", "--model", str(gaugan / "b"), "--map", str(tmp_path / "seg.png"), "-n", "2", "--npy",
+                str(npy), "-o", str(tmp_path / "out.png"))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    g = edgegan.load(gaugan / "b")
+    assert np.array_equal(np.load(npy), g.sample(2, seed=0, map=seg.astype(np.int32)))
+    Image.fromarray(np.stack([seg] * 3, -1)).save(tmp_path / "rgb.png")
+    bad = seg.copy()
+    bad[0, 0] = 9
+    Image.fromarray(bad).save(tmp_path / "nine.png")
+    for args, says in (
+        ([], "pass --map SEG.png"),
+        (["--map", str(tmp_path / "rgb.png")], "a map is a PNG of class ids"),
+        (["--map", str(tmp_path / "nine.png")], "class 9 is not one of this model's 6"),
+    ):
+        r = run_cli("generate", "--model", str(gaugan / "b"), *args, "-o", str(tmp_path / "x.png"))
+        assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1 and says in r.stderr, r.stderr
+    assert not (tmp_path / "x.png").exists()
+    r = run_cli("generate", "--model", str(ROOT / "models" / "mnist-dcgan"), "--map", str(tmp_path / "seg.png"),
+                "-o", str(tmp_path / "x.png"))  # fmt: skip
+    assert r.returncode == 1 and "takes no segmentation map" in r.stderr
+
+
+@needs_tf
+def test_without_the_flag_or_with_batch_moments_the_export_says_why_in_one_line(gaugan):
+    import zoo_multi
+
+    zoo_multi.gaugan(axes=(0, 1, 2)).save(gaugan / "keras_io.keras")
+    for g, flags, says in (
+        ("g.keras", [], "pass --map-onehot NAME"),
+        ("g.keras", ["--map-onehot", "latent"], "--map-onehot latent needs a generator of a latent"),
+        ("keras_io.keras", ["--map-onehot", "mask"], "takes statistics over the batch"),
+    ):
+        r = run_cli("export", "--generator", str(gaugan / g), "--custom-objects", USER_LAYERS, *flags, "--format",
+                    "onnx", "--precision", "fp32", "--out", str(gaugan / "x"))  # fmt: skip
+        assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1 and says in r.stderr, r.stderr
+        assert not (gaugan / "x").exists()
