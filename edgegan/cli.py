@@ -325,7 +325,9 @@ def _extra_inputs(a, g) -> dict:
         return {}
     entry = kinds["map"]
     if a.map is None:
-        raise InputError(f"{g.info.path} draws from a segmentation map: pass --map SEG.png (class ids 0 to {entry.classes - 1})")
+        raise InputError(
+            f"{g.info.path} draws from a segmentation map: pass --map SEG.png (class ids 0 to {entry.classes - 1})"
+        )
     notes: list[str] = []
     seg = read_map(a.map, entry.shape, notes)
     for note in notes:

@@ -236,7 +236,9 @@ def _extra(data: dict) -> tuple:
     from edgegan.signature import Signature
 
     items = (data.get("signature") or {}).get("generator")
-    return tuple(e for e in Signature.from_section(items) if e.kind not in ("latent", "label", "image")) if items else ()
+    return (
+        tuple(e for e in Signature.from_section(items) if e.kind not in ("latent", "label", "image")) if items else ()
+    )
 
 
 def rescale(x: np.ndarray, src: tuple[float, float], dst: tuple[float, float]) -> np.ndarray:

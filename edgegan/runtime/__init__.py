@@ -28,10 +28,10 @@ from edgegan import manifest as mf
 from edgegan.contract import ImageInput, probability
 from edgegan.errors import ConfigError, InputError, ModelFileError
 from edgegan.latents import latents
-from edgegan.signature import Signature
 from edgegan.runtime.engines import Engine, LiteRTEngine, OnnxEngine
 from edgegan.runtime.images import from_uint8, save_each, save_gif, save_grid, to_uint8
 from edgegan.runtime.tiles import DEFAULT_TILE, Tiling, overlap, translate_tiled
+from edgegan.signature import Signature
 
 DEFAULT_MAX_BATCH = 4096  # requests above this are refused before anything is allocated
 SUFFIX_FORMAT = {".onnx": "onnx", ".ort": "ort", ".tflite": "tflite"}
@@ -121,7 +121,9 @@ class _Model:
             else:
                 a = np.asarray(x) if isinstance(x, (list, tuple)) else x
                 shape = getattr(a, "shape", ())
-                row = tuple(d if d is not None or len(shape) != len(t.shape) else shape[i] for i, d in enumerate(t.shape))
+                row = tuple(
+                    d if d is not None or len(shape) != len(t.shape) else shape[i] for i, d in enumerate(t.shape)
+                )
                 xs.append(check_array(a, row[1:], name, self.max_batch))
         if len({len(a) for a in xs}) > 1:
             raise InputError(f"inputs of different lengths: {', '.join(f'{n} {len(a)}' for n, a in zip(names, xs))}")

@@ -76,7 +76,9 @@ class Engine:
         if len(xs) != len(self.inputs):
             short = self.label is not None and len(xs) == len(self.inputs) - 1
             raise InputError(
-                "the model is conditional: pass labels" if short else f"the model takes {len(self.inputs)} inputs, got {len(xs)}"
+                "the model is conditional: pass labels"
+                if short
+                else f"the model takes {len(self.inputs)} inputs, got {len(xs)}"
             )
         # integer inputs in the file's own shape: (N,) labels for an (N, 1) input
         xs = [np.asarray(a).reshape(len(x), *t.shape[1:]) if _is_int(t) else a for a, t in zip(xs, self.inputs)]
