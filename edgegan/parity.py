@@ -157,7 +157,7 @@ def headline(role: str, bound: dict, fig: dict) -> tuple[str, str]:
         return (
             f"max abs {fig['max_abs']:.2e} ({fig['max_abs'] / fl['max_abs']:.1f} F), mean {fig['mean_abs']:.2e} "
             f"({fig['mean_abs'] / max(fl['mean_abs'], 1e-30):.1f} F)",
-            f"<= {bound['max_abs']:g}, or max and mean <= {k} F (F: Keras float32 from float64, max "
+            f"<= {bound['max_abs']:g}, or max and mean <= {k} F (F: Keras {fl.get('keras_dtype', 'float32')} from float64, max "
             f"{fl['max_abs']:.2e}, mean {fl['mean_abs']:.2e})",
         )
     if role == "generator":

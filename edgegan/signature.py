@@ -9,13 +9,15 @@ what a caller passes with it. A new kind of input is one new class here, registe
      {"name": "map", "kind": "map", "classes": 12, "shape": [32, 32]}]
 
 Kinds: ``latent`` (float32 (N, size), N(0, 1) from edgegan.latents), ``label`` (int32 (N,), classes),
-``map`` (int32 (N, H, W) class ids, a segmentation map; the file makes the one-hot inside), ``image``
-(edgegan.contract.ImageInput: float32 pictures in a range). Bundles written before signatures were recorded get
+``map`` (int32 (N, H, W) class ids, a segmentation map; the file makes the one-hot inside), ``noise`` (float32
+(N, H, W, C) from N(0, 1), drawn from the seed like latents), ``image`` (edgegan.contract.ImageInput: float32
+pictures in a range). Bundles written before signatures were recorded get
 theirs from the sections they have (edgegan.contract.Contract.signature).
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -154,6 +156,51 @@ class Map:
         return cls(_int(d, "classes", 2, 100_000, where), tuple(shape), d["name"], of)
 
 
+@dataclass(frozen=True)
+class Noise:
+    """float32 (N, H, W, C) from N(0, 1), drawn from the seed as latents are (edgegan.latents, on a stream of its
+    own per input name), so the same seed makes the same picture everywhere: StyleGAN's per-resolution noise."""
+
+    shape: tuple[int, int, int]
+    name: str
+    kind: ClassVar[str] = "noise"
+    dtype: ClassVar[str] = "float32"
+
+    def row_shape(self) -> tuple:
+        return tuple(self.shape)
+
+    def describe(self) -> str:
+        return f"{self.name}: noise {'x'.join(map(str, self.shape))} from N(0, 1), drawn from the seed"
+
+    @property
+    def stream(self) -> int:
+        """Added to the seed (mod 2**32) for this input's draws: each noise input has its own values."""
+        return zlib.crc32(self.name.encode())
+
+    def draw(self, n: int, seed: int) -> np.ndarray:
+        from edgegan.latents import SEED_LIMIT, latents
+
+        size = int(np.prod(self.shape))
+        return latents(n, size, (seed + self.stream) % SEED_LIMIT).reshape(n, *self.shape)
+
+    def check(self, x, n: int) -> np.ndarray:
+        a = np.asarray(x, np.float32)
+        if a.shape != (n, *self.shape) or not np.isfinite(a).all():
+            want = "x".join(map(str, (n, *self.shape)))
+            raise InputError(f"{self.name}: expected finite floats of shape {want}, got {a.shape}")
+        return a
+
+    def section(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "shape": list(self.shape)}
+
+    @classmethod
+    def from_section(cls, d: dict, where: str) -> Noise:
+        shape = d.get("shape")
+        if not (isinstance(shape, list) and len(shape) == 3 and all(isinstance(v, int) and v > 0 for v in shape)):
+            raise ValueError(f"{where}.shape must be [H, W, C], got {shape!r}")
+        return cls(tuple(shape), d["name"])
+
+
 class Image(ImageInput):
     """A picture input (edgegan.contract.ImageInput), as a signature entry."""
 
@@ -180,7 +227,8 @@ class Image(ImageInput):
         return cls.of(ImageInput.from_section(d))
 
 
-KINDS = {k.kind: k for k in (Latent, Label, Map, Image)}
+KINDS = {k.kind: k for k in (Latent, Label, Map, Noise, Image)}
+DRAWN = ("noise",)  # kinds the runtime draws from the seed when the caller does not pass them
 
 
 class Signature(tuple):

@@ -70,6 +70,14 @@ def keras_reference(
         from edgegan.export.onehot import wrap_map
 
         G, _ = wrap_map(G, e.onehot_of, m.root / "generator.keras")
+    composed = m.data.get("composed")
+    if isinstance(composed, dict):  # mapping, truncation, fixed inputs: assembled as at export
+        from edgegan.export.bundle import _recorded_composition
+        from edgegan.export.bundle import composed as compose_again
+        from edgegan.export.flags import options
+
+        given = {k: v for k, v in _recorded_composition(composed, m.root).items() if v is not None}
+        G = compose_again(G, options({**given, "custom_objects": tuple(custom_objects)}), m.root / "generator.keras")
     out["image"] = keras_runner(G)(*_inputs(ref, "generator", m))
     drift = float(np.abs(out["image"] - ref["image"]).max())
     if D is not None:

@@ -108,3 +108,90 @@ class SPADEResBlock(keras.layers.Layer):
     def get_config(self):
         extra = {"filters": self.filters, "in_filters": self.in_filters, "axes": self.axes, "hidden": self.hidden}
         return {**super().get_config(), **extra}
+
+
+# keras.io's StyleGAN layers (examples/generative/stylegan.py), registered so that the fixture saves and loads
+@keras.saving.register_keras_serializable(package="user")
+def pixel_norm(x, epsilon=1e-8):
+    return x / keras.ops.sqrt(keras.ops.mean(x**2, axis=-1, keepdims=True) + epsilon)
+
+
+@keras.saving.register_keras_serializable(package="user")
+class EqualizedConv(keras.layers.Layer):
+    def __init__(self, out_channels, kernel=3, gain=2, **kwargs):
+        super().__init__(**kwargs)
+        self.kernel, self.out_channels, self.gain, self.pad = kernel, out_channels, gain, kernel != 1
+
+    def build(self, input_shape):
+        self.in_channels = input_shape[-1]
+        init = keras.initializers.RandomNormal(mean=0.0, stddev=1.0)
+        self.w = self.add_weight(shape=[self.kernel, self.kernel, self.in_channels, self.out_channels],
+                                 initializer=init, name="kernel")  # fmt: skip
+        self.b = self.add_weight(shape=(self.out_channels,), initializer="zeros", name="bias")
+        self.scale = float((self.gain / (self.kernel * self.kernel * self.in_channels)) ** 0.5)
+
+    def call(self, inputs):
+        x = keras.ops.pad(inputs, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="reflect") if self.pad else inputs
+        return keras.ops.conv(x, self.scale * self.w, strides=1, padding="valid") + self.b
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[:-1] + (self.out_channels,)
+
+    def get_config(self):
+        return {**super().get_config(), "out_channels": self.out_channels, "kernel": self.kernel, "gain": self.gain}
+
+
+@keras.saving.register_keras_serializable(package="user")
+class EqualizedDense(keras.layers.Layer):
+    def __init__(self, units, gain=2, learning_rate_multiplier=1, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.gain, self.learning_rate_multiplier = units, gain, learning_rate_multiplier
+
+    def build(self, input_shape):
+        self.in_channels = input_shape[-1]
+        init = keras.initializers.RandomNormal(mean=0.0, stddev=1.0 / self.learning_rate_multiplier)
+        self.w = self.add_weight(shape=[self.in_channels, self.units], initializer=init, name="kernel")
+        self.b = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
+        self.scale = float((self.gain / self.in_channels) ** 0.5)
+
+    def call(self, inputs):
+        return keras.ops.add(keras.ops.matmul(inputs, self.scale * self.w), self.b) * self.learning_rate_multiplier
+
+    def get_config(self):
+        extra = {"units": self.units, "gain": self.gain, "learning_rate_multiplier": self.learning_rate_multiplier}
+        return {**super().get_config(), **extra}
+
+
+@keras.saving.register_keras_serializable(package="user")
+class AddNoise(keras.layers.Layer):
+    def build(self, input_shape):
+        c = input_shape[0][-1]
+        init = keras.initializers.RandomNormal(mean=0.0, stddev=1.0)
+        self.b = self.add_weight(shape=[1, 1, 1, c], initializer=init, name="kernel")
+
+    def call(self, inputs):
+        x, noise = inputs
+        return x + self.b * noise
+
+
+@keras.saving.register_keras_serializable(package="user")
+class AdaIN(keras.layers.Layer):
+    def __init__(self, gain=1, **kwargs):
+        super().__init__(**kwargs)
+        self.gain = gain
+
+    def build(self, input_shapes):
+        self.x_channels = input_shapes[0][-1]
+        self.dense_1 = EqualizedDense(self.x_channels, gain=1)
+        self.dense_2 = EqualizedDense(self.x_channels, gain=1)
+        self.dense_1.build(input_shapes[1])
+        self.dense_2.build(input_shapes[1])
+
+    def call(self, inputs):
+        x, w = inputs
+        ys = keras.ops.reshape(self.dense_1(w), (-1, 1, 1, self.x_channels))
+        yb = keras.ops.reshape(self.dense_2(w), (-1, 1, 1, self.x_channels))
+        return ys * x + yb
+
+    def get_config(self):
+        return {**super().get_config(), "gain": self.gain}

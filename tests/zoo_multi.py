@@ -26,3 +26,45 @@ def gaugan(size: int = 32, classes: int = 6, latent: int = 32, f: int = 32, hidd
     x = L.LeakyReLU(0.2)(x)
     out = L.Activation("tanh")(L.Conv2D(3, 4, padding="same")(x))
     return keras.Model([z, seg], out, name="generator")
+
+
+def stylegan(z_dim: int = 32, start: int = 4, target: int = 16, f: int = 16):
+    """keras.io's StyleGAN at a small size: (mapping, generator). The mapping: pixel norm, 8 EqualizedDense with a
+    learning-rate multiplier of 0.01 and leaky relu, w tiled to one per stage. The generator (``grow`` at the
+    target resolution): inputs generator_input (the constant block), w, one noise map per resolution and g_alpha;
+    blocks of UpSampling2D + EqualizedConv, AddNoise, leaky relu, instance norm (GroupNormalization(groups=-1)),
+    AdaIN; to_rgb at the last two resolutions faded by alpha."""
+    import keras
+    from keras import layers as L
+    from user_layers import AdaIN, AddNoise, EqualizedConv, EqualizedDense, pixel_norm
+
+    stages = (target // start).bit_length()
+    z = keras.Input((z_dim,))
+    w = pixel_norm(z)
+    for _ in range(8):
+        w = L.LeakyReLU(0.2)(EqualizedDense(z_dim, learning_rate_multiplier=0.01)(w))
+    mapping = keras.Model(z, keras.ops.tile(keras.ops.expand_dims(w, 1), (1, stages, 1)), name="mapping")
+
+    def block(x, w_i, noise, base):
+        if not base:
+            x = EqualizedConv(f, 3)(L.UpSampling2D((2, 2))(x))
+        for i in range(2):
+            x = EqualizedConv(f, 3)(x) if i else x
+            x = L.GroupNormalization(groups=-1)(L.LeakyReLU(0.2)(AddNoise()([x, noise])))
+            x = AdaIN()([x, w_i])
+        return x
+
+    def to_rgb(x):
+        return L.Activation("tanh")(EqualizedConv(3, 1, gain=1)(x))
+
+    const = keras.Input((start, start, f), name="generator_input")
+    w_in = keras.Input((stages, z_dim), name="w")
+    noises = [keras.Input((start << i, start << i, 1), name=f"noise_{start << i}x{start << i}") for i in range(stages)]
+    alpha = keras.Input((1,), name="g_alpha")
+    x = block(const, w_in[:, 0], noises[0], True)
+    for i in range(1, stages - 1):
+        x = block(x, w_in[:, i], noises[i], False)
+    old = L.UpSampling2D((2, 2))(to_rgb(x))
+    new = to_rgb(block(x, w_in[:, stages - 1], noises[-1], False))
+    rgb = alpha[0] * new + (1 - alpha[0]) * old  # keras.io's fade_in(alpha[0], new_rgb, old_rgb)
+    return mapping, keras.Model([const, w_in, *noises, alpha], rgb, name="generator")

@@ -202,12 +202,27 @@ def _recorded_contract(opts: ExportOptions, sources: Sources, log) -> ExportOpti
         "classes": None if onehot else label.get("classes"),
         "input_size": size,
         "map_onehot": maps[0]["onehot_of"] if maps else None,
+        **_recorded_composition(m.get("composed"), sources.folder),
     }
-    fill = {k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items() if v and getattr(opts, k) is None}
+    fill = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items() if v and getattr(opts, k) in (None, ())
+    }
     if fill:
         said = ", ".join(f"{k.replace('_', '-')} {v}" for k, v in fill.items())
         log(f"as recorded in {sources.folder / mf.MANIFEST}: {said}")
     return replace(opts, **fill)
+
+
+def _recorded_composition(composed, folder: Path) -> dict:
+    """The flags that assembled a bundle's generator (edgegan.export.compose), from its manifest's "composed"."""
+    if not isinstance(composed, dict):
+        return {}
+    fixed = composed.get("fixed") or {}
+    return {
+        "mapping": str(folder / "mapping.keras") if composed.get("mapping") else None,
+        "fix": tuple(f"{k}={v!r}" for k, v in fixed.items()) if isinstance(fixed, dict) else None,
+        "truncation": composed.get("truncation"),
+    }
 
 
 RUN_CHUNK = 16  # rows per Keras or engine call at export for 64x64x3 pictures: a 64x64x512 activation is 8 MB per row
@@ -331,7 +346,25 @@ def _load(sources: Sources, opts: ExportOptions, skip: frozenset, log) -> tuple:
 
         G, k = wrap_map(G, opts.map_onehot, sources.generator)
         log(f"a one-hot map of {k} classes ({opts.map_onehot}): the files take a map of class ids and make it inside")
+    if opts.mapping or opts.fix:
+        G = composed(G, opts, sources.generator, log)
     return G, D
+
+
+def composed(G, opts: ExportOptions, g_path: Path, log=None):
+    """G behind its mapping network, truncation and fixed inputs (edgegan.export.compose), as export and
+    ``verify --against-keras`` build it."""
+    from edgegan.export.compose import compose, parse_fix
+
+    mapping = load_keras(Path(opts.mapping), "mapping network", opts.custom_objects) if opts.mapping else None
+    G, record = compose(G, mapping, parse_fix(opts.fix), opts.truncation, g_path)
+    if log is not None:
+        said = [f"mapping {Path(opts.mapping).name}"] * bool(mapping) + [
+            f"{k}={v:g}" for k, v in record["fixed"].items()
+        ]
+        said += [f"truncation {opts.truncation:g}"] * (opts.truncation is not None)
+        log(f"the generator as its files run it: {', '.join(said)}")
+    return G
 
 
 def _rewritten(G, variants, opts: ExportOptions, log, size: tuple[int, int] | None) -> dict:
@@ -536,7 +569,7 @@ def export_bundle(
         if len(roles) > 1:
             entries += _export_role(roles[1], variants, skip, stage, tmp, contract, opts, log, missed)
         shutil.rmtree(tmp)
-        _copy_sources(sources, stage, roles)
+        _copy_sources(sources, stage, roles, opts)
         ref = {**{e.name: x for e, x in zip(contract.signature, g_role.x_ref)}, "image": g_role.y_ref}
         if len(roles) > 1:
             n = int(np.clip(REFERENCE_VALUES // np.prod(contract.d_image_shape), 16, REFERENCE_COUNT))
@@ -578,8 +611,10 @@ def _calibrated(variants: list[Variant], g_role: Role, opts: ExportOptions, log)
     return [v for v in variants if v.precision not in INT8]
 
 
-def _copy_sources(sources: Sources, stage: Path, roles: list[Role]) -> None:
+def _copy_sources(sources: Sources, stage: Path, roles: list[Role], opts: ExportOptions) -> None:
     shutil.copyfile(sources.generator, stage / "generator.keras")
+    if opts.mapping:  # verify --against-keras composes them again (edgegan.export.compose)
+        shutil.copyfile(opts.mapping, stage / "mapping.keras")
     if len(roles) > 1:
         shutil.copyfile(sources.discriminator, stage / "discriminator.keras")
     if sources.record:
@@ -609,9 +644,8 @@ def _export_role(role: Role, variants, skip, stage, tmp, contract: Contract, opt
         if entry is None and choice is not None:  # a rewrite never costs a file the plain graph would pass
             log(f"  {v.filename(role.name)}: the optimized file missed its bound ({shown}); exporting the plain graph")
             entry, shown = _export_file(role, v, None, stage, tmp, made, contract, opts)
-        if entry is None and (v.format, v.precision) in KEEP_FLOAT and len(role.x_ref) == 1:
-            # the fewest layers in float that pass (not int8-io: all int8 by definition, for int8-only accelerators;
-            # one input: the debugger feeds inputs by position, in an order the converter decides)
+        if entry is None and (v.format, v.precision) in KEEP_FLOAT:
+            # the fewest layers in float that pass (not int8-io: all int8 by definition, for int8-only accelerators)
             log(f"  {v.filename(role.name)}: full int8 missed its bound ({shown}); keeping its worst layers in float")
             trial = lambda keep, v=v: _export_file(role, v, None, stage, tmp, made, contract, opts, keep)  # noqa: E731
             entry, shown = keepfloat.search(_ranked(role, v, made, opts, tmp), trial, log)
@@ -757,11 +791,18 @@ def _manifest(contract: Contract, roles, stage: Path, opts, d_info: dict, skippe
         if opts.label_onehot:  # the sources take it one-hot at the latent's end and as D's last channels
             m["label"]["source_encoding"] = {"onehot": opts.label_onehot, "position": "last"}
     m["signature"] = {"generator": contract.signature.section()}
+    if opts.mapping or opts.fix:  # how the files' generator was assembled (edgegan.export.compose)
+        from edgegan.export.compose import parse_fix
+
+        m["composed"] = {"mapping": "mapping.keras" if opts.mapping else None, "fixed": parse_fix(opts.fix)}
+        m["composed"]["truncation"] = opts.truncation
     if contract.has_discriminator:
         m["discriminator"] = contract.discriminator_section()
     m["sources"] = {
         r.name: {"path": f"{r.name}.keras", "sha256": mf.sha256_file(stage / f"{r.name}.keras")} for r in roles
     }
+    if opts.mapping:
+        m["sources"]["mapping"] = {"path": "mapping.keras", "sha256": mf.sha256_file(stage / "mapping.keras")}
     m["reference"] = {"path": mf.REFERENCE, "sha256": mf.sha256_file(stage / mf.REFERENCE), "count": REFERENCE_COUNT}
     m["calibration"] = {
         "samples": opts.calibration_samples,

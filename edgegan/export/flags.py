@@ -85,6 +85,27 @@ def _paths(value, flag: str) -> tuple[str, ...]:
     return (str(value),) if isinstance(value, (str, Path)) else tuple(str(v) for v in value)
 
 
+def _float(value, flag: str) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"--{flag}: expected a number, got {value!r}") from None
+    if not 0.0 <= out <= 1.0:
+        raise UsageError(f"--{flag}: expected a number from 0 to 1, got {value!r}")
+    return out
+
+
+def _fixes(value, flag: str) -> tuple[str, ...]:
+    from edgegan.export.compose import parse_fix
+
+    items = (str(value),) if isinstance(value, str) else tuple(str(v) for v in value)
+    try:
+        parse_fix(items)
+    except ValueError as e:
+        raise UsageError(f"--{flag}: {e}") from None
+    return items
+
+
 def _bool(value, flag: str) -> bool:
     if not isinstance(value, bool):
         raise UsageError(f"--{flag}: expected True or False, got {value!r}")
@@ -123,6 +144,12 @@ FLAGS = (
          "with K one-hot values, D takes K more image channels; the files then take an integer label", "K", _int),
     Flag("map_onehot", None, "a generator that takes a one-hot segmentation map (GauGAN's mask, (H, W, K) floats): "
          "the name of that input; the files then take a map of class ids (H, W) and make the one-hot inside", "NAME"),
+    Flag("mapping", None, "a mapping network (StyleGAN's z -> w) put in front of the generator: the files take its "
+         "latent", "MAPPING.keras", lambda v, f: str(v)),
+    Flag("fix", (), "hold a generator input at a value in the files (StyleGAN's constant block, its fade-in alpha), "
+         "e.g. g_alpha=1 (repeatable)", "NAME=VALUE", _fixes, kind="list"),
+    Flag("truncation", None, "with --mapping: w pulled towards its mean, w_mean + PSI (w - w_mean), the mean measured "
+         "at export over 4096 latents", "PSI", _float),
     Flag("d_source", None, "a discriminator of two pictures (pix2pix): the name of its input that takes the source "
          "picture (default: read from the input names)", "NAME"),
     Flag("custom_objects", (), "a .py file or module that defines the models' custom layers and functions, imported "

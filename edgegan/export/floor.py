@@ -53,8 +53,13 @@ def twin(model, dtype: str = "float64"):
     layer whose config or call does not follow the dtype)."""
     import keras
 
+    before = keras.config.dtype_policy()
     try:
         cfg = _retyped(model.get_config(), dtype)
+        # layers a user's layer makes in its build() without a dtype (keras.io's AdaIN makes its Dense layers so)
+        # take the global policy: float64 while the twin is built (measured: keras.io's StyleGAN generator cannot
+        # be rebuilt in float64 otherwise)
+        keras.config.set_dtype_policy(dtype)
         with keras.saving.custom_object_scope(_classes(model)):
             out = type(model).from_config(cfg)
         if [tuple(w.shape) for w in out.weights] != [tuple(w.shape) for w in model.weights]:
@@ -64,6 +69,8 @@ def twin(model, dtype: str = "float64"):
             dst.assign(w.astype(dtype) if w.dtype.kind == "f" else w)
     except Exception:  # noqa: BLE001  any failure to rebuild means: no floor for this model, said in the manifest
         return None
+    finally:
+        keras.config.set_dtype_policy(before)
     return out
 
 
@@ -100,4 +107,5 @@ def measure(model, run, x: list[np.ndarray], y32: np.ndarray, classes) -> dict:
             continue
         d = np.abs(np.asarray(y, np.float64).reshape(y64.shape) - y64)
         out[c] = {"max_abs": float(d.max()), "mean_abs": float(d.mean()), "multiple": FLOOR_MULTIPLE}
+        out[c]["keras_dtype"] = DTYPES[c]  # the Keras computation F measures against float64
     return out

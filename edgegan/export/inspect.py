@@ -55,19 +55,32 @@ def _is_map(t) -> bool:
     return _is_int(t) and len(t.shape) == 3
 
 
+def _is_noise(t) -> bool:
+    """A float (N, H, W, C) input named noise...: StyleGAN's per-resolution noise (edgegan.signature.Noise)."""
+    return not _is_int(t) and len(t.shape) == 4 and _name(t).startswith("noise")
+
+
 def split_inputs(model) -> tuple:
     """(the float input, the integer label input or None), from model.inputs in any order. A paired
     discriminator's float input is its candidate image (see image_inputs)."""
     labels = [t for t in model.inputs if _is_label(t)]
-    floats = [t for t in model.inputs if not _is_int(t)]
+    floats = [t for t in model.inputs if not _is_int(t) and not _is_noise(t)]
     return (floats[-1] if floats else None), (labels[0] if labels else None)
 
 
 def ordered(model, order: list | None = None) -> list:
     """The model's input tensors in edgegan's order (edgegan.signature): the float input (``order``: a paired
-    discriminator's two, in that order), then a label, then a map."""
+    discriminator's two, in that order), then a label, then maps, then noise maps."""
     x, label = split_inputs(model)
-    return [*(order or [x]), *([label] if label is not None else []), *(t for t in model.inputs if _is_map(t))]
+    rest = [t for t in model.inputs if _is_map(t)] + [t for t in model.inputs if _is_noise(t)]
+    return [*(order or [x]), *([label] if label is not None else []), *rest]
+
+
+def noise_entries(model) -> tuple:
+    """The generator's noise inputs as signature entries (edgegan.signature.Noise), in the model's order."""
+    from edgegan.signature import Noise
+
+    return tuple(Noise(tuple(int(v) for v in t.shape[1:]), _name(t)) for t in model.inputs if _is_noise(t))
 
 
 def map_entry(model, path: Path, onehot_of: str | None = None):
@@ -152,15 +165,17 @@ def check_io(model, path: Path, role: str) -> None:
     input, a latent (N, L) or a picture (N, H, W, C) (H, W may be None), plus an integer label for a conditional
     model; one image output. A discriminator: one picture, or two (a source and a candidate, pix2pix), plus an
     optional label; one score per image (N, 1) or a patch map (N, h, w, 1)."""
-    floats = [t for t in model.inputs if not _is_int(t)]
+    noises = [t for t in model.inputs if _is_noise(t) and None not in t.shape[1:]] if role == "generator" else []
+    floats = [t for t in model.inputs if not _is_int(t) and not any(t is n for n in noises)]
     labels = [t for t in model.inputs if _is_label(t)]
     maps = [t for t in model.inputs if _is_map(t)] if role == "generator" else []
     most = 1 if role == "generator" else 2
-    known = len(floats) + len(labels) + len(maps) == len(model.inputs)
+    known = len(floats) + len(labels) + len(maps) + len(noises) == len(model.inputs)
     if len(model.outputs) != 1 or not 1 <= len(floats) <= most or len(labels) > 1 or not known:
         what = "one float input" if role == "generator" else "one or two image inputs"
         ranks = sorted(len(t.shape) for t in floats)
         hint = "; a latent and a one-hot map (GauGAN): pass --map-onehot NAME" if ranks == [2, 4] else ""
+        hint = hint or ("; inputs fixed at export (StyleGAN's constant, alpha): --fix NAME=VALUE" * (len(ranks) > 1))
         raise ModelFileError(
             f"{path}: the {role} has {len(model.inputs)} inputs ({', '.join(str(t.dtype) for t in model.inputs)}) and "
             f"{len(model.outputs)} outputs; edgegan exports models with one output and {what}, plus one integer "
@@ -286,9 +301,9 @@ def read_contract(
     if source is None and input_range is not None:
         raise ConfigError(f"{g_path}: --input-range is for image-input generators; this one takes a latent")
     seg = map_entry(G, g_path, map_onehot)
-    extra = (seg,) if seg is not None else ()
-    if seg is not None and (source is not None or len(image) != 3 or None in image):
-        raise ModelFileError(f"{g_path}: a map input goes with a latent generator of a fixed image size")
+    extra = ((seg,) if seg is not None else ()) + noise_entries(G)
+    if extra and (source is not None or len(image) != 3 or None in image):
+        raise ModelFileError(f"{g_path}: map and noise inputs go with a latent generator of a fixed image size")
     if D is None:
         return Contract(latent, image, tuple(output_range), classes=k, source=source, extra=extra)
     check_io(D, d_path, "discriminator")

@@ -41,7 +41,10 @@ def input_signature(model, batch: int | None, input_name, size: tuple[int, int] 
         return (batch, *dims)
 
     def name(t):
-        return input_name if isinstance(input_name, str) else input_name[t.name.split(":")[0]]
+        own = t.name.split(":")[0]
+        if own.lower().startswith("noise"):  # StyleGAN's noise maps keep their names (edgegan.signature.Noise)
+            return own
+        return input_name if isinstance(input_name, str) else input_name[own]
 
     specs = [
         tf.TensorSpec(shape(t), t.dtype, name=MAP_NAME if len(t.shape) == 3 else LABEL_NAME)
@@ -57,9 +60,12 @@ def calibration_feeds(inputs: list[tuple[str, str, int]], calibration) -> dict[s
     [those, integer labels (N,)], or a paired discriminator's [source, image] rows; labels take the input's rank
     ((N,) or (N, 1))."""
     rows = list(calibration) if isinstance(calibration, (list, tuple)) else [calibration]
-    floats = sorted(((n, r) for n, t, r in inputs if "int" not in t), key=lambda f: "source" not in f[0])
+    noise = [(n, r) for n, t, r in inputs if "int" not in t and n.lower().startswith("noise")]
+    floats = sorted(
+        ((n, r) for n, t, r in inputs if "int" not in t and (n, r) not in noise), key=lambda f: "source" not in f[0]
+    )
     labels = sorted(((n, r) for n, t, r in inputs if "int" in t), key=lambda f: f[1] == 3)  # a label, then a map
-    feeds = dict(zip([n for n, _ in floats + labels], rows))
+    feeds = dict(zip([n for n, _ in floats + labels + noise], rows))  # edgegan.signature's order
     for n, rank in labels:
         if feeds[n].ndim == 1:  # a label: (N,) rows in the input's rank, (N,) or (N, 1)
             feeds[n] = feeds[n].reshape(len(feeds[n]), *([1] * (rank - 1)))

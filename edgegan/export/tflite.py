@@ -52,9 +52,11 @@ def int8_layer_errors(model, precision: str, batch: int, calibration, names=None
     saved, feeds = _saved(model, precision, batch, calibration, names, size)
     kw = dict(saved=str(saved), precision=precision, batch=batch, child=isolated.wanted(model))
     stats = isolated.call("edgegan.export.tflite:int8_op_errors", f"{model.name}'s int8 layer errors", feeds, **kw)
+    from edgegan.export.inspect import leaf_layers
     from edgegan.export.onnx import layer_of
 
-    names = [layer.name.removesuffix("_rank4") for layer in model._flatten_layers(include_self=False)]
+    # leaf layers: a nested model's scope (a wrapped generator's, edgegan.export.compose) holds every op under it
+    names = [layer.name.removesuffix("_rank4") for layer in leaf_layers(model)]
     layers: dict[str, list] = {}
     for err, tensor in stats:
         layers.setdefault(layer_of(tensor, names) or tensor, []).append((err, tensor))
@@ -177,15 +179,20 @@ DEBUG_ROWS = 8  # calibration batches the debugger compares op by op (each one t
 
 def _debugger(saved: str, precision: str, batch: int, feeds: dict, float_nodes):
     """TensorFlow's QuantizationDebugger of the ``precision`` conversion, ``float_nodes`` left in float (float
-    kernels allowed beside the int8 ones). It feeds inputs as a list in the file's order: one input only."""
+    kernels allowed beside the int8 ones). It feeds its interpreter a list in the order of the file's input
+    details, which is not the model's (a StyleGAN file lists noise_16x16 before noise_4x4): the rows are put in the
+    calibrated model's order, read once it is made (the debug rows are drawn only later, by run())."""
     import tensorflow as tf
 
     conv = _converter(saved, precision, batch, feeds)
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
     options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=list(float_nodes) or None)
-    rep = conv.representative_dataset
-    rows = lambda: (list(feed.values()) for feed in itertools.islice(rep(), DEBUG_ROWS))  # noqa: E731
-    return tf.lite.experimental.QuantizationDebugger(converter=conv, debug_dataset=rows, debug_options=options)
+    rep, order = conv.representative_dataset, []
+    rows = lambda: ([feed[n] for n in order] for feed in itertools.islice(rep(), DEBUG_ROWS))  # noqa: E731
+    debugger = tf.lite.experimental.QuantizationDebugger(converter=conv, debug_dataset=rows, debug_options=options)
+    details = tf.lite.Interpreter(model_content=debugger.calibrated_model).get_input_details()
+    order += [d["name"].removeprefix("serving_default_").split(":")[0] for d in details]
+    return debugger
 
 
 def int8_io_from_int8(src: Path, dst: Path, metadata: dict) -> bool:

@@ -28,10 +28,10 @@ from edgegan import manifest as mf
 from edgegan.contract import ImageInput, probability
 from edgegan.errors import ConfigError, InputError, ModelFileError
 from edgegan.latents import latents
-from edgegan.runtime.engines import Engine, LiteRTEngine, OnnxEngine
+from edgegan.runtime.engines import Engine, LiteRTEngine, OnnxEngine, feed_order, input_name
 from edgegan.runtime.images import from_uint8, save_each, save_gif, save_grid, to_uint8
 from edgegan.runtime.tiles import DEFAULT_TILE, Tiling, overlap, translate_tiled
-from edgegan.signature import Signature
+from edgegan.signature import DRAWN, Signature
 
 DEFAULT_MAX_BATCH = 4096  # requests above this are refused before anything is allocated
 SUFFIX_FORMAT = {".onnx": "onnx", ".ort": "ort", ".tflite": "tflite"}
@@ -98,7 +98,7 @@ class _Model:
     def input_names(self) -> list[str]:
         """The file's inputs by name, in the order ``run`` documents them ("z" or "image"; a paired
         discriminator's "source" first; a conditional model's "label" last)."""
-        return [_input_name(t.name) for t in self.engine.inputs]
+        return [input_name(t.name) for t in self.engine.inputs]
 
     def run(self, **inputs) -> np.ndarray:
         """The file's raw output for its inputs by name (``input_names``): float inputs as float arrays in the
@@ -116,7 +116,7 @@ class _Model:
             x, entry = inputs[name], (self.info.signature or Signature()).get(name)
             if t is self.engine.label:
                 xs.append(self.check_labels(x, n))
-            elif entry is not None and entry.kind == "map":
+            elif entry is not None and entry.kind in ("latent", "map", "noise"):
                 xs.append(entry.check(x, n))
             else:
                 a = np.asarray(x) if isinstance(x, (list, tuple)) else x
@@ -252,21 +252,30 @@ class Generator(_Model):
         self._check_count(int(n))
         return latents(int(n), self.latent_size, seed)
 
-    def generate(self, z, labels=None, **inputs) -> np.ndarray:
+    def generate(self, z, labels=None, seed: int = 0, **inputs) -> np.ndarray:
         """Images in the model's own range (``info.image_range``, e.g. [-1, 1] for tanh, [0, 1] for sigmoid),
         float32 (N, H, W, C), for the given latents (and, for a conditional model, one label per row, or one
-        label for all; a model with a map, GauGAN's: ``map=`` class ids (N, H, W))."""
+        label for all; a model with a map, GauGAN's: ``map=`` class ids (N, H, W)). Noise inputs (StyleGAN's) not
+        passed by name are drawn from ``seed`` as ``sample`` draws them."""
         z = check_array(z, (self.latent_size,), "latent z", self.max_batch)
-        y = self.engine.run(z, self.check_labels(labels, len(z)), *self._extra(inputs, len(z)))
+        sig = self.info.signature or Signature()
+        named = {sig[0].name if sig else "z": z}
+        label = self.check_labels(labels, len(z))
+        named.update({} if label is None else {sig.of_kind("label")[0].name if sig else "label": label})
+        named.update(self._extra(inputs, len(z), seed))
+        values = list(named.values())
+        y = self.engine.run(*[values[i] for i in feed_order(self.engine, list(named))])
         return np.clip(y, *self.info.image_range) if self.info.image_range else y
 
-    def _extra(self, inputs: dict, n: int) -> list[np.ndarray]:
-        """The inputs of the newer kinds, in engine order, each checked by its signature entry."""
+    def _extra(self, inputs: dict, n: int, seed: int) -> dict[str, np.ndarray]:
+        """The inputs of the newer kinds by name, each checked by its signature entry; noise not given is drawn."""
         extra = Signature(self.info.extra)
-        if set(inputs) != set(extra.names):
+        unknown = [k for k in inputs if extra.get(k) is None]
+        missing = [e.name for e in extra if e.name not in inputs and e.kind not in DRAWN]
+        if unknown or missing:
             takes = f"takes {', '.join(extra.names)} besides z" if extra else "takes nothing besides z and labels"
             raise InputError(f"{self.info.path} {takes}; got {', '.join(inputs) or 'none'}")
-        return [e.check(inputs[e.name], n) for e in extra]
+        return {e.name: e.check(inputs[e.name], n) if e.name in inputs else e.draw(n, seed) for e in extra}
 
     def sample(self, n: int, seed: int = 0, labels=None, label: int | None = None, **inputs) -> np.ndarray:
         """n images as uint8 (n, H, W, C) from latents drawn with ``seed``: the low end of the model's range
@@ -276,7 +285,7 @@ class Generator(_Model):
             raise InputError("pass label (one class for all images) or labels (one per image), not both")
         z = self.latents(n, seed)
         each = {k: _each(v, n, (self.info.signature or Signature()).get(k)) for k, v in inputs.items()}
-        return self.to_uint8(self.generate(z, labels if label is None else label, **each))
+        return self.to_uint8(self.generate(z, labels if label is None else label, seed, **each))
 
     def to_uint8(self, images: np.ndarray) -> np.ndarray:
         """Images from ``generate`` -> uint8, through the model's own output range."""
@@ -287,7 +296,7 @@ class Generator(_Model):
             )
         return to_uint8(images, self.info.image_range)
 
-    def interpolate(self, z0, z1, steps: int = 10, label: int | None = None, **inputs) -> np.ndarray:
+    def interpolate(self, z0, z1, steps: int = 10, label: int | None = None, seed: int = 0, **inputs) -> np.ndarray:
         """A straight walk from z0 to z1 in ``steps`` frames: uint8 (steps, H, W, C) (of class ``label`` for a
         conditional model)."""
         z0 = check_array(np.asarray(z0).reshape(1, -1) if np.ndim(z0) == 1 else z0, (self.latent_size,), "z0", 1)
@@ -296,7 +305,10 @@ class Generator(_Model):
             raise InputError(f"steps must be an integer >= 2, got {steps!r}")
         t = np.linspace(0.0, 1.0, int(steps), dtype=np.float32)[:, None]
         each = {k: _each(v, len(t), (self.info.signature or Signature()).get(k)) for k, v in inputs.items()}
-        return self.to_uint8(self.generate((1 - t) * z0 + t * z1, label, **each))
+        for e in self.info.extra:  # noise held still along the walk: one draw for every frame
+            if e.kind in DRAWN and e.name not in each:
+                each[e.name] = np.repeat(e.draw(1, seed), len(t), axis=0)
+        return self.to_uint8(self.generate((1 - t) * z0 + t * z1, label, seed, **each))
 
     save_grid = staticmethod(save_grid)
     save_each = staticmethod(save_each)
@@ -350,11 +362,6 @@ def _each(x, n: int, entry):
     if entry is not None and entry.kind == "map" and a.shape == tuple(entry.shape):
         return np.broadcast_to(a, (n, *a.shape))
     return a
-
-
-def _input_name(tensor: str) -> str:
-    """edgegan's name of an input from the file's tensor name (LiteRT's signature prefixes it: serving_default_z:0)."""
-    return tensor.split(":")[0].removeprefix("serving_default_")
 
 
 def check_array(x, row_shape: tuple, what: str, max_batch: int) -> np.ndarray:
@@ -610,7 +617,7 @@ def _file_signature(engine: Engine, meta: dict, path: Path, latent: int, classes
     else:
         main = Image.of(source) if source is not None else Latent(latent)
         sig = Signature([main, *([Label(classes)] if classes else [])])
-    names = sorted(_input_name(t.name) for t in engine.inputs)
+    names = sorted(input_name(t.name) for t in engine.inputs)
     if len(engine.inputs) != len(sig) or ("signature" in meta and names != sorted(sig.names)):
         raise ModelFileError(
             f"{path}: takes {', '.join(names)} but its metadata describes {', '.join(sig.names)}; export it with "

@@ -220,7 +220,7 @@ def _signature_infos(data: bytes, name: str) -> tuple[str, list[TensorInfo], Ten
     if len(outs) != 1:
         raise ModelFileError(f"{name}: its signature has {len(outs)} outputs; edgegan models have one")
     by_tensor = {d["name"]: k for k, d in ins.items()}
-    infos = ordered_inputs([_tfl_info(d) for d in ins.values()], 1, name)
+    infos = ordered_inputs([_tfl_info(d) for d in ins.values()], 1, name, read_tflite_metadata(data))
     return key, infos, _tfl_info(next(iter(outs.values()))), [by_tensor[t.name] for t in infos]
 
 

@@ -9,6 +9,7 @@ file's own scale and zero point (docs/reliability.md item 10).
 from __future__ import annotations
 
 import functools
+import json
 import struct
 import threading
 from dataclasses import dataclass
@@ -237,11 +238,11 @@ class OnnxEngine(Engine):
         infos = [
             TensorInfo(t.name, tuple(d if isinstance(d, int) else None for d in t.shape), _ort_dtype(t.type)) for t in i
         ]
-        self.inputs = ordered_inputs(infos, len(o), name)
+        self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
+        self.inputs = ordered_inputs(infos, len(o), name, self.metadata)
         self.output = TensorInfo(
             o[0].name, tuple(d if isinstance(d, int) else None for d in o[0].shape), _ort_dtype(o[0].type)
         )
-        self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
         self.threads = threads
 
     def _run_chunk(self, xs: list[np.ndarray]) -> np.ndarray:
@@ -253,20 +254,48 @@ def _is_int(t: TensorInfo) -> bool:
     return t.dtype in ("int32", "int64")
 
 
-def ordered_inputs(infos: list[TensorInfo], outputs: int, name: str) -> list[TensorInfo]:
-    """The inputs as engines keep them (edgegan.signature's order): the one float input first (a paired
-    discriminator's two: the one named source, then the other), then an integer label input (N,) or (N, 1) if
-    there is one, then integer maps (N, H, W); anything else is not an edgegan model."""
+def ordered_inputs(infos: list[TensorInfo], outputs: int, name: str, metadata: dict | None = None) -> list[TensorInfo]:
+    """The inputs as engines keep them: the float inputs (the one named source first, as a paired discriminator's
+    is, then a latent (N, L), then the others, a StyleGAN's noise maps, by name), then an integer label (N,) or
+    (N, 1) if there is one, then integer maps (N, H, W). Callers feed them by name (edgegan.signature); one output
+    and at most one label, or it is not an edgegan model. A file whose edgegan metadata records its signature
+    (edgegan.signature) keeps that order instead: callers pass its inputs in it, whatever order the file lists
+    them in."""
     labels = [t for t in infos if _is_int(t) and len(t.shape) <= 2]
     maps = [t for t in infos if _is_int(t) and len(t.shape) == 3]
-    floats = sorted((t for t in infos if not _is_int(t)), key=lambda t: "source" not in t.name)
-    paired = len(floats) == 2 and sum("source" in t.name for t in floats) == 1
-    if outputs != 1 or not (len(floats) == 1 or paired) or len(labels) > 1 or len(labels + maps + floats) != len(infos):
+    floats = sorted((t for t in infos if not _is_int(t)), key=lambda t: ("source" not in t.name, len(t.shape) != 2))
+    if outputs != 1 or not floats or len(labels) > 1 or len(labels + maps + floats) != len(infos):
         raise ModelFileError(
             f"{name}: expected one output and one input (or an input and an integer label or map), found "
             f"{len(infos)} inputs ({', '.join(t.dtype for t in infos)}) and {outputs} outputs"
         )
-    return floats + labels + maps
+    order = floats + labels + maps
+    names = [e.get("name") for e in _edgegan(metadata).get("signature") or [] if isinstance(e, dict)]
+    mine = {input_name(t.name): t for t in order}
+    return [mine[n] for n in names] if names and sorted(names) == sorted(mine) else order
+
+
+def _edgegan(metadata: dict | None) -> dict:
+    """The edgegan metadata a file carries ({} when none or unreadable)."""
+    raw = (metadata or {}).get("edgegan") or (metadata or {}).get("edgegan.json")
+    try:
+        meta = json.loads(raw) if raw else {}
+    except (TypeError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def feed_order(engine: Engine, names: list[str]) -> list[int]:
+    """For each of the engine's inputs, the index in ``names`` of the array that feeds it: by name when the file's
+    inputs carry the names (edgegan's files do), else in the order given (a file of other names, in
+    ordered_inputs' order)."""
+    mine = [input_name(t.name) for t in engine.inputs]
+    return [names.index(n) for n in mine] if sorted(mine) == sorted(names) else list(range(len(mine)))
+
+
+def input_name(tensor: str) -> str:
+    """A file's input name as edgegan gave it: LiteRT's signature prefix and the ":0" suffix taken off."""
+    return tensor.removeprefix("serving_default_").split(":")[0]
 
 
 def _ort_dtype(t: str) -> str:
@@ -319,10 +348,10 @@ class LiteRTEngine(Engine):
             raise ModelFileError(f"{name}: LiteRT cannot load it ({str(e).splitlines()[0][:200]})") from e
         i, o = self.interp.get_input_details(), self.interp.get_output_details()
         index = {d["name"]: d["index"] for d in i}
-        self.inputs = ordered_inputs([_tfl_info(d) for d in i], len(o), name)
+        self.metadata = read_tflite_metadata(data)
+        self.inputs = ordered_inputs([_tfl_info(d) for d in i], len(o), name, self.metadata)
         self.output = _tfl_info(o[0])
         self._in_index, self._out_index = [index[t.name] for t in self.inputs], o[0]["index"]
-        self.metadata = read_tflite_metadata(data)
         self.threads = threads
         self._lock = threading.Lock()  # a LiteRT Interpreter is not thread-safe (docs/design.md, "Toolchain notes")
 
