@@ -78,7 +78,8 @@ def keras_reference(
 
         given = {k: v for k, v in _recorded_composition(composed, m.root).items() if v is not None}
         G = compose_again(G, options({**given, "custom_objects": tuple(custom_objects)}), m.root / "generator.keras")
-    out["image"] = keras_runner(G)(*_inputs(ref, "generator", m))
+    pinned = 1 if m.data.get("batch_statistics") else None  # --batch-one: Keras one picture per call, as at export
+    out["image"] = keras_runner(G, pinned)(*_inputs(ref, "generator", m))
     drift = float(np.abs(out["image"] - ref["image"]).max())
     if D is not None:
         out["d_score"] = keras_runner(D, order=image_inputs(D, path, d_source))(*_inputs(ref, "discriminator", m))

@@ -185,3 +185,125 @@ def test_without_the_flag_or_with_batch_moments_the_export_says_why_in_one_line(
                     "onnx", "--precision", "fp32", "--out", str(gaugan / "x"))  # fmt: skip
         assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1 and says in r.stderr, r.stderr
         assert not (gaugan / "x").exists()
+
+
+# ---------------------------------------------------------------- StyleGAN end to end
+STYLE_FLAGS = ["--fix", "generator_input=1", "--fix", "g_alpha=1", "--output-range=-1,1", "--custom-objects",
+               USER_LAYERS]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def stylegan(tmp_path_factory):
+    sys.path.insert(0, str(ROOT / "tests"))
+    import zoo_multi
+
+    root = tmp_path_factory.mktemp("stylegan")
+    mapping, g = zoo_multi.stylegan()
+    mapping.save(root / "mapping.keras")
+    g.save(root / "g.keras")
+    r = run_cli("export", "--generator", str(root / "g.keras"), "--mapping", str(root / "mapping.keras"),
+                "--truncation", "0.7", *STYLE_FLAGS, "--out", str(root / "b"))  # fmt: skip
+    assert r.returncode == 0, r.stderr[-2000:]
+    return root
+
+
+def keras_stylegan(root, z, noise, psi=0.7):
+    """keras.io's sampling: the constant block and alpha at 1, w = mean + psi (w - mean), as the test computes it."""
+    import keras
+    import user_layers  # noqa: F401
+
+    from edgegan.latents import latents
+
+    mapping = keras.models.load_model(root / "mapping.keras")
+    g = keras.models.load_model(root / "g.keras")
+    mean = mapping(latents(4096, z.shape[1], 0)).numpy().mean(axis=(0, 1))
+    w = mean + psi * (mapping(z).numpy() - mean)
+    ones = np.ones((len(z), 4, 4, 16), np.float32)
+    return g([ones, w, *noise, np.ones((len(z), 1), np.float32)], training=False).numpy()
+
+
+@needs_tf
+def test_stylegan_exports_every_format_and_precision_and_verifies(stylegan):
+    m = json.loads((stylegan / "b" / "manifest.json").read_text())
+    assert [(e["name"], e["kind"]) for e in m["signature"]["generator"]] == [
+        ("z", "latent"), ("noise_4x4", "noise"), ("noise_8x8", "noise"), ("noise_16x16", "noise")
+    ]  # fmt: skip
+    assert m["composed"] == {"mapping": "mapping.keras", "fixed": {"generator_input": 1.0, "g_alpha": 1.0},
+                             "truncation": 0.7}  # fmt: skip
+    made = {(f["format"], f["precision"]) for f in m["files"]}
+    assert {(f, p) for f in ("onnx", "tflite") for p in ("fp32", "fp16", "int8")} <= made
+    ref = np.load(stylegan / "b" / "reference.npz")
+    assert ref["noise_16x16"].shape == (64, 16, 16, 1)
+    for extra in ([], ["--against-keras", "--custom-objects", USER_LAYERS]):
+        r = run_cli("verify", str(stylegan / "b"), *extra)
+        assert r.returncode == 0, r.stdout + r.stderr
+
+
+@needs_tf
+def test_a_seed_names_the_same_picture_everywhere_and_keras_draws_it(stylegan, tmp_path):
+    import edgegan
+    from edgegan.runtime.images import to_uint8
+
+    g = edgegan.load(stylegan / "b", backend="onnx")
+    z = g.latents(3, seed=9)
+    noise = [e.draw(3, 9) for e in g.info.extra]
+    want = to_uint8(keras_stylegan(stylegan, z, noise), (-1, 1)).astype(int)
+    for backend in ("onnx", "tflite"):
+        got = edgegan.load(stylegan / "b", backend=backend).sample(3, seed=9).astype(int)
+        assert np.abs(got - want).max() <= 1, backend
+    assert not np.array_equal(g.sample(1, seed=9), g.sample(1, seed=10))
+    r = run_cli("generate", "--model", str(stylegan / "b"), "--seed", "9", "-n", "3", "--npy", str(tmp_path / "a.npy"),
+                "-o", str(tmp_path / "a.png"))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert np.array_equal(np.load(tmp_path / "a.npy"), edgegan.load(stylegan / "b").sample(3, seed=9))
+
+
+@needs_tf
+def test_what_cannot_be_read_is_asked_for_in_one_line(stylegan):
+    cases = [
+        (["--mapping", str(stylegan / "mapping.keras"), "--fix", "g_alpha=1"], "generator_input (4, 4, 16) is fed by nothing"),
+        (["--mapping", str(stylegan / "mapping.keras"), "--fix", "alpha=1"], "--fix alpha: the generator's inputs are"),
+        (["--truncation", "0.5", "--fix", "g_alpha=1"], "pass --mapping MAPPING.keras"),
+    ]  # fmt: skip
+    for flags, says in cases:
+        r = run_cli("export", "--generator", str(stylegan / "g.keras"), *flags, "--output-range=-1,1",
+                    "--custom-objects", USER_LAYERS, "--format", "onnx", "--precision", "fp32",
+                    "--out", str(stylegan / "x"))  # fmt: skip
+        assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1 and says in r.stderr, r.stderr
+        assert not (stylegan / "x").exists()
+    r = run_cli("export", "--generator", str(stylegan / "g.keras"), "--fix", "g_alpha", "--out", str(stylegan / "x"))
+    assert r.returncode == 2 and "expected NAME=VALUE" in r.stderr
+
+
+@needs_tf
+def test_keras_io_gaugan_with_batch_moments_exports_pinned_to_one_picture_per_call(gaugan):
+    import keras
+    import user_layers  # noqa: F401
+
+    import edgegan
+    from edgegan.runtime.images import to_uint8
+
+    path = gaugan / "keras_io.keras"  # saved by the refusal test above; keras.io's SPADE: moments over axes 0, 1, 2
+    if not path.exists():
+        import zoo_multi
+
+        zoo_multi.gaugan(axes=(0, 1, 2)).save(path)
+    r = run_cli("export", "--generator", str(path), "--custom-objects", USER_LAYERS, "--map-onehot", "mask",
+                "--batch-one", "--format", "onnx,tflite", "--precision", "fp32,int8", "--out", str(gaugan / "one"))  # fmt: skip
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "--batch-one: every file takes one picture per call" in r.stdout
+    m = json.loads((gaugan / "one" / "manifest.json").read_text())
+    assert m["batch_statistics"]["pinned_batch"] == 1 and m["batch_statistics"]["change_when_4_run_together"] > 1e-2
+    assert {f["batch"] for f in m["files"]} == {1}
+    r = run_cli("verify", str(gaugan / "one"), "--against-keras", "--custom-objects", USER_LAYERS)
+    assert r.returncode == 0, r.stdout + r.stderr
+    G = keras.models.load_model(path)
+    seg = np.random.default_rng(4).integers(0, 6, (3, 32, 32)).astype(np.int32)
+    for backend in ("onnx", "tflite"):
+        g = edgegan.load(gaugan / "one", backend=backend, precision="fp32")
+        z = g.latents(3, seed=2)
+        alone = np.concatenate(
+            [G([z[i : i + 1], np.eye(6, dtype=np.float32)[seg[i : i + 1]]]).numpy() for i in range(3)]
+        )
+        got = g.sample(3, seed=2, map=seg).astype(int)
+        assert np.abs(got - to_uint8(alone, (-1, 1)).astype(int)).max() <= 1, backend

@@ -302,14 +302,23 @@ def _roles(sources: Sources, variants, opts: ExportOptions, skip: frozenset, log
         )
     inputs = generator_inputs(contract, opts, D, log)
     models = _rewritten(G, variants, opts, log, inputs.size)
-    g_keras = keras_runner(G)
+    rows = 1 if opts.batch_one else None  # --batch-one: Keras one picture per call, as the files run
+    g_keras = keras_runner(G, rows)
     x_ref, g_cal = inputs.reference(), inputs.calibration()
     g_ref = g_keras(*x_ref)
-    _refuse_batch_statistics("generator", lambda rows: keras_runner(G, rows), x_ref)
+    shared = _batch_statistics("generator", lambda n: keras_runner(G, n), x_ref, opts.batch_one)
+    if opts.batch_one:
+        if D is not None:
+            raise ConfigError("--batch-one pins a generator exported alone; add --skip discriminator")
+        log(
+            f"--batch-one: every file takes one picture per call, as Keras computes it alone (run 4 together, "
+            f"Keras changes each by {shared:.3g}: it takes statistics over the batch)"
+        )
     kw = contract.parity_kw("generator")
     g_role = Role("generator", models, (inputs.name, IMAGE_NAME), g_cal, x_ref, g_ref, kw, inputs.size)
-    g_role.floors = _floors(G, keras_runner, x_ref, g_ref, {v.bound for v in variants}, log)
-    info = {"generated": 0, "real": 0, "real_src": "none", "inputs": inputs}
+    twin_runner = (lambda m: keras_runner(m, 1)) if opts.batch_one else keras_runner  # noqa: E731
+    g_role.floors = _floors(G, twin_runner, x_ref, g_ref, {v.bound for v in variants}, log)
+    info = {"generated": 0, "real": 0, "real_src": "none", "inputs": inputs, "batch_shared": shared}
     if D is None:
         return contract, g_role, None, info
 
@@ -471,7 +480,7 @@ def _discriminator_role(D, generate, inputs, g_x, g_ref, contract, sources, opts
     names = (SOURCE_NAME, IMAGE_NAME) if contract.paired else (IMAGE_NAME,)
     floats = image_inputs(D, sources.discriminator, opts.d_source)
     y = keras_runner(D, order=floats)(*x)
-    _refuse_batch_statistics("discriminator", lambda rows: keras_runner(D, rows, order=floats), x)
+    _batch_statistics("discriminator", lambda rows: keras_runner(D, rows, order=floats), x)
     io = ({t.name.split(":")[0]: n for t, n in zip(floats, names)} if contract.paired else IMAGE_NAME, SCORE_NAME)
     offset = float(np.median(y)) if SCORE[contract.score].centred else 0.0
     role = Role("discriminator", {None: (_centred(D, offset), [])}, io, d_cal, x, y, kw, score_offset=offset)
@@ -484,24 +493,27 @@ BATCH_PROBE = 4  # rows run together and one at a time to find statistics taken 
 BATCH_TOLERANCE = 1e-3  # of the output's scale: kernels chosen by batch size differ by ~1e-6; batch statistics by ~1
 
 
-def _refuse_batch_statistics(name: str, runner, x: list[np.ndarray]) -> None:
-    """Stop the export when a row's output depends on the other rows of its batch (statistics over the batch axis
-    at inference, as keras.io's GauGAN's SPADE takes ``ops.moments`` over axes 0, 1, 2): its files would match
-    Keras at one batch size only. ``runner(rows)``: the model's function of ``x`` in calls of that many rows."""
+def _batch_statistics(name: str, runner, x: list[np.ndarray], pinned: bool = False) -> float:
+    """How much a row's output changes with the other rows of its batch (statistics over the batch axis at
+    inference, as keras.io's GauGAN's SPADE takes ``ops.moments`` over axes 0, 1, 2). Above BATCH_TOLERANCE the
+    export stops, its files could match Keras at one batch size only, unless ``pinned`` (--batch-one: every file
+    at batch 1, the references computed one row at a time). ``runner(rows)``: the function of ``x`` in calls of
+    that many rows."""
     n = min(BATCH_PROBE, len(x[0]))
     if n < 2:
-        return
+        return 0.0
     rows = [a[:n] for a in x]
     together, alone = runner(n)(*rows), runner(1)(*rows)
     scale = max(1.0, float(np.abs(alone).max()))
     diff = float(np.abs(np.asarray(together, np.float64) - alone).max())
-    if not diff <= BATCH_TOLERANCE * scale:
+    if not diff <= BATCH_TOLERANCE * scale and not pinned:
         raise ExportError(
             f"the {name}'s output for one input changes with the other inputs of its batch (by {diff:.3g} over "
             f"{n} rows): it takes statistics over the batch at inference (as GauGAN's SPADE takes ops.moments over "
             "axes 0, 1, 2), so no file can match it at every batch size; take them per sample (axes 1, 2) and save "
-            "the model again"
+            "the model again, or pin every file to one picture per call with --batch-one"
         )
+    return diff
 
 
 def _floors(model, runner, x: list[np.ndarray], y: np.ndarray, classes: set, log) -> dict:
@@ -549,6 +561,8 @@ def export_bundle(
     opts = opts or ExportOptions()
     if not 1 <= opts.batch <= 1024:
         raise ConfigError(f"--batch must be between 1 and 1024, got {opts.batch}")
+    if opts.batch_one and opts.batch != 1:
+        raise ConfigError(f"--batch-one pins every file to batch 1; drop --batch {opts.batch}")
     if opts.calibration_samples < 2 * opts.batch:
         raise ConfigError(f"--calibration-samples must be at least {2 * opts.batch}")
     sources = model if isinstance(model, Sources) else find_sources(model)
@@ -791,6 +805,8 @@ def _manifest(contract: Contract, roles, stage: Path, opts, d_info: dict, skippe
         if opts.label_onehot:  # the sources take it one-hot at the latent's end and as D's last channels
             m["label"]["source_encoding"] = {"onehot": opts.label_onehot, "position": "last"}
     m["signature"] = {"generator": contract.signature.section()}
+    if opts.batch_one:  # what --batch-one pinned, and why (_batch_statistics)
+        m["batch_statistics"] = {"pinned_batch": 1, "change_when_4_run_together": d_info["batch_shared"]}
     if opts.mapping or opts.fix:  # how the files' generator was assembled (edgegan.export.compose)
         from edgegan.export.compose import parse_fix
 
@@ -836,6 +852,8 @@ def _convert(
                 onnx_export.keras_to_onnx(
                     model, fp32, in_name, out_name, {**meta, "format": "onnx", "precision": "fp32"}
                 )
+                if opts.batch_one:  # one picture per call (the model takes statistics over its batch)
+                    onnx_export.fixed_shapes(fp32, fp32, 1)
         if v.format == "onnx" and v.precision == "fp32":
             shutil.copy2(fp32, path) if fp32 != path else None
         elif v.format == "onnx" and v.precision == "fp16":
