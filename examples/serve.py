@@ -8,6 +8,9 @@
     python examples/serve.py --model exports/my-cyclegan --port 8000   # an image-input generator
     curl -o out.png --data-binary @photo.jpg http://127.0.0.1:8000/translate
 
+    python examples/serve.py --model exports/my-gaugan --port 8000     # a generator of a segmentation map
+    curl -o out.png --data-binary @seg.png 'http://127.0.0.1:8000/generate?seed=3&n=4'
+
 One Generator is shared by all request threads: ONNX Runtime sessions are thread-safe and the
 LiteRT engine serializes calls with a lock.
 """
@@ -23,7 +26,7 @@ from urllib.parse import parse_qs, urlparse
 
 import edgegan
 from edgegan.errors import EdgeGanError
-from edgegan.runtime.images import grid, png_bytes
+from edgegan.runtime.images import grid, png_bytes, read_map
 
 MAX_N = 256
 MAX_BODY = 20 << 20  # bytes of a POST /translate body
@@ -66,6 +69,7 @@ def make_handler(generator):
     # Pillow warns (to stderr) on pictures between its limit and twice it; MAX_PIXELS, far below, refuses them
     # with a 400 first: the warning would only add a line to the log for each such request
     warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+    maps = [e for e in generator.info.extra if e.kind == "map"]  # a GauGAN's: POST /generate takes the map
 
     class Handler(BaseHTTPRequestHandler):
         def _send(self, code: int, body: bytes, ctype: str) -> None:
@@ -91,6 +95,7 @@ def make_handler(generator):
                             "format": info.format,
                             "precision": info.precision,
                             "classes": info.classes,
+                            "inputs": info.signature.section() if info.signature else None,
                         }
                     ).encode(),
                     "application/json",
@@ -99,7 +104,12 @@ def make_handler(generator):
                 return self._error(404, "unknown path; use /generate?seed=S&n=N[&label=L], POST /translate or /healthz")
             if generator.source is not None:
                 return self._error(400, "this model takes pictures: POST a PNG or JPEG to /translate")
-            q = parse_qs(url.query)
+            if maps:
+                return self._error(400, "this model draws from a segmentation map: POST a map PNG to /generate")
+            self._generate(url.query, {})
+
+        def _generate(self, query: str, inputs: dict) -> None:
+            q = parse_qs(query)
             try:
                 seed = int(q.get("seed", ["0"])[0])
                 n = int(q.get("n", ["16"])[0])
@@ -108,24 +118,41 @@ def make_handler(generator):
                 return self._error(400, "seed, n and label must be integers")
             if not 1 <= n <= MAX_N:
                 return self._error(400, f"n must be between 1 and {MAX_N}")
-            try:
-                images = generator.sample(n, seed=seed, label=label)  # a conditional model refuses a missing label
+            try:  # a conditional model refuses a missing label
+                images = generator.sample(n, seed=seed, label=label, **inputs)
             except EdgeGanError as e:
                 return self._error(400, str(e))
             self._send(200, png_bytes(grid(images)), "image/png")
 
-        def do_POST(self) -> None:  # noqa: N802
-            if urlparse(self.path).path != "/translate":
-                return self._error(404, "unknown path; POST pictures to /translate")
-            if generator.source is None:
-                return self._error(400, "this model takes latents: use GET /generate")
+        def _body(self) -> bytes | None:
             try:
                 size = int(self.headers.get("Content-Length", ""))
             except ValueError:
-                return self._error(411, "send a Content-Length")
+                self._error(411, "send a Content-Length")
+                return None
             if not 0 < size <= MAX_BODY:
-                return self._error(413 if size > 0 else 400, f"the body must be 1 to {MAX_BODY} bytes, got {size}")
-            body = self.rfile.read(size)
+                self._error(413 if size > 0 else 400, f"the body must be 1 to {MAX_BODY} bytes, got {size}")
+                return None
+            return self.rfile.read(size)
+
+        def do_POST(self) -> None:  # noqa: N802
+            url = urlparse(self.path)
+            if url.path == "/generate" and maps:  # the body: a map of class ids (a grayscale or palette PNG)
+                body = self._body()
+                if body is None:
+                    return None
+                try:
+                    seg = read_map(io.BytesIO(body), maps[0].shape)
+                except EdgeGanError as e:
+                    return self._error(400, str(e).split(": ", 1)[-1])
+                return self._generate(url.query, {maps[0].name: seg})
+            if url.path != "/translate":
+                return self._error(404, "unknown path; POST pictures to /translate (a map model: to /generate)")
+            if generator.source is None:
+                return self._error(400, "this model takes latents: use GET /generate")
+            body = self._body()
+            if body is None:
+                return None
             try:
                 picture = read_posted_picture(body, generator.source.channels, generator.source.scale)
                 out = generator.translate(picture)

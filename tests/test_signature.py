@@ -307,3 +307,45 @@ def test_keras_io_gaugan_with_batch_moments_exports_pinned_to_one_picture_per_ca
         )
         got = g.sample(3, seed=2, map=seg).astype(int)
         assert np.abs(got - to_uint8(alone, (-1, 1)).astype(int)).max() <= 1, backend
+
+
+@needs_tf
+def test_the_http_example_takes_a_posted_map(gaugan):
+    import io
+    import urllib.error
+    import urllib.request
+
+    from PIL import Image
+
+    import edgegan
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import load_translate
+
+    seg = np.zeros((32, 32), np.uint8)
+    seg[:, 16:] = 4
+    buf = io.BytesIO()
+    Image.fromarray(seg).save(buf, format="PNG")
+    p, base = load_translate.start(str(gaugan / "b"))
+    try:
+        with urllib.request.urlopen(base + "/healthz", timeout=10) as r:
+            assert [e["kind"] for e in json.load(r)["inputs"]] == ["latent", "map"]
+        post = urllib.request.Request(base + "/generate?seed=3&n=2", data=buf.getvalue(), method="POST")
+        with urllib.request.urlopen(post, timeout=60) as r:
+            got = np.asarray(Image.open(io.BytesIO(r.read())))
+        g = edgegan.load(gaugan / "b")
+        want = np.asarray(Image.open(io.BytesIO(edgegan.runtime.images.png_bytes(
+            edgegan.runtime.images.grid(g.sample(2, seed=3, map=seg.astype(np.int32)))))))  # fmt: skip
+        assert np.array_equal(got, want)
+        for req, says in (
+            (urllib.request.Request(base + "/generate?seed=3"), "POST a map PNG"),
+            (urllib.request.Request(base + "/generate", data=b"not a png", method="POST"), "not a map"),
+        ):
+            with pytest.raises(urllib.error.HTTPError) as e:
+                urllib.request.urlopen(req, timeout=30)
+            assert e.value.code == 400 and says in json.load(e.value)["error"]
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
+        log = p.stderr.read()
+    assert "Traceback" not in log, log

@@ -185,22 +185,23 @@ def read_picture(path, channels: int, notes: list | None = None) -> np.ndarray:
 
 
 def read_map(path, shape: tuple[int, int], notes: list | None = None) -> np.ndarray:
-    """A segmentation map file as int32 class ids (H, W): a PNG whose pixels are class ids (grayscale or palette:
+    """A segmentation map (a path or a binary file object) as int32 class ids (H, W): a PNG whose pixels are class ids (grayscale or palette:
     a palette PNG's indices are its classes) or an .npy of integers. Another size is resized to ``shape`` by
     nearest neighbour (said in ``notes``); a colour picture is refused in one line (its colours are not ids)."""
     from PIL import Image
 
     from edgegan.errors import InputError
 
-    path = Path(path)
+    src = path  # a path, or a binary file object (an HTTP body)
+    path = Path(getattr(path, "name", None) or ("map" if hasattr(path, "read") else path))
     try:
         if path.suffix.lower() == ".npy":
-            a = np.load(path, allow_pickle=False)
+            a = np.load(src, allow_pickle=False)
             if a.ndim != 2 or a.dtype.kind not in "iu":
                 raise InputError(f"{path}: a map is a 2-D array of integer class ids, got {a.dtype} {a.shape}")
             im = Image.fromarray(a.astype(np.int32))
         else:
-            im = Image.open(path)
+            im = Image.open(src)
             if im.width * im.height > MAX_PICTURE_PIXELS:
                 raise InputError(f"{path}: {im.width}x{im.height} is over the {MAX_PICTURE_PIXELS} pixel cap")
             if im.mode not in ("L", "P", "I", "I;16"):
