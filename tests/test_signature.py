@@ -5,6 +5,7 @@ verifies, and runs by name through the light runtime and `edgegan generate --map
 
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -275,32 +276,39 @@ def test_what_cannot_be_read_is_asked_for_in_one_line(stylegan):
     assert r.returncode == 2 and "expected NAME=VALUE" in r.stderr
 
 
+@pytest.fixture(scope="module")
+def gaugan_pinned(gaugan):
+    """keras.io's GauGAN (SPADE's moments over axes 0, 1, 2) exported with --batch-one: (its .keras, the bundle,
+    the export's stdout)."""
+    import zoo_multi
+
+    path = gaugan / "keras_io.keras"
+    zoo_multi.gaugan(axes=(0, 1, 2)).save(path)
+    r = run_cli("export", "--generator", str(path), "--custom-objects", USER_LAYERS, "--map-onehot", "mask",
+                "--batch-one", "--format", "onnx,tflite", "--precision", "fp32,int8", "--out", str(gaugan / "one"))  # fmt: skip
+    assert r.returncode == 0, r.stderr[-2000:]
+    return path, gaugan / "one", r.stdout
+
+
 @needs_tf
-def test_keras_io_gaugan_with_batch_moments_exports_pinned_to_one_picture_per_call(gaugan):
+def test_keras_io_gaugan_with_batch_moments_exports_pinned_to_one_picture_per_call(gaugan, gaugan_pinned):
     import keras
     import user_layers  # noqa: F401
 
     import edgegan
     from edgegan.runtime.images import to_uint8
 
-    path = gaugan / "keras_io.keras"  # saved by the refusal test above; keras.io's SPADE: moments over axes 0, 1, 2
-    if not path.exists():
-        import zoo_multi
-
-        zoo_multi.gaugan(axes=(0, 1, 2)).save(path)
-    r = run_cli("export", "--generator", str(path), "--custom-objects", USER_LAYERS, "--map-onehot", "mask",
-                "--batch-one", "--format", "onnx,tflite", "--precision", "fp32,int8", "--out", str(gaugan / "one"))  # fmt: skip
-    assert r.returncode == 0, r.stderr[-2000:]
-    assert "--batch-one: every file takes one picture per call" in r.stdout
-    m = json.loads((gaugan / "one" / "manifest.json").read_text())
+    path, one, said = gaugan_pinned
+    assert "--batch-one: every file takes one picture per call" in said
+    m = json.loads((one / "manifest.json").read_text())
     assert m["batch_statistics"]["pinned_batch"] == 1 and m["batch_statistics"]["change_when_4_run_together"] > 1e-2
     assert {f["batch"] for f in m["files"]} == {1}
-    r = run_cli("verify", str(gaugan / "one"), "--against-keras", "--custom-objects", USER_LAYERS)
+    r = run_cli("verify", str(one), "--against-keras", "--custom-objects", USER_LAYERS)
     assert r.returncode == 0, r.stdout + r.stderr
     G = keras.models.load_model(path)
     seg = np.random.default_rng(4).integers(0, 6, (3, 32, 32)).astype(np.int32)
     for backend in ("onnx", "tflite"):
-        g = edgegan.load(gaugan / "one", backend=backend, precision="fp32")
+        g = edgegan.load(one, backend=backend, precision="fp32")
         z = g.latents(3, seed=2)
         alone = np.concatenate(
             [G([z[i : i + 1], np.eye(6, dtype=np.float32)[seg[i : i + 1]]]).numpy() for i in range(3)]
@@ -349,3 +357,45 @@ def test_the_http_example_takes_a_posted_map(gaugan):
         p.wait(timeout=10)
         log = p.stderr.read()
     assert "Traceback" not in log, log
+
+
+def _browser_values(bundle, tmp_path, z, seed):
+    """window.edgegan.generate(z, [], seed) in Chromium on the bundle's web page (tests/test_web.py's driver)."""
+    from test_web import CHROMIUM, ready_page
+
+    from edgegan.export.web import serve, write_web
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
+    site = write_web(bundle, tmp_path / "site")
+    with serve(site) as url, ready_page(url) as (page, errors):
+        values = page.evaluate("([z, s]) => window.edgegan.generate(z, [], s)", [z.ravel().tolist(), seed])
+        status = page.inner_text("#status")
+    assert not errors, errors
+    return np.asarray(values, np.float32), status
+
+
+@needs_tf
+@pytest.mark.slow
+def test_the_web_page_draws_stylegan_noise_from_the_seed_as_python_does(stylegan, tmp_path):
+    import edgegan
+
+    g = edgegan.load(stylegan / "b", backend="onnx", precision="fp32")
+    z = g.latents(2, seed=6)
+    values, status = _browser_values(stylegan / "b", tmp_path, z, 6)
+    want = g.generate(z, seed=6)
+    assert float(np.abs(values.reshape(want.shape) - want).max()) <= 1e-4, status
+
+
+@needs_tf
+@pytest.mark.slow
+def test_the_web_page_runs_a_map_model_pinned_to_one_picture(gaugan_pinned, tmp_path):
+    import edgegan
+
+    one = gaugan_pinned[1]  # keras.io's GauGAN, --batch-one
+    g = edgegan.load(one, backend="onnx", precision="fp32")
+    z = g.latents(3, seed=1)
+    stripes = (np.arange(32)[None, :] * 6 // 32).repeat(32, 0).astype(np.int32)  # the page's default map
+    values, status = _browser_values(one, tmp_path, z, 0)
+    want = g.generate(z, map=stripes)
+    assert float(np.abs(values.reshape(want.shape) - want).max()) <= 1e-4, status

@@ -134,6 +134,12 @@ def _image_fields(m, entry) -> dict:
     }
 
 
+def _inputs(m) -> list[dict]:
+    """The generator's signature for the page (edgegan.signature), each noise input with the stream its draws
+    add to the seed, so the page draws the noise the Python runtime draws."""
+    return [{**e.section(), **({"stream": e.stream} if e.kind == "noise" else {})} for e in m.contract.signature]
+
+
 def write_web(bundle: Path, out: Path, ort_files: Path | None = None) -> Path:
     """Build the web folder from a bundle's generator.fp32.onnx (atomically: staged, then renamed)."""
     from edgegan import manifest as mf
@@ -167,6 +173,8 @@ def write_web(bundle: Path, out: Path, ort_files: Path | None = None) -> Path:
             "value_range": m.data["image"].get("range", [-1, 1]),
             "onnxruntime_web": ORT_WEB_VERSION,
             "optimized": entry.optimized,
+            "batch": entry.batch,  # 1: a model pinned to one picture per call (--batch-one); null: any
+            "inputs": _inputs(m),
         }
         (stage / "model.json").write_text(json.dumps(model, indent=2) + "\n")
         assets = resources.files("edgegan.export") / "web_assets"

@@ -255,7 +255,7 @@ class Generator(_Model):
     def generate(self, z, labels=None, seed: int = 0, **inputs) -> np.ndarray:
         """Images in the model's own range (``info.image_range``, e.g. [-1, 1] for tanh, [0, 1] for sigmoid),
         float32 (N, H, W, C), for the given latents (and, for a conditional model, one label per row, or one
-        label for all; a model with a map, GauGAN's: ``map=`` class ids (N, H, W)). Noise inputs (StyleGAN's) not
+        label for all; a model with a map, GauGAN's: ``map=`` class ids (N, H, W), or (H, W) for all). Noise inputs (StyleGAN's) not
         passed by name are drawn from ``seed`` as ``sample`` draws them."""
         z = check_array(z, (self.latent_size,), "latent z", self.max_batch)
         sig = self.info.signature or Signature()
@@ -275,7 +275,7 @@ class Generator(_Model):
         if unknown or missing:
             takes = f"takes {', '.join(extra.names)} besides z" if extra else "takes nothing besides z and labels"
             raise InputError(f"{self.info.path} {takes}; got {', '.join(inputs) or 'none'}")
-        return {e.name: e.check(inputs[e.name], n) if e.name in inputs else e.draw(n, seed) for e in extra}
+        return {e.name: e.check(_each(inputs[e.name], n, e), n) if e.name in inputs else e.draw(n, seed) for e in extra}
 
     def sample(self, n: int, seed: int = 0, labels=None, label: int | None = None, **inputs) -> np.ndarray:
         """n images as uint8 (n, H, W, C) from latents drawn with ``seed``: the low end of the model's range

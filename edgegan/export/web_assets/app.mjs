@@ -1,6 +1,6 @@
 // edgegan web: run generator.onnx with onnxruntime-web and draw an 8x8 grid of digits (a conditional model: of
 // the digit picked, or one row per class). window.edgegan exposes what tests and other scripts need: ready, info,
-// latents(n, seed), generate(latents[, labels]).
+// latents(n, seed), generate(latents[, labels[, seed]]) (seed: of the noise inputs a StyleGAN takes).
 import { openModel } from "./backend.mjs";
 
 const info = await (await fetch("./model.json")).json();
@@ -28,26 +28,59 @@ function latents(n, seed, size = L) {
   return z;
 }
 
-// latents: Float32Array of n * L values (and, for a conditional model, n class labels) -> Float32Array of
-// n * H * W * C values in [LO, HI] (NHWC).
-async function generate(z, labels) {
+// The inputs of the newer kinds (edgegan/signature.py): noise maps drawn from the seed on their own stream, as the
+// Python runtime draws them; a segmentation map, the one loaded (a grayscale PNG of class ids) or stripes of every
+// class (mapStripes, the same as edgegan.export.web's map for tests).
+const extra = (info.inputs || []).filter((e) => e.kind === "noise" || e.kind === "map");
+let loadedMap = null;
+function mapStripes(h, w, classes) {
+  const m = new Int32Array(h * w);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) m[y * w + x] = Math.floor((x * classes) / w);
+  return m;
+}
+function extraFeeds(n, seed) {
+  const feeds = {};
+  for (const e of extra) {
+    const size = e.shape.reduce((a, b) => a * b, 1);
+    if (e.kind === "noise") feeds[e.name] = new ort.Tensor("float32", latents(n, (seed + e.stream) % 2 ** 32, size), [n, ...e.shape]);
+    else {
+      const one = loadedMap || mapStripes(e.shape[0], e.shape[1], e.classes), all = new Int32Array(n * size);
+      for (let k = 0; k < n; k++) all.set(one, k * size);
+      feeds[e.name] = new ort.Tensor("int32", all, [n, ...e.shape]);
+    }
+  }
+  return feeds;
+}
+
+// latents: Float32Array of n * L values (and, for a conditional model, n class labels; noise drawn from seed) ->
+// Float32Array of n * H * W * C values in [LO, HI] (NHWC). A model pinned to batch 1 runs one row per call.
+async function generate(z, labels, seed = 0) {
   const n = z.length / L;
   if (!Number.isInteger(n) || n < 1) throw new Error(`expected a multiple of ${L} latent values, got ${z.length}`);
-  const feeds = { [info.input]: new ort.Tensor("float32", Float32Array.from(z), [n, L]) };
+  const feeds = { [info.input]: new ort.Tensor("float32", Float32Array.from(z), [n, L]), ...extraFeeds(n, seed) };
   if (info.classes) {
     if (!labels || labels.length !== n || labels.some((y) => !Number.isInteger(y) || y < 0 || y >= info.classes))
       throw new Error(`expected ${n} labels from 0 to ${info.classes - 1}`);
     feeds[info.label] = new ort.Tensor("int32", Int32Array.from(labels), [n]);
   }
-  const out = await session.run(feeds);
-  return out[info.output].data;
+  if (info.batch !== 1) return (await session.run(feeds))[info.output].data;
+  const out = new Float32Array(n * H * W * C);
+  for (let k = 0; k < n; k++) {
+    const row = {};
+    for (const [name, t] of Object.entries(feeds)) {
+      const per = t.data.length / n;
+      row[name] = new ort.Tensor(t.type, t.data.slice(k * per, (k + 1) * per), [1, ...t.dims.slice(1)]);
+    }
+    out.set((await session.run(row))[info.output].data, k * H * W * C);
+  }
+  return out;
 }
 
 const canvas = document.getElementById("grid");
 const ctx = canvas.getContext("2d");
-async function draw(z, labels, cols) {
+async function draw(z, labels, cols, seed) {
   const n = z.length / L;
-  const img = await generate(z, labels);
+  const img = await generate(z, labels, seed);
   canvas.width = cols * W; canvas.height = Math.ceil(n / cols) * H;
   const pic = ctx.createImageData(canvas.width, canvas.height);
   for (let k = 0; k < n; k++) {
@@ -81,10 +114,25 @@ async function show() {
     for (let c = 0; c < info.classes; c++) { rows.push(z); labels.push(...Array(n).fill(c)); }
     z = Float32Array.from(rows.flatMap((r) => Array.from(r)));
   } else if (info.classes) labels = Array(n).fill(Number(picker.value));
-  await draw(z, labels, cols);
+  await draw(z, labels, cols, seed);
   const what = info.classes ? (every ? ", one row per digit" : `, digit ${picker.value}`) : "";
   status.textContent = `seed ${seed}${what}, walk ${t.toFixed(2)}: ${z.length / L} digits in ${(performance.now() - t0).toFixed(1)} ms ` +
     `(onnxruntime-web ${info.onnxruntime_web} on ${backend === "webgpu" ? "the GPU (WebGPU)" : `WebAssembly, ${threads} thread(s)`})`;
+}
+const mapFile = document.getElementById("map");
+const mapEntry = extra.find((e) => e.kind === "map");
+if (mapEntry) { // a segmentation map model: a grayscale PNG of class ids, resized (nearest) to the model's map
+  mapFile.parentElement.hidden = false;
+  mapFile.onchange = async () => {
+    const [h, w] = mapEntry.shape, bitmap = await createImageBitmap(mapFile.files[0], { resizeWidth: w, resizeHeight: h, resizeQuality: "pixelated" });
+    const c = new OffscreenCanvas(w, h).getContext("2d");
+    c.drawImage(bitmap, 0, 0);
+    const px = c.getImageData(0, 0, w, h).data, m = new Int32Array(h * w);
+    for (let i = 0; i < h * w; i++) m[i] = px[4 * i];
+    if (m.some((v) => v >= mapEntry.classes)) { status.textContent = `the map has classes above ${mapEntry.classes - 1}`; return; }
+    loadedMap = m;
+    show();
+  };
 }
 document.getElementById("again").onclick = () => { seedBox.value = Number(seedBox.value) + 1; show(); };
 seedBox.onchange = show;
@@ -93,6 +141,6 @@ walk.oninput = show;
 await show();
 window.edgegan = {
   ready: true, info, backend, latents: (n, seed) => Array.from(latents(n, seed)),
-  generate: async (z, labels) => Array.from(await generate(Float32Array.from(z), labels)),
+  generate: async (z, labels, seed) => Array.from(await generate(Float32Array.from(z), labels, seed)),
 };
 document.body.dataset.ready = "1";
