@@ -195,3 +195,25 @@ class AdaIN(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "gain": self.gain}
+
+
+@keras.saving.register_keras_serializable(package="user")
+class InstanceNormalization(keras.layers.Layer):
+    """tensorflow_examples' pix2pix InstanceNormalization (TensorFlow's CycleGAN tutorial): moments over H, W,
+    a learned scale (initialised around 1) and offset."""
+
+    def __init__(self, epsilon=1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = epsilon
+
+    def build(self, input_shape):
+        init = keras.initializers.RandomNormal(1.0, 0.02)
+        self.scale = self.add_weight(name="scale", shape=input_shape[-1:], initializer=init)
+        self.offset = self.add_weight(name="offset", shape=input_shape[-1:], initializer="zeros")
+
+    def call(self, x):
+        mean, variance = tf.nn.moments(x, axes=[1, 2], keepdims=True)
+        return self.scale * (x - mean) * tf.math.rsqrt(variance + self.epsilon) + self.offset
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}

@@ -184,3 +184,87 @@ def photos(folder, n: int = 24, size: int = 96, seed: int = 0):
         a = np.asarray(im, np.int16) + rng.integers(-12, 13, (size, size, 3))
         Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)).save(folder / f"photo_{i:03d}.png")
     return folder
+
+
+# Image models users put on phones beside GANs (keras.io's examples and TensorFlow's CycleGAN tutorial), generator
+# only, at test sizes. Each needs what edgegan cannot read from it said by a flag (ZOO_MORE in test_more_i2i.py).
+def espcn(f: int = 16, upscale: int = 3):
+    """keras.io super_resolution_sub_pixel: the Y channel (any size, [0, 1]) through four convolutions, the last
+    to upscale**2 channels, then the pixel shuffle (a custom DepthToSpace); a linear output (--output-range 0,1)."""
+    import keras
+    from keras import layers as L
+    from user_layers import DepthToSpace
+
+    kw = {"padding": "same", "kernel_initializer": "orthogonal"}
+    inp = keras.Input((None, None, 1), name="y")
+    x = L.Conv2D(2 * f, 5, activation="relu", **kw)(inp)
+    x = L.Conv2D(2 * f, 3, activation="relu", **kw)(x)
+    x = L.Conv2D(f, 3, activation="relu", **kw)(x)
+    x = L.Conv2D(upscale**2, 3, **kw)(x)
+    return keras.Model(inp, DepthToSpace(upscale)(x), name="espcn"), None
+
+
+def edsr(f: int = 16, blocks: int = 2, scale: int = 2):
+    """keras.io EDSR: pixels 0..255 in and out (Rescaling 1/255 at the start, 255 at the end), residual blocks
+    (conv, relu, conv, add), a long skip, Conv2D(4f) + pixel shuffle, Conv2D(3) (--input-range and --output-range
+    0,255)."""
+    import keras
+    from keras import layers as L
+    from user_layers import DepthToSpace
+
+    inp = keras.Input((None, None, 3), name="lowres")
+    x = x_skip = L.Conv2D(f, 3, padding="same")(L.Rescaling(1.0 / 255)(inp))
+    for _ in range(blocks):
+        y = L.Conv2D(f, 3, padding="same")(L.Conv2D(f, 3, padding="same", activation="relu")(x))
+        x = L.Add()([x, y])
+    x = L.Add()([L.Conv2D(f, 3, padding="same")(x), x_skip])
+    x = DepthToSpace(scale)(L.Conv2D(f * scale**2, 3, padding="same")(x))
+    return keras.Model(inp, L.Rescaling(255.0)(L.Conv2D(3, 3, padding="same")(x)), name="edsr"), None
+
+
+def zero_dce(f: int = 8, iterations: int = 8):
+    """keras.io Zero-DCE: DCE-Net (seven relu convolutions with skip concatenations, the last to 3 x iterations
+    channels with tanh) gives curve maps r; the picture is enhanced by x <- x + r (x^2 - x), once per map, as its
+    model's get_enhanced_image does, here inside the graph ([0, 1] in and out: --output-range 0,1)."""
+    import keras
+    from keras import layers as L
+
+    inp = keras.Input((None, None, 3), name="dark")
+    c = [inp]
+    for i in range(6):
+        src = c[-1] if i < 4 else L.Concatenate()([c[-1], c[7 - i - 1]])
+        c.append(L.Conv2D(f, 3, padding="same", activation="relu")(src))
+    r = L.Conv2D(3 * iterations, 3, padding="same", activation="tanh")(L.Concatenate()([c[-1], c[1]]))
+    x = inp
+    for i in range(iterations):
+        ri = r[..., 3 * i : 3 * i + 3]
+        x = x + ri * (keras.ops.square(x) - x)
+    return keras.Model(inp, x, name="zero_dce"), None
+
+
+def tf_cyclegan(size: int = 32, f: int = 8):
+    """TensorFlow's CycleGAN tutorial generator (tensorflow_examples pix2pix.unet_generator, norm_type
+    'instancenorm'): a U-Net of Conv2D(k4, s2) + InstanceNormalization + LeakyReLU down, Conv2DTranspose(k4, s2) +
+    InstanceNormalization (+ Dropout) + ReLU up, Concatenate skips, a last Conv2DTranspose to 3 with tanh."""
+    import keras
+    from keras import layers as L
+    from user_layers import InstanceNormalization
+
+    def down(x, n, norm=True):
+        x = L.Conv2D(n, 4, strides=2, padding="same", use_bias=False)(x)
+        return L.LeakyReLU(0.3)(InstanceNormalization()(x) if norm else x)
+
+    def up(x, n, dropout=False):
+        x = InstanceNormalization()(L.Conv2DTranspose(n, 4, strides=2, padding="same", use_bias=False)(x))
+        return L.ReLU()(L.Dropout(0.5)(x) if dropout else x)
+
+    inp = keras.Input((size, size, 3), name="input_image")
+    widths = [f, 2 * f, 4 * f, 8 * f, 8 * f][: int(np.log2(size)) - 1]
+    x, skips = inp, []
+    for i, n in enumerate(widths):
+        x = down(x, n, norm=i > 0)
+        skips.append(x)
+    for i, (n, skip) in enumerate(zip(reversed(widths[:-1]), reversed(skips[:-1]))):
+        x = L.Concatenate()([up(x, n, dropout=i < 2), skip])
+    out = L.Conv2DTranspose(3, 4, strides=2, padding="same", activation="tanh")(x)
+    return keras.Model(inp, out, name="tf_cyclegan_generator"), None

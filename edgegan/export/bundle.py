@@ -654,7 +654,12 @@ def _export_role(role: Role, variants, skip, stage, tmp, contract: Contract, opt
             continue
         t0 = time.perf_counter()
         choice = role.canonical(_choice(opts, v, role.size))
-        entry, shown = _export_file(role, v, choice, stage, tmp, made, contract, opts)
+        try:
+            entry, shown = _export_file(role, v, choice, stage, tmp, made, contract, opts)
+        except ExportError as e:  # a rewritten graph's converter died (a crash in its child): the plain graph next
+            if choice is None:
+                raise
+            entry, shown = None, str(e).split(": ", 1)[-1]
         if entry is None and choice is not None:  # a rewrite never costs a file the plain graph would pass
             log(f"  {v.filename(role.name)}: the optimized file missed its bound ({shown}); exporting the plain graph")
             entry, shown = _export_file(role, v, None, stage, tmp, made, contract, opts)
@@ -887,9 +892,20 @@ def _convert(
         if v.precision == "int8-io" and fast and tflite_export.int8_io_from_int8(int8, path, meta):
             return {"rewrites": norms}
         names = in_name if isinstance(in_name, dict) or role.size else None
-        tflite_export.keras_to_tflite(model, path, v.precision, opts.batch, cal, meta, names, role.size, nodes)
+        # A rewritten graph with a user's layer after its blocks: LiteRT's int8 quantizer crashed the export process
+        # on one (TensorFlow's CycleGAN generator, tests/zoo_i2i.tf_cyclegan: "scale out of expressed type range",
+        # then a segmentation fault; in a child process, with the Python protobuf, the same conversion completed and
+        # missed its bound). In a child, a crash costs the rewrite only: _export_role falls back to the plain graph
+        guarded = choice is not None and v.precision == "int8" and _has_user_layers(model)
+        child = isolated.wanted(model) or guarded
+        tflite_export.keras_to_tflite(model, path, v.precision, opts.batch, cal, meta, names, role.size, nodes, child)
         return {"rewrites": norms}
     return {}
+
+
+def _has_user_layers(model) -> bool:
+    """Whether ``model`` holds a layer of a class from neither Keras nor edgegan (a user's own)."""
+    return any(type(layer).__module__.split(".")[0] not in ("keras", "edgegan") for layer in model._flatten_layers())
 
 
 KEEP_FLOAT = (("tflite", "int8"), ("onnx", "int8"))  # the files that may keep layers in float to meet their bound

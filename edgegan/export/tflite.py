@@ -24,19 +24,28 @@ INT8_COMPUTE_EXEMPT = {"QUANTIZE", "DEQUANTIZE", "RESHAPE", "SHAPE", "PACK", "ST
 
 
 def keras_to_tflite(
-    model, path: Path, precision: str, batch: int, calibration, metadata: dict, names=None, size=None, float_nodes=()
+    model,
+    path: Path,
+    precision: str,
+    batch: int,
+    calibration,
+    metadata: dict,
+    names=None,
+    size=None,
+    float_nodes=(),
+    child: bool | None = None,
 ) -> None:
     """Convert with a fixed batch (and, for a picture input of any size, the fixed ``size``). ``calibration``: the
     float input's rows, or [those, integer labels] for a conditional model (its label input stays int32 in every
     precision, int8-io included), or [source, image] rows for a paired discriminator whose inputs ``names``
     maps from Keras' names to edgegan's. ``float_nodes``: an int8 file's tensors kept in float (int8_layer_errors).
     The conversion runs from the model written as a SavedModel, in a child process for a large model
-    (edgegan.export.isolated)."""
+    (edgegan.export.isolated) or when ``child`` says so."""
     saved, feeds = _saved(model, precision, batch, calibration, names, size)
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "model.tflite"
         kw = dict(saved=str(saved), out=str(raw), precision=precision, batch=batch)
-        kw.update(child=isolated.wanted(model), float_nodes=list(float_nodes))
+        kw.update(child=isolated.wanted(model) if child is None else child, float_nodes=list(float_nodes))
         isolated.call("edgegan.export.tflite:convert_saved", path.name, feeds, **kw)
         data = raw.read_bytes()
     if precision == "fp16":

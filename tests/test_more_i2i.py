@@ -1,0 +1,79 @@
+"""Image models users put on phones beside GANs, as keras.io and TensorFlow's tutorials publish them (tests/zoo_i2i.py:
+ESPCN and EDSR super-resolution with a custom pixel shuffle, EDSR's pixels 0..255, Zero-DCE's curves applied in the
+graph, TensorFlow's CycleGAN generator with its own InstanceNormalization layer): each exports fp32, fp16 and int8
+to ONNX and LiteRT, verifies, and translates a picture as Keras does."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, has, run_cli, run_clis
+
+pytestmark = pytest.mark.slow
+if not has("tensorflow"):
+    pytest.skip("needs the export tier", allow_module_level=True)
+
+USER_LAYERS = str(ROOT / "tests" / "user_layers.py")
+# builder -> what edgegan cannot read from the model, said by flags (a linear output's range, EDSR's 0..255 input)
+ZOO_MORE = {
+    "espcn": ["--output-range", "0,1", "--input-size", "24,24"],
+    "edsr": ["--input-range", "0,255", "--output-range", "0,255", "--input-size", "24,24"],
+    "zero_dce": ["--output-range", "0,1", "--input-size", "24,24"],
+    "tf_cyclegan": [],
+}
+WANTED = {(f, p) for f in ("onnx", "tflite") for p in ("fp32", "fp16", "int8")}
+
+
+@pytest.fixture(scope="module")
+def more(tmp_path_factory):
+    sys.path.insert(0, str(ROOT / "tests"))
+    import keras
+    import zoo_i2i as Z
+
+    root = tmp_path_factory.mktemp("more_i2i")
+    photos = Z.photos(root / "photos")
+    cmds = []
+    for i, (name, flags) in enumerate(ZOO_MORE.items()):
+        keras.utils.set_random_seed(i)
+        Z.save(root / "models", name, *getattr(Z, name)())
+        cmds.append(["export", "--model", str(root / "models" / name), "--out", str(root / "out" / name),
+                     "--calibration-data", str(photos), "--custom-objects", USER_LAYERS,
+                     "--format", "onnx,tflite", "--precision", "fp32,fp16,int8", *flags])  # fmt: skip
+    return root, dict(zip(ZOO_MORE, run_clis(cmds)))
+
+
+@pytest.mark.parametrize("name", list(ZOO_MORE))
+def test_each_exports_fp32_fp16_int8_to_onnx_and_litert_and_verifies(more, name):
+    root, results = more
+    r = results[name]
+    assert r.returncode == 0, r.stderr[-2000:]
+    m = json.loads((root / "out" / name / "manifest.json").read_text())
+    assert {(f["format"], f["precision"]) for f in m["files"]} == WANTED
+    assert m["signature"]["generator"][0]["kind"] == "image"
+    r = run_cli("verify", str(root / "out" / name))
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("name", list(ZOO_MORE))
+def test_each_translates_a_picture_as_keras_does(more, name):
+    import user_layers  # noqa: F401  registers the custom layers, as --custom-objects does at export
+
+    import edgegan
+    from edgegan.models import load_keras
+    from edgegan.runtime.images import from_uint8, load_pictures, to_uint8
+
+    root, results = more
+    assert results[name].returncode == 0, results[name].stderr[-2000:]
+    G = load_keras(root / "models" / name / "generator.keras", "generator")
+    g = edgegan.load(root / "out" / name, backend="onnx", precision="fp32")
+    src = g.source
+    h, w = (24, 24) if src.dynamic else src.shape[:2]  # the LiteRT files' size (--input-size)
+    pic = load_pictures(root / "photos", h, w, src.channels, 1)[0]
+    want = to_uint8(np.clip(G(from_uint8(pic[None], src.range)).numpy(), *g.info.image_range), g.info.image_range)
+    for backend in ("onnx", "tflite"):
+        got = edgegan.load(root / "out" / name, backend=backend, precision="fp32").translate(pic)
+        assert got.shape == want[0].shape and np.abs(got.astype(int) - want[0]).max() <= 1, backend
