@@ -205,7 +205,7 @@ def test_manifest_json_round_trip_has_no_nan(tmp_path):
 def test_export_never_replaces_a_folder_it_did_not_write(tmp_path, marker):
     """--out pointing at someone's folder: refused, nothing deleted (bundle and web exports share this)."""
     from edgegan.errors import ConfigError
-    from edgegan.export.bundle import swap_into_place
+    from edgegan.export.staging import swap_into_place
 
     out, stage = tmp_path / "mine", tmp_path / "stage"
     out.mkdir()

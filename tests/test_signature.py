@@ -90,9 +90,8 @@ def test_drawn_maps_are_regions_of_every_class_and_checks_say_what_is_wrong():
 @pytest.fixture(scope="module")
 def gaugan(tmp_path_factory):
     sys.path.insert(0, str(ROOT / "tests"))
-    import zoo_multi
-
     import keras
+    import zoo_multi
 
     root = tmp_path_factory.mktemp("gaugan")
     keras.utils.set_random_seed(0)  # the same weights every run: figures near a bound do not flake
@@ -199,9 +198,8 @@ STYLE_FLAGS = ["--fix", "generator_input=1", "--fix", "g_alpha=1", "--output-ran
 @pytest.fixture(scope="module")
 def stylegan(tmp_path_factory):
     sys.path.insert(0, str(ROOT / "tests"))
-    import zoo_multi
-
     import keras
+    import zoo_multi
 
     root = tmp_path_factory.mktemp("stylegan")
     keras.utils.set_random_seed(0)
@@ -286,9 +284,8 @@ def test_what_cannot_be_read_is_asked_for_in_one_line(stylegan):
 def gaugan_pinned(gaugan):
     """keras.io's GauGAN (SPADE's moments over axes 0, 1, 2) exported with --batch-one: (its .keras, the bundle,
     the export's stdout)."""
-    import zoo_multi
-
     import keras
+    import zoo_multi
 
     path = gaugan / "keras_io.keras"
     keras.utils.set_random_seed(1)

@@ -7,9 +7,7 @@ verified bundle (a kill or a full disk leaves the previous one intact; docs/reli
 
 from __future__ import annotations
 
-import ctypes
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -24,14 +22,16 @@ from edgegan import manifest as mf
 from edgegan import parity
 from edgegan.contract import SCORE, SOURCE_NAME, Contract, rescale
 from edgegan.errors import ConfigError, ExportError, ModelFileError
-from edgegan.export import carry, floor, gpu, instnorm, isolated, keepfloat
+from edgegan.export import carry, floor, gpu, keepfloat
 from edgegan.export import onnx as onnx_export
 from edgegan.export import tflite as tflite_export
+from edgegan.export.converters import CONVERTERS, Conversion, rank4
 from edgegan.export.flags import ExportOptions
 from edgegan.export.formats import BOUNDS, Variant
 from edgegan.export.inspect import forced_training, inference_mode, read_contract
 from edgegan.export.optimize import Choice, at_size, optimize
 from edgegan.export.sources import REFERENCE_COUNT, REFERENCE_VALUES, generator_inputs
+from edgegan.export.staging import fsync_tree, staged, swap_into_place
 from edgegan.models import IMAGE_NAME, LABEL_NAME, LATENT_NAME, SCORE_NAME, load_keras
 from edgegan.runtime import make_engine
 from edgegan.runtime.compiled import api_check
@@ -156,6 +156,21 @@ class Role:
             return None
         model = self.models[choice][0]
         return next(c for c, (m, _) in self.models.items() if m is model)
+
+
+@dataclass
+class Job:
+    """One export run: its options and contract, the staging folder its files are written to (and ``tmp``, for
+    what they are made from), what it leaves out (``skip``: asked for; ``missed``: skip key -> the parity figure of a
+    file that missed its bound) and where it says what it does."""
+
+    opts: ExportOptions
+    contract: Contract
+    stage: Path
+    tmp: Path
+    skip: frozenset
+    log: Callable[[str], None]
+    missed: dict = field(default_factory=dict)
 
 
 SKIP_FLAG = "--skip"  # skipped_reasons' value for a file the user left out
@@ -572,17 +587,13 @@ def export_bundle(
     contract, g_role, make_d, d_info = _roles(sources, variants, opts, skip, log)
     variants = _calibrated(variants, g_role, opts, log)
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
-    try:
-        os.chmod(stage, 0o755)
-        tmp = Path(tempfile.mkdtemp(dir=stage, prefix=".work-"))
-        missed: dict[str, str] = {}  # skip key -> the parity figure of a file left out for missing its bound
-        entries = _export_role(g_role, variants, skip, stage, tmp, contract, opts, log, missed)
+    with staged(out) as stage:
+        job = Job(opts, contract, stage, Path(tempfile.mkdtemp(dir=stage, prefix=".work-")), skip, log)
+        entries = _export_role(job, g_role, variants)
         roles = [g_role] + ([make_d(_fast_generator(stage))] if make_d else [])
         if len(roles) > 1:
-            entries += _export_role(roles[1], variants, skip, stage, tmp, contract, opts, log, missed)
-        shutil.rmtree(tmp)
+            entries += _export_role(job, roles[1], variants)
+        shutil.rmtree(job.tmp)
         _copy_sources(sources, stage, roles, opts)
         ref = {**{e.name: x for e, x in zip(contract.signature, g_role.x_ref)}, "image": g_role.y_ref}
         if len(roles) > 1:
@@ -592,16 +603,11 @@ def export_bundle(
             ref.update({"d_label": d_x[1]} if contract.conditional else {})
             ref.update({"d_source": d_x[0]} if contract.paired else {})
         np.savez(stage / mf.REFERENCE, **ref)
-        manifest = _manifest(
-            contract, roles, stage, opts, d_info, {**dict.fromkeys(skip, SKIP_FLAG), **missed}, entries, tf
-        )
+        manifest = _manifest(job, roles, d_info, entries, tf)
         (stage / mf.MANIFEST).write_text(mf.dumps(manifest))
         mf.load(stage)  # what we wrote must parse
-        _fsync_tree(stage)
+        fsync_tree(stage)
         swap_into_place(stage, out)
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
     return manifest
 
 
@@ -644,55 +650,64 @@ def _copy_sources(sources: Sources, stage: Path, roles: list[Role], opts: Export
         shutil.copyfile(last_grid[-1], stage / "samples.png")
 
 
-def _export_role(role: Role, variants, skip, stage, tmp, contract: Contract, opts, log, missed: dict) -> list[dict]:
+def _export_role(job: Job, role: Role, variants) -> list[dict]:
     """Every file of ``role``. One that misses its bound aborts the export when its precision was asked for by name;
-    with --precision all it is left out with one line and recorded in ``missed`` (the manifest's skipped)."""
-    made: dict[tuple, object] = {}  # (format, precision, choice) -> file made; ("rank4", id(model)) -> its GPU form
+    with --precision all it is left out with one line and recorded in ``job.missed`` (the manifest's skipped)."""
+    made: dict[tuple, object] = {}  # what the role's files are made from (edgegan.export.converters)
     entries = []
     for v in _ordered(variants):
-        if f"{role.name}:{v.format}/{v.precision}" in skip or f"{v.format}/{v.precision}" in skip:
+        if f"{role.name}:{v.format}/{v.precision}" in job.skip or f"{v.format}/{v.precision}" in job.skip:
             continue
         t0 = time.perf_counter()
-        choice = role.canonical(_choice(opts, v, role.size))
-        try:
-            entry, shown = _export_file(role, v, choice, stage, tmp, made, contract, opts)
-        except ExportError as e:  # a rewritten graph's converter died (a crash in its child): the plain graph next
-            if choice is None:
-                raise
-            entry, shown = None, str(e).split(": ", 1)[-1]
-        if entry is None and choice is not None:  # a rewrite never costs a file the plain graph would pass
-            log(f"  {v.filename(role.name)}: the optimized file missed its bound ({shown}); exporting the plain graph")
-            entry, shown = _export_file(role, v, None, stage, tmp, made, contract, opts)
-        if entry is None and (v.format, v.precision) in KEEP_FLOAT:
-            # the fewest layers in float that pass (not int8-io: all int8 by definition, for int8-only accelerators)
-            log(f"  {v.filename(role.name)}: full int8 missed its bound ({shown}); keeping its worst layers in float")
-            trial = lambda keep, v=v: _export_file(role, v, None, stage, tmp, made, contract, opts, keep)  # noqa: E731
-            entry, shown = keepfloat.search(_ranked(role, v, made, opts, tmp), trial, log)
-            if entry is not None:
-                entry["speed_ms"] = keepfloat.speeds(entry, stage, made, role, v)
+        entry, shown = _file_within_bound(job, role, v, made)
         key = f"{role.name}:{v.format}/{v.precision}"
-        if entry is None and opts.precision_requested:
+        if entry is None and job.opts.precision_requested:
             raise ExportError(
                 f"{v.filename(role.name)}: parity {shown}; the file was not written (--skip {key} leaves it out)"
             )
         if entry is None:
-            missed[key] = f"parity {shown}"
-            log(
+            job.missed[key] = f"parity {shown}"
+            job.log(
                 f"  leaving out {v.filename(role.name)}: parity {shown} (recorded as skipped; ask for its precision by name to fail)"
             )
             continue
         entries.append(entry)
-        log(f"  {entry['path']:<34} {entry['bytes'] / 1e6:7.2f} MB  {time.perf_counter() - t0:6.1f} s  {shown}")
-    if not entries and any(k.startswith(f"{role.name}:") for k in missed):
-        raise ExportError(f"no file of the {role.name} met its bound: {'; '.join(missed.values())}")
-    gpu.measure_role(gpu.Reference(role.name, role.x_ref, role.y_ref, role.parity_kw), entries, stage, log)
+        job.log(f"  {entry['path']:<34} {entry['bytes'] / 1e6:7.2f} MB  {time.perf_counter() - t0:6.1f} s  {shown}")
+    if not entries and any(k.startswith(f"{role.name}:") for k in job.missed):
+        raise ExportError(f"no file of the {role.name} met its bound: {'; '.join(job.missed.values())}")
+    gpu.measure_role(gpu.Reference(role.name, role.x_ref, role.y_ref, role.parity_kw), entries, job.stage, job.log)
     return entries
 
 
-def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Contract, opts, keep=()) -> tuple:
+def _file_within_bound(job: Job, role: Role, v: Variant, made: dict) -> tuple:
+    """(entry, shown) of file ``v``: rewritten as the options say, else the plain graph when the rewrite misses
+    its bound (or its converter dies), else, for int8, the fewest worst layers kept in float; (None, the last
+    figure) when nothing passes."""
+    choice = role.canonical(_choice(job.opts, v, role.size))
+    try:
+        entry, shown = _export_file(job, role, v, choice, made)
+    except ExportError as e:  # a rewritten graph's converter died (a crash in its child): the plain graph next
+        if choice is None:
+            raise
+        entry, shown = None, str(e).split(": ", 1)[-1]
+    if entry is None and choice is not None:  # a rewrite never costs a file the plain graph would pass
+        job.log(f"  {v.filename(role.name)}: the optimized file missed its bound ({shown}); exporting the plain graph")
+        entry, shown = _export_file(job, role, v, None, made)
+    if entry is None and (v.format, v.precision) in KEEP_FLOAT:
+        # the fewest layers in float that pass (not int8-io: all int8 by definition, for int8-only accelerators)
+        job.log(f"  {v.filename(role.name)}: full int8 missed its bound ({shown}); keeping its worst layers in float")
+        trial = lambda keep: _export_file(job, role, v, None, made, keep)  # noqa: E731
+        entry, shown = keepfloat.search(_ranked(job, role, v, made), trial, job.log)
+        if entry is not None:
+            entry["speed_ms"] = keepfloat.speeds(entry, job.stage, made, role, v)
+    return entry, shown
+
+
+def _export_file(job: Job, role: Role, v: Variant, choice, made: dict, keep=()) -> tuple:
     """Convert one file (rewritten as ``choice`` says, or plain when None; an int8 LiteRT file with the layers of
     ``keep`` in float, edgegan.export.keepfloat) and measure its parity through the light runtime: (manifest entry,
     "figure (bound)"), or (None, "figure misses its bound ...") when it misses."""
+    contract, opts = job.contract, job.opts
     meta = {
         "edgegan_version": edgegan.__version__,
         "role": role.name,
@@ -722,9 +737,9 @@ def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Con
     elif v.format == "ort" and made.get(("float_layers", "onnx", v.precision, choice)):  # made from that ONNX file
         meta["float_layers"] = made[("float_layers", "onnx", v.precision, choice)]
     model, rewrites = role.models[choice]
-    path = stage / v.filename(role.name)
+    path = job.stage / v.filename(role.name)
     nodes = [n for _, _, tensors in keep for n in tensors]
-    made_checks = _convert(v, model, choice, path, tmp, made, role, opts, meta, nodes)
+    made_checks = CONVERTERS[v.format](job, Conversion(v, model, choice, path, role, meta, nodes), made)
     if not keep or v.format != "tflite":  # (a LiteRT int8 file with float layers is no source for int8-io)
         made[(v.format, v.precision, choice)] = path
         made[("float_layers", v.format, v.precision, choice)] = meta.get("float_layers", [])
@@ -778,8 +793,10 @@ def _export_file(role: Role, v: Variant, choice, stage, tmp, made, contract: Con
     return entry, f"{figure} ({limit})"
 
 
-def _manifest(contract: Contract, roles, stage: Path, opts, d_info: dict, skipped: dict, entries, tf) -> dict:
-    """The bundle's manifest; ``skipped``: skip key -> why it is not there (SKIP_FLAG, or the parity it missed)."""
+def _manifest(job: Job, roles, d_info: dict, entries, tf) -> dict:
+    """The bundle's manifest; its skipped files: what --skip left out (SKIP_FLAG) and those that missed their bound."""
+    contract, opts, stage = job.contract, job.opts, job.stage
+    skipped = {**dict.fromkeys(job.skip, SKIP_FLAG), **job.missed}
     m = {
         "schema_version": mf.SCHEMA_VERSION,
         "kind": "edgegan-bundle",
@@ -841,98 +858,23 @@ def _ordered(variants: list[Variant]) -> list[Variant]:
     return sorted(variants, key=lambda v: ("onnx", "tflite", "ort").index(v.format))
 
 
-def _convert(
-    v: Variant, model, choice, path: Path, tmp: Path, made: dict, role: Role, opts, meta: dict, nodes=()
-) -> dict:
-    """Write file ``v`` to ``path``; returns what the conversion adds to the file's entry: checks made on the way
-    (an .ort file's mobile usability), and the instance norms it computes in rank-4 ops (edgegan.export.instnorm)."""
-    (in_name, out_name), cal = role.io_names, role.calibration
-    tag = choice.tag if choice else "plain"
-    model, norms = _rank4(model, made)
-    if v.format == "onnx" or v.format == "ort":
-        fp32 = made.get(("onnx", "fp32", choice))  # the fp32 ONNX of the same rewrite, when already made
-        if fp32 is None:
-            fp32 = tmp / f"{meta['role']}.fp32.{tag}.onnx"
-            if not fp32.exists():
-                onnx_export.keras_to_onnx(
-                    model, fp32, in_name, out_name, {**meta, "format": "onnx", "precision": "fp32"}
-                )
-                if opts.batch_one:  # one picture per call (the model takes statistics over its batch)
-                    onnx_export.fixed_shapes(fp32, fp32, 1)
-        if v.format == "onnx" and v.precision == "fp32":
-            shutil.copy2(fp32, path) if fp32 != path else None
-        elif v.format == "onnx" and v.precision == "fp16":
-            onnx_export.to_fp16(fp32, path, meta)
-        elif v.format == "onnx" and v.precision == "int8":
-            float_layers = meta.get("float_layers", ())
-            onnx_export.to_int8_in(isolated.wanted(model), fp32, path, cal, meta, meta["quantization"], float_layers)
-        elif v.format == "ort":
-            src = made.get(("onnx", v.precision, choice))
-            if src is None:
-                src = tmp / f"{meta['role']}.{v.precision}.{tag}.onnx"
-                if not src.exists():
-                    (
-                        onnx_export.to_int8_in(
-                            isolated.wanted(model), fp32, src, cal, {**meta, "format": "onnx"}, meta["quantization"]
-                        )
-                        if v.precision == "int8"
-                        else shutil.copy2(fp32, src)
-                    )
-            tagged = tmp / f"{meta['role']}.{v.precision}.for-ort.onnx"  # carries the .ort file's own metadata
-            onnx_export.retag(src, tagged, meta)
-            # fixed shapes, as LiteRT's: the phone providers (NNAPI, Core ML) take no node of a dynamic-shape model
-            onnx_export.fixed_shapes(tagged, tagged, opts.batch, role.size)
-            onnx_export.to_ort(tagged, path)
-            return {"checks": onnx_export.mobile_usability(tagged), "rewrites": norms}
-        return {"rewrites": norms}
-    else:
-        int8 = made.get(("tflite", "int8", choice))  # the int8-io file is the int8 one with int8 edges
-        # (not for a paired D: modify_model_interface drops the input names that tell its two pictures apart)
-        fast = int8 is not None and not isinstance(in_name, dict) and not nodes
-        if v.precision == "int8-io" and fast and tflite_export.int8_io_from_int8(int8, path, meta):
-            return {"rewrites": norms}
-        names = in_name if isinstance(in_name, dict) or role.size else None
-        # A rewritten graph with a user's layer after its blocks: LiteRT's int8 quantizer crashed the export process
-        # on one (TensorFlow's CycleGAN generator, tests/zoo_i2i.tf_cyclegan: "scale out of expressed type range",
-        # then a segmentation fault; in a child process, with the Python protobuf, the same conversion completed and
-        # missed its bound). In a child, a crash costs the rewrite only: _export_role falls back to the plain graph
-        guarded = choice is not None and v.precision == "int8" and _has_user_layers(model)
-        child = isolated.wanted(model) or guarded
-        tflite_export.keras_to_tflite(model, path, v.precision, opts.batch, cal, meta, names, role.size, nodes, child)
-        return {"rewrites": norms}
-    return {}
-
-
-def _has_user_layers(model) -> bool:
-    """Whether ``model`` holds a layer of a class from neither Keras nor edgegan (a user's own)."""
-    return any(type(layer).__module__.split(".")[0] not in ("keras", "edgegan") for layer in model._flatten_layers())
-
-
 KEEP_FLOAT = (("tflite", "int8"), ("onnx", "int8"))  # the files that may keep layers in float to meet their bound
 
 
-def _rank4(model, made: dict) -> tuple:
-    """(the form every file converts from, its instance norms): rank-4 ops with two-stage means
-    (edgegan.export.instnorm), made once per model."""
-    if ("rank4", id(model)) not in made:
-        made[("rank4", id(model))] = instnorm.rank4(model)
-    return made[("rank4", id(model))]
-
-
-def _ranked(role: Role, v: Variant, made: dict, opts, tmp: Path) -> list[tuple]:
+def _ranked(job: Job, role: Role, v: Variant, made: dict) -> list[tuple]:
     """The plain graph's layers by their int8 loss (tflite.int8_layer_errors, on the model _convert converts; the
     same layers and calibration rows for ONNX, limited to those its int8 file quantizes)."""
     if ("ranked", role.name) not in made:
         in_name = role.io_names[0]
         names = in_name if isinstance(in_name, dict) or role.size else None
-        model = _rank4(role.models[None][0], made)[0]
+        model = rank4(role.models[None][0], made)[0]
         made[("ranked", role.name)] = tflite_export.int8_layer_errors(
-            model, "int8", opts.batch, role.calibration, names, role.size
+            model, "int8", job.opts.batch, role.calibration, names, role.size
         )
     ranked = made[("ranked", role.name)]
     if v.format == "tflite":
         return ranked
-    fp32 = made.get(("onnx", "fp32", None)) or tmp / f"{role.name}.fp32.plain.onnx"
+    fp32 = made.get(("onnx", "fp32", None)) or job.tmp / f"{role.name}.fp32.plain.onnx"
     keep = set(onnx_export.quantized_layers(fp32, [name for name, _, _ in ranked]))
     return [r for r in ranked if r[0] in keep]
 
@@ -942,51 +884,3 @@ def _versions(tf) -> dict:
         "tensorflow": tf.__version__,
         **mf.package_versions(("keras", "tf2onnx", "onnx", "onnxruntime", "ai-edge-litert", "numpy")),
     }
-
-
-def _fsync_tree(folder: Path) -> None:
-    for p in folder.rglob("*"):
-        if p.is_file():
-            with open(p, "rb") as f:
-                os.fsync(f.fileno())
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def swap_into_place(stage: Path, out: Path, marker: str = mf.MANIFEST) -> None:
-    """Make ``out`` the staged folder. On Linux, renameat2(RENAME_EXCHANGE) swaps the two folders
-    atomically, so ``out`` never stops existing; elsewhere two renames. An existing ``out`` is
-    replaced only if it is empty or holds ``marker`` (what an earlier export wrote there)."""
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"{out}: exists and is a file; choose another --out")
-    if not out.exists():
-        os.rename(stage, out)
-    else:
-        if not (out / marker).exists() and any(out.iterdir()):
-            raise ConfigError(
-                f"{out}: exists and was not written by edgegan export (no {marker}); choose another --out"
-            )
-        if not _exchange(stage, out):
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.rename(out, old)
-            os.rename(stage, out)
-            stage = old
-        shutil.rmtree(stage, ignore_errors=True)
-    fd = os.open(out.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    AT_FDCWD, RENAME_EXCHANGE = -100, 2
-    return renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0

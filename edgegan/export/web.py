@@ -23,6 +23,7 @@ from importlib import resources
 from pathlib import Path
 
 from edgegan.errors import ExportError
+from edgegan.export.staging import staged, swap_into_place
 
 ORT_WEB_VERSION = "1.30.0"  # runs opset 17; pinned so exports are reproducible
 # the WebAssembly build, then the WebGPU build (which runs the "webgpu" and "wasm" providers; 27 MB of wasm, so
@@ -152,10 +153,7 @@ def write_web(bundle: Path, out: Path, ort_files: Path | None = None) -> Path:
     data = mf.read_checked(m.root, entry)
     src = ort_files or ort_web_files()
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
-    try:
-        os.chmod(stage, 0o755)
+    with staged(out) as stage:
         (stage / "ort").mkdir()
         for name in ORT_FILES:
             shutil.copyfile(src / name, stage / "ort" / name)
@@ -165,7 +163,7 @@ def write_web(bundle: Path, out: Path, ort_files: Path | None = None) -> Path:
             "file": "generator.onnx",
             "sha256": hashlib.sha256(data).hexdigest(),
             "input": entry.inputs[0]["name"],
-            "label": entry.inputs[1]["name"] if len(entry.inputs) > 1 else None,  # a conditional G's class input
+            "label": next((e.name for e in m.contract.signature if e.kind == "label"), None),  # a conditional G's
             "classes": m.classes,
             "output": entry.outputs[0]["name"],
             "latent_size": m.latent_size,
@@ -181,10 +179,5 @@ def write_web(bundle: Path, out: Path, ort_files: Path | None = None) -> Path:
         pages = ("translate.html", "translate.mjs") if m.contract.source else ("index.html", "app.mjs")
         for src_name, name in zip((*pages, "backend.mjs"), ("index.html", "app.mjs", "backend.mjs")):
             (stage / name).write_text((assets / src_name).read_text())
-        from edgegan.export.bundle import swap_into_place
-
         swap_into_place(stage, out, marker="model.json")  # never deletes a folder export did not write
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
     return out
