@@ -439,6 +439,11 @@ def _add_translate(sub) -> None:
         "middle of each overlap (never exact; measured worse for U-Nets too: docs/results.md)",
     )
     p.add_argument(
+        "--style",
+        metavar="STYLE.png",
+        help="a model of two pictures (AdaIN): the style picture; both are fitted to the model's size",
+    )
+    p.add_argument(
         "--max-pixels",
         type=float,
         default=MAX_OUTPUT_PIXELS,
@@ -472,8 +477,17 @@ def _cmd_translate(a) -> int:
             )
     notes: list[str] = []
     pictures = [read_picture(f, g.source.channels, notes) for f in a.inputs]  # every input read before any output
+    style = _style_picture(a, g, notes)
+    if style is not None:
+        pictures = [_fitted(x, g, notes) for x in pictures]
     for note in notes:
         print(f"note: {note}")
+    if style is not None:  # no tiles: the style's statistics are the whole picture's
+        for path, x in zip(outs, pictures):
+            y = g.translate(x, style=style)
+            save_png_streamed(y, path)
+            print(f"wrote {path} ({y.shape[1]}x{y.shape[0]}, in the style of {a.style})")
+        return 0
     for path, x in zip(outs, pictures):
         how = dict(tile=a.tile, tile_pad=a.tile_pad, pre_pad=a.pre_pad, blend=a.blend)
         plan = g.tiling(*x.shape[:2], **how)
@@ -482,6 +496,30 @@ def _cmd_translate(a) -> int:
         said = "" if plan is None or plan.tile == x.shape[:2] else f", {_tiles_said(plan, g.exact_joins(plan))}"
         print(f"wrote {path} ({y.shape[1]}x{y.shape[0]}{said})")
     return 0
+
+
+def _style_picture(a, g, notes: list):
+    """--style as the model needs it: None for a model of one picture, the fitted style picture for AdaIN."""
+    from edgegan.errors import InputError
+    from edgegan.runtime.images import read_picture
+
+    styles = [e for e in g.info.extra if e.kind == "image"]
+    if a.style is not None and not styles:
+        raise InputError(f"{g.info.path} takes one picture; drop --style")
+    if styles and a.style is None:
+        raise InputError(f"{g.info.path} takes a style picture beside each picture: pass --style STYLE.png")
+    return None if a.style is None else _fitted(read_picture(a.style, styles[0].channels, notes), g, notes)
+
+
+def _fitted(x, g, notes: list):
+    """A picture centre-cropped and resized to the model's fixed size (said once in ``notes``)."""
+    from edgegan.runtime.images import fit
+
+    h, w = g.source.shape[:2]
+    note = f"pictures fitted to the model's {w}x{h} (centre crop, resize)"
+    if x.shape[:2] != (h, w) and note not in notes:
+        notes.append(note)
+    return fit(x, h, w)
 
 
 def _tiles_said(plan, exact: bool) -> str:

@@ -231,14 +231,12 @@ class Contract:
 
 
 def _extra(data: dict) -> tuple:
-    """The entries of newer kinds in a manifest's signature (older manifests have none; edgegan.manifest.parse has
-    validated it)."""
+    """The entries of a manifest's signature after the main input and a label (older manifests have none;
+    edgegan.manifest.parse has validated it)."""
     from edgegan.signature import Signature
 
     items = (data.get("signature") or {}).get("generator")
-    return (
-        tuple(e for e in Signature.from_section(items) if e.kind not in ("latent", "label", "image")) if items else ()
-    )
+    return Signature.from_section(items).extra if items else ()
 
 
 def rescale(x: np.ndarray, src: tuple[float, float], dst: tuple[float, float]) -> np.ndarray:

@@ -26,7 +26,7 @@ import numpy as np
 from edgegan.contract import ImageInput
 from edgegan.errors import InputError
 
-LATENT_NAME, LABEL_NAME, MAP_NAME = "z", "label", "map"  # edgegan's names for the inputs of its files
+LATENT_NAME, LABEL_NAME, MAP_NAME, STYLE_NAME = "z", "label", "map", "style"  # edgegan's names for files' inputs
 
 
 def _int(d: dict, key: str, lo: int, hi: int, where: str) -> int:
@@ -201,15 +201,17 @@ class Noise:
         return cls(tuple(shape), d["name"])
 
 
+@dataclass(frozen=True)
 class Image(ImageInput):
-    """A picture input (edgegan.contract.ImageInput), as a signature entry."""
+    """A picture input (edgegan.contract.ImageInput) as a signature entry: "source", the picture a generator
+    translates, or another it takes beside it ("style": AdaIN's style picture)."""
 
-    name: ClassVar[str] = "source"
+    name: str = "source"
     dtype: ClassVar[str] = "float32"
 
     @classmethod
-    def of(cls, source: ImageInput) -> Image:
-        return cls(source.shape, source.range, source.scale, source.multiple, source.receptive_field)
+    def of(cls, source: ImageInput, name: str = "source") -> Image:
+        return cls(source.shape, source.range, source.scale, source.multiple, source.receptive_field, name)
 
     def row_shape(self) -> tuple:
         return tuple(self.shape)
@@ -217,14 +219,18 @@ class Image(ImageInput):
     def check(self, x, n: int) -> np.ndarray:
         a = np.asarray(x, np.float32)
         fits = a.ndim == 4 and len(a) == n and a.shape[3] == self.channels
-        problem = self.size_problem(*a.shape[1:3]) if fits else f"expected {n} pictures (N, H, W, {self.channels})"
-        if problem or not np.isfinite(a).all():
-            raise InputError(f"{self.name}: {problem or 'not finite'}, got {a.dtype} {a.shape}")
+        want = f"expected {n} pictures (N, H, W, {self.channels}), got {a.shape}"
+        problem = (self.size_problem(*a.shape[1:3]) if fits else want) or (None if np.isfinite(a).all() else "not finite")
+        if problem:
+            raise InputError(f"{self.name}: {problem}")
         return a
+
+    def section(self) -> dict:
+        return {**super().section(), "name": self.name}
 
     @classmethod
     def from_section(cls, d: dict, where: str = "input") -> Image:  # noqa: ARG003 (the codec's signature)
-        return cls.of(ImageInput.from_section(d))
+        return cls.of(ImageInput.from_section(d), d.get("name") or "source")
 
 
 KINDS = {k.kind: k for k in (Latent, Label, Map, Noise, Image)}
@@ -246,6 +252,11 @@ class Signature(tuple):
 
     def of_kind(self, kind: str) -> list:
         return [e for e in self if e.kind == kind]
+
+    @property
+    def extra(self) -> tuple:
+        """The inputs after the main one and a label: those the conveniences (sample, translate) take by name."""
+        return tuple(e for e in self[1:] if e.kind != "label")
 
     def section(self) -> list[dict]:
         return [e.section() for e in self]

@@ -1,7 +1,7 @@
 """Image models users put on phones beside GANs, as keras.io and TensorFlow's tutorials publish them (tests/zoo_i2i.py:
 ESPCN and EDSR super-resolution with a custom pixel shuffle, EDSR's pixels 0..255, Zero-DCE's curves applied in the
-graph, TensorFlow's CycleGAN generator with its own InstanceNormalization layer): each exports fp32, fp16 and int8
-to ONNX and LiteRT, verifies, and translates a picture as Keras does."""
+graph, TensorFlow's CycleGAN generator with its own InstanceNormalization layer, AdaIN style transfer's two
+pictures): each exports fp32, fp16 and int8 to ONNX and LiteRT, verifies, and translates a picture as Keras does."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ ZOO_MORE = {
     "edsr": ["--input-range", "0,255", "--output-range", "0,255", "--input-size", "24,24"],
     "zero_dce": ["--output-range", "0,1", "--input-size", "24,24"],
     "tf_cyclegan": [],
+    "adain": ["--style-input", "style_image"],
 }
 WANTED = {(f, p) for f in ("onnx", "tflite") for p in ("fp32", "fp16", "int8")}
 
@@ -72,8 +73,25 @@ def test_each_translates_a_picture_as_keras_does(more, name):
     g = edgegan.load(root / "out" / name, backend="onnx", precision="fp32")
     src = g.source
     h, w = (24, 24) if src.dynamic else src.shape[:2]  # the LiteRT files' size (--input-size)
-    pic = load_pictures(root / "photos", h, w, src.channels, 1)[0]
-    want = to_uint8(np.clip(G(from_uint8(pic[None], src.range)).numpy(), *g.info.image_range), g.info.image_range)
+    pic, style = load_pictures(root / "photos", h, w, src.channels, 2)
+    given = [from_uint8(p[None], src.range) for p in ((pic, style) if name == "adain" else (pic,))]
+    y = G(given if len(given) > 1 else given[0]).numpy()
+    want = to_uint8(np.clip(y, *g.info.image_range), g.info.image_range)
     for backend in ("onnx", "tflite"):
-        got = edgegan.load(root / "out" / name, backend=backend, precision="fp32").translate(pic)
+        g = edgegan.load(root / "out" / name, backend=backend, precision="fp32")
+        got = g.translate(pic, style=style) if name == "adain" else g.translate(pic)
         assert got.shape == want[0].shape and np.abs(got.astype(int) - want[0]).max() <= 1, backend
+
+
+def test_a_second_picture_is_asked_for_in_one_line(more, tmp_path):
+    root, results = more
+    assert results["adain"].returncode == 0
+    r = run_cli("export", "--model", str(root / "models" / "adain"), "--custom-objects", USER_LAYERS, "--format",
+                "onnx", "--precision", "fp32", "--out", str(tmp_path / "x"))  # fmt: skip
+    assert r.returncode == 1 and "pass --style-input NAME" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    photo = sorted((root / "photos").iterdir())[0]
+    out = tmp_path / "styled"
+    r = run_cli("translate", str(photo), "--model", str(root / "out" / "adain"), "-o", str(out))
+    assert r.returncode == 1 and "pass --style STYLE.png" in r.stderr
+    r = run_cli("translate", str(photo), "--model", str(root / "out" / "adain"), "--style", str(photo), "-o", str(out))
+    assert r.returncode == 0 and (out / f"{photo.stem}.png").is_file(), r.stderr

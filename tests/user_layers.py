@@ -217,3 +217,26 @@ class InstanceNormalization(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package="user")
+class AdaptiveInstanceNorm(keras.layers.Layer):
+    """keras.io's AdaIN style transfer, ada_in(style, content): the content's features given the style's per-channel
+    mean and standard deviation (tf.nn.moments over H, W)."""
+
+    def __init__(self, epsilon=1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = epsilon
+
+    def call(self, inputs):
+        style, content = inputs
+        c_mean, c_var = tf.nn.moments(content, axes=[1, 2], keepdims=True)
+        s_mean, s_var = tf.nn.moments(style, axes=[1, 2], keepdims=True)
+        c_std, s_std = tf.sqrt(c_var + self.epsilon), tf.sqrt(s_var + self.epsilon)
+        return s_std * (content - c_mean) / c_std + s_mean
+
+    def compute_output_shape(self, input_shapes):
+        return input_shapes[1]
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}

@@ -268,3 +268,24 @@ def tf_cyclegan(size: int = 32, f: int = 8):
         x = L.Concatenate()([up(x, n, dropout=i < 2), skip])
     out = L.Conv2DTranspose(3, 4, strides=2, padding="same", activation="tanh")(x)
     return keras.Model(inp, out, name="tf_cyclegan_generator"), None
+
+
+def adain(size: int = 32, f: int = 16):
+    """keras.io's AdaIN style transfer as one model of two pictures ([0, 1]): a shared VGG-like encoder (relu
+    convolutions, max pooling) of the content and the style picture, AdaIN (tests/user_layers.py), and a decoder of
+    relu convolutions and UpSampling2D to 3 channels with a sigmoid (--style-input style_image)."""
+    import keras
+    from keras import layers as L
+    from user_layers import AdaptiveInstanceNorm
+
+    def conv(n):
+        return L.Conv2D(n, 3, padding="same", activation="relu")
+
+    pic = keras.Input((size, size, 3))
+    x = L.MaxPooling2D()(conv(f)(conv(f)(pic)))
+    encoder = keras.Model(pic, conv(2 * f)(L.MaxPooling2D()(conv(2 * f)(x))), name="mini_vgg")
+    content, style = keras.Input((size, size, 3), name="content"), keras.Input((size, size, 3), name="style_image")
+    t = AdaptiveInstanceNorm()([encoder(style), encoder(content)])
+    y = conv(f)(L.UpSampling2D()(conv(2 * f)(t)))
+    y = L.Conv2D(3, 3, padding="same", activation="sigmoid")(conv(f)(L.UpSampling2D()(y)))
+    return keras.Model([content, style], y, name="adain"), None

@@ -372,6 +372,11 @@ def _load(sources: Sources, opts: ExportOptions, skip: frozenset, log) -> tuple:
         log(f"a one-hot map of {k} classes ({opts.map_onehot}): the files take a map of class ids and make it inside")
     if opts.mapping or opts.fix:
         G = composed(G, opts, sources.generator, log)
+    if opts.style_input:
+        from edgegan.export.compose import wrap_style
+
+        G = wrap_style(G, opts.style_input, sources.generator)
+        log(f"{opts.style_input}: the style picture (the files' input style, beside the picture they translate)")
     return G, D
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from edgegan.errors import ConfigError
-from edgegan.signature import LATENT_NAME
+from edgegan.signature import LATENT_NAME, STYLE_NAME
 
 TRUNCATION_ROWS, TRUNCATION_SEED = 4096, 0  # latents whose mapped mean is w's centre for --truncation
 
@@ -72,6 +72,27 @@ def compose(G, mapping, fixed: dict[str, float], psi: float | None, path: Path):
              for f, t, n in zip(feeds, G.inputs, names)]  # fmt: skip
     out = G(feeds if len(feeds) > 1 else feeds[0])
     return keras.Model(inputs if len(inputs) > 1 else inputs[0], out, name=G.name), record
+
+
+def wrap_style(G, name: str, path: Path):
+    """G' taking (source, style) where G takes two pictures, ``name`` its style picture's input (AdaIN style
+    transfer): the files' inputs are then named for what they are (edgegan.signature.Image)."""
+    import keras
+
+    from edgegan.contract import SOURCE_NAME
+
+    names = [t.name.split(":")[0] for t in G.inputs]
+    if name not in names or len(G.inputs) != 2 or any(len(t.shape) != 4 for t in G.inputs):
+        raise ConfigError(
+            f"{path}: --style-input {name} needs a generator of two pictures, one of them named {name}; it takes "
+            f"{', '.join(f'{n} {tuple(t.shape[1:])}' for n, t in zip(names, G.inputs))}"
+        )
+    style_t = G.inputs[names.index(name)]
+    source_t = next(t for t in G.inputs if t is not style_t)
+    source = keras.Input(tuple(source_t.shape[1:]), name=SOURCE_NAME)
+    style = keras.Input(tuple(style_t.shape[1:]), name=STYLE_NAME)
+    feed = {id(source_t): source, id(style_t): style}
+    return keras.Model([source, style], G([feed[id(t)] for t in G.inputs]), name=G.name)
 
 
 def w_mean(mapping) -> np.ndarray:

@@ -150,6 +150,8 @@ FLAGS = (
          "e.g. g_alpha=1 (repeatable)", "NAME=VALUE", _fixes, kind="list"),
     Flag("truncation", None, "with --mapping: w pulled towards its mean, w_mean + PSI (w - w_mean), the mean measured "
          "at export over 4096 latents", "PSI", _float),
+    Flag("style_input", None, "a generator of two pictures (AdaIN style transfer): the name of its style picture's "
+         "input; the other is the picture it translates", "NAME"),
     Flag("d_source", None, "a discriminator of two pictures (pix2pix): the name of its input that takes the source "
          "picture (default: read from the input names)", "NAME"),
     Flag("custom_objects", (), "a .py file or module that defines the models' custom layers and functions, imported "

@@ -14,6 +14,7 @@ import numpy as np
 from edgegan.contract import RANGES, SCORE_KINDS, Contract, ImageInput
 from edgegan.errors import ConfigError, ModelFileError
 from edgegan.export.reach import receptive_field
+from edgegan.signature import STYLE_NAME, Image
 
 # Layers that move or copy values without changing them: the activation before them is the output's.
 _PASS_THROUGH = ("Reshape", "Flatten", "Permute", "Cropping1D", "Cropping2D", "Identity", "Dropout", "Activation")
@@ -55,6 +56,13 @@ def _is_map(t) -> bool:
     return _is_int(t) and len(t.shape) == 3
 
 
+def _styles(model) -> list:
+    """The second picture of a model of two (AdaIN's style picture), named style by the model or by
+    --style-input (edgegan.signature.Image); [] for any other model."""
+    pictures = [t for t in model.inputs if not _is_int(t) and len(t.shape) == 4 and not _is_noise(t)]
+    return [t for t in pictures if _name(t) == "style"] if len(pictures) == 2 else []
+
+
 def _is_noise(t) -> bool:
     """A float (N, H, W, C) input named noise...: StyleGAN's per-resolution noise (edgegan.signature.Noise)."""
     return not _is_int(t) and len(t.shape) == 4 and _name(t).startswith("noise")
@@ -64,7 +72,8 @@ def split_inputs(model) -> tuple:
     """(the float input, the integer label input or None), from model.inputs in any order. A paired
     discriminator's float input is its candidate image (see image_inputs)."""
     labels = [t for t in model.inputs if _is_label(t)]
-    floats = [t for t in model.inputs if not _is_int(t) and not _is_noise(t)]
+    styles = _styles(model)
+    floats = [t for t in model.inputs if not _is_int(t) and not _is_noise(t) and not any(t is u for u in styles)]
     return (floats[-1] if floats else None), (labels[0] if labels else None)
 
 
@@ -72,7 +81,7 @@ def ordered(model, order: list | None = None) -> list:
     """The model's input tensors in edgegan's order (edgegan.signature): the float input (``order``: a paired
     discriminator's two, in that order), then a label, then maps, then noise maps."""
     x, label = split_inputs(model)
-    rest = [t for t in model.inputs if _is_map(t)] + [t for t in model.inputs if _is_noise(t)]
+    rest = _styles(model) + [t for t in model.inputs if _is_map(t)] + [t for t in model.inputs if _is_noise(t)]
     return [*(order or [x]), *([label] if label is not None else []), *rest]
 
 
@@ -166,6 +175,7 @@ def check_io(model, path: Path, role: str) -> None:
     model; one image output. A discriminator: one picture, or two (a source and a candidate, pix2pix), plus an
     optional label; one score per image (N, 1) or a patch map (N, h, w, 1)."""
     noises = [t for t in model.inputs if _is_noise(t) and None not in t.shape[1:]] if role == "generator" else []
+    noises += _styles(model) if role == "generator" else []
     floats = [t for t in model.inputs if not _is_int(t) and not any(t is n for n in noises)]
     labels = [t for t in model.inputs if _is_label(t)]
     maps = [t for t in model.inputs if _is_map(t)] if role == "generator" else []
@@ -175,6 +185,7 @@ def check_io(model, path: Path, role: str) -> None:
         what = "one float input" if role == "generator" else "one or two image inputs"
         ranks = sorted(len(t.shape) for t in floats)
         hint = "; a latent and a one-hot map (GauGAN): pass --map-onehot NAME" if ranks == [2, 4] else ""
+        hint = hint or ("; two pictures (AdaIN): pass --style-input NAME" * (ranks == [4, 4]))
         hint = hint or ("; inputs fixed at export (StyleGAN's constant, alpha): --fix NAME=VALUE" * (len(ranks) > 1))
         raise ModelFileError(
             f"{path}: the {role} has {len(model.inputs)} inputs ({', '.join(str(t.dtype) for t in model.inputs)}) and "
@@ -304,6 +315,10 @@ def read_contract(
     extra = ((seg,) if seg is not None else ()) + noise_entries(G)
     if extra and (source is not None or len(image) != 3 or None in image):
         raise ModelFileError(f"{g_path}: map and noise inputs go with a latent generator of a fixed image size")
+    styles = _styles(G)
+    if styles and (source is None or source.dynamic or tuple(styles[0].shape[1:]) != tuple(source.shape)):
+        raise ModelFileError(f"{g_path}: a style picture goes with a fixed-size picture of the same shape")
+    extra = tuple(Image.of(source, STYLE_NAME) for _ in styles) + extra
     if D is None:
         return Contract(latent, image, tuple(output_range), classes=k, source=source, extra=extra)
     check_io(D, d_path, "discriminator")

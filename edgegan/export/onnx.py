@@ -42,7 +42,7 @@ def input_signature(model, batch: int | None, input_name, size: tuple[int, int] 
 
     def name(t):
         own = t.name.split(":")[0]
-        if own.lower().startswith("noise"):  # StyleGAN's noise maps keep their names (edgegan.signature.Noise)
+        if own.lower().startswith("noise") or own == "style":  # StyleGAN's noise maps, AdaIN's style picture
             return own
         return input_name if isinstance(input_name, str) else input_name[own]
 

@@ -80,12 +80,18 @@ class PictureInputs:
     def _float(self, pics: np.ndarray) -> np.ndarray:
         return from_uint8(pics, self.contract.source.range)
 
+    def _with_styles(self, rows: np.ndarray) -> list[np.ndarray]:
+        """[rows] and, for each further picture the generator takes (AdaIN's style), the same pictures rolled by
+        one: each picture is paired with another's style."""
+        return [rows] + [np.roll(rows, 1, axis=0) for e in self.contract.extra if e.kind == "image"]
+
     def reference(self) -> list[np.ndarray]:
         """Parity rows: the last pictures of the data (never calibration rows), else synthetic pictures."""
         if self.pictures is None:
             h, w = self.size
-            return [self._float(synthetic_pictures(self.count, h, w, self.contract.source.channels, self.opts.seed))]
-        return [self._float(self.pictures[-self.count :])]
+            pics = synthetic_pictures(self.count, h, w, self.contract.source.channels, self.opts.seed)
+            return self._with_styles(self._float(pics))
+        return self._with_styles(self._float(self.pictures[-self.count :]))
 
     def parity_source(self) -> str:
         """What the parity rows are, for the manifest."""
@@ -95,16 +101,18 @@ class PictureInputs:
 
     def calibration(self) -> list[np.ndarray] | None:
         """The pictures before the parity rows; None without --calibration-data."""
-        return None if self.pictures is None else [self._float(self.pictures[: -self.count])]
+        return None if self.pictures is None else self._with_styles(self._float(self.pictures[: -self.count]))
 
     def draw(self, n: int, seed: int) -> list[np.ndarray]:
         """n inputs for D's generated images: the calibration pictures in a random order (repeated as needed),
         or synthetic ones."""
         if self.pictures is None:
             h, w = self.size
-            return [self._float(synthetic_pictures(n, h, w, self.contract.source.channels, seed + 100))]
+            return self._with_styles(
+                self._float(synthetic_pictures(n, h, w, self.contract.source.channels, seed + 100))
+            )
         pool = self.pictures[: -self.count]
-        return [self._float(pool[self.rng.integers(0, len(pool), n)])]
+        return self._with_styles(self._float(pool[self.rng.integers(0, len(pool), n)]))
 
     def real_for_d(self, n: int, hw: tuple[int, int]) -> tuple[np.ndarray | None, str]:
         """Real pictures at D's input size in G's output range, and where they came from."""

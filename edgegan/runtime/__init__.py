@@ -58,8 +58,8 @@ class ModelInfo:
 
     @property
     def extra(self) -> list:
-        """G's inputs of the newer kinds (a map), which ``generate`` and ``sample`` take by name."""
-        return [e for e in self.signature or () if e.kind not in ("latent", "label", "image")]
+        """G's inputs after its main one and a label (a map, noise, a style picture), taken by name."""
+        return list(self.signature.extra) if self.signature else []
 
 
 class _Model:
@@ -170,7 +170,7 @@ class Generator(_Model):
         if self.info.source is not None:
             raise InputError(f"{self.info.path} takes pictures, not latents; use translate() instead of {what}()")
 
-    def translate(self, images, raw=False, tile=None, tile_pad=None, pre_pad: int = 0, blend: bool = False):
+    def translate(self, images, raw=False, tile=None, tile_pad=None, pre_pad: int = 0, blend: bool = False, **inputs):
         """Pictures in, pictures out: uint8 pixels (scaled to the model's input range) or floats already in it
         (``info.source.range``), (H, W, C) or (N, H, W, C), of any size. Returns uint8 through the model's output
         range, or its float output with ``raw=True``; the same rank as given.
@@ -180,10 +180,15 @@ class Generator(_Model):
         whole picture in one run). ``tile_pad``: the overlap each side, by default the receptive field recorded
         at export, so the tiled output equals the whole-picture output. ``pre_pad``: reflect padding around
         the picture first (cropped from the output). ``blend``: fade across overlaps instead of cutting at their
-        middle (never exact; edgegan.runtime.tiles says why the cut is the default)."""
+        middle (never exact; edgegan.runtime.tiles says why the cut is the default).
+
+        A generator of two pictures (AdaIN) takes the second by name, ``style=``: one picture for all, or one per
+        picture, at the file's size (its statistics are the whole picture's: no tiles)."""
         src = self.info.source
         if src is None:
             raise InputError(f"{self.info.path} takes latents, not pictures; use sample() or generate()")
+        if inputs or self.info.extra:
+            return self._translate_with(images, raw, inputs)
         x = np.asarray(images)
         one = x.ndim == 3
         x = x[None] if one else x
@@ -201,6 +206,27 @@ class Generator(_Model):
         if one:  # no stacked copy: a x4 of a phone photo's output is 576 MB
             return each(x[0])
         return np.stack([each(p) for p in x]) if len(x) else finish(self._run(x))
+
+    def _translate_with(self, images, raw: bool, inputs: dict):
+        """translate() of a generator that takes more pictures by name (edgegan.signature.Image), one run each."""
+        extra = Signature(self.info.extra)
+        if set(inputs) != set(extra.names):
+            takes = f"takes {', '.join(extra.names)} beside the picture" if extra else "takes one picture"
+            raise InputError(f"{self.info.path} {takes}; got {', '.join(inputs) or 'none'}")
+        x = np.asarray(images)
+        one = x.ndim == 3
+        x = self._pixels(x[None] if one else x)
+        xs = [self.info.signature[0].check(x, len(x))]
+        for e in extra:
+            a = np.asarray(inputs[e.name])
+            a = self._pixels(np.broadcast_to(a, (len(x), *a.shape)) if a.ndim == 3 else a)
+            xs.append(e.check(a, len(x)))
+        y = self._finish(raw)(self.engine.run(*xs))
+        return y[0] if one else y
+
+    def _pixels(self, x: np.ndarray) -> np.ndarray:
+        """uint8 pictures in the input range, floats as they are."""
+        return from_uint8(x, self.info.source.range) if x.dtype == np.uint8 else np.asarray(x, np.float32)
 
     def tiling(self, h: int, w: int, tile=None, tile_pad=None, pre_pad: int = 0, blend=False) -> Tiling | None:
         """How ``translate`` covers an h x w picture: a Tiling, or None for one run on the whole picture. Its joins
