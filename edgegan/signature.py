@@ -220,7 +220,9 @@ class Image(ImageInput):
         a = np.asarray(x, np.float32)
         fits = a.ndim == 4 and len(a) == n and a.shape[3] == self.channels
         want = f"expected {n} pictures (N, H, W, {self.channels}), got {a.shape}"
-        problem = (self.size_problem(*a.shape[1:3]) if fits else want) or (None if np.isfinite(a).all() else "not finite")
+        problem = (self.size_problem(*a.shape[1:3]) if fits else want) or (
+            None if np.isfinite(a).all() else "not finite"
+        )
         if problem:
             raise InputError(f"{self.name}: {problem}")
         return a
