@@ -18,7 +18,7 @@ theirs from the sections they have (edgegan.contract.Contract.signature).
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import ClassVar
 
 import numpy as np
@@ -48,17 +48,27 @@ def _classes(x, n: int, shape: tuple, classes: int, what: str) -> np.ndarray:
     return y.astype(np.int32)
 
 
+class _Entry:
+    """What every kind shares: its manifest form, its name and kind and then its own fields (tuples as lists, None
+    left out)."""
+
+    def section(self) -> dict:
+        out = {"name": self.name, "kind": self.kind}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name != "name" and v is not None:
+                out[f.name] = list(v) if isinstance(v, tuple) else v
+        return out
+
+
 @dataclass(frozen=True)
-class Latent:
+class Latent(_Entry):
     """float32 (N, size) drawn from N(0, 1): the same seed names the same rows everywhere (edgegan.latents)."""
 
     size: int
     name: str = LATENT_NAME
     kind: ClassVar[str] = "latent"
     dtype: ClassVar[str] = "float32"
-
-    def row_shape(self) -> tuple:
-        return (self.size,)
 
     def describe(self) -> str:
         return f"{self.name}: a latent ({self.size},) from N(0, 1)"
@@ -74,25 +84,19 @@ class Latent:
             raise InputError(f"{self.name}: expected finite floats of shape {n}x{self.size}, got {a.shape}")
         return a
 
-    def section(self) -> dict:
-        return {"name": self.name, "kind": self.kind, "size": self.size}
-
     @classmethod
     def from_section(cls, d: dict, where: str) -> Latent:
         return cls(_int(d, "size", 1, 100_000, where), d["name"])
 
 
 @dataclass(frozen=True)
-class Label:
+class Label(_Entry):
     """int32 (N,): one class per row, 0 .. classes - 1 (a conditional model's)."""
 
     classes: int
     name: str = LABEL_NAME
     kind: ClassVar[str] = "label"
     dtype: ClassVar[str] = "int32"
-
-    def row_shape(self) -> tuple:
-        return ()
 
     def describe(self) -> str:
         return f"{self.name}: a class 0 to {self.classes - 1} per row"
@@ -105,16 +109,13 @@ class Label:
         y = np.asarray(x)
         return _classes(np.full(n, y) if y.ndim == 0 else y, n, (), self.classes, self.name)
 
-    def section(self) -> dict:
-        return {"name": self.name, "kind": self.kind, "classes": self.classes}
-
     @classmethod
     def from_section(cls, d: dict, where: str) -> Label:
         return cls(_int(d, "classes", 2, 100_000, where), d["name"])
 
 
 @dataclass(frozen=True)
-class Map:
+class Map(_Entry):
     """int32 (N, H, W): a segmentation map of class ids (GauGAN's), made one-hot inside the file."""
 
     classes: int
@@ -124,9 +125,6 @@ class Map:
     kind: ClassVar[str] = "map"
     dtype: ClassVar[str] = "int32"
     CELLS: ClassVar[int] = 4  # drawn maps: a CELLS x CELLS grid of regions
-
-    def row_shape(self) -> tuple:
-        return tuple(self.shape)
 
     def describe(self) -> str:
         return f"{self.name}: a {self.shape[0]}x{self.shape[1]} map of classes 0 to {self.classes - 1}"
@@ -142,10 +140,6 @@ class Map:
     def check(self, x, n: int) -> np.ndarray:
         return _classes(x, n, tuple(self.shape), self.classes, self.name)
 
-    def section(self) -> dict:
-        d = {"name": self.name, "kind": self.kind, "classes": self.classes, "shape": list(self.shape)}
-        return {**d, "onehot_of": self.onehot_of} if self.onehot_of else d
-
     @classmethod
     def from_section(cls, d: dict, where: str) -> Map:
         shape, of = d.get("shape"), d.get("onehot_of")
@@ -157,7 +151,7 @@ class Map:
 
 
 @dataclass(frozen=True)
-class Noise:
+class Noise(_Entry):
     """float32 (N, H, W, C) from N(0, 1), drawn from the seed as latents are (edgegan.latents, on a stream of its
     own per input name), so the same seed makes the same picture everywhere: StyleGAN's per-resolution noise."""
 
@@ -165,9 +159,6 @@ class Noise:
     name: str
     kind: ClassVar[str] = "noise"
     dtype: ClassVar[str] = "float32"
-
-    def row_shape(self) -> tuple:
-        return tuple(self.shape)
 
     def describe(self) -> str:
         return f"{self.name}: noise {'x'.join(map(str, self.shape))} from N(0, 1), drawn from the seed"
@@ -190,9 +181,6 @@ class Noise:
             raise InputError(f"{self.name}: expected finite floats of shape {want}, got {a.shape}")
         return a
 
-    def section(self) -> dict:
-        return {"name": self.name, "kind": self.kind, "shape": list(self.shape)}
-
     @classmethod
     def from_section(cls, d: dict, where: str) -> Noise:
         shape = d.get("shape")
@@ -212,9 +200,6 @@ class Image(ImageInput):
     @classmethod
     def of(cls, source: ImageInput, name: str = "source") -> Image:
         return cls(source.shape, source.range, source.scale, source.multiple, source.receptive_field, name)
-
-    def row_shape(self) -> tuple:
-        return tuple(self.shape)
 
     def check(self, x, n: int) -> np.ndarray:
         a = np.asarray(x, np.float32)

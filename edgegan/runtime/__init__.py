@@ -297,10 +297,11 @@ class Generator(_Model):
         """The inputs of the newer kinds by name, each checked by its signature entry; noise not given is drawn."""
         extra = Signature(self.info.extra)
         unknown = [k for k in inputs if extra.get(k) is None]
-        missing = [e.name for e in extra if e.name not in inputs and e.kind not in DRAWN]
-        if unknown or missing:
-            takes = f"takes {', '.join(extra.names)} besides z" if extra else "takes nothing besides z and labels"
-            raise InputError(f"{self.info.path} {takes}; got {', '.join(inputs) or 'none'}")
+        missing = [e for e in extra if e.name not in inputs and e.kind not in DRAWN]
+        if unknown:
+            raise InputError(f"{self.info.path} takes no input named {', '.join(unknown)}")
+        if missing:
+            raise InputError(f"{self.info.path} needs {'; '.join(e.describe() for e in missing)} (by name)")
         return {e.name: e.check(_each(inputs[e.name], n, e), n) if e.name in inputs else e.draw(n, seed) for e in extra}
 
     def sample(self, n: int, seed: int = 0, labels=None, label: int | None = None, **inputs) -> np.ndarray:
