@@ -281,8 +281,8 @@ class Generator(_Model):
     def generate(self, z, labels=None, seed: int = 0, **inputs) -> np.ndarray:
         """Images in the model's own range (``info.image_range``, e.g. [-1, 1] for tanh, [0, 1] for sigmoid),
         float32 (N, H, W, C), for the given latents (and, for a conditional model, one label per row, or one
-        label for all; a model with a map, GauGAN's: ``map=`` class ids (N, H, W), or (H, W) for all). Noise inputs (StyleGAN's) not
-        passed by name are drawn from ``seed`` as ``sample`` draws them."""
+        label for all; a model with a map, GauGAN's: ``map=`` class ids (N, H, W), or (H, W) for all). Noise
+        inputs (StyleGAN's) not passed by name are drawn from ``seed`` as ``sample`` draws them."""
         z = check_array(z, (self.latent_size,), "latent z", self.max_batch)
         sig = self.info.signature or Signature()
         named = {sig[0].name if sig else "z": z}
