@@ -95,3 +95,9 @@ def test_a_second_picture_is_asked_for_in_one_line(more, tmp_path):
     assert r.returncode == 1 and "pass --style STYLE.png" in r.stderr
     r = run_cli("translate", str(photo), "--model", str(root / "out" / "adain"), "--style", str(photo), "-o", str(out))
     assert r.returncode == 0 and (out / f"{photo.stem}.png").is_file(), r.stderr
+    from edgegan.errors import ExportError
+    from edgegan.export.web import write_web
+
+    with pytest.raises(ExportError, match="also takes style"):  # refused before anything is fetched or written
+        write_web(root / "out" / "adain", tmp_path / "site", ort_files=tmp_path)
+    assert not (tmp_path / "site").exists()

@@ -149,6 +149,9 @@ def write_web(bundle: Path, out: Path, ort_files: Path | None = None) -> Path:
     found = m.find("generator", "onnx", "fp32")
     if not found:
         raise ExportError(f"{bundle}: has no generator.fp32.onnx to put on the web")
+    styles = [e.name for e in m.contract.signature.extra if e.kind == "image"]
+    if styles:  # translate.mjs feeds one picture; a page that cannot run the model is not written
+        raise ExportError(f"{bundle}: the web page takes one picture and this generator also takes {styles[0]}")
     entry = found[0]
     data = mf.read_checked(m.root, entry)
     src = ort_files or ort_web_files()
