@@ -98,6 +98,10 @@ class Label(_Entry):
     kind: ClassVar[str] = "label"
     dtype: ClassVar[str] = "int32"
 
+    @staticmethod
+    def claims(dtype: str, shape: tuple, name: str, pictures: int) -> bool:  # noqa: ARG004 (kind_of's signature)
+        return "int" in dtype and len(shape) <= 2
+
     def describe(self) -> str:
         return f"{self.name}: a class 0 to {self.classes - 1} per row"
 
@@ -124,6 +128,11 @@ class Map(_Entry):
     onehot_of: str | None = None  # the source model's one-hot input it stands for (export's --map-onehot)
     kind: ClassVar[str] = "map"
     dtype: ClassVar[str] = "int32"
+
+    @staticmethod
+    def claims(dtype: str, shape: tuple, name: str, pictures: int) -> bool:  # noqa: ARG004
+        return "int" in dtype and len(shape) == 3
+
     CELLS: ClassVar[int] = 4  # drawn maps: a CELLS x CELLS grid of regions
 
     def describe(self) -> str:
@@ -159,6 +168,10 @@ class Noise(_Entry):
     name: str
     kind: ClassVar[str] = "noise"
     dtype: ClassVar[str] = "float32"
+
+    @staticmethod
+    def claims(dtype: str, shape: tuple, name: str, pictures: int) -> bool:  # noqa: ARG004
+        return "int" not in dtype and len(shape) == 4 and name.lower().startswith("noise")
 
     def describe(self) -> str:
         return f"{self.name}: noise {'x'.join(map(str, self.shape))} from N(0, 1), drawn from the seed"
@@ -197,6 +210,11 @@ class Image(ImageInput):
     name: str = "source"
     dtype: ClassVar[str] = "float32"
 
+    @staticmethod
+    def claims(dtype: str, shape: tuple, name: str, pictures: int) -> bool:
+        """A second picture, named style, beside the one a generator translates (AdaIN's); never a lone one."""
+        return "int" not in dtype and len(shape) == 4 and name == STYLE_NAME and pictures == 2
+
     @classmethod
     def of(cls, source: ImageInput, name: str = "source") -> Image:
         return cls(source.shape, source.range, source.scale, source.multiple, source.receptive_field, name)
@@ -221,6 +239,23 @@ class Image(ImageInput):
 
 
 KINDS = {k.kind: k for k in (Latent, Label, Map, Noise, Image)}
+CLAIMING = (Label, Map, Noise, Image)  # the kinds an input other than the main one can be, asked in this order
+
+
+def pictures_in(inputs) -> int:
+    """How many of (dtype, shape, name) ``inputs`` are pictures, float (N, H, W, C) and not noise: kind_of's
+    ``pictures``."""
+    return sum("int" not in d and len(s) == 4 and not Noise.claims(d, s, n, 0) for d, s, n in inputs)
+
+
+def kind_of(dtype: str, shape: tuple, name: str, pictures: int = 1) -> str:
+    """What a model's input is, from its dtype, shape (batch first) and name: the kind of the first entry class that
+    claims it (a label, a map, noise, a style picture), else "main" (the latent or the picture the model is fed).
+    ``pictures``: how many float (N, H, W, C) inputs that are not noise the model has. A new kind claims its
+    inputs here, in its own class."""
+    return next((k.kind for k in CLAIMING if k.claims(dtype, tuple(shape), name, pictures)), "main")
+
+
 DRAWN = ("noise",)  # kinds the runtime draws from the seed when the caller does not pass them
 
 

@@ -71,6 +71,25 @@ def test_a_manifest_whose_signature_disagrees_is_refused(tmp_path):
 
 
 @pytest.mark.light
+def test_each_kind_claims_its_inputs():
+    from edgegan.signature import kind_of, pictures_in
+
+    cases = [
+        (("float32", (None, 100), "z"), "main"),
+        (("int32", (None,), "label"), "label"),
+        (("int32", (None, 1), "class_id"), "label"),
+        (("int32", (None, 32, 32), "map"), "map"),
+        (("float32", (None, 8, 8, 1), "noise_8x8"), "noise"),
+        (("float32", (None, 32, 32, 3), "style"), "image"),  # beside a second picture
+    ]
+    inputs = [c for c, _ in cases]
+    for (dtype, shape, name), kind in cases:
+        assert kind_of(dtype, shape, name, pictures_in(inputs[:1] + inputs[-1:] + [(dtype, shape, name)])) == kind
+    assert pictures_in([("float32", (None, 32, 32, 3), "style")]) == 1
+    assert kind_of("float32", (None, 32, 32, 3), "style", 1) == "main"  # a lone picture named style is the main one
+
+
+@pytest.mark.light
 def test_drawn_maps_are_regions_of_every_class_and_checks_say_what_is_wrong():
     from edgegan.errors import InputError
     from edgegan.signature import Map

@@ -14,7 +14,7 @@ import numpy as np
 from edgegan.contract import RANGES, SCORE_KINDS, Contract, ImageInput
 from edgegan.errors import ConfigError, ModelFileError
 from edgegan.export.reach import receptive_field
-from edgegan.signature import STYLE_NAME, Image
+from edgegan.signature import STYLE_NAME, Image, Noise, kind_of, pictures_in
 
 # Layers that move or copy values without changing them: the activation before them is the output's.
 _PASS_THROUGH = ("Reshape", "Flatten", "Permute", "Cropping1D", "Cropping2D", "Identity", "Dropout", "Activation")
@@ -47,33 +47,36 @@ def _is_int(t) -> bool:
     return "int" in str(t.dtype)
 
 
+def _kind(t, model) -> str:
+    """What input ``t`` of ``model`` is (edgegan.signature.kind_of: "main", "label", "map", "noise" or "image")."""
+    return kind_of(str(t.dtype), tuple(t.shape), _name(t), _pictures(model))
+
+
+def _pictures(model) -> int:
+    if model is None:
+        return 1
+    return pictures_in((str(t.dtype), tuple(t.shape), _name(t)) for t in model.inputs)
+
+
 def _is_label(t) -> bool:
     """An integer input of one class per row, (N,) or (N, 1); an integer (N, H, W) input is a map."""
-    return _is_int(t) and len(t.shape) <= 2
+    return _kind(t, None) == "label"
 
 
-def _is_map(t) -> bool:
-    return _is_int(t) and len(t.shape) == 3
+def _of_kind(model, kind: str) -> list:
+    return [t for t in model.inputs if _kind(t, model) == kind]
 
 
 def _styles(model) -> list:
     """The second picture of a model of two (AdaIN's style picture), named style by the model or by
     --style-input (edgegan.signature.Image); [] for any other model."""
-    pictures = [t for t in model.inputs if not _is_int(t) and len(t.shape) == 4 and not _is_noise(t)]
-    return [t for t in pictures if _name(t) == "style"] if len(pictures) == 2 else []
-
-
-def _is_noise(t) -> bool:
-    """A float (N, H, W, C) input named noise...: StyleGAN's per-resolution noise (edgegan.signature.Noise)."""
-    return not _is_int(t) and len(t.shape) == 4 and _name(t).startswith("noise")
+    return _of_kind(model, "image")
 
 
 def split_inputs(model) -> tuple:
     """(the float input, the integer label input or None), from model.inputs in any order. A paired
     discriminator's float input is its candidate image (see image_inputs)."""
-    labels = [t for t in model.inputs if _is_label(t)]
-    styles = _styles(model)
-    floats = [t for t in model.inputs if not _is_int(t) and not _is_noise(t) and not any(t is u for u in styles)]
+    labels, floats = _of_kind(model, "label"), [t for t in _of_kind(model, "main") if not _is_int(t)]
     return (floats[-1] if floats else None), (labels[0] if labels else None)
 
 
@@ -81,15 +84,13 @@ def ordered(model, order: list | None = None) -> list:
     """The model's input tensors in edgegan's order (edgegan.signature): the float input (``order``: a paired
     discriminator's two, in that order), then a label, then maps, then noise maps."""
     x, label = split_inputs(model)
-    rest = _styles(model) + [t for t in model.inputs if _is_map(t)] + [t for t in model.inputs if _is_noise(t)]
+    rest = _of_kind(model, "image") + _of_kind(model, "map") + _of_kind(model, "noise")
     return [*(order or [x]), *([label] if label is not None else []), *rest]
 
 
 def noise_entries(model) -> tuple:
     """The generator's noise inputs as signature entries (edgegan.signature.Noise), in the model's order."""
-    from edgegan.signature import Noise
-
-    return tuple(Noise(tuple(int(v) for v in t.shape[1:]), _name(t)) for t in model.inputs if _is_noise(t))
+    return tuple(Noise(tuple(int(v) for v in t.shape[1:]), _name(t)) for t in _of_kind(model, "noise"))
 
 
 def map_entry(model, path: Path, onehot_of: str | None = None):
@@ -97,7 +98,7 @@ def map_entry(model, path: Path, onehot_of: str | None = None):
     whose classes are the rows of the identity Embedding ``--map-onehot`` puts on it."""
     from edgegan.signature import Map
 
-    maps = [t for t in model.inputs if _is_map(t)]
+    maps = _of_kind(model, "map")
     if not maps:
         return None
     onehot = [layer for layer in leaf_layers(model) if layer.name == "map_onehot"]
@@ -174,11 +175,11 @@ def check_io(model, path: Path, role: str) -> None:
     input, a latent (N, L) or a picture (N, H, W, C) (H, W may be None), plus an integer label for a conditional
     model; one image output. A discriminator: one picture, or two (a source and a candidate, pix2pix), plus an
     optional label; one score per image (N, 1) or a patch map (N, h, w, 1)."""
-    noises = [t for t in model.inputs if _is_noise(t) and None not in t.shape[1:]] if role == "generator" else []
-    noises += _styles(model) if role == "generator" else []
+    g = role == "generator"
+    noises = [t for t in _of_kind(model, "noise") if None not in t.shape[1:]] + _styles(model) if g else []
     floats = [t for t in model.inputs if not _is_int(t) and not any(t is n for n in noises)]
     labels = [t for t in model.inputs if _is_label(t)]
-    maps = [t for t in model.inputs if _is_map(t)] if role == "generator" else []
+    maps = _of_kind(model, "map") if g else []
     most = 1 if role == "generator" else 2
     known = len(floats) + len(labels) + len(maps) + len(noises) == len(model.inputs)
     if len(model.outputs) != 1 or not 1 <= len(floats) <= most or len(labels) > 1 or not known:

@@ -32,7 +32,7 @@ def input_signature(model, batch: int | None, input_name, size: tuple[int, int] 
     (LiteRT files have fixed shapes)."""
     import tensorflow as tf
 
-    from edgegan.signature import LABEL_NAME, MAP_NAME
+    from edgegan.signature import LABEL_NAME, MAP_NAME, kind_of, pictures_in
 
     def shape(t):
         dims = list(t.shape[1:])
@@ -40,17 +40,18 @@ def input_signature(model, batch: int | None, input_name, size: tuple[int, int] 
             dims[:2] = size
         return (batch, *dims)
 
-    def name(t):
+    pictures = pictures_in((str(t.dtype), tuple(t.shape), t.name.split(":")[0]) for t in model.inputs)
+
+    def name(t):  # edgegan's name of each kind of input (edgegan.signature.kind_of); the main one as told
         own = t.name.split(":")[0]
-        if own.lower().startswith("noise") or own == "style":  # StyleGAN's noise maps, AdaIN's style picture
-            return own
+        kind = kind_of(str(t.dtype), tuple(t.shape), own, pictures)
+        fixed = {"label": LABEL_NAME, "map": MAP_NAME, "noise": own, "image": own}
+        if kind in fixed:
+            return fixed[kind]
         return input_name if isinstance(input_name, str) else input_name[own]
 
     specs = [
-        tf.TensorSpec(shape(t), t.dtype, name=MAP_NAME if len(t.shape) == 3 else LABEL_NAME)
-        if "int" in str(t.dtype)
-        else tf.TensorSpec(shape(t), tf.float32, name=name(t))
-        for t in model.inputs
+        tf.TensorSpec(shape(t), t.dtype if "int" in str(t.dtype) else tf.float32, name=name(t)) for t in model.inputs
     ]
     return [specs] if len(specs) > 1 else specs  # several inputs: one positional argument holding a list
 
