@@ -424,3 +424,22 @@ def test_the_web_page_runs_a_map_model_pinned_to_one_picture(gaugan_pinned, tmp_
     values, status = _browser_values(one, tmp_path, z, 0)
     want = g.generate(z, map=stripes)
     assert float(np.abs(values.reshape(want.shape) - want).max()) <= 1e-4, status
+
+
+def test_a_bare_discriminator_file_of_two_unnamed_pictures_is_refused(tmp_path):
+    """Engines order a file's inputs by its signature; a file without one, of two pictures neither named source,
+    cannot be told apart: one line, not a guess."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    import edgegan
+    from edgegan.errors import ModelFileError
+
+    pics = [helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, 8, 8, 3]) for n in ("a", "b")]
+    out = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 8, 3])
+    graph = helper.make_graph([helper.make_node("Add", ["a", "b"], ["y"])], "d", pics, [out])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, tmp_path / "d.onnx")
+    with pytest.raises(ModelFileError, match="cannot tell apart"):
+        edgegan.load(tmp_path / "d.onnx", role="discriminator")

@@ -602,6 +602,12 @@ def _info_from_file(engine: Engine, path: Path, fmt: str, role: str | None = Non
         or (role == "discriminator" and not pictures_in)
     ):
         raise ModelFileError(f"{path}: input/output shapes {in_shape} -> {out_shape} are not an edgegan {role}")
+    sources = sum("source" in t.name for t in engine.inputs)
+    if role == "discriminator" and (engine.floats > 2 or (engine.floats == 2 and sources != 1)):
+        raise ModelFileError(
+            f"{path}: a discriminator of {engine.floats} pictures edgegan cannot tell apart (one input named source "
+            "is the picture a paired discriminator judges against); export it with edgegan export"
+        )
     # older edgegan files recorded only "value_range" (always [-1, 1]; edgegan's own tanh G) and a sigmoid D
     value_range = meta.get("input_range" if role == "discriminator" else "value_range", meta.get("value_range"))
     score = meta.get("score", "probability") if role == "discriminator" and meta else None
