@@ -689,14 +689,15 @@ def _file_within_bound(job: Job, role: Role, v: Variant, made: dict) -> tuple:
     its bound (or its converter dies), else, for int8, the fewest worst layers kept in float; (None, the last
     figure) when nothing passes."""
     choice = role.canonical(_choice(job.opts, v, role.size))
+    what = "missed its bound"
     try:
         entry, shown = _export_file(job, role, v, choice, made)
     except ExportError as e:  # a rewritten graph's converter died (a crash in its child): the plain graph next
         if choice is None:
             raise
-        entry, shown = None, str(e).split(": ", 1)[-1]
+        entry, shown, what = None, str(e).split(": ", 1)[-1], "could not be made"
     if entry is None and choice is not None:  # a rewrite never costs a file the plain graph would pass
-        job.log(f"  {v.filename(role.name)}: the optimized file missed its bound ({shown}); exporting the plain graph")
+        job.log(f"  {v.filename(role.name)}: the optimized file {what} ({shown}); exporting the plain graph")
         entry, shown = _export_file(job, role, v, None, made)
     if entry is None and (v.format, v.precision) in KEEP_FLOAT:
         # the fewest layers in float that pass (not int8-io: all int8 by definition, for int8-only accelerators)
