@@ -72,11 +72,11 @@ def keras_reference(
         G, _ = wrap_map(G, e.onehot_of, m.root / "generator.keras")
     composed = m.data.get("composed")
     if isinstance(composed, dict):  # mapping, truncation, fixed inputs: assembled as at export
-        from edgegan.export.bundle import _recorded_composition
         from edgegan.export.bundle import composed as compose_again
+        from edgegan.export.bundle import recorded_composition
         from edgegan.export.flags import options
 
-        given = {k: v for k, v in _recorded_composition(composed, m.root).items() if v is not None}
+        given = {k: v for k, v in recorded_composition(composed, m.root).items() if v is not None}
         G = compose_again(G, options({**given, "custom_objects": tuple(custom_objects)}), m.root / "generator.keras")
     pinned = 1 if m.data.get("batch_statistics") else None  # --batch-one: Keras one picture per call, as at export
     out["image"] = keras_runner(G, pinned)(*_inputs(ref, "generator", m))

@@ -253,7 +253,7 @@ def test_stylegan_exports_every_format_and_precision_and_verifies(stylegan):
         ("z", "latent"), ("noise_4x4", "noise"), ("noise_8x8", "noise"), ("noise_16x16", "noise")
     ]  # fmt: skip
     assert m["composed"] == {"mapping": "mapping.keras", "fixed": {"generator_input": 1.0, "g_alpha": 1.0},
-                             "truncation": 0.7}  # fmt: skip
+                             "truncation": 0.7, "truncation_mean_of": "4096 latents, seed 0"}  # fmt: skip
     made = {(f["format"], f["precision"]) for f in m["files"]}
     assert {(f, p) for f in ("onnx", "tflite") for p in ("fp32", "fp16", "int8")} <= made
     ref = np.load(stylegan / "b" / "reference.npz")

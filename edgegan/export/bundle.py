@@ -217,7 +217,7 @@ def _recorded_contract(opts: ExportOptions, sources: Sources, log) -> ExportOpti
         "classes": None if onehot else label.get("classes"),
         "input_size": size,
         "map_onehot": maps[0]["onehot_of"] if maps else None,
-        **_recorded_composition(m.get("composed"), sources.folder),
+        **recorded_composition(m.get("composed"), sources.folder),
     }
     fill = {
         k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items() if v and getattr(opts, k) in (None, ())
@@ -228,7 +228,7 @@ def _recorded_contract(opts: ExportOptions, sources: Sources, log) -> ExportOpti
     return replace(opts, **fill)
 
 
-def _recorded_composition(composed, folder: Path) -> dict:
+def recorded_composition(composed, folder: Path) -> dict:
     """The flags that assembled a bundle's generator (edgegan.export.compose), from its manifest's "composed"."""
     if not isinstance(composed, dict):
         return {}
@@ -386,11 +386,10 @@ def composed(G, opts: ExportOptions, g_path: Path, log=None):
     from edgegan.export.compose import compose, parse_fix
 
     mapping = load_keras(Path(opts.mapping), "mapping network", opts.custom_objects) if opts.mapping else None
-    G, record = compose(G, mapping, parse_fix(opts.fix), opts.truncation, g_path)
+    fixed = parse_fix(opts.fix)
+    G = compose(G, mapping, fixed, opts.truncation, g_path)
     if log is not None:
-        said = [f"mapping {Path(opts.mapping).name}"] * bool(mapping) + [
-            f"{k}={v:g}" for k, v in record["fixed"].items()
-        ]
+        said = [f"mapping {Path(opts.mapping).name}"] * bool(mapping) + [f"{k}={v:g}" for k, v in fixed.items()]
         said += [f"truncation {opts.truncation:g}"] * (opts.truncation is not None)
         log(f"the generator as its files run it: {', '.join(said)}")
     return G
@@ -840,6 +839,10 @@ def _manifest(job: Job, roles, d_info: dict, entries, tf) -> dict:
 
         m["composed"] = {"mapping": "mapping.keras" if opts.mapping else None, "fixed": parse_fix(opts.fix)}
         m["composed"]["truncation"] = opts.truncation
+        if opts.truncation is not None:  # w's mean, measured at export (edgegan.export.compose.w_mean)
+            from edgegan.export.compose import TRUNCATION_ROWS, TRUNCATION_SEED
+
+            m["composed"]["truncation_mean_of"] = f"{TRUNCATION_ROWS} latents, seed {TRUNCATION_SEED}"
     if contract.has_discriminator:
         m["discriminator"] = contract.discriminator_section()
     m["sources"] = {

@@ -35,7 +35,7 @@ def parse_fix(items) -> dict[str, float]:
 
 
 def compose(G, mapping, fixed: dict[str, float], psi: float | None, path: Path):
-    """(the generator with its mapping, truncation and fixed inputs in place, what the manifest records)."""
+    """The generator with its mapping, truncation and fixed inputs in place."""
     import keras
 
     names = [t.name.split(":")[0] for t in G.inputs]
@@ -46,11 +46,8 @@ def compose(G, mapping, fixed: dict[str, float], psi: float | None, path: Path):
         raise ConfigError("--truncation pulls a mapping network's w towards its mean: pass --mapping MAPPING.keras")
     z = keras.Input(tuple(mapping.inputs[0].shape[1:]), name=LATENT_NAME) if mapping is not None else None
     w = None if mapping is None else mapping(z)
-    record: dict = {"fixed": dict(fixed)}
     if psi is not None:
-        mean = w_mean(mapping)
-        w = Truncation(mean, psi, name="truncation")(w)
-        record["truncation"] = {"psi": psi, "mean_of": f"{TRUNCATION_ROWS} latents, seed {TRUNCATION_SEED}"}
+        w = Truncation(w_mean(mapping), psi, name="truncation")(w)
     inputs, feeds = [z] if z is not None else [], []
     for t, name in zip(G.inputs, names):
         shape = tuple(t.shape[1:])
@@ -71,7 +68,7 @@ def compose(G, mapping, fixed: dict[str, float], psi: float | None, path: Path):
     feeds = [Fixed(fixed[n], tuple(t.shape[1:]), name=f"fixed_{n}")(inputs[0]) if f is None else f
              for f, t, n in zip(feeds, G.inputs, names)]  # fmt: skip
     out = G(feeds if len(feeds) > 1 else feeds[0])
-    return keras.Model(inputs if len(inputs) > 1 else inputs[0], out, name=G.name), record
+    return keras.Model(inputs if len(inputs) > 1 else inputs[0], out, name=G.name)
 
 
 def wrap_style(G, name: str, path: Path):

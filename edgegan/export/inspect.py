@@ -14,7 +14,7 @@ import numpy as np
 from edgegan.contract import RANGES, SCORE_KINDS, Contract, ImageInput
 from edgegan.errors import ConfigError, ModelFileError
 from edgegan.export.reach import receptive_field
-from edgegan.signature import STYLE_NAME, Image, Noise, kind_of, pictures_in
+from edgegan.signature import STYLE_NAME, Image, Label, Noise, kind_of, pictures_in
 
 # Layers that move or copy values without changing them: the activation before them is the output's.
 _PASS_THROUGH = ("Reshape", "Flatten", "Permute", "Cropping1D", "Cropping2D", "Identity", "Dropout", "Activation")
@@ -53,14 +53,12 @@ def _kind(t, model) -> str:
 
 
 def _pictures(model) -> int:
-    if model is None:
-        return 1
     return pictures_in((str(t.dtype), tuple(t.shape), _name(t)) for t in model.inputs)
 
 
 def _is_label(t) -> bool:
     """An integer input of one class per row, (N,) or (N, 1); an integer (N, H, W) input is a map."""
-    return _kind(t, None) == "label"
+    return Label.claims(str(t.dtype), tuple(t.shape), _name(t), 0)
 
 
 def _of_kind(model, kind: str) -> list:

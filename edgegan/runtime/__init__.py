@@ -28,7 +28,7 @@ from edgegan import manifest as mf
 from edgegan.contract import ImageInput, probability
 from edgegan.errors import ConfigError, InputError, ModelFileError
 from edgegan.latents import latents
-from edgegan.runtime.engines import Engine, LiteRTEngine, OnnxEngine, feed_order, input_name
+from edgegan.runtime.engines import Engine, LiteRTEngine, OnnxEngine, input_name
 from edgegan.runtime.images import from_uint8, save_each, save_gif, save_grid, to_uint8
 from edgegan.runtime.tiles import DEFAULT_TILE, Tiling, overlap, translate_tiled
 from edgegan.signature import DRAWN, Signature
@@ -289,8 +289,7 @@ class Generator(_Model):
         label = self.check_labels(labels, len(z))
         named.update({} if label is None else {sig.of_kind("label")[0].name if sig else "label": label})
         named.update(self._extra(inputs, len(z), seed))
-        values = list(named.values())
-        y = self.engine.run(*[values[i] for i in feed_order(self.engine, list(named))])
+        y = self.engine.run(*named.values())  # the signature's order, which the engine keeps (ordered_inputs)
         return np.clip(y, *self.info.image_range) if self.info.image_range else y
 
     def _extra(self, inputs: dict, n: int, seed: int) -> dict[str, np.ndarray]:

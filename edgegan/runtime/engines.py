@@ -285,14 +285,6 @@ def _edgegan(metadata: dict | None) -> dict:
     return meta if isinstance(meta, dict) else {}
 
 
-def feed_order(engine: Engine, names: list[str]) -> list[int]:
-    """For each of the engine's inputs, the index in ``names`` of the array that feeds it: by name when the file's
-    inputs carry the names (edgegan's files do), else in the order given (a file of other names, in
-    ordered_inputs' order)."""
-    mine = [input_name(t.name) for t in engine.inputs]
-    return [names.index(n) for n in mine] if sorted(mine) == sorted(names) else list(range(len(mine)))
-
-
 def input_name(tensor: str) -> str:
     """A file's input name as edgegan gave it: LiteRT's signature prefix and the ":0" suffix taken off."""
     return tensor.removeprefix("serving_default_").split(":")[0]
