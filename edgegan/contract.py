@@ -7,7 +7,7 @@ verify, web page, HTTP example) takes it from there instead of assuming the seed
     "image":         {"shape": [H, W, C], "range": [lo, hi], ...}     the generator's output pixels
     "input":         {"kind": "image", "shape": [H, W, C], "range": [lo, hi], "scale": s, "multiple": m}
                      an image-input generator's input (H, W null for any size); absent: a latent ("latent")
-    "discriminator": {"input_range": [lo, hi], "score": "probability" | "logit" | "lsgan",
+    "discriminator": {"input_range": [lo, hi], "score": "probability" | "logit" | "lsgan" | ...,
                       "inputs": ["source", "image"], "score_shape": [h, w, 1]}
     "label":         {"classes": K, "name": "label", "dtype": "int32"}   a conditional model's integer input
 
@@ -53,6 +53,7 @@ SCORE = {
             "logit", 0.0, "a logit: real above 0 (a linear output trained with sigmoid cross-entropy)", sigmoid=True
         ),
         ScoreKind("lsgan", 0.5, "a least-squares score: real 1, fake 0, unbounded", spread_scaled=True),
+        ScoreKind("hinge", 0.0, "a hinge-loss score (GauGAN, SAGAN): real above 0, unbounded", spread_scaled=True),
         ScoreKind(
             "critic",
             None,
@@ -144,7 +145,7 @@ class Contract:
     image_shape: tuple[int, int, int]
     image_range: tuple[float, float] = (-1.0, 1.0)
     d_input_range: tuple[float, float] | None = None  # None: no discriminator in the bundle
-    score: str | None = None  # "probability", "logit" or "lsgan"; None: no discriminator
+    score: str | None = None  # a SCORE kind ("probability", "logit", ...); None: no discriminator
     classes: int = 0  # a conditional model's label takes 0 .. classes - 1; 0: no label input
     source: ImageInput | None = None  # an image-input generator's input; None: a latent of latent_size
     d_inputs: tuple[str, ...] = ("image",)  # D's image inputs in order: ("source", "image") for a paired D

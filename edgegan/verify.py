@@ -61,6 +61,10 @@ def keras_reference(
     G = load_keras(mf.safe_path(m.root, "generator.keras"), "generator", custom_objects)
     path = mf.safe_path(m.root, "discriminator.keras") if "d_input" in ref else None
     D = load_keras(path, "discriminator", custom_objects) if path else None
+    if D is not None and (m.data.get("discriminator") or {}).get("output") is not None:  # --d-output, as at export
+        from edgegan.export.inspect import score_output
+
+        D = score_output(D, str(m.data["discriminator"]["output"]), path)
     onehot = ((m.data.get("label") or {}).get("source_encoding") or {}).get("onehot")
     if onehot:  # the sources take the label one-hot: wrapped as at export (edgegan.export.onehot)
         from edgegan.export.onehot import wrap_pair
@@ -78,13 +82,23 @@ def keras_reference(
 
         given = {k: v for k, v in recorded_composition(composed, m.root).items() if v is not None}
         G = compose_again(G, options({**given, "custom_objects": tuple(custom_objects)}), m.root / "generator.keras")
+        D = _fixed(D, composed.get("fixed"), path)
     pinned = 1 if m.data.get("batch_statistics") else None  # --batch-one: Keras one picture per call, as at export
     out["image"] = keras_runner(G, pinned)(*_inputs(ref, "generator", m))
     drift = float(np.abs(out["image"] - ref["image"]).max())
     if D is not None:
-        out["d_score"] = keras_runner(D, order=image_inputs(D, path, d_source))(*_inputs(ref, "discriminator", m))
+        order = image_inputs(D, path, d_source or (m.data.get("discriminator") or {}).get("source_input"))
+        out["d_score"] = keras_runner(D, pinned, order=order)(*_inputs(ref, "discriminator", m))
         drift = max(drift, float(np.abs(out["d_score"] - ref["d_score"]).max()))
     return out, drift
+
+
+def _fixed(D, fixed, path: Path):
+    """D with the inputs --fix held at export (StyleGAN's d_alpha) held again (edgegan.export.compose)."""
+    from edgegan.export.compose import compose, input_names
+
+    mine = {k: float(v) for k, v in (fixed or {}).items() if D is not None and k in input_names(D)}
+    return compose(D, None, mine, None, path, "discriminator") if mine else D
 
 
 def _inputs(ref: dict, role: str, m: mf.Manifest) -> list[np.ndarray]:

@@ -106,6 +106,9 @@ def test_drawn_maps_are_regions_of_every_class_and_checks_say_what_is_wrong():
 
 
 # ---------------------------------------------------------------- GauGAN end to end
+PALETTE = [[0, 0, 0], [255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [128, 128, 128]]  # one per class
+
+
 @pytest.fixture(scope="module")
 def gaugan(tmp_path_factory):
     sys.path.insert(0, str(ROOT / "tests"))
@@ -115,8 +118,13 @@ def gaugan(tmp_path_factory):
     root = tmp_path_factory.mktemp("gaugan")
     keras.utils.set_random_seed(0)  # the same weights every run: figures near a bound do not flake
     zoo_multi.gaugan(axes=(1, 2)).save(root / "g.keras")  # moments per picture (keras.io's: see the last test)
+    zoo_multi.gaugan_discriminator().save(root / "d.keras")
+    (root / "palette.json").write_text(json.dumps(PALETTE))
+    # D: which input is the segmentation picture, which output the score, the map's colours, a hinge score
+    d_flags = ["--discriminator", str(root / "d.keras"), "--d-source", "discriminator_image_A", "--d-output", "-1",
+               "--map-palette", str(root / "palette.json"), "--score", "hinge"]  # fmt: skip
     r = run_cli("export", "--generator", str(root / "g.keras"), "--custom-objects", USER_LAYERS, "--map-onehot",
-                "mask", "--out", str(root / "b"))  # fmt: skip
+                "mask", *d_flags, "--out", str(root / "b"))  # fmt: skip
     assert r.returncode == 0, r.stderr[-2000:]
     return root
 
@@ -129,7 +137,7 @@ def test_gaugan_exports_every_format_and_precision_and_verifies(gaugan):
         {"name": "z", "kind": "latent", "size": 32},
         {"name": "map", "kind": "map", "classes": 6, "shape": [32, 32], "onehot_of": "mask"},
     ]
-    made = {(f["format"], f["precision"]) for f in m["files"]}
+    made = {(f["format"], f["precision"]) for f in m["files"] if f["role"] == "generator"}
     assert {(f, p) for f in ("onnx", "tflite") for p in ("fp32", "fp16", "int8")} <= made
     ref = np.load(gaugan / "b" / "reference.npz")
     assert ref["map"].shape == (64, 32, 32) and set(np.unique(ref["map"])) == set(range(6))
@@ -159,6 +167,29 @@ def test_the_runtime_takes_a_map_by_name_and_equals_keras(gaugan):
         assert np.array_equal(g.to_uint8(g.run(z=z, map=seg)), got.astype(np.uint8))
         one = g.sample(2, seed=5, map=seg[0])  # one map for every image
         assert np.array_equal(one[0], got[0].astype(np.uint8))
+
+
+@needs_tf
+def test_gaugan_discriminator_scores_a_picture_against_its_coloured_map_as_keras_does(gaugan):
+    """keras.io's GauGAN D judges a picture against the colour-coded segmentation picture: export makes those from
+    the maps it draws and --map-palette, keeps its score output (--d-output), and reads a hinge score as it is."""
+    import keras
+
+    import edgegan
+
+    m = json.loads((gaugan / "b" / "manifest.json").read_text())
+    assert m["discriminator"]["inputs"] == ["source", "image"] and m["discriminator"]["source_palette"] == PALETTE
+    assert m["discriminator"]["score"] == "hinge" and m["discriminator"]["output"] == "-1"
+    made = {(f["format"], f["precision"]) for f in m["files"] if f["role"] == "discriminator"}
+    assert {(f, p) for f in ("onnx", "tflite") for p in ("fp32", "fp16")} <= made
+    D = keras.models.load_model(gaugan / "d.keras")
+    seg = np.random.default_rng(4).integers(0, 6, (3, 32, 32))
+    coloured = (np.asarray(PALETTE, np.float32)[seg] / 255.0) * 2 - 1  # in D's range, -1..1
+    pictures = np.random.default_rng(5).uniform(-1, 1, (3, 32, 32, 3)).astype(np.float32)
+    want = D([coloured, pictures], training=False)[-1].numpy()[..., 0]
+    for backend in ("onnx", "tflite"):
+        got = edgegan.load(gaugan / "b", role="discriminator", backend=backend).score(pictures, source=coloured)
+        assert np.abs(got - want).max() <= 1e-4 * max(1.0, np.abs(want).max()), backend
 
 
 @needs_tf
@@ -225,8 +256,11 @@ def stylegan(tmp_path_factory):
     mapping, g = zoo_multi.stylegan()
     mapping.save(root / "mapping.keras")
     g.save(root / "g.keras")
+    zoo_multi.stylegan_discriminator().save(root / "d.keras")
+    # D: its fade-in alpha held, its minibatch standard deviation pinned to one picture per call, a WGAN-GP critic
     r = run_cli("export", "--generator", str(root / "g.keras"), "--mapping", str(root / "mapping.keras"),
-                "--truncation", "0.7", *STYLE_FLAGS, "--out", str(root / "b"))  # fmt: skip
+                "--truncation", "0.7", *STYLE_FLAGS, "--discriminator", str(root / "d.keras"), "--fix", "d_alpha=1",
+                "--batch-one", "--score", "critic", "--out", str(root / "b"))  # fmt: skip
     assert r.returncode == 0, r.stderr[-2000:]
     return root
 
@@ -252,15 +286,44 @@ def test_stylegan_exports_every_format_and_precision_and_verifies(stylegan):
     assert [(e["name"], e["kind"]) for e in m["signature"]["generator"]] == [
         ("z", "latent"), ("noise_4x4", "noise"), ("noise_8x8", "noise"), ("noise_16x16", "noise")
     ]  # fmt: skip
-    assert m["composed"] == {"mapping": "mapping.keras", "fixed": {"generator_input": 1.0, "g_alpha": 1.0},
+    fixed = {"generator_input": 1.0, "g_alpha": 1.0, "d_alpha": 1.0}
+    assert m["composed"] == {"mapping": "mapping.keras", "fixed": fixed,
                              "truncation": 0.7, "truncation_mean_of": "4096 latents, seed 0"}  # fmt: skip
-    made = {(f["format"], f["precision"]) for f in m["files"]}
+    made = {(f["format"], f["precision"]) for f in m["files"] if f["role"] == "generator"}
     assert {(f, p) for f in ("onnx", "tflite") for p in ("fp32", "fp16", "int8")} <= made
     ref = np.load(stylegan / "b" / "reference.npz")
     assert ref["noise_16x16"].shape == (64, 16, 16, 1)
     for extra in ([], ["--against-keras", "--custom-objects", USER_LAYERS]):
         r = run_cli("verify", str(stylegan / "b"), *extra)
         assert r.returncode == 0, r.stdout + r.stderr
+
+
+@needs_tf
+def test_stylegan_discriminator_scores_one_picture_per_call_as_keras_does(stylegan):
+    """keras.io's StyleGAN D: alpha held by --fix, its minibatch standard deviation found at export and pinned
+    by --batch-one; every file that is made scores each picture as Keras scores it alone. Its LiteRT int8 file
+    (a variance of one picture: a tensor calibration saw constant) makes LiteRT abort the process that prepares
+    it: left out with that reason, the export process unharmed."""
+    import keras
+    import user_layers  # noqa: F401
+
+    import edgegan
+
+    m = json.loads((stylegan / "b" / "manifest.json").read_text())
+    assert m["batch_statistics"]["discriminator_change_when_4_run_together"] > 1e-3
+    made = {(f["format"], f["precision"]) for f in m["files"] if f["role"] == "discriminator"}
+    assert {("onnx", "fp32"), ("onnx", "fp16"), ("tflite", "fp32"), ("tflite", "fp16")} <= made
+    for f, p in {("onnx", "int8"), ("tflite", "int8"), ("tflite", "int8-io")} - made:  # left out, and why
+        reason = m["skipped_reasons"][f"discriminator:{f}/{p}"]
+        assert ("SIGABRT" if f == "tflite" else "misses its bound") in reason, reason
+    d = keras.models.load_model(stylegan / "d.keras")
+    pictures = np.random.default_rng(3).uniform(-1, 1, (3, 16, 16, 3)).astype(np.float32)
+    want = np.concatenate([d([p[None], np.ones((1, 1), np.float32)], training=False).numpy() for p in pictures])
+    together = d([pictures, np.ones((3, 1), np.float32)], training=False).numpy()
+    assert np.abs(together - want).max() > 1e-3  # the batch changes Keras' scores
+    for backend in ("onnx", "tflite"):
+        got = edgegan.load(stylegan / "b", role="discriminator", backend=backend).score(pictures)
+        assert np.abs(got.ravel() - want.ravel()).max() <= 1e-4 * max(1.0, np.abs(want).max()), backend
 
 
 @needs_tf
@@ -443,3 +506,37 @@ def test_a_bare_discriminator_file_of_two_unnamed_pictures_is_refused(tmp_path):
     onnx.save(model, tmp_path / "d.onnx")
     with pytest.raises(ModelFileError, match="cannot tell apart"):
         edgegan.load(tmp_path / "d.onnx", role="discriminator")
+
+
+@needs_tf
+def test_a_discriminator_of_several_outputs_keeps_the_one_named_its_score(tmp_path):
+    """GauGAN's D returns feature maps for its feature-matching loss, then its score: which output is the score
+    cannot be read, so it is asked for (--d-output), the rest left out of the files, and verify --against-keras
+    keeps the same one."""
+    import keras
+    import zoo_i2i
+
+    import edgegan
+
+    keras.utils.set_random_seed(0)
+    g, d = zoo_i2i.pix2pix()
+    feats = [layer.output for layer in d.layers if isinstance(layer, keras.layers.LeakyReLU)]
+    keras.Model(d.inputs, [*feats, d.output], name="several").save(tmp_path / "d.keras")
+    g.save(tmp_path / "g.keras")
+    out = tmp_path / "b"
+    base = ["export", "--generator", str(tmp_path / "g.keras"), "--discriminator", str(tmp_path / "d.keras"),
+            "--format", "onnx", "--precision", "fp32", "--out", str(out)]  # fmt: skip
+    for extra, says in (([], f"has {len(feats) + 1} outputs"), (["--d-output", "9"], "--d-output 9: the discrim")):
+        r = run_cli(*base, *extra)
+        assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1 and says in r.stderr, r.stderr
+        assert "--d-output" in r.stderr and f"{len(feats)}: " in r.stderr and not out.exists()
+    r = run_cli(*base, "--d-output", "-1")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert json.loads((out / "manifest.json").read_text())["discriminator"]["output"] == "-1"
+    rng = np.random.default_rng(0)
+    src, img = (rng.uniform(-1, 1, (3, 32, 32, 3)).astype(np.float32) for _ in range(2))
+    want = 1 / (1 + np.exp(-d([src, img], training=False).numpy()[..., 0]))  # a logit: P(real) per patch
+    got = edgegan.load(out, role="discriminator").score(img, source=src)
+    assert got.shape == want.shape and np.abs(got - want).max() <= 1e-4
+    r = run_cli("verify", str(out), "--against-keras")
+    assert r.returncode == 0, r.stdout + r.stderr

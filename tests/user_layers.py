@@ -240,3 +240,27 @@ class AdaptiveInstanceNorm(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package="user")
+class MinibatchStd(keras.layers.Layer):
+    """keras.io StyleGAN's minibatch_std: the mean standard deviation of each group of up to 4 pictures of the
+    batch, as one more channel. A statistic over the batch at inference (the export finds it: --batch-one)."""
+
+    def __init__(self, group_size=4, epsilon=1e-8, **kwargs):
+        super().__init__(**kwargs)
+        self.group_size, self.epsilon = group_size, epsilon
+
+    def call(self, x):
+        h, w, c = x.shape[1:]
+        g = keras.ops.minimum(self.group_size, keras.ops.shape(x)[0])
+        groups = keras.ops.reshape(x, (g, -1, h, w, c))
+        std = keras.ops.sqrt(keras.ops.var(groups, axis=0) + self.epsilon)
+        avg = keras.ops.mean(std, axis=(1, 2, 3), keepdims=True)
+        return keras.ops.concatenate([x, keras.ops.tile(avg, (g, h, w, 1))], axis=-1)
+
+    def compute_output_shape(self, s):
+        return (*s[:3], s[3] + 1)
+
+    def get_config(self):
+        return {**super().get_config(), "group_size": self.group_size, "epsilon": self.epsilon}

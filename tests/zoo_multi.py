@@ -28,6 +28,27 @@ def gaugan(size: int = 32, classes: int = 6, latent: int = 32, f: int = 32, hidd
     return keras.Model([z, seg], out, name="generator")
 
 
+def gaugan_discriminator(size: int = 32, f: int = 16):
+    """keras.io's GauGAN discriminator: the segmentation picture (colour-coded, image A) and the picture judged
+    (image B) concatenated, three stride-2 and one stride-1 4x4 convolutions (instance norm after all but the
+    first, leaky relu), then a 4x4 convolution to the patch score (hinge loss); it returns all five: the four
+    feature maps feed the feature-matching loss."""
+    import keras
+    from keras import layers as L
+
+    def down(x, n, norm=True, strides=2):
+        x = L.Conv2D(n, 4, strides=strides, padding="same", use_bias=False)(x)
+        return L.LeakyReLU(0.2)(L.GroupNormalization(groups=-1)(x) if norm else x)
+
+    a = keras.Input((size, size, 3), name="discriminator_image_A")
+    b = keras.Input((size, size, 3), name="discriminator_image_B")
+    x1 = down(L.Concatenate()([a, b]), f, norm=False)
+    x2 = down(x1, 2 * f)
+    x3 = down(x2, 4 * f)
+    x4 = down(x3, 8 * f, strides=1)
+    return keras.Model([a, b], [x1, x2, x3, x4, L.Conv2D(1, 4)(x4)], name="discriminator")
+
+
 def stylegan(z_dim: int = 32, start: int = 4, target: int = 16, f: int = 16):
     """keras.io's StyleGAN at a small size: (mapping, generator). The mapping: pixel norm, 8 EqualizedDense with a
     learning-rate multiplier of 0.01 and leaky relu, w tiled to one per stage. The generator (``grow`` at the
@@ -68,3 +89,32 @@ def stylegan(z_dim: int = 32, start: int = 4, target: int = 16, f: int = 16):
     new = to_rgb(block(x, w_in[:, stages - 1], noises[-1], False))
     rgb = alpha[0] * new + (1 - alpha[0]) * old  # keras.io's fade_in(alpha[0], new_rgb, old_rgb)
     return mapping, keras.Model([const, w_in, *noises, alpha], rgb, name="generator")
+
+
+def stylegan_discriminator(start: int = 4, target: int = 16, f: int = 16):
+    """keras.io's StyleGAN discriminator (``grow`` at the target resolution): inputs the picture and d_alpha;
+    from_rgb (EqualizedConv 1x1) at the last two resolutions faded by alpha, blocks of two EqualizedConv + leaky
+    relu and AveragePooling2D, then the base: minibatch standard deviation (statistics over the batch), an
+    EqualizedConv, EqualizedDense and a linear critic score (WGAN-GP)."""
+    import keras
+    from keras import layers as L
+    from user_layers import EqualizedConv, EqualizedDense, MinibatchStd
+
+    def from_rgb(x):
+        return L.LeakyReLU(0.2)(EqualizedConv(f, 1)(x))
+
+    def block(x):
+        for _ in range(2):
+            x = L.LeakyReLU(0.2)(EqualizedConv(f, 3)(x))
+        return L.AveragePooling2D((2, 2))(x)
+
+    image = keras.Input((target, target, 3), name="input")
+    alpha = keras.Input((1,), name="d_alpha")
+    new = block(from_rgb(image))
+    old = from_rgb(L.AveragePooling2D((2, 2))(image))
+    x = alpha[0] * new + (1 - alpha[0]) * old  # keras.io's fade_in(alpha[0], x, y)
+    for _ in range((target // start).bit_length() - 2):
+        x = block(x)
+    x = L.LeakyReLU(0.2)(EqualizedConv(f, 3)(MinibatchStd()(x)))
+    x = L.LeakyReLU(0.2)(EqualizedDense(f)(L.Flatten()(x)))
+    return keras.Model([image, alpha], EqualizedDense(1)(x), name="discriminator")

@@ -34,14 +34,27 @@ def parse_fix(items) -> dict[str, float]:
     return out
 
 
-def compose(G, mapping, fixed: dict[str, float], psi: float | None, path: Path):
-    """The generator with its mapping, truncation and fixed inputs in place."""
+def input_names(model) -> list[str]:
+    return [t.name.split(":")[0] for t in model.inputs]
+
+
+def split_fix(fixed: dict[str, float], G, D, path: Path) -> tuple[dict, dict]:
+    """--fix's values for G's inputs and for D's (StyleGAN's d_alpha): each NAME holds the input of that name in
+    whichever model has one; a name neither has is refused in one line listing their inputs."""
+    g, d = input_names(G), input_names(D) if D is not None else []
+    unknown = sorted(set(fixed) - set(g) - set(d))
+    if unknown:
+        theirs = f"; the discriminator's are {', '.join(d)}" if D is not None else ""
+        raise ConfigError(f"{path}: --fix {', '.join(unknown)}: the generator's inputs are {', '.join(g)}{theirs}")
+    return ({k: v for k, v in fixed.items() if k in g}, {k: v for k, v in fixed.items() if k in d})
+
+
+def compose(G, mapping, fixed: dict[str, float], psi: float | None, path: Path, role: str = "generator"):
+    """The generator (or ``role``'s model) with its mapping, truncation and fixed inputs (of its own: split_fix)
+    in place."""
     import keras
 
-    names = [t.name.split(":")[0] for t in G.inputs]
-    unknown = sorted(set(fixed) - set(names))
-    if unknown:
-        raise ConfigError(f"{path}: --fix {', '.join(unknown)}: the generator's inputs are {', '.join(names)}")
+    names = input_names(G)
     if psi is not None and mapping is None:
         raise ConfigError("--truncation pulls a mapping network's w towards its mean: pass --mapping MAPPING.keras")
     z = keras.Input(tuple(mapping.inputs[0].shape[1:]), name=LATENT_NAME) if mapping is not None else None
@@ -60,11 +73,11 @@ def compose(G, mapping, fixed: dict[str, float], psi: float | None, path: Path):
             feeds.append(inputs[-1])
         else:
             raise ConfigError(
-                f"{path}: the generator's input {name} {shape} is fed by nothing: the mapping gives "
+                f"{path}: the {role}'s input {name} {shape} is fed by nothing: the mapping gives "
                 f"{tuple(w.shape[1:])}; pass --fix {name}=VALUE, or name a noise input noise..."
             )
     if not inputs:
-        raise ConfigError(f"{path}: every input of the generator is fixed; leave its latent unfixed")
+        raise ConfigError(f"{path}: every input of the {role} is fixed; leave its latent or picture unfixed")
     feeds = [Fixed(fixed[n], tuple(t.shape[1:]), name=f"fixed_{n}")(inputs[0]) if f is None else f
              for f, t, n in zip(feeds, G.inputs, names)]  # fmt: skip
     out = G(feeds if len(feeds) > 1 else feeds[0])

@@ -16,6 +16,7 @@ from edgegan.export import instnorm, isolated
 from edgegan.export import onnx as onnx_export
 from edgegan.export import tflite as tflite_export
 from edgegan.export.formats import Variant
+from edgegan.export.inspect import has_user_layers, leaf_layers
 
 
 @dataclass
@@ -67,7 +68,8 @@ def to_onnx(job, c: Conversion, made: dict) -> dict:
         onnx_export.to_fp16(fp32, c.path, c.meta)
     else:
         scheme, keep = c.meta["quantization"], c.meta.get("float_layers", ())
-        onnx_export.to_int8_in(isolated.wanted(model), fp32, c.path, c.role.calibration, c.meta, scheme, keep)
+        layers = [layer.name.removesuffix("_rank4") for layer in leaf_layers(model)]
+        onnx_export.to_int8_in(isolated.wanted(model), fp32, c.path, c.role.calibration, c.meta, scheme, keep, layers)
     return {"rewrites": norms}
 
 
@@ -98,7 +100,7 @@ def to_tflite(job, c: Conversion, made: dict) -> dict:
     # (not for a paired D: modify_model_interface drops the input names that tell its two pictures apart)
     fast = int8 is not None and not isinstance(in_name, dict) and not c.nodes
     if c.v.precision == "int8-io" and fast and tflite_export.int8_io_from_int8(int8, c.path, c.meta):
-        return {"rewrites": norms}
+        return {"rewrites": norms, "unrunnable": tflite_export.runs_alone(c.path)}
     names = in_name if isinstance(in_name, dict) or c.role.size else None
     # A rewritten graph with a user's layer after its blocks: LiteRT's int8 quantizer crashed the export process
     # on one (TensorFlow's CycleGAN generator, tests/zoo_i2i.tf_cyclegan: "scale out of expressed type range",
@@ -111,12 +113,9 @@ def to_tflite(job, c: Conversion, made: dict) -> dict:
         model, c.path, c.v.precision, job.opts.batch, c.role.calibration, c.meta, names, c.role.size, c.nodes,
         child, probe=guarded,
     )  # fmt: skip
-    return {"rewrites": norms}
-
-
-def has_user_layers(model) -> bool:
-    """Whether ``model`` holds a layer of a class from neither Keras nor edgegan (a user's own)."""
-    return any(type(layer).__module__.split(".")[0] not in ("keras", "edgegan") for layer in model._flatten_layers())
+    # an int8 file is run once in a child before the export process loads it (tflite.runs_alone)
+    unrunnable = tflite_export.runs_alone(c.path) if c.v.precision in ("int8", "int8-io") and not guarded else None
+    return {"rewrites": norms, "unrunnable": unrunnable}
 
 
 CONVERTERS = {"onnx": to_onnx, "ort": to_ort, "tflite": to_tflite}

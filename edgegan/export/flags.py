@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
 
+from edgegan.contract import SCORES
 from edgegan.errors import UsageError
 
 
@@ -137,9 +138,9 @@ FLAGS = (
     Flag("input_size", None, "a generator that takes any picture size: the size of its fixed-shape (LiteRT) files "
          "and references", "H,W", _size),
     Flag("score", None, "what the discriminator outputs (default: read from its last activation: sigmoid -> "
-         "probability, none -> logit); lsgan: a least-squares score, real 1 and fake 0; critic: a Wasserstein critic "
-         "(WGAN, WGAN-GP): unbounded, higher is more real, no threshold",
-         choices=("probability", "logit", "lsgan", "critic")),
+         "probability, none -> logit); lsgan: a least-squares score, real 1 and fake 0; hinge: a hinge-loss score "
+         "(GauGAN), real above 0; critic: a Wasserstein critic (WGAN, WGAN-GP): unbounded, higher is more real, no "
+         "threshold", choices=SCORES),
     Flag("label_onehot", None, "a pair conditioned by a one-hot label (keras.io's conditional GAN): G's latent ends "
          "with K one-hot values, D takes K more image channels; the files then take an integer label", "K", _int),
     Flag("map_onehot", None, "a generator that takes a one-hot segmentation map (GauGAN's mask, (H, W, K) floats): "
@@ -154,6 +155,12 @@ FLAGS = (
          "input; the other is the picture it translates", "NAME"),
     Flag("d_source", None, "a discriminator of two pictures (pix2pix): the name of its input that takes the source "
          "picture (default: read from the input names)", "NAME"),
+    Flag("map_palette", None, "with --map-onehot and a paired discriminator (GauGAN's): a JSON list of one "
+         "[r, g, b] (0..255) per class, the colours of the segmentation picture that discriminator judges against",
+         "FILE.json"),
+    Flag("d_output", None, "a discriminator of several outputs (GauGAN's: feature maps for its feature-matching "
+         "loss, then the score): which is the score, by index (-1: the last) or by the name of the layer that makes "
+         "it; the others are training aids, left out of the files", "INDEX|LAYER"),
     Flag("custom_objects", (), "a .py file or module that defines the models' custom layers and functions, imported "
          "before loading (repeatable)", "FILE.py", _paths, kind="list"),
     Flag("classes", None, "a conditional model's class count; needed only when its label does not feed one "

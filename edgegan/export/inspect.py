@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgegan.contract import RANGES, SCORE_KINDS, Contract, ImageInput
+from edgegan.contract import RANGES, SCORE_KINDS, SCORES, Contract, ImageInput
 from edgegan.errors import ConfigError, ModelFileError
 from edgegan.export.reach import receptive_field
 from edgegan.signature import STYLE_NAME, Image, Label, Noise, kind_of, pictures_in
@@ -29,6 +29,30 @@ def leaf_layers(model) -> list:
         elif layer.__class__.__name__ != "InputLayer":
             out.append(layer)
     return out
+
+
+def score_output(D, which: str | None, path: Path):
+    """D with only the output ``which`` names (an index, or the layer that makes it: --d-output), for a D of
+    several outputs whose others are training aids (GauGAN's feature maps). Which one is the score cannot be read
+    from the model: without the flag, refused in one line listing them."""
+    import keras
+
+    names = [t._keras_history.operation.name for t in D.outputs]
+    listed = "; ".join(f"{i}: {n} {tuple(t.shape)}" for i, (n, t) in enumerate(zip(names, D.outputs)))
+    if which is None:
+        raise ModelFileError(
+            f"{path}: the discriminator has {len(names)} outputs ({listed}); pass --d-output INDEX or LAYER naming "
+            "its score (the others, such as feature maps for a feature-matching loss, are left out of the files)"
+        )
+    i = names.index(which) if which in names else int(which) if which.lstrip("-").isdigit() else len(names)
+    if not -len(names) <= i < len(names):
+        raise ConfigError(f"--d-output {which}: the discriminator's outputs are {listed}")
+    return keras.Model(D.inputs, D.outputs[i], name=D.name)
+
+
+def has_user_layers(model) -> bool:
+    """Whether ``model`` holds a layer of a class from neither Keras nor edgegan (a user's own)."""
+    return any(type(layer).__module__.split(".")[0] not in ("keras", "edgegan") for layer in model._flatten_layers())
 
 
 def last_activation(model) -> str | None:
@@ -292,6 +316,7 @@ def read_contract(
     input_range: tuple[float, float] | None = None,
     d_source: str | None = None,
     map_onehot: str | None = None,
+    palette: bool = False,
 ) -> Contract:
     """The contract of a G (and optional D): G's input kind and output range, D's inputs, input range and score
     kind, and the class count of a conditional pair."""
@@ -339,18 +364,19 @@ def read_contract(
             f"the generator {g_path} makes images of shape {image} but the discriminator {d_path} takes {d_image}; "
             f"export a matching pair, or the generator alone (--skip discriminator){suggestion(G, D)}"
         )
-    if len(d_floats) == 2 and (source is None or source.scale != 1):
+    judges_map = seg is not None and palette  # GauGAN: D's source is the map as a colour picture (--map-palette)
+    if len(d_floats) == 2 and not judges_map and (source is None or source.scale != 1):
         raise ConfigError(
             f"{d_path}: the discriminator takes a source and a candidate picture, but the generator {g_path} "
             f"takes {Contract(latent, image, source=source).input.describe()}; a paired discriminator goes with an "
-            "image-input generator of scale 1 (pix2pix)"
+            "image-input generator of scale 1 (pix2pix), or with a map generator given --map-palette FILE.json (GauGAN)"
         )
     if score is None:
         d_act = last_activation(D)
         if d_act not in SCORE_KINDS:
             raise ConfigError(
                 f"{d_path}: the discriminator's last activation is {d_act or 'not one edgegan can read'}, so what its "
-                "score means is unknown; pass --score probability, logit or lsgan"
+                "score means is unknown; pass --score " + ", ".join(SCORES)
             )
         score = SCORE_KINDS[d_act]
     out = tuple(int(v) for v in D.outputs[0].shape[1:])

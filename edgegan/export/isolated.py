@@ -42,7 +42,8 @@ def wanted(model) -> bool:
     return sum(int(np.prod(w.shape)) * 4 for w in model.weights) >= ISOLATE_BYTES
 
 
-def call(func: str, what: str, arrays: dict | None = None, child: bool = True, **kwargs):
+def call(func: str, what: str, arrays: dict | None = None, child: bool = True, who: str = "the converter process",
+         **kwargs):  # fmt: skip
     """Run ``func`` ("module:function") with ``kwargs`` (JSON) and ``arrays`` (numpy, by name) in a child process
     (in this one when ``child`` is false); returns its JSON result. ``what`` names the file being made, for the
     one-line error."""
@@ -59,7 +60,7 @@ def call(func: str, what: str, arrays: dict | None = None, child: bool = True, *
                 [sys.executable, "-m", "edgegan.export.isolated", str(job)], stdout=log, stderr=log, env=_env()
             ).returncode
         if rc != 0:
-            raise ExportError(f"{what}: the converter process {_cause(rc)}: {_last_line(job / 'log.txt')}")
+            raise ExportError(f"{what}: {who} {_cause(rc)}: {_last_line(job / 'log.txt')}")
         return json.loads((job / "result.json").read_text())
 
 
@@ -86,6 +87,7 @@ def _cause(rc: int) -> str:
 
 def _last_line(path: Path) -> str:
     lines = [ln.strip() for ln in path.read_text(errors="replace").splitlines() if ln.strip()]
+    lines = [ln for ln in lines if not ln.startswith("INFO: ")]  # LiteRT's delegate notes say nothing of a crash
     errors = [ln for ln in lines if "Error" in ln or "error" in ln]
     return ((errors or lines or ["no output"])[-1])[:300]
 

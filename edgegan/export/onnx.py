@@ -304,19 +304,33 @@ def layer_of(node: str, layers) -> str | None:
     return None
 
 
+def node_layer(node, layers) -> str | None:
+    """The Keras layer of ONNX ``node`` (layer_of its name), or for a weighted op that tf2onnx renamed when it
+    folded a batch norm into it ("Conv__197"), the layer of its weights ("conv2d_1_2/convolution/merged_input").
+    Measured on the SRGAN-style model (tests/zoo_i2i.py, 64 -> 256): 33 of its 43 convolutions are renamed so;
+    without their weights' names no ranking could keep them in float, and with all 44 layers that kept their
+    names in float the int8 file still missed its bound (23.8 dB)."""
+    found = layer_of(node.name, layers)
+    if found is None and node.op_type in WEIGHTED and len(node.input) > 1:
+        found = layer_of(node.input[1], layers)
+    return found
+
+
 def quantized_layers(src: Path, layers) -> list[str]:
     """The layers among ``layers`` with a node that the int8 file of ``src`` quantizes (to_int8)."""
     import onnx
 
     nodes = onnx.load(str(src), load_external_data=False).graph.node
     normalized = any(n.op_type == "ReduceMean" for n in nodes)
-    found = {layer_of(n.name, layers) for n in nodes if not normalized or n.op_type in WEIGHTED}
+    found = {node_layer(n, layers) for n in nodes if not normalized or n.op_type in WEIGHTED}
     return [name for name in layers if name in found]
 
 
-def to_int8(src: Path, dst: Path, calibration, metadata: dict, scheme: dict, float_layers=()) -> None:
+def to_int8(src: Path, dst: Path, calibration, metadata: dict, scheme: dict, float_layers=(), layers=None) -> None:
     """Static QDQ int8 after quant_pre_process, quantized as ``scheme`` (int8_scheme) says; the nodes of the Keras
-    layers ``float_layers`` stay float (ONNX Runtime's nodes_to_exclude; edgegan.export.keepfloat).
+    layers ``float_layers`` stay float (ONNX Runtime's nodes_to_exclude; edgegan.export.keepfloat), each node's
+    layer told among all the model's ``layers`` (TensorFlow's scope of layer conv2d is "conv2d_1": among the
+    float layers alone it would read as layer conv2d_1).
 
     The discriminator gets one scale per tensor and 7-bit weights on every target: a decision near 0.5
     flips on the saturation error above while an image barely moves. Measured on the shipped discriminator
@@ -342,6 +356,7 @@ def to_int8(src: Path, dst: Path, calibration, metadata: dict, scheme: dict, flo
         pre, q = Path(tmp) / "pre.onnx", Path(tmp) / "q.onnx"
         plain = Path(tmp) / "plain.onnx"
         m = onnx.load(str(src))
+        floats = set(float_layers)
         # int8 DepthToSpace: see depth_to_space_as_transpose. uint8 (x86) keeps the native op, whose kernel ran
         # the keras.io shape's int8 file in 35.6 ms against 47.7 ms through the 6-D Transpose (fp32: 59.1 ms).
         onnx.save_model(depth_to_space_as_transpose(m) if scheme["activations"] == "int8" else m, str(plain))
@@ -383,7 +398,7 @@ def to_int8(src: Path, dst: Path, calibration, metadata: dict, scheme: dict, flo
             # microsoft/onnxruntime#18893, fix open as #32577).
             extra_options={"CalibStridedMinMax": calibration_stride(n_rows)},
             op_types_to_quantize=list(WEIGHTED) if normalized else None,
-            nodes_to_exclude=[n.name for n in pre_graph.node if layer_of(n.name, float_layers)],
+            nodes_to_exclude=[n.name for n in pre_graph.node if node_layer(n, layers or float_layers) in floats],
         )
         m = onnx.load(str(q))
     share_concat_scales(m)
@@ -391,7 +406,9 @@ def to_int8(src: Path, dst: Path, calibration, metadata: dict, scheme: dict, flo
     save(m, dst)
 
 
-def to_int8_in(child: bool, src: Path, dst: Path, calibration, metadata: dict, scheme: dict, float_layers=()) -> None:
+def to_int8_in(
+    child: bool, src: Path, dst: Path, calibration, metadata: dict, scheme: dict, float_layers=(), layers=None
+) -> None:
     """to_int8, in a child process when ``child`` (a large model, edgegan.export.isolated): ONNX Runtime's
     calibration and quantization of pix2pix 256's generator left the export process 1.1 GB larger (measured)."""
     from edgegan.export import isolated
@@ -399,13 +416,16 @@ def to_int8_in(child: bool, src: Path, dst: Path, calibration, metadata: dict, s
     listed = isinstance(calibration, (list, tuple))
     arrays = {f"cal_{i}": np.asarray(a) for i, a in enumerate(calibration if listed else [calibration])}
     kw = dict(src=str(src), dst=str(dst), metadata=metadata, scheme=scheme, float_layers=list(float_layers))
+    kw["layers"] = list(layers) if layers else None
     isolated.call("edgegan.export.onnx:int8_job", Path(dst).name, arrays, child=child, listed=listed, **kw)
 
 
-def int8_job(src: str, dst: str, metadata: dict, scheme: dict, float_layers: list, listed: bool, **cal) -> None:
+def int8_job(
+    src: str, dst: str, metadata: dict, scheme: dict, float_layers: list, listed: bool, layers=None, **cal
+) -> None:
     """to_int8 with its calibration rows by name (cal_0, cal_1, ...), as edgegan.export.isolated passes arrays."""
     rows = [cal[f"cal_{i}"] for i in range(len(cal))]
-    to_int8(Path(src), Path(dst), rows if listed else rows[0], metadata, scheme, float_layers)
+    to_int8(Path(src), Path(dst), rows if listed else rows[0], metadata, scheme, float_layers, layers)
 
 
 @contextlib.contextmanager

@@ -60,10 +60,14 @@ def int8_layer_errors(model, precision: str, batch: int, calibration, names=None
     tensors)], error = the largest RMSE / scale of the layer's tensors, int8 against float on the calibration rows,
     as TensorFlow's QuantizationDebugger measures each op (with float inputs, so an op's own loss, not what it
     inherits). A tensor's layer is the scope of its name a Keras layer's name fits (edgegan.export.onnx.layer_of)."""
+    from edgegan.export.inspect import has_user_layers, leaf_layers
+
     saved, feeds = _saved(model, precision, batch, calibration, names, size)
-    kw = dict(saved=str(saved), precision=precision, batch=batch, child=isolated.wanted(model))
+    # the debugger runs the full-int8 file: with a user's layer, in a child (runs_alone: LiteRT aborted a process
+    # on StyleGAN's discriminator; ~3.5 s of TensorFlow import per search)
+    child = isolated.wanted(model) or has_user_layers(model)
+    kw = dict(saved=str(saved), precision=precision, batch=batch, child=child)
     stats = isolated.call("edgegan.export.tflite:int8_op_errors", f"{model.name}'s int8 layer errors", feeds, **kw)
-    from edgegan.export.inspect import leaf_layers
     from edgegan.export.onnx import layer_of
 
     # leaf layers: a nested model's scope (a wrapped generator's, edgegan.export.compose) holds every op under it
@@ -123,6 +127,27 @@ def _run_once(data: bytes, rows: dict) -> None:
     runner = Interpreter(model_content=data).get_signature_runner()
     wanted = runner.get_input_details()
     runner(**{name: rows[name].astype(d["dtype"]) for name, d in wanted.items()})
+
+
+def runs_alone(path: Path) -> str | None:
+    """None when LiteRT runs the file at ``path`` once on zeros in a child process (LiteRT alone, ~0.3 s), else
+    why not, in words. An int8 file can hold a tensor that calibration saw constant (StyleGAN's minibatch standard
+    deviation at batch 1: a variance of one picture, always 0): its scale is 0 and LiteRT aborts the process that
+    prepares the file (SIGABRT, measured on tests/zoo_multi.stylegan_discriminator), so the export process must
+    not be the first to load it."""
+    try:
+        isolated.call("edgegan.export.tflite:run_file_once", path.name, who="LiteRT, running it once,", path=str(path))
+    except ExportError as e:
+        return str(e).split(": ", 1)[-1]
+    return None
+
+
+def run_file_once(path: str) -> None:
+    """One run of the LiteRT file at ``path`` on zeros (the child of runs_alone)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    runner = Interpreter(model_path=path).get_signature_runner()
+    runner(**{n: np.zeros(d["shape"], d["dtype"]) for n, d in runner.get_input_details().items()})
 
 
 def int8_op_errors(saved: str, precision: str, batch: int, **feeds) -> list:
