@@ -60,13 +60,10 @@ def int8_layer_errors(model, precision: str, batch: int, calibration, names=None
     tensors)], error = the largest RMSE / scale of the layer's tensors, int8 against float on the calibration rows,
     as TensorFlow's QuantizationDebugger measures each op (with float inputs, so an op's own loss, not what it
     inherits). A tensor's layer is the scope of its name a Keras layer's name fits (edgegan.export.onnx.layer_of)."""
-    from edgegan.export.inspect import has_user_layers, leaf_layers
+    from edgegan.export.inspect import leaf_layers
 
     saved, feeds = _saved(model, precision, batch, calibration, names, size)
-    # the debugger runs the full-int8 file: with a user's layer, in a child (runs_alone: LiteRT aborted a process
-    # on StyleGAN's discriminator; ~3.5 s of TensorFlow import per search)
-    child = isolated.wanted(model) or has_user_layers(model)
-    kw = dict(saved=str(saved), precision=precision, batch=batch, child=child)
+    kw = dict(saved=str(saved), precision=precision, batch=batch, child=isolated.wanted(model))
     stats = isolated.call("edgegan.export.tflite:int8_op_errors", f"{model.name}'s int8 layer errors", feeds, **kw)
     from edgegan.export.onnx import layer_of
 
@@ -146,8 +143,11 @@ def run_file_once(path: str) -> None:
     """One run of the LiteRT file at ``path`` on zeros (the child of runs_alone)."""
     from ai_edge_litert.interpreter import Interpreter
 
-    runner = Interpreter(model_path=path).get_signature_runner()
-    runner(**{n: np.zeros(d["shape"], d["dtype"]) for n, d in runner.get_input_details().items()})
+    it = Interpreter(model_path=path)  # not the signature runner: whether it loads is checked afterwards (api_check)
+    it.allocate_tensors()
+    for d in it.get_input_details():
+        it.set_tensor(d["index"], np.zeros(d["shape"], d["dtype"]))
+    it.invoke()
 
 
 def int8_op_errors(saved: str, precision: str, batch: int, **feeds) -> list:
@@ -156,6 +156,12 @@ def int8_op_errors(saved: str, precision: str, batch: int, **feeds) -> list:
 
     debugger = _debugger(saved, precision, batch, feeds, [])
     _calibrated_path(saved, precision, batch, feeds).write_bytes(debugger.calibrated_model)
+    with tempfile.TemporaryDirectory() as tmp:  # the debugger runs the quantized model here: a file LiteRT dies on
+        full = Path(tmp) / "full-int8.tflite"  # must stop this search, not the process (runs_alone)
+        full.write_bytes(debugger.get_nondebug_quantized_model())
+        why = runs_alone(full)
+    if why is not None:
+        raise ExportError(f"the full-int8 file: {why}")
     with contextlib.redirect_stdout(io.StringIO()):
         debugger.run()
     buf = io.StringIO()
