@@ -685,7 +685,10 @@ def _published(path: Path) -> list[str]:
     out += ["", "| model | file | MB | parity vs Keras (at export) | bound |", "| --- | --- | --- | --- | --- |"]
     for name, r in rec["models"].items():
         for f in r.get("files", []):
-            kept = f" ({len(f['float_layers'])} layers in float)" if f["float_layers"] else ""
+            t = dict(f.get("speed_ms") or {})  # batch 1: this file, the full-int8 file that missed, fp32
+            own = t.pop("this file", None)
+            speed = f"; {own:.1f} ms" + "".join(f", {k} {v:.1f} ms" for k, v in t.items()) if own else ""
+            kept = f" ({len(f['float_layers'])} layers in float{speed})" if f["float_layers"] else ""
             out.append(f"| {name} | {f['path']}{kept} | {f['mb']} | {f['parity']} | {f['bound']} |")
         for key, why in r.get("missing", {}).items():
             out.append(f"| {name} | {key}: not written | | {why} | |")
