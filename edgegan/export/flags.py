@@ -166,8 +166,9 @@ FLAGS = (
     Flag("classes", None, "a conditional model's class count; needed only when its label does not feed one "
          "Embedding", parse=_int),
     Flag("batch", 1, "fixed batch of the TFLite files (default 1)", parse=_int),
-    Flag("batch_one", False, "a generator that takes statistics over its batch at inference (keras.io's GauGAN): "
-         "every file pinned to one picture per call, its references computed one picture at a time", parse=_bool,
+    Flag("batch_one", False, "models that take statistics over their batch at inference (keras.io's GauGAN "
+         "generator, StyleGAN's discriminator): every file pinned to one picture per call, its references computed "
+         "one picture at a time", parse=_bool,
          kind="switch"),
     Flag("calibration_data", None, "real pictures for int8 calibration and parity: of D (default: the run's "
          "training data), and of an image-input G (needed for its int8 files); fitted to the model's input by centre "
