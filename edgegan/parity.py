@@ -22,6 +22,17 @@ from edgegan.contract import SCORE
 DECISIVE_MARGIN = 0.1
 
 
+def shape_problem(role: str, ref: np.ndarray, out: np.ndarray) -> str | None:
+    """Why a file's outputs cannot be compared with Keras', or None: a generator's must have Keras' shape exactly
+    (figures reshapes a discriminator's scores, (N, 1) against (N,), and would hide an extra axis of size 1:
+    measured, a tf2onnx conversion that gave ESPCN's output a leading axis, (1, N, H, W, C), passed on values)."""
+    if role == "generator" and np.shape(out) != np.shape(ref):
+        return f"output shape {np.shape(out)[1:] if np.ndim(out) else ()} is not Keras' {np.shape(ref)[1:]}"
+    if np.size(out) != np.size(ref):
+        return f"{np.size(out)} output values for Keras' {np.size(ref)}"
+    return None
+
+
 def figures(role: str, ref: np.ndarray, out: np.ndarray, peak: float = 2.0, score: str = "probability") -> dict:
     ref, out = np.asarray(ref, np.float64), np.asarray(out, np.float64).reshape(np.shape(ref))
     d = np.abs(ref - out)

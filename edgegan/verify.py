@@ -175,7 +175,11 @@ def _verify_file(m: mf.Manifest, e: mf.FileEntry, ref: dict, bound: dict, thread
             f"says {m.classes or 'no'} classes and the references hold {'labels' if 'label' in ref else 'none'}"
         )
     y_ref = ref["image"] if e.role == "generator" else ref["d_score"]
-    fig = parity.figures(e.role, y_ref, engine.run(*_inputs(ref, e.role, m)), **m.contract.parity_kw(e.role))
+    y = engine.run(*_inputs(ref, e.role, m))
+    wrong = parity.shape_problem(e.role, y_ref, y)
+    if wrong is not None:
+        return Row(e.path, e.role, e.format, e.precision, "not measured", _bound_text(e.role, bound), False, wrong)
+    fig = parity.figures(e.role, y_ref, y, **m.contract.parity_kw(e.role))
     figure, limit = parity.headline(e.role, bound, fig)
     ok = parity.passes(e.role, bound, fig) and not problems
     return Row(e.path, e.role, e.format, e.precision, figure, limit, ok, "; ".join(problems))

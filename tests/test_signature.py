@@ -212,6 +212,8 @@ def test_what_the_gaugan_discriminator_needs_is_asked_for_in_one_line(gaugan):
         with pytest.raises(EdgeGanError, match=re.escape(says)):
             edgegan.export(g, d, out=gaugan / "x", log=lambda *a: None, **given, **extra)
         assert not (gaugan / "x").exists()
+    with pytest.raises(EdgeGanError, match="this export has none: drop the flag"):  # a flag that would do nothing
+        edgegan.export(g, out=gaugan / "x", log=lambda *a: None, **given, map_palette=palette)
 
 
 @needs_tf

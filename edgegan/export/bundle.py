@@ -795,6 +795,11 @@ def _export_file(job: Job, role: Role, v: Variant, choice, made: dict, keep=()) 
     data = path.read_bytes()
     engine = make_engine(data, v.format, path.name, threads=None)  # the light runtime re-opens it
     y = role.run(engine)
+    wrong = parity.shape_problem(role.name, role.y_ref, y)
+    if wrong is not None:
+        path.unlink()
+        made.pop((v.format, v.precision, choice), None)
+        return None, f"not measured: {wrong}"
     bound = parity.bound_for(role.name, v.bound, role.parity_kw.get("score"), BOUNDS)
     if "max_abs" in bound and v.bound in role.floors:
         bound = {**bound, "floor": role.floors[v.bound]}

@@ -343,7 +343,13 @@ def read_contract(
     if styles and (source is None or source.dynamic or tuple(styles[0].shape[1:]) != tuple(source.shape)):
         raise ModelFileError(f"{g_path}: a style picture goes with a fixed-size picture of the same shape")
     extra = tuple(Image.of(source, STYLE_NAME) for _ in styles) + extra
+    unused_palette = ConfigError(
+        "--map-palette colours the segmentation pictures that a map generator's paired discriminator (GauGAN's) "
+        "judges against; this export has none: drop the flag"
+    )
     if D is None:
+        if palette:
+            raise unused_palette
         return Contract(latent, image, tuple(output_range), classes=k, source=source, extra=extra)
     check_io(D, d_path, "discriminator")
     d_k = classes_of(D, d_path, "discriminator", classes or k or None)
@@ -371,6 +377,8 @@ def read_contract(
             f"takes {Contract(latent, image, source=source).input.describe()}; a paired discriminator goes with an "
             "image-input generator of scale 1 (pix2pix), or with a map generator given --map-palette FILE.json (GauGAN)"
         )
+    if palette and not (judges_map and len(d_floats) == 2):
+        raise unused_palette
     if score is None:
         d_act = last_activation(D)
         if d_act not in SCORE_KINDS:
