@@ -43,7 +43,7 @@ def wanted(model) -> bool:
 
 
 def call(func: str, what: str, arrays: dict | None = None, child: bool = True, who: str = "the converter process",
-         hash_seed: int | None = None, **kwargs):  # fmt: skip
+         **kwargs):  # fmt: skip
     """Run ``func`` ("module:function") with ``kwargs`` (JSON) and ``arrays`` (numpy, by name) in a child process
     (in this one when ``child`` is false); returns its JSON result. ``what`` names the file being made, for the
     one-line error."""
@@ -57,14 +57,14 @@ def call(func: str, what: str, arrays: dict | None = None, child: bool = True, w
         np.savez(job / "arrays.npz", **(arrays or {}))
         with open(job / "log.txt", "wb") as log:
             rc = subprocess.run(
-                [sys.executable, "-m", "edgegan.export.isolated", str(job)], stdout=log, stderr=log, env=_env(hash_seed)
+                [sys.executable, "-m", "edgegan.export.isolated", str(job)], stdout=log, stderr=log, env=_env()
             ).returncode
         if rc != 0:
             raise ExportError(f"{what}: {who} {_cause(rc)}: {_last_line(job / 'log.txt')}")
         return json.loads((job / "result.json").read_text())
 
 
-def _env(hash_seed: int | None = None) -> dict:
+def _env() -> dict:
     """The child's environment: TensorFlow's C++ logging quiet, and the pure-Python protobuf. protobuf's default
     (upb) allocates each message from an arena that keeps what a replaced field held until the message dies, and
     tf2onnx rewrites every node's attributes, weights included, after each of its optimizers: measured on pix2pix
@@ -74,8 +74,6 @@ def _env(hash_seed: int | None = None) -> dict:
     env = dict(os.environ)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION", "python")
-    if hash_seed is not None:  # Python's string hashing, fixed: tf2onnx's result can depend on it (onnx.py)
-        env["PYTHONHASHSEED"] = str(hash_seed)
     return env
 
 
