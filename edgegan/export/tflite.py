@@ -34,20 +34,18 @@ def keras_to_tflite(
     size=None,
     float_nodes=(),
     child: bool | None = None,
-    probe: bool = False,
 ) -> None:
     """Convert with a fixed batch (and, for a picture input of any size, the fixed ``size``). ``calibration``: the
     float input's rows, or [those, integer labels] for a conditional model (its label input stays int32 in every
     precision, int8-io included), or [source, image] rows for a paired discriminator whose inputs ``names``
     maps from Keras' names to edgegan's. ``float_nodes``: an int8 file's tensors kept in float (int8_layer_errors).
     The conversion runs from the model written as a SavedModel, in a child process for a large model
-    (edgegan.export.isolated) or when ``child`` says so; ``probe``: the child also runs the file once
-    (convert_saved)."""
+    (edgegan.export.isolated) or when ``child`` says so."""
     saved, feeds = _saved(model, precision, batch, calibration, names, size)
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "model.tflite"
         kw = dict(saved=str(saved), out=str(raw), precision=precision, batch=batch)
-        kw.update(child=isolated.wanted(model) if child is None else child, float_nodes=list(float_nodes), probe=probe)
+        kw.update(child=isolated.wanted(model) if child is None else child, float_nodes=list(float_nodes))
         isolated.call("edgegan.export.tflite:convert_saved", path.name, feeds, **kw)
         data = raw.read_bytes()
     if precision == "fp16":
@@ -97,13 +95,10 @@ def _saved(model, precision: str, batch: int, calibration, names, size) -> tuple
 # In the child process (edgegan.export.isolated): TensorFlow's converter, from the SavedModel.
 
 
-def convert_saved(
-    saved: str, out: str, precision: str, batch: int, float_nodes: list, probe: bool = False, **feeds
-) -> None:
+def convert_saved(saved: str, out: str, precision: str, batch: int, float_nodes: list, **feeds) -> None:
     """The LiteRT file of ``saved`` in ``precision``, written to ``out``; with ``float_nodes`` through the
     QuantizationDebugger's denylist (Keras' LiteRT export, whose options these are, takes none), from the model
-    int8_op_errors calibrated on the same feeds when it is there. ``probe``: run the file once on the first
-    calibration rows here, so that a file that crashes LiteRT crashes this (child) process, not the export."""
+    int8_op_errors calibrated on the same feeds when it is there."""
     cached = _calibrated_path(saved, precision, batch, feeds)
     if float_nodes and cached.is_file():
         data = _quantize(cached.read_bytes(), float_nodes)
@@ -111,27 +106,16 @@ def convert_saved(
         data = _debugger(saved, precision, batch, feeds, float_nodes).get_nondebug_quantized_model()
     else:
         data = _converter(saved, precision, batch, feeds).convert()
-    if probe:
-        _run_once(data, {k.removeprefix("feed_"): v[:batch] for k, v in feeds.items()})
     Path(out).write_bytes(data)
 
 
-def _run_once(data: bytes, rows: dict) -> None:
-    """One run of a LiteRT file through its signature runner (measured: a LiteRT int8 file of TensorFlow's CycleGAN
-    generator, converted after "scale out of expressed type range", aborted the process that loaded it)."""
-    from ai_edge_litert.interpreter import Interpreter
-
-    runner = Interpreter(model_content=data).get_signature_runner()
-    wanted = runner.get_input_details()
-    runner(**{name: rows[name].astype(d["dtype"]) for name, d in wanted.items()})
-
-
 def runs_alone(path: Path) -> str | None:
-    """None when LiteRT runs the file at ``path`` once on zeros in a child process (LiteRT alone, ~0.3 s), else
-    why not, in words. An int8 file can hold a tensor that calibration saw constant (StyleGAN's minibatch standard
-    deviation at batch 1: a variance of one picture, always 0): its scale is 0 and LiteRT aborts the process that
-    prepares the file (SIGABRT, measured on tests/zoo_multi.stylegan_discriminator), so the export process must
-    not be the first to load it."""
+    """None when LiteRT runs the file at ``path`` once on zeros in a child process (LiteRT alone, 0.10 s measured),
+    else why not, in words. An int8 file can hold a tensor that calibration saw constant (StyleGAN's minibatch
+    standard deviation at batch 1: a variance of one picture, always 0): its scale is about 4e-9 and LiteRT aborts
+    the process that prepares the file (SIGABRT, measured on tests/zoo_multi.stylegan_discriminator; a LiteRT int8
+    file of TensorFlow's CycleGAN generator, converted after "scale out of expressed type range", did too), so the
+    export process must not be the first to load it."""
     try:
         isolated.call("edgegan.export.tflite:run_file_once", path.name, who="LiteRT, running it once,", path=str(path))
     except ExportError as e:
