@@ -27,6 +27,16 @@ needs_tf = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _nothing_lands_at_the_root():
+    """Tests run commands in the repository root; a file a library dumps there (ONNX Runtime's
+    sym_shape_infer_temp.onnx once was, and was committed) fails the session."""
+    before = {p.name for p in ROOT.iterdir()}
+    yield
+    new = sorted({p.name for p in ROOT.iterdir()} - before - {".pytest_cache"})
+    assert not new, f"the tests left {new} in the repository root"
+
+
 def synthetic_digits(n: int = 256, seed: int = 0) -> np.ndarray:
     """uint8 (n, 28, 28): bright strokes (bars and boxes) on black, MNIST-like statistics."""
     rng = np.random.default_rng(seed)
