@@ -223,6 +223,12 @@ def _add_generate(sub) -> None:
         "one map for every image",
     )
     p.add_argument(
+        "--style",
+        metavar="PICTURE",
+        help="a bundle exported with a style encoder (GauGAN's): a picture whose style the images take (its latent, "
+        "drawn around with --seed); fitted to the model's size",
+    )
+    p.add_argument(
         "-o",
         "--output",
         default=str(OUTPUT_DIR / "samples.png"),
@@ -272,23 +278,24 @@ def _cmd_generate(a) -> int:
         raise InputError(f"{g.info.path} takes pictures, not latents; use edgegan translate --model {a.model} IN.png")
     label = _label(a.label, g)
     extra = _extra_inputs(a, g)
+    style = _encoded_style(a, g)
     cols = None
     if a.interpolate:
         if every:
             raise InputError("--interpolate walks within one class: pass --label N, not all")
-        z = g.latents(2, a.seed)
+        z = g.latents(2, a.seed) if style is None else g.encoder.encode(style, 2, a.seed)
         images = g.interpolate(z[0], z[1], a.interpolate, label, **extra)
         gif = Path(a.output).with_suffix(".gif")
         replaced = replaced_note(gif)
         g.save_gif(list(images), gif)
         print(f"wrote {gif}{replaced}")
     elif every:  # row c: class c, the same n latents in every row
-        z = g.latents(a.n, a.seed)
+        z = g.latents(a.n, a.seed) if style is None else g.encoder.encode(style, a.n, a.seed)
         labels = np.repeat(np.arange(g.classes), a.n)
         each = {k: np.broadcast_to(v, (len(labels), *v.shape)) for k, v in extra.items()}
         images, cols = g.to_uint8(g.generate(np.tile(z, (g.classes, 1)), labels, **each)), a.n
     else:
-        images = g.sample(a.n, a.seed, label=label, **extra)
+        images = g.sample(a.n, a.seed, label=label, style=style, **extra)
     replaced = replaced_note(a.output)
     g.save_grid(images, a.output, cols)
     if a.each:
@@ -301,6 +308,26 @@ def _cmd_generate(a) -> int:
         print(f"wrote {a.npy}{npy_replaced}")
     print(f"wrote {a.output}{replaced}: {len(images)} images from {g.info.path} ({g.info.format}/{g.info.precision})")
     return 0
+
+
+def _encoded_style(a, g):
+    """--style for a bundle with a style encoder (edgegan.export.encoder): the picture as uint8 at the model's size,
+    or None without the flag."""
+    from edgegan.errors import InputError
+    from edgegan.runtime.images import fit, read_picture
+
+    if a.style is None:
+        return None
+    if g.encoder is None:
+        raise InputError(f"{g.info.path} has no style encoder (export it with --encoder to add one); drop --style")
+    h, w, c = g.encoder.info.image_shape
+    notes: list[str] = []
+    x = read_picture(a.style, c, notes)
+    if x.shape[:2] != (h, w):
+        notes.append(f"{a.style} fitted to the encoder's {w}x{h} (centre crop, resize)")
+    for note in notes:
+        print(f"note: {note}")
+    return fit(x, h, w)
 
 
 def _placement_said(model) -> None:

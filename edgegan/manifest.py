@@ -20,7 +20,7 @@ from edgegan.errors import ManifestError, ModelFileError
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
 REFERENCE = "reference.npz"
-ROLES = ("generator", "discriminator")
+ROLES = ("generator", "discriminator", "encoder")  # an encoder: a style picture -> G's latent (optional)
 MAX_MANIFEST_BYTES = 4 << 20
 MAX_MODEL_BYTES = 512 << 20  # far above any file of this model; refuses absurd inputs early
 
@@ -277,7 +277,7 @@ def _check_signature(data: dict, path: Path) -> None:
     if sig is None:
         return
     if not isinstance(sig, dict) or not set(sig) <= set(ROLES):
-        raise ManifestError(f"{path}: signature must be an object with generator and discriminator entries")
+        raise ManifestError(f"{path}: signature must be an object with generator (and encoder) entries")
     try:
         g = Signature.from_section(sig.get("generator"), "signature.generator")
     except ValueError as e:
@@ -285,6 +285,13 @@ def _check_signature(data: dict, path: Path) -> None:
     main = "image" if (data.get("input") or {}).get("kind") == "image" else "latent"
     if g[0].kind != main or len(g.of_kind("label")) != bool(data.get("label")):
         raise ManifestError(f"{path}: signature.generator disagrees with the input and label sections; re-export")
+    if "encoder" in sig:  # a style picture and eps (edgegan.export.encoder)
+        try:
+            e = Signature.from_section(sig["encoder"], "signature.encoder")
+        except ValueError as err:
+            raise ManifestError(f"{path}: {err}") from None
+        if [x.kind for x in e] != ["image", "latent"]:
+            raise ManifestError(f"{path}: signature.encoder must be a picture and a latent (eps), got {e.names}")
 
 
 def _check_range(r: Any, where: str, path: Path) -> None:

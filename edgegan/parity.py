@@ -26,7 +26,7 @@ def shape_problem(role: str, ref: np.ndarray, out: np.ndarray) -> str | None:
     """Why a file's outputs cannot be compared with Keras', or None: a generator's must have Keras' shape exactly
     (figures reshapes a discriminator's scores, (N, 1) against (N,), and would hide an extra axis of size 1:
     measured, a tf2onnx conversion that gave ESPCN's output a leading axis, (1, N, H, W, C), passed on values)."""
-    if role == "generator" and np.shape(out) != np.shape(ref):
+    if role in ("generator", "encoder") and np.shape(out) != np.shape(ref):
         return f"output shape {np.shape(out)[1:] if np.ndim(out) else ()} is not Keras' {np.shape(ref)[1:]}"
     if np.size(out) != np.size(ref):
         return f"{np.size(out)} output values for Keras' {np.size(ref)}"
@@ -41,6 +41,9 @@ def figures(role: str, ref: np.ndarray, out: np.ndarray, peak: float = 2.0, scor
         "mean_abs": float(d.mean()) if d.size else 0.0,
         "n": int(len(ref)),
     }
+    if role == "encoder":  # a latent: its error over its scale (ENCODER_BOUNDS)
+        f["rel_max_abs"] = f["max_abs"] / max(float(np.abs(ref).max()) if d.size else 0.0, 1e-12)
+        return f
     if role == "generator":
         mse = float(np.mean((ref - out) ** 2)) if d.size else 0.0
         f["psnr_db"] = _psnr(mse, peak)
@@ -80,8 +83,16 @@ CRITIC_BOUNDS = {
 }
 
 
+# An encoder's latent (edgegan.export.encoder; float files only): its largest error over the latent's largest
+# magnitude, as a critic's rel_max_abs, since float rounding grows with the values.
+ENCODER_BOUNDS = {"fp32": {"rel_max_abs": 1e-4}, "fp16": {"rel_max_abs": 1e-2}, "gpu": {"rel_max_abs": 1e-2}}
+
+
 def bound_for(role: str, precision_class: str, score: str | None, bounds: dict) -> dict:
-    """The parity bound of a file: ``bounds`` (BOUNDS) for its precision class, a critic's own for a critic."""
+    """The parity bound of a file: ``bounds`` (BOUNDS) for its precision class, a critic's own for a critic, an
+    encoder's for an encoder."""
+    if role == "encoder":
+        return ENCODER_BOUNDS[precision_class]
     ordered = role == "discriminator" and score is not None and SCORE[score].ordered
     return CRITIC_BOUNDS[precision_class] if ordered else bounds[precision_class]
 
@@ -129,8 +140,8 @@ def ssim(a: np.ndarray, b: np.ndarray, peak: float) -> np.ndarray:
 
 def passes(role: str, bound: dict, fig: dict) -> bool:
     """True if ``fig`` meets ``bound`` (a BOUNDS entry) for this role."""
-    if "rank" in bound:  # a critic
-        return fig.get("rank", 0.0) >= bound["rank"] and all(
+    if "rank" in bound or role == "encoder":  # a critic (errors relative, pairs in order), an encoder
+        return fig.get("rank", 1.0) >= bound.get("rank", 0.0) and all(
             fig.get(k, np.inf) <= bound[k] for k in ("rel_max_abs", "rel_mean_abs") if k in bound
         )
     if "max_abs" in bound:
@@ -154,9 +165,11 @@ def within_floor(floor: dict | None, fig: dict) -> bool:
 
 def headline(role: str, bound: dict, fig: dict) -> tuple[str, str]:
     """(figure, bound) as short strings for tables."""
-    if "rank" in bound:
+    if "rank" in bound or role == "encoder":
         key = "rel_max_abs" if "rel_max_abs" in bound else "rel_mean_abs"
         what = "max |err| / scale" if key == "rel_max_abs" else "mean |err| / spread"
+        if "rank" not in bound:
+            return f"{what} {fig.get(key, np.inf):.1e}", f"<= {bound[key]:g}"
         return f"{what} {fig.get(key, np.inf):.1e}, pairs in order {fig.get('rank', 0):.1%}", (
             f"<= {bound[key]:g}, >= {bound['rank']:.1%}"
         )

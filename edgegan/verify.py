@@ -32,6 +32,9 @@ class Row:
     error: str = ""
 
 
+ENCODER_KEYS = ("e_style", "e_eps", "e_z")  # an encoder's inputs (style, eps) and its latents
+
+
 def load_reference(m: mf.Manifest) -> dict[str, np.ndarray]:
     ref = m.data.get("reference", {})
     path = mf.safe_path(m.root, ref.get("path", mf.REFERENCE), "reference path")
@@ -44,7 +47,7 @@ def load_reference(m: mf.Manifest) -> dict[str, np.ndarray]:
 
     with np.load(io.BytesIO(data), allow_pickle=False) as z:  # no pickle anywhere (docs/reliability.md item 6)
         # G's inputs by their signature's names (z or source, label, map); d_*: only with a D
-        keys = (*m.contract.signature.names, "image", "d_source", "d_input", "d_label", "d_score")
+        keys = (*m.contract.signature.names, "image", "d_source", "d_input", "d_label", "d_score", *ENCODER_KEYS)
         return {k: z[k] for k in keys if k in z.files}
 
 
@@ -90,6 +93,13 @@ def keras_reference(
         order = image_inputs(D, path, d_source or (m.data.get("discriminator") or {}).get("source_input"))
         out["d_score"] = keras_runner(D, pinned, order=order)(*_inputs(ref, "discriminator", m))
         drift = max(drift, float(np.abs(out["d_score"] - ref["d_score"]).max()))
+    if "e_z" in ref:  # the style encoder, wrapped as at export (edgegan.export.encoder)
+        from edgegan.export.encoder import load_encoder
+
+        path, variance = mf.safe_path(m.root, "encoder.keras"), (m.data.get("encoder") or {}).get("variance")
+        E, _ = load_encoder(path, m.latent_size, m.image_shape, variance, custom_objects)
+        out["e_z"] = keras_runner(E, order=list(E.inputs))(ref["e_style"], ref["e_eps"])
+        drift = max(drift, float(np.abs(out["e_z"] - ref["e_z"]).max()))
     return out, drift
 
 
@@ -109,6 +119,10 @@ def _inputs(ref: dict, role: str, m: mf.Manifest) -> list[np.ndarray]:
         if missing:
             raise ManifestError(f"{m.root / mf.REFERENCE}: holds no {', '.join(missing)} for the generator's inputs")
         return [ref[e.name] for e in m.contract.signature]
+    if role == "encoder":
+        if "e_z" not in ref:
+            raise ManifestError(f"{m.root / mf.REFERENCE}: holds no encoder references (e_style, e_eps, e_z)")
+        return [ref["e_style"], ref["e_eps"]]
     return [ref[k] for k in ("d_source", "d_input", "d_label") if k in ref]
 
 
@@ -169,12 +183,13 @@ def _verify_file(m: mf.Manifest, e: mf.FileEntry, ref: dict, bound: dict, thread
                 problems.append(f"{what} {key} {got.get(key)} != manifest {want.get(key)}")
     if e.role == "discriminator" and "d_input" not in ref:
         raise ManifestError(f"{m.root / mf.REFERENCE}: has no discriminator references for {e.path}")
-    if (engine.label is not None) != bool(m.classes) or (m.classes and "label" not in ref):
+    classes = 0 if e.role == "encoder" else m.classes
+    if (engine.label is not None) != bool(classes) or (classes and "label" not in ref):
         raise ManifestError(
             f"{m.root / e.path}: {'takes' if engine.label is not None else 'takes no'} label but the manifest "
             f"says {m.classes or 'no'} classes and the references hold {'labels' if 'label' in ref else 'none'}"
         )
-    y_ref = ref["image"] if e.role == "generator" else ref["d_score"]
+    y_ref = ref[{"generator": "image", "discriminator": "d_score", "encoder": "e_z"}[e.role]]
     y = engine.run(*_inputs(ref, e.role, m))
     wrong = parity.shape_problem(e.role, y_ref, y)
     if wrong is not None:

@@ -120,12 +120,14 @@ def gaugan(tmp_path_factory):
     keras.utils.set_random_seed(0)  # the same weights every run: figures near a bound do not flake
     zoo_multi.gaugan(axes=(1, 2)).save(root / "g.keras")  # moments per picture (keras.io's: see the last test)
     zoo_multi.gaugan_discriminator().save(root / "d.keras")
+    zoo_multi.gaugan_encoder().save(root / "e.keras")
     (root / "palette.json").write_text(json.dumps(PALETTE))
     # D: which input is the segmentation picture, which output the score, the map's colours, a hinge score
     d_flags = ["--discriminator", str(root / "d.keras"), "--d-source", "discriminator_image_A", "--d-output", "-1",
                "--map-palette", str(root / "palette.json"), "--score", "hinge"]  # fmt: skip
+    e_flags = ["--encoder", str(root / "e.keras"), "--encoder-variance", "log"]  # its style encoder, a log-variance
     r = run_cli("export", "--generator", str(root / "g.keras"), "--custom-objects", USER_LAYERS, "--map-onehot",
-                "mask", *d_flags, "--out", str(root / "b"))  # fmt: skip
+                "mask", *d_flags, *e_flags, "--out", str(root / "b"))  # fmt: skip
     assert r.returncode == 0, r.stderr[-2000:]
     return root
 
@@ -142,6 +144,10 @@ def test_gaugan_exports_every_format_and_precision_and_verifies(gaugan):
     assert {(f, p) for f in ("onnx", "tflite") for p in ("fp32", "fp16", "int8")} <= made
     ref = np.load(gaugan / "b" / "reference.npz")
     assert ref["map"].shape == (64, 32, 32) and set(np.unique(ref["map"])) == set(range(6))
+    encoder = {(f["format"], f["precision"]) for f in m["files"] if f["role"] == "encoder"}
+    assert encoder == {("onnx", "fp32"), ("tflite", "fp32"), ("ort", "fp32")}  # float files only
+    assert m["encoder"]["outputs"] == ["mean", "variance"] and m["encoder"]["variance"] == "log"
+    assert ref["e_style"].shape == (64, 32, 32, 3) and ref["e_z"].shape == (64, 32)
     for extra in ([], ["--against-keras", "--custom-objects", USER_LAYERS]):
         r = run_cli("verify", str(gaugan / "b"), *extra)
         assert r.returncode == 0, r.stdout + r.stderr
@@ -194,6 +200,43 @@ def test_gaugan_discriminator_scores_a_picture_against_its_coloured_map_as_keras
 
 
 @needs_tf
+def test_a_style_picture_goes_through_the_encoder_file_as_keras_samples_it(gaugan, tmp_path):
+    """GauGAN's encoder: a picture -> (mean, log-variance); z = mean + exp(v / 2) eps, eps from the seed. The
+    runtime and `edgegan generate --style` equal Keras' encoder and generator run that way."""
+    import keras
+    import user_layers  # noqa: F401  registers SPADE, as --custom-objects does at export
+    from PIL import Image
+
+    import edgegan
+    from edgegan.latents import latents
+    from edgegan.runtime.images import to_uint8
+
+    G, E = (keras.models.load_model(gaugan / f) for f in ("g.keras", "e.keras"))
+    photo = (np.indices((32, 32, 3)).sum(0) * 7 % 256).astype(np.uint8)  # at the model's size: no resize
+    seg = np.random.default_rng(6).integers(0, 6, (32, 32)).astype(np.int32)
+    mean, variance = (t.numpy() for t in E(photo[None] / 127.5 - 1, training=False))
+    z = mean + np.exp(variance / 2) * latents(3, 32, 7)
+    want = to_uint8(G([z, np.eye(6, dtype=np.float32)[np.broadcast_to(seg, (3, 32, 32))]]).numpy(), (-1, 1))
+    for backend in ("onnx", "tflite"):
+        g = edgegan.load(gaugan / "b", backend=backend)
+        assert g.encoder.info.format == backend
+        assert np.abs(g.encoder.encode(photo, 3, seed=7) - z).max() <= 1e-4 * np.abs(z).max(), backend
+        got = g.sample(3, seed=7, map=seg, style=photo)
+        assert np.abs(got.astype(int) - want).max() <= 1, backend
+    assert np.abs(got.astype(int) - g.sample(3, seed=7, map=seg)).max() > 1  # the style changes the pictures
+    Image.fromarray(photo).save(tmp_path / "photo.png")
+    Image.fromarray(seg.astype(np.uint8)).save(tmp_path / "seg.png")
+    map_flags = ["--map", str(tmp_path / "seg.png"), "--style", str(tmp_path / "photo.png"), "-o"]
+    r = run_cli("generate", "--model", str(gaugan / "b"), *map_flags, str(tmp_path / "s.png"), "-n", "3", "--seed",
+                "7", "--npy", str(tmp_path / "s.npy"))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert np.array_equal(np.load(tmp_path / "s.npy"), got)  # the default backend is LiteRT's
+    r = run_cli("generate", "--model", str(ROOT / "models" / "mnist-dcgan"), "--style", str(tmp_path / "photo.png"),
+                "-o", str(tmp_path / "x.png"))  # fmt: skip
+    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1 and "has no style encoder" in r.stderr
+
+
+@needs_tf
 def test_what_the_gaugan_discriminator_needs_is_asked_for_in_one_line(gaugan):
     """Which of D's five outputs is its score, and the colours of the maps it judges against, cannot be read from
     the models: refused naming the flag (the fixture's export gives them)."""
@@ -214,6 +257,14 @@ def test_what_the_gaugan_discriminator_needs_is_asked_for_in_one_line(gaugan):
         assert not (gaugan / "x").exists()
     with pytest.raises(EdgeGanError, match="this export has none: drop the flag"):  # a flag that would do nothing
         edgegan.export(g, out=gaugan / "x", log=lambda *a: None, **given, map_palette=palette)
+    # the encoder: what its variance output is cannot be read; a model that is not one is named with its shapes
+    for extra, says in (
+        ({"encoder": str(gaugan / "e.keras")}, "pass --encoder-variance log"),
+        ({"encoder": d, "encoder_variance": "log"}, "this one takes (32, 32, 3), (32, 32, 3) and returns"),
+    ):
+        with pytest.raises(EdgeGanError, match=re.escape(says)):
+            edgegan.export(g, out=gaugan / "x", log=lambda *a: None, **given, **extra)
+        assert not (gaugan / "x").exists()
 
 
 @needs_tf

@@ -4,7 +4,8 @@ layer kinds and wiring as published). Random weights. Remade by the tests, never
 - gaugan (keras.io examples/generative/gaugan.py): G takes a latent and a one-hot segmentation map (H, W, K);
   Dense + Reshape to 4x4, SPADE residual blocks (tests/user_layers.py: the map resized inside each SPADE) each
   followed by UpSampling2D, leaky relu, Conv2D(k4) and tanh. keras.io's SPADE takes its moments over axes 0, 1, 2
-  (the batch included); ``axes=(1, 2)`` takes them per picture.
+  (the batch included); ``axes=(1, 2)`` takes them per picture. gaugan_encoder: its style encoder (picture ->
+  mean, variance); gaugan_discriminator: its discriminator.
 """
 
 from __future__ import annotations
@@ -47,6 +48,20 @@ def gaugan_discriminator(size: int = 32, f: int = 16):
     x3 = down(x2, 4 * f)
     x4 = down(x3, 8 * f, strides=1)
     return keras.Model([a, b], [x1, x2, x3, x4, L.Conv2D(1, 4)(x4)], name="discriminator")
+
+
+def gaugan_encoder(size: int = 32, latent: int = 32, f: int = 8):
+    """keras.io's GauGAN encoder: 3x3 stride-2 convolutions (instance norm after all but the first, leaky relu),
+    flatten, then two Dense layers named mean and variance (a log-variance: it samples mean + exp(v / 2) eps)."""
+    import keras
+    from keras import layers as L
+
+    x = picture = keras.Input((size, size, 3), name="image")
+    for i, n in enumerate((f, 2 * f, 4 * f)):
+        x = L.Conv2D(n, 3, strides=2, padding="same", use_bias=False)(x)
+        x = L.LeakyReLU(0.2)(L.GroupNormalization(groups=-1)(x) if i else x)
+    x = L.Flatten()(x)
+    return keras.Model(picture, [L.Dense(latent, name="mean")(x), L.Dense(latent, name="variance")(x)], name="encoder")
 
 
 def stylegan(z_dim: int = 32, start: int = 4, target: int = 16, f: int = 16):

@@ -27,7 +27,7 @@ from edgegan.export import onnx as onnx_export
 from edgegan.export import tflite as tflite_export
 from edgegan.export.converters import CONVERTERS, Conversion, rank4
 from edgegan.export.flags import ExportOptions
-from edgegan.export.formats import BOUNDS, Variant
+from edgegan.export.formats import BOUNDS, VARIANTS, Variant
 from edgegan.export.inspect import forced_training, inference_mode, leaf_layers, read_contract, score_output
 from edgegan.export.optimize import Choice, at_size, optimize
 from edgegan.export.sources import REFERENCE_COUNT, REFERENCE_VALUES, generator_inputs
@@ -144,6 +144,7 @@ class Role:
     floors: dict = field(default_factory=dict)  # precision class -> the original's own error F (export.floor)
     twin_runner: Callable | None = None  # D's: a twin of it (edgegan.export.floor) -> its function of x_ref
     stored: int | None = None  # D's: the first rows of x_ref that reference.npz keeps (verify replays them)
+    outputs: list | None = None  # the encoder's: the layers making its mean and its variance (edgegan.export.encoder)
 
     def run(self, engine) -> np.ndarray:
         """The engine's outputs for the parity inputs, in chunks (rows_per_call of the larger of a row's inputs and
@@ -220,6 +221,8 @@ def _recorded_contract(opts: ExportOptions, sources: Sources, log) -> ExportOpti
         "map_onehot": maps[0]["onehot_of"] if maps else None,
         "d_output": d.get("output"),
         "d_source": d.get("source_input"),
+        "encoder": str(sources.folder / "encoder.keras") if m.get("encoder") else None,
+        "encoder_variance": (m.get("encoder") or {}).get("variance"),
         **recorded_composition(m.get("composed"), sources.folder),
     }
     fill = {
@@ -625,6 +628,7 @@ def export_bundle(
     opts = _recorded_contract(opts, sources, log)
     contract, g_role, make_d, d_info = _roles(sources, variants, opts, skip, log)
     variants = _calibrated(variants, g_role, opts, log)
+    e_role = encoder_role(opts, contract, g_role, log) if opts.encoder else None
 
     with staged(out) as stage:
         job = Job(opts, contract, stage, Path(tempfile.mkdtemp(dir=stage, prefix=".work-")), skip, log)
@@ -632,16 +636,13 @@ def export_bundle(
         roles = [g_role] + ([make_d(_fast_generator(stage))] if make_d else [])
         if len(roles) > 1:
             entries += _export_role(job, roles[1], variants)
+        if e_role is not None:  # float32 files in the formats asked for (edgegan.export.encoder)
+            asked = {v.format for v in variants}
+            entries += _export_role(job, e_role, [v for v in VARIANTS if v.precision == "fp32" and v.format in asked])
+            roles.append(e_role)
         shutil.rmtree(job.tmp)
         _copy_sources(sources, stage, roles, opts)
-        ref = {**{e.name: x for e, x in zip(contract.signature, g_role.x_ref)}, "image": g_role.y_ref}
-        if len(roles) > 1:
-            n = roles[1].stored
-            d_x = [a[:n] for a in roles[1].x_ref]
-            ref.update(d_input=d_x[-1 if contract.paired else 0], d_score=roles[1].y_ref[:n])
-            ref.update({"d_label": d_x[1]} if contract.conditional else {})
-            ref.update({"d_source": d_x[0]} if contract.paired else {})
-        np.savez(stage / mf.REFERENCE, **ref)
+        np.savez(stage / mf.REFERENCE, **_references(contract, roles))
         manifest = _manifest(job, roles, d_info, entries, tf)
         (stage / mf.MANIFEST).write_text(mf.dumps(manifest))
         mf.load(stage)  # what we wrote must parse
@@ -651,6 +652,44 @@ def export_bundle(
 
 
 INT8 = ("int8", "int8-io")  # the precisions whose activations are calibrated
+
+
+def _references(contract: Contract, roles: list[Role]) -> dict[str, np.ndarray]:
+    """reference.npz: G's inputs by name and its pictures; D's stored rows (d_*); the encoder's (e_*)."""
+    g_role, by_name = roles[0], {r.name: r for r in roles}
+    ref = {**{e.name: x for e, x in zip(contract.signature, g_role.x_ref)}, "image": g_role.y_ref}
+    if "discriminator" in by_name:
+        d = by_name["discriminator"]
+        d_x = [a[: d.stored] for a in d.x_ref]
+        ref.update(d_input=d_x[-1 if contract.paired else 0], d_score=d.y_ref[: d.stored])
+        ref.update({"d_label": d_x[1]} if contract.conditional else {})
+        ref.update({"d_source": d_x[0]} if contract.paired else {})
+    if "encoder" in by_name:
+        e = by_name["encoder"]
+        ref.update(e_style=e.x_ref[0], e_eps=e.x_ref[1], e_z=e.y_ref)
+    return ref
+
+
+def encoder_role(opts: ExportOptions, contract: Contract, g_role: Role, log) -> Role:
+    """The encoder's role (edgegan.export.encoder): its parity rows are G's reference pictures (pictures like those it
+    encodes, in G's output range) with latents drawn from the seed."""
+    from edgegan.export.encoder import EPS, OUTPUT, STYLE, load_encoder
+    from edgegan.latents import latents
+
+    path = Path(opts.encoder)
+    E, outputs = load_encoder(path, contract.latent_size, contract.image_shape, opts.encoder_variance,
+                              opts.custom_objects)  # fmt: skip
+    lo, hi = contract.image_range
+    log(
+        f"the encoder {path.name}: pictures in [{lo:g}, {hi:g}] (the generator's range) -> z = {outputs[0]} + "
+        f"{'exp(' + outputs[1] + ' / 2)' if opts.encoder_variance == 'log' else 'sqrt(' + outputs[1] + ')'} eps, "
+        "eps drawn from the seed"
+    )
+    style = g_role.y_ref.astype(np.float32)
+    x = [style, latents(len(style), contract.latent_size, opts.seed + 1)]
+    names = ({STYLE: STYLE, EPS: EPS}, OUTPUT)
+    y = keras_runner(E, order=list(E.inputs))(*x)  # (style, eps), as the files take them
+    return Role("encoder", {None: (E, [])}, names, None, x, y, {}, outputs=outputs)
 
 
 def _calibrated(variants: list[Variant], g_role: Role, opts: ExportOptions, log) -> list[Variant]:
@@ -674,8 +713,9 @@ def _copy_sources(sources: Sources, stage: Path, roles: list[Role], opts: Export
     shutil.copyfile(sources.generator, stage / "generator.keras")
     if opts.mapping:  # verify --against-keras composes them again (edgegan.export.compose)
         shutil.copyfile(opts.mapping, stage / "mapping.keras")
-    if len(roles) > 1:
-        shutil.copyfile(sources.discriminator, stage / "discriminator.keras")
+    others = {"discriminator": sources.discriminator, "encoder": opts.encoder}
+    for role in roles[1:]:
+        shutil.copyfile(others[role.name], stage / f"{role.name}.keras")
     if sources.record:
         (stage / "training.json").write_text(json.dumps(sources.record, indent=2) + "\n")
     folder = sources.folder
@@ -765,10 +805,14 @@ def _export_file(job: Job, role: Role, v: Variant, choice, made: dict, keep=()) 
         "batch": opts.batch if v.format in ("tflite", "ort") else None,
         "optimized": choice is not None,
     }
-    if contract.conditional:
+    if contract.conditional and role.name != "encoder":
         meta["classes"] = contract.classes
     if role.name == "generator":
         meta["signature"] = contract.signature.section()
+    if role.name == "encoder":  # edgegan.export.encoder
+        from edgegan.export.encoder import signature
+
+        meta["signature"] = signature(contract.latent_size, contract.image_shape, contract.image_range).section()
     if role.name == "discriminator":
         meta.update(input_range=list(contract.d_input_range), score=contract.score)
         meta.update({"score_offset": role.score_offset} if role.score_offset else {})
@@ -907,6 +951,14 @@ def _manifest(job: Job, roles, d_info: dict, entries, tf) -> dict:
             m["discriminator"]["output"] = opts.d_output
         if "palette" in d_info:  # the colours of the segmentation picture a map generator's D judges against
             m["discriminator"]["source_palette"] = d_info["palette"]
+    if any(r.name == "encoder" for r in roles):  # edgegan.export.encoder
+        from edgegan.export.encoder import signature
+
+        e_role = next(r for r in roles if r.name == "encoder")
+        m["encoder"] = {"variance": opts.encoder_variance, "outputs": e_role.outputs, "eps_seed": "the sample's seed"}
+        m["signature"]["encoder"] = signature(
+            contract.latent_size, contract.image_shape, contract.image_range
+        ).section()
     m["sources"] = {
         r.name: {"path": f"{r.name}.keras", "sha256": mf.sha256_file(stage / f"{r.name}.keras")} for r in roles
     }

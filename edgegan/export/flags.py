@@ -12,6 +12,7 @@ from pathlib import Path
 
 from edgegan.contract import SCORES
 from edgegan.errors import UsageError
+from edgegan.export.encoder import VARIANCES
 
 
 def _same(value, flag: str):
@@ -161,6 +162,11 @@ FLAGS = (
     Flag("d_output", None, "a discriminator of several outputs (GauGAN's: feature maps for its feature-matching "
          "loss, then the score): which is the score, by index (-1: the last) or by the name of the layer that makes "
          "it; the others are training aids, left out of the files", "INDEX|LAYER"),
+    Flag("encoder", None, "a style encoder (GauGAN's: a picture like the generator's -> the mean and variance of "
+         "its latent), exported beside it in float32: generate --style PICTURE then runs it", "ENCODER.keras",
+         lambda v, f: str(v)),
+    Flag("encoder_variance", None, "with --encoder: what its variance output is, log (a log-variance, keras.io's "
+         "GauGAN: z = mean + exp(v / 2) eps) or linear (z = mean + sqrt(v) eps)", choices=VARIANCES),
     Flag("custom_objects", (), "a .py file or module that defines the models' custom layers and functions, imported "
          "before loading (repeatable)", "FILE.py", _paths, kind="list"),
     Flag("classes", None, "a conditional model's class count; needed only when its label does not feed one "

@@ -157,6 +157,8 @@ class Generator(_Model):
     """z (N, latent_size) ~ N(0, 1) -> images (N, H, W, C); or, for an image-input generator (``info.source``),
     pictures (N, H, W, C) -> pictures (N, s*H, s*W, C') with ``translate``."""
 
+    encoder: Encoder | None = None  # a bundle's style encoder, when it was exported with one (sample's style=)
+
     @property
     def latent_size(self) -> int:
         return self.info.latent_size
@@ -303,13 +305,17 @@ class Generator(_Model):
             raise InputError(f"{self.info.path} needs {'; '.join(e.describe() for e in missing)} (by name)")
         return {e.name: e.check(_each(inputs[e.name], n, e), n) if e.name in inputs else e.draw(n, seed) for e in extra}
 
-    def sample(self, n: int, seed: int = 0, labels=None, label: int | None = None, **inputs) -> np.ndarray:
+    def sample(self, n: int, seed: int = 0, labels=None, label: int | None = None, style=None, **inputs) -> np.ndarray:
         """n images as uint8 (n, H, W, C) from latents drawn with ``seed``: the low end of the model's range
         is black (0), the high end white (255). A conditional model needs ``label`` (one class for all) or
-        ``labels`` (one per image); a model with a map takes ``map=`` (one (H, W) map for all, or one per image)."""
+        ``labels`` (one per image); a model with a map takes ``map=`` (one (H, W) map for all, or one per image).
+        A bundle exported with a style encoder (GauGAN's) takes ``style=``, a picture (or one per image) whose
+        latents, drawn with ``seed`` around it, replace the seed's own (``Encoder.encode``)."""
         if label is not None and labels is not None:
             raise InputError("pass label (one class for all images) or labels (one per image), not both")
-        z = self.latents(n, seed)
+        if style is not None and self.encoder is None:
+            raise InputError(f"{self.info.path} has no style encoder (export with --encoder to add one); drop style")
+        z = self.latents(n, seed) if style is None else self.encoder.encode(style, n, seed)
         each = {k: _each(v, n, (self.info.signature or Signature()).get(k)) for k, v in inputs.items()}
         return self.to_uint8(self.generate(z, labels if label is None else label, seed, **each))
 
@@ -380,6 +386,24 @@ class Discriminator(_Model):
         if x.dtype == np.uint8:
             x = from_uint8(x, self.info.image_range)
         return check_array(x, self.info.image_shape, what, self.max_batch)
+
+
+class Encoder(_Model):
+    """A style picture -> a latent of its bundle's generator (GauGAN's encoder, edgegan.export.encoder): the file
+    takes the picture (``style``) and ``eps`` drawn from the seed and returns z = mean + std * eps."""
+
+    def encode(self, style, n: int | None = None, seed: int = 0) -> np.ndarray:
+        """float32 (n, latent_size) latents of the pictures ``style``: one picture (H, W, C) for all n rows (default
+        1), or (N, H, W, C), one per row; uint8 pictures are scaled to the range the file takes, float ones must be
+        in it (``info.image_range``). eps comes from ``seed``, drawn as ``Generator.latents`` draws latents."""
+        x = np.asarray(style)
+        x = from_uint8(x, self.info.image_range) if x.dtype == np.uint8 else x
+        if x.ndim == 3:
+            x = np.broadcast_to(x, (1 if n is None else n, *x.shape))
+        n = len(x) if n is None else n
+        self._check_count(n)
+        picture, eps = self.info.signature
+        return self.engine.run(picture.check(x, n), eps.draw(n, seed))
 
 
 def _each(x, n: int, entry):
@@ -463,6 +487,8 @@ def load(
         role = role or "generator"
         if role == "discriminator" and not contract.has_discriminator:
             raise ConfigError(f"{path}: the bundle has no discriminator (it was exported from a generator alone)")
+        if role == "encoder" and not m.find("encoder"):
+            raise ConfigError(f"{path}: the bundle has no encoder (export it with --encoder ENCODER.keras)")
         picked = None
         if precision == "fastest":  # timed here, on this device, and remembered (edgegan.runtime.fastest)
             from edgegan.runtime.fastest import fastest
@@ -478,22 +504,7 @@ def load(
         engine = make_engine(
             data, entry.format, str(m.root / entry.path), threads, providers, delegate, spin, accelerator, f32
         )
-        d = entry.role == "discriminator"
-        info = ModelInfo(
-            str(m.root / entry.path),
-            entry.role,
-            entry.format,
-            entry.precision,
-            m.latent_size,
-            contract.d_image_shape if d else m.image_shape,
-            entry.optimized,
-            contract.d_input_range if d else contract.image_range,
-            contract.score if d else None,
-            contract.classes,
-            None if d else contract.source,
-            d and contract.paired,
-            None if d else contract.signature,
-        )
+        info = _bundle_info(m, entry)
     elif path.is_file():
         if precision == "fastest":
             raise ConfigError(f"{path}: precision 'fastest' picks among a bundle's files; pass the bundle folder")
@@ -511,12 +522,38 @@ def load(
         info = _info_from_file(engine, path, fmt, role)
     else:
         raise ModelFileError(f"{path}: no such bundle folder or model file")
-    cls = Generator if info.role == "generator" else Discriminator
+    cls = {"generator": Generator, "discriminator": Discriminator, "encoder": Encoder}[info.role]
     if role is not None and info.role != role:
         raise ModelFileError(f"{path}: file is a {info.role}, not a {role}")
     model = cls(engine, info, max_batch)
     model.choice = picked  # precision="fastest": what was picked and the times it was picked from
+    if info.role == "generator" and path.is_dir() and m.find("encoder"):  # its style encoder, on the same engine
+        kw = dict(threads=threads, providers=providers, delegate=delegate, max_batch=max_batch, spin=spin)
+        model.encoder = load(path, "encoder", entry.format if m.find("encoder", entry.format) else None, **kw)
     return model
+
+
+def _bundle_info(m: mf.Manifest, entry: mf.FileEntry) -> ModelInfo:
+    """What the manifest says of one of its files."""
+    contract, d = m.contract, entry.role == "discriminator"
+    sig = contract.signature if entry.role == "generator" else None
+    if entry.role == "encoder":
+        sig = Signature.from_section(m.data["signature"]["encoder"], "signature.encoder")
+    return ModelInfo(
+        str(m.root / entry.path),
+        entry.role,
+        entry.format,
+        entry.precision,
+        m.latent_size,
+        contract.d_image_shape if d else m.image_shape,
+        entry.optimized,
+        contract.d_input_range if d else contract.image_range,
+        contract.score if d else None,
+        0 if entry.role == "encoder" else contract.classes,
+        contract.source if entry.role == "generator" else None,
+        d and contract.paired,
+        sig,
+    )
 
 
 def choose(
