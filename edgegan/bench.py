@@ -179,12 +179,15 @@ def _bench_keras(m: mf.Manifest, batch: int, runs: int, cold: bool, progress, ro
     if m.contract.source is not None:  # Keras rows time latent models only (an image model may need user layers)
         progress("[keras] skipped: an image-input bundle")
         return []
+    if m.contract.signature.extra:  # a map, noise (GauGAN, StyleGAN): their sources need the user's layers
+        progress(f"[keras] skipped: a generator of {', '.join(m.contract.signature.names)}")
+        return []
     from edgegan.export.bundle import keras_runner
     from edgegan.models import load_keras
 
     rows = []
     rng = np.random.default_rng(0)
-    for role in [r for r in mf.ROLES if r in roles]:
+    for role in [r for r in ("generator", "discriminator") if r in roles]:
         path = m.root / f"{role}.keras"
         if not path.is_file():
             continue

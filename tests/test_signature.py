@@ -237,6 +237,20 @@ def test_a_style_picture_goes_through_the_encoder_file_as_keras_samples_it(gauga
 
 
 @needs_tf
+def test_bench_times_each_kind_of_file_of_a_bundle_of_several_inputs(gaugan):
+    """bench feeds each file inputs of its own kind (a map drawn, a picture for the encoder); the Keras sources, which
+    need the user's layers, are left out and said."""
+    from edgegan.bench import bench
+
+    said = []
+    rows, _ = bench(
+        gaugan / "b", batch=2, runs=3, cold=False, only=lambda e: e.precision == "fp32", progress=said.append
+    )
+    assert {r.variant.split("/")[0] for r in rows} == {"generator", "discriminator", "encoder"}
+    assert all(r.p50_ms > 0 for r in rows) and "[keras] skipped: a generator of z, map" in said
+
+
+@needs_tf
 def test_what_the_gaugan_discriminator_needs_is_asked_for_in_one_line(gaugan):
     """Which of D's five outputs is its score, and the colours of the maps it judges against, cannot be read from
     the models: refused naming the flag (the fixture's export gives them)."""

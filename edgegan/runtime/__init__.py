@@ -135,17 +135,19 @@ class _Model:
         file: 64 x 64, rounded up to its size multiple)."""
         rng = np.random.default_rng(seed)
         label = rng.integers(0, self.classes, n).astype(np.int32) if self.classes else None
+        drawn = {e.name: e.draw(n, seed) for e in self.info.extra if e.kind != "image"}  # maps, noise
         if isinstance(self, Generator) and self.source is None:
             z = rng.standard_normal((n, self.latent_size)).astype(np.float32)
-            return lambda: self.generate(z, label)
+            return lambda: self.generate(z, label, **drawn)
         lo, hi = self.info.source.range if isinstance(self, Generator) else self.info.image_range
         shape = self.engine.input.shape[1:] if isinstance(self, Generator) else self.info.image_shape
         if None in shape:
             side = -(-64 // self.info.source.multiple) * self.info.source.multiple
             shape = (side, side, shape[2])
         x = rng.uniform(lo, hi, (n, *shape)).astype(np.float32)
-        if isinstance(self, Generator):
-            return lambda: self.translate(x, raw=True)
+        if isinstance(self, Generator):  # a second picture (AdaIN's style): the same pictures
+            styles = {e.name: x for e in self.info.extra if e.kind == "image"}
+            return lambda: self.translate(x, raw=True, **styles)
         return lambda: self.score(x, label, source=x if self.info.paired else None)
 
     def __repr__(self) -> str:
@@ -404,6 +406,12 @@ class Encoder(_Model):
         self._check_count(n)
         picture, eps = self.info.signature
         return self.engine.run(picture.check(x, n), eps.draw(n, seed))
+
+    def example(self, n: int, seed: int = 0):
+        """A call on n made-up pictures, uniform in the range the file takes (for timing)."""
+        lo, hi = self.info.image_range
+        x = np.random.default_rng(seed).uniform(lo, hi, (n, *self.info.image_shape)).astype(np.float32)
+        return lambda: self.encode(x, seed=seed)
 
 
 def _each(x, n: int, entry):
