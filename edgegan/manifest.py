@@ -238,6 +238,8 @@ def parse(data: Any, root: Path) -> Manifest:
                 gpu=f.get("gpu", {}),
             )
         )
+    if any(e.role == "encoder" for e in entries) and "encoder" not in (data.get("signature") or {}):
+        raise ManifestError(f"{path}: an encoder file needs signature.encoder (its inputs); re-export the bundle")
     return Manifest(root=root, data=data, files=entries)
 
 

@@ -69,6 +69,14 @@ def test_a_manifest_whose_signature_disagrees_is_refused(tmp_path):
     data["signature"] = {"generator": [{"name": "z", "kind": "latent"}]}
     with pytest.raises(ManifestError, match="size"):
         mf.parse(data, tmp_path)
+    data = json.loads((ROOT / "models" / "mnist-cdcgan" / "manifest.json").read_text())
+    data["files"][0]["role"] = "encoder"  # an encoder file, and no record of what it takes
+    with pytest.raises(ManifestError, match="needs signature.encoder"):
+        mf.parse(data, tmp_path)
+    g = [{"name": "z", "kind": "latent", "size": 100}, {"name": "label", "kind": "label", "classes": 10}]
+    data["signature"] = {"generator": g, "encoder": [{"name": "eps", "kind": "latent", "size": 100}]}
+    with pytest.raises(ManifestError, match="a picture and a latent"):
+        mf.parse(data, tmp_path)
 
 
 @pytest.mark.light
@@ -275,6 +283,7 @@ def test_what_the_gaugan_discriminator_needs_is_asked_for_in_one_line(gaugan):
     for extra, says in (
         ({"encoder": str(gaugan / "e.keras")}, "pass --encoder-variance log"),
         ({"encoder": d, "encoder_variance": "log"}, "this one takes (32, 32, 3), (32, 32, 3) and returns"),
+        ({"encoder_variance": "log"}, "there is none: drop it"),
     ):
         with pytest.raises(EdgeGanError, match=re.escape(says)):
             edgegan.export(g, out=gaugan / "x", log=lambda *a: None, **given, **extra)

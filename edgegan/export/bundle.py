@@ -620,6 +620,8 @@ def export_bundle(
         raise ConfigError(f"--batch must be between 1 and 1024, got {opts.batch}")
     if opts.batch_one and opts.batch != 1:
         raise ConfigError(f"--batch-one pins every file to batch 1; drop --batch {opts.batch}")
+    if opts.encoder_variance and not opts.encoder:
+        raise ConfigError("--encoder-variance says what an --encoder's variance output is; there is none: drop it")
     if opts.calibration_samples < 2 * opts.batch:
         raise ConfigError(f"--calibration-samples must be at least {2 * opts.batch}")
     sources = model if isinstance(model, Sources) else find_sources(model)

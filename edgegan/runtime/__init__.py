@@ -677,7 +677,7 @@ def _info_from_file(engine: Engine, path: Path, fmt: str, role: str | None = Non
         classes,
         source,
         role == "discriminator" and engine.floats == 2,
-        _file_signature(engine, meta, path, latent, classes, source) if role == "generator" else None,
+        _file_signature(engine, meta, path, latent, classes, source) if role != "discriminator" else None,
     )
 
 
