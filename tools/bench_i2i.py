@@ -33,8 +33,7 @@ import numpy as np
 from edgegan import records
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT / "tests"))  # the fixtures live with the tests that use them
 VARIANTS = (("tflite", "fp32"), ("tflite", "int8"), ("onnx", "fp32"), ("onnx", "int8"))
 MISSED: dict = {}  # (fixture, bundle kind, file) -> the parity figure that kept it out
 FIXTURES = {

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
+import edgegan
+from edgegan import records
+from edgegan.photo_sr import photo
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-import edgegan  # noqa: E402
-from edgegan import records  # noqa: E402
-from edgegan.photo_sr import photo  # noqa: E402
 
 GOAL_MP_S = 0.5
 

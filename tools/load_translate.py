@@ -71,7 +71,6 @@ def post(base: str, body: bytes) -> tuple[int, bytes, float]:
 def photo_png(size: int) -> bytes:
     from PIL import Image
 
-    sys.path.insert(0, str(ROOT))
     from edgegan.photo_sr import photo
 
     buf = io.BytesIO()

@@ -23,8 +23,7 @@ import numpy as np
 from edgegan import records
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT / "tests"))  # the fixtures live with the tests that use them
 
 
 def profile(model, precision: str, threads: int, latent: np.ndarray) -> list[dict]:

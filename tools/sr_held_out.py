@@ -14,14 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import edgegan  # noqa: E402
-from edgegan import photo_sr as sr  # noqa: E402
+import edgegan
+from edgegan import photo_sr as sr
 
 FILES = (("tflite", "fp32"), ("tflite", "int8"), ("onnx", "fp32"), ("onnx", "int8"))
 

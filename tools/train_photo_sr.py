@@ -16,14 +16,12 @@ import json
 import os
 import platform
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from edgegan import photo_sr as sr  # noqa: E402
+from edgegan import photo_sr as sr
 
 
 def crops(photos, rng, n: int, size: int):

@@ -26,7 +26,6 @@ GOAL_EXTRA_MB = 300
 def photo_jpeg(path: Path, w: int, h: int) -> None:
     from PIL import Image
 
-    sys.path.insert(0, str(ROOT))
     from edgegan.photo_sr import photo
 
     Image.fromarray(photo("retina")).resize((w, h), Image.BICUBIC).save(path, quality=92)
