@@ -476,15 +476,8 @@ def _discriminator_role(D, generate, inputs, g_x, g_ref, contract, sources, opts
     h, w, c = contract.d_image_shape
     half = int(np.clip(D_PARITY_PIXELS // (h * w * c), 128, D_PARITY_HALF))
     to_d = lambda x: rescale(x, contract.image_range, contract.d_input_range)  # noqa: E731  G's pixels as D takes them
-    n_want = opts.calibration_samples // 2 + half
     coloured = _coloured_map(contract, opts, info)  # GauGAN: D's source is G's map in colour (--map-palette)
-    if coloured is not None:  # real pictures with their maps are not given: D's rows are all generated
-        real, info["real_src"] = None, "none"
-    elif contract.source is None:
-        real, info["real_src"] = _real_images(opts, sources.record, contract, n_want, log)
-    else:
-        real, info["real_src"] = inputs.real_for_d(n_want, (h, w))
-        real = None if real is None else [to_d(real)] * (2 if contract.paired else 1)
+    real = _d_real(inputs, contract, sources, opts, info, opts.calibration_samples // 2 + half, coloured, log)
     n_real_all = 0 if real is None else len(real[0])
     n_par = 0 if real is None else min(half, n_real_all - min(opts.calibration_samples // 2, n_real_all // 2))
     n_real = n_real_all - n_par  # the rest calibrate
@@ -518,12 +511,7 @@ def _discriminator_role(D, generate, inputs, g_x, g_ref, contract, sources, opts
     names = (SOURCE_NAME, IMAGE_NAME) if contract.paired else (IMAGE_NAME,)
     floats = image_inputs(D, sources.discriminator, opts.d_source)
     pinned = 1 if opts.batch_one else None  # --batch-one: one picture per call, as the files run
-    y = keras_runner(D, pinned, order=floats)(*x)
-    shared = _batch_statistics("discriminator", lambda rows: keras_runner(D, rows, order=floats), x, opts.batch_one)
-    if opts.batch_one:  # StyleGAN's minibatch standard deviation
-        info["d_batch_shared"] = shared
-        log(f"--batch-one: the discriminator's files score one picture per call (run 4 together, Keras changes "
-            f"each score by {shared:.3g})")  # fmt: skip
+    y = _d_scores(D, floats, x, opts.batch_one, info, log)
     io = ({t.name.split(":")[0]: n for t, n in zip(floats, names)} if contract.paired else IMAGE_NAME, SCORE_NAME)
     offset = float(np.median(y)) if SCORE[contract.score].centred else 0.0
     role = Role("discriminator", {None: (_centred(D, offset), [])}, io, d_cal, x, y, kw, score_offset=offset)
@@ -531,6 +519,32 @@ def _discriminator_role(D, generate, inputs, g_x, g_ref, contract, sources, opts
     where = [next(i for i, u in enumerate(D.inputs) if u is t) for t in floats]  # a twin's inputs in that order
     role.twin_runner = lambda m: keras_runner(m, pinned, order=[m.inputs[i] for i in where])
     return role
+
+
+def _d_real(inputs, contract: Contract, sources: Sources, opts: ExportOptions, info: dict, n: int, coloured, log):
+    """Up to ``n`` real rows for D in its input range (``info["real_src"]`` says where from), or None: a map
+    generator's D judges against coloured maps, and real pictures with their maps are not given."""
+    if coloured is not None:
+        info["real_src"] = "none"
+        return None
+    if contract.source is None:
+        real, info["real_src"] = _real_images(opts, sources.record, contract, n, log)
+        return real
+    real, info["real_src"] = inputs.real_for_d(n, contract.d_image_shape[:2])
+    to_d = rescale(real, contract.image_range, contract.d_input_range) if real is not None else None
+    return None if real is None else [to_d] * (2 if contract.paired else 1)
+
+
+def _d_scores(D, floats: list, x: list[np.ndarray], batch_one: bool, info: dict, log) -> np.ndarray:
+    """Keras' scores of D's parity rows ``x`` (one picture per call under --batch-one, as the files run), and
+    how much running 4 together changes them (StyleGAN's minibatch standard deviation)."""
+    y = keras_runner(D, 1 if batch_one else None, order=floats)(*x)
+    shared = _batch_statistics("discriminator", lambda rows: keras_runner(D, rows, order=floats), x, batch_one)
+    if batch_one:
+        info["d_batch_shared"] = shared
+        log(f"--batch-one: the discriminator's files score one picture per call (run 4 together, Keras changes "
+            f"each score by {shared:.3g})")  # fmt: skip
+    return y
 
 
 def _coloured_map(contract: Contract, opts: ExportOptions, info: dict):
