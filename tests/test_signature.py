@@ -245,6 +245,26 @@ def test_a_style_picture_goes_through_the_encoder_file_as_keras_samples_it(gauga
 
 
 @needs_tf
+def test_the_encoders_outputs_are_read_by_their_names_and_its_variance_as_told(tmp_path):
+    """Outputs named variance then mean are taken in that sense; a linear variance gives sqrt(v), a log one
+    exp(v / 2)."""
+    import keras
+
+    from edgegan.export.encoder import load_encoder
+
+    x = keras.Input((4, 4, 1))
+    flat = keras.layers.Flatten()(x)
+    E = keras.Model(x, [keras.layers.Dense(3, name="z_var")(flat), keras.layers.Dense(3, name="z_mean")(flat)])
+    E.save(tmp_path / "e.keras")
+    picture, eps = np.random.default_rng(0).uniform(-1, 1, (2, 4, 4, 1)), np.ones((2, 3), np.float32)
+    var, mean = (t.numpy() for t in E(picture))
+    for variance, std in (("log", np.exp(var / 2)), ("linear", np.sqrt(np.maximum(var, 0)))):
+        model, names = load_encoder(tmp_path / "e.keras", 3, (4, 4, 1), variance)
+        assert names == ["z_mean", "z_var"]
+        assert np.allclose(model([picture, eps]).numpy(), mean + std, atol=1e-5), variance
+
+
+@needs_tf
 def test_bench_times_each_kind_of_file_of_a_bundle_of_several_inputs(gaugan):
     """bench feeds each file inputs of its own kind (a map drawn, a picture for the encoder); the Keras sources, which
     need the user's layers, are left out and said."""

@@ -531,8 +531,9 @@ def _d_real(inputs, contract: Contract, sources: Sources, opts: ExportOptions, i
         real, info["real_src"] = _real_images(opts, sources.record, contract, n, log)
         return real
     real, info["real_src"] = inputs.real_for_d(n, contract.d_image_shape[:2])
-    to_d = rescale(real, contract.image_range, contract.d_input_range) if real is not None else None
-    return None if real is None else [to_d] * (2 if contract.paired else 1)
+    if real is None:
+        return None
+    return [rescale(real, contract.image_range, contract.d_input_range)] * (2 if contract.paired else 1)
 
 
 def _d_scores(D, floats: list, x: list[np.ndarray], batch_one: bool, info: dict, log) -> np.ndarray:
@@ -699,7 +700,7 @@ def encoder_role(opts: ExportOptions, contract: Contract, g_role: Role, log) -> 
     log(
         f"the encoder {path.name}: pictures in [{lo:g}, {hi:g}] (the generator's range) -> z = {outputs[0]} + "
         f"{'exp(' + outputs[1] + ' / 2)' if opts.encoder_variance == 'log' else 'sqrt(' + outputs[1] + ')'} eps, "
-        "eps drawn from the seed"
+        "eps drawn from the seed; float32 files"
     )
     style = g_role.y_ref.astype(np.float32)
     x = [style, latents(len(style), contract.latent_size, opts.seed + 1)]
@@ -971,7 +972,11 @@ def _manifest(job: Job, roles, d_info: dict, entries, tf) -> dict:
         from edgegan.export.encoder import signature
 
         e_role = next(r for r in roles if r.name == "encoder")
-        m["encoder"] = {"variance": opts.encoder_variance, "outputs": e_role.outputs, "eps_seed": "the sample's seed"}
+        m["encoder"] = {
+            "variance": opts.encoder_variance,
+            "outputs": e_role.outputs,
+            "eps": "edgegan.latents of the seed",
+        }
         m["signature"]["encoder"] = signature(
             contract.latent_size, contract.image_shape, contract.image_range
         ).section()
