@@ -10,6 +10,7 @@
 
     python examples/serve.py --model exports/my-gaugan --port 8000     # a generator of a segmentation map
     curl -o out.png --data-binary @seg.png 'http://127.0.0.1:8000/generate?seed=3&n=4'
+    curl -o out.png -F map=@seg.png -F style=@photo.jpg 'http://127.0.0.1:8000/generate?seed=3&n=4'  # its encoder
 
 One Generator is shared by all request threads: ONNX Runtime sessions are thread-safe and the
 LiteRT engine serializes calls with a lock.
@@ -26,7 +27,7 @@ from urllib.parse import parse_qs, urlparse
 
 import edgegan
 from edgegan.errors import EdgeGanError
-from edgegan.runtime.images import grid, png_bytes, read_map
+from edgegan.runtime.images import fit, grid, png_bytes, read_map
 
 MAX_N = 256
 MAX_BODY = 20 << 20  # bytes of a POST /translate body
@@ -61,6 +62,19 @@ def read_posted_picture(body: bytes, channels: int, scale: int = 1):
         return read_picture(io.BytesIO(body), channels)
     except EdgeGanError as e:
         raise ValueError(str(e).split(": ", 1)[-1]) from None
+
+
+def posted_parts(body: bytes, content_type: str) -> dict[str, bytes]:
+    """A multipart/form-data body's parts by name (``curl -F map=@seg.png -F style=@photo.jpg``), through the
+    standard library's MIME parser; ValueError with one line for a body that has none."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    msg = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
+    if not msg.is_multipart():
+        raise ValueError("the body is not multipart/form-data")
+    parts = {p.get_param("name", header="content-disposition"): p.get_payload(decode=True) for p in msg.iter_parts()}
+    return {k: v for k, v in parts.items() if k and v is not None}
 
 
 def make_handler(generator):
@@ -142,10 +156,12 @@ def make_handler(generator):
                 if body is None:
                     return None
                 try:
-                    seg = read_map(io.BytesIO(body), maps[0].shape)
+                    inputs = self._map_inputs(body)
+                except ValueError as e:
+                    return self._error(400, str(e))
                 except EdgeGanError as e:
                     return self._error(400, str(e).split(": ", 1)[-1])
-                return self._generate(url.query, {maps[0].name: seg})
+                return self._generate(url.query, inputs)
             if url.path != "/translate":
                 return self._error(404, "unknown path; POST pictures to /translate (a map model: to /generate)")
             if generator.source is None:
@@ -161,6 +177,21 @@ def make_handler(generator):
             except EdgeGanError as e:
                 return self._error(400, str(e).split(": ", 1)[-1])
             self._send(200, png_bytes(out), "image/png")
+
+        def _map_inputs(self, body: bytes) -> dict:
+            """The map of a POST /generate (the body, or its part named map) and, for a bundle with a style
+            encoder, the picture of its part named style, fitted to the encoder's size."""
+            ctype = self.headers.get("Content-Type", "")
+            parts = posted_parts(body, ctype) if ctype.startswith("multipart/form-data") else {"map": body}
+            if "map" not in parts:
+                raise ValueError("a multipart body needs a part named map (and may have one named style)")
+            inputs = {maps[0].name: read_map(io.BytesIO(parts["map"]), maps[0].shape)}
+            if "style" in parts:
+                if generator.encoder is None:
+                    raise ValueError("this model has no style encoder: send the map alone")
+                h, w, c = generator.encoder.info.image_shape
+                inputs["style"] = fit(read_posted_picture(parts["style"], c), h, w)
+            return inputs
 
         def log_message(self, fmt, *args) -> None:  # quiet by default
             pass

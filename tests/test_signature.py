@@ -551,9 +551,21 @@ def test_the_http_example_takes_a_posted_map(gaugan):
         want = np.asarray(Image.open(io.BytesIO(edgegan.runtime.images.png_bytes(
             edgegan.runtime.images.grid(g.sample(2, seed=3, map=seg.astype(np.int32)))))))  # fmt: skip
         assert np.array_equal(got, want)
+        photo = (np.indices((40, 32, 3)).sum(0) * 5 % 256).astype(np.uint8)  # fitted to 32x32 by the server
+        style = io.BytesIO()
+        Image.fromarray(photo).save(style, format="PNG")
+        post = _multipart(base + "/generate?seed=3&n=2", {"map": buf.getvalue(), "style": style.getvalue()})
+        with urllib.request.urlopen(post, timeout=60) as r:
+            got = np.asarray(Image.open(io.BytesIO(r.read())))
+        fitted = edgegan.runtime.images.fit(photo, 32, 32)
+        want = np.asarray(Image.open(io.BytesIO(edgegan.runtime.images.png_bytes(
+            edgegan.runtime.images.grid(g.sample(2, seed=3, map=seg.astype(np.int32), style=fitted))))))  # fmt: skip
+        assert np.array_equal(got, want)
         for req, says in (
             (urllib.request.Request(base + "/generate?seed=3"), "POST a map PNG"),
             (urllib.request.Request(base + "/generate", data=b"not a png", method="POST"), "not a map"),
+            (_multipart(base + "/generate", {"style": style.getvalue()}), "needs a part named map"),
+            (_multipart(base + "/generate", {"map": buf.getvalue(), "style": b"no picture"}), "not a PNG or JPEG"),
         ):
             with pytest.raises(urllib.error.HTTPError) as e:
                 urllib.request.urlopen(req, timeout=30)
@@ -563,6 +575,19 @@ def test_the_http_example_takes_a_posted_map(gaugan):
         p.wait(timeout=10)
         log = p.stderr.read()
     assert "Traceback" not in log, log
+
+
+def _multipart(url: str, parts: dict):
+    """A POST of multipart/form-data, as ``curl -F name=@file`` sends it."""
+    import urllib.request
+
+    body = b"".join(
+        b'--edgegan\r\nContent-Disposition: form-data; name="%s"; filename="%s.png"\r\n'
+        b"Content-Type: application/octet-stream\r\n\r\n%s\r\n" % (k.encode(), k.encode(), v)
+        for k, v in parts.items()
+    )
+    headers = {"Content-Type": "multipart/form-data; boundary=edgegan"}
+    return urllib.request.Request(url, data=body + b"--edgegan--\r\n", headers=headers, method="POST")
 
 
 def _browser_values(bundle, tmp_path, z, seed):
