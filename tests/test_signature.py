@@ -608,6 +608,29 @@ def _browser_values(bundle, tmp_path, z, seed):
 
 @needs_tf
 @pytest.mark.slow
+def test_the_web_page_encodes_a_style_picture_as_python_does(gaugan, tmp_path):
+    """GauGAN's page carries encoder.onnx: window.edgegan.encode(picture, n, seed) gives the Python runtime's
+    latents for that picture and seed."""
+    from test_web import CHROMIUM, ready_page
+
+    import edgegan
+    from edgegan.export.web import serve, write_web
+    from edgegan.runtime.images import from_uint8
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
+    photo = (np.indices((32, 32, 3)).sum(0) * 9 % 256).astype(np.uint8)
+    want = edgegan.load(gaugan / "b", backend="onnx").encoder.encode(photo, 3, seed=4)
+    site = write_web(gaugan / "b", tmp_path / "site")
+    with serve(site) as url, ready_page(url) as (page, errors):
+        pixels = from_uint8(photo, (-1, 1)).ravel().tolist()
+        z = page.evaluate("([p, n, s]) => window.edgegan.encode(p, n, s)", [pixels, 3, 4])
+    assert not errors, errors
+    assert np.abs(np.asarray(z, np.float32).reshape(3, 32) - want).max() <= 1e-4 * np.abs(want).max()
+
+
+@needs_tf
+@pytest.mark.slow
 def test_the_web_page_draws_stylegan_noise_from_the_seed_as_python_does(stylegan, tmp_path):
     import edgegan
 

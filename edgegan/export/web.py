@@ -141,6 +141,21 @@ def _inputs(m) -> list[dict]:
     return [{**e.section(), **({"stream": e.stream} if e.kind == "noise" else {})} for e in m.contract.signature]
 
 
+def _encoder(m, stage: Path) -> dict | None:
+    """A bundle's style encoder (edgegan.export.encoder) beside the page's generator: encoder.onnx and what the page
+    feeds it, or None without one."""
+    from edgegan import manifest as mf
+    from edgegan.export.encoder import EPS, OUTPUT, STYLE
+
+    found = m.find("encoder", "onnx", "fp32")
+    if not found:
+        return None
+    (stage / "encoder.onnx").write_bytes(mf.read_checked(m.root, found[0]))
+    style = m.data["signature"]["encoder"][0]
+    return {"file": "encoder.onnx", "style": STYLE, "eps": EPS, "output": OUTPUT, "shape": style["shape"],
+            "range": style["range"], "batch": found[0].batch}  # fmt: skip
+
+
 def write_web(bundle: Path, out: Path, ort_files: Path | None = None) -> Path:
     """Build the web folder from a bundle's generator.fp32.onnx (atomically: staged, then renamed)."""
     from edgegan import manifest as mf
@@ -161,6 +176,7 @@ def write_web(bundle: Path, out: Path, ort_files: Path | None = None) -> Path:
         for name in ORT_FILES:
             shutil.copyfile(src / name, stage / "ort" / name)
         (stage / "generator.onnx").write_bytes(data)
+        encoder = _encoder(m, stage)
         model = {
             **_image_fields(m, entry),
             "file": "generator.onnx",
@@ -176,6 +192,7 @@ def write_web(bundle: Path, out: Path, ort_files: Path | None = None) -> Path:
             "optimized": entry.optimized,
             "batch": entry.batch,  # 1: a model pinned to one picture per call (--batch-one); null: any
             "inputs": _inputs(m),
+            **({"encoder": encoder} if encoder else {}),
         }
         (stage / "model.json").write_text(json.dumps(model, indent=2) + "\n")
         assets = resources.files("edgegan.export") / "web_assets"

@@ -52,6 +52,21 @@ function extraFeeds(n, seed) {
   return feeds;
 }
 
+// A style encoder (GauGAN's, edgegan/export/encoder.py): a picture -> latents around its style, eps drawn from the
+// seed as latents are, so a seed and a picture give the Python runtime's latents. pixels: H * W * C floats in the
+// encoder's range, one picture for all n rows (run one row per call: it is small).
+const encoder = info.encoder ? (await openModel("./" + info.encoder.file)).session : null;
+let stylePixels = null;
+async function encode(pixels, n, seed) {
+  const e = info.encoder, eps = latents(n, seed), z = new Float32Array(n * L);
+  for (let k = 0; k < n; k++) {
+    const feeds = { [e.style]: new ort.Tensor("float32", Float32Array.from(pixels), [1, ...e.shape]),
+      [e.eps]: new ort.Tensor("float32", eps.slice(k * L, (k + 1) * L), [1, L]) };
+    z.set((await encoder.run(feeds))[e.output].data, k * L);
+  }
+  return z;
+}
+
 // latents: Float32Array of n * L values (and, for a conditional model, n class labels; noise drawn from seed) ->
 // Float32Array of n * H * W * C values in [LO, HI] (NHWC). A model pinned to batch 1 runs one row per call.
 async function generate(z, labels, seed = 0) {
@@ -107,7 +122,8 @@ async function show() {
   const t0 = performance.now();
   const seed = Math.max(0, Math.trunc(Number(seedBox.value)) || 0), t = Number(walk.value) / 100;
   const every = info.classes && picker.value === "all", cols = 8, n = every ? 8 : 64;
-  const a = latents(n, seed), b = latents(n, seed + 1);
+  const latentsOf = (s) => (stylePixels ? encode(stylePixels, n, s) : latents(n, s)); // around the style, if loaded
+  const a = await latentsOf(seed), b = await latentsOf(seed + 1);
   let z = a.map((v, i) => (1 - t) * v + t * b[i]), labels;
   if (every) { // row c: class c, the same 8 latents in every row
     const rows = []; labels = [];
@@ -134,6 +150,20 @@ if (mapEntry) { // a segmentation map model: a grayscale PNG of class ids, resiz
     show();
   };
 }
+const styleFile = document.getElementById("style");
+if (encoder) { // a picture whose style the images take, resized to the encoder's size
+  styleFile.parentElement.hidden = false;
+  styleFile.onchange = async () => {
+    const [h, w, c] = info.encoder.shape, [lo, hi] = info.encoder.range;
+    const bitmap = await createImageBitmap(styleFile.files[0], { resizeWidth: w, resizeHeight: h, resizeQuality: "high" });
+    const ctx2 = new OffscreenCanvas(w, h).getContext("2d");
+    ctx2.drawImage(bitmap, 0, 0);
+    const px = ctx2.getImageData(0, 0, w, h).data, pixels = new Float32Array(h * w * c);
+    for (let i = 0; i < h * w; i++) for (let j = 0; j < c; j++) pixels[i * c + j] = lo + (px[4 * i + j] * (hi - lo)) / 255;
+    stylePixels = pixels;
+    show();
+  };
+}
 document.getElementById("again").onclick = () => { seedBox.value = Number(seedBox.value) + 1; show(); };
 seedBox.onchange = show;
 picker.onchange = show;
@@ -141,6 +171,7 @@ walk.oninput = show;
 await show();
 window.edgegan = {
   ready: true, info, backend, latents: (n, seed) => Array.from(latents(n, seed)),
+  encode: async (pixels, n, seed) => Array.from(await encode(pixels, n, seed)),
   generate: async (z, labels, seed) => Array.from(await generate(Float32Array.from(z), labels, seed)),
 };
 document.body.dataset.ready = "1";
