@@ -96,8 +96,8 @@ def keras_reference(
     if "e_z" in ref:  # the style encoder, wrapped as at export (edgegan.export.encoder)
         from edgegan.export.encoder import load_encoder
 
-        path, variance = mf.safe_path(m.root, "encoder.keras"), (m.data.get("encoder") or {}).get("variance")
-        E, _ = load_encoder(path, m.latent_size, m.image_shape, variance, custom_objects)
+        e_path, variance = mf.safe_path(m.root, "encoder.keras"), (m.data.get("encoder") or {}).get("variance")
+        E, _ = load_encoder(e_path, m.latent_size, m.image_shape, variance, custom_objects)
         out["e_z"] = keras_runner(E, order=list(E.inputs))(ref["e_style"], ref["e_eps"])
         drift = max(drift, float(np.abs(out["e_z"] - ref["e_z"]).max()))
     return out, drift
