@@ -17,6 +17,7 @@ Imports only numpy, the stdlib, Pillow and one engine; never TensorFlow or Keras
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -159,7 +160,12 @@ class Generator(_Model):
     """z (N, latent_size) ~ N(0, 1) -> images (N, H, W, C); or, for an image-input generator (``info.source``),
     pictures (N, H, W, C) -> pictures (N, s*H, s*W, C') with ``translate``."""
 
-    encoder: Encoder | None = None  # a bundle's style encoder, when it was exported with one (sample's style=)
+    _encoder_loader = None  # load() sets it for a bundle exported with a style encoder
+
+    @functools.cached_property
+    def encoder(self) -> Encoder | None:
+        """The bundle's style encoder (``sample``'s style=), loaded on first use; None when it has none."""
+        return self._encoder_loader() if self._encoder_loader else None
 
     @property
     def latent_size(self) -> int:
@@ -537,7 +543,8 @@ def load(
     model.choice = picked  # precision="fastest": what was picked and the times it was picked from
     if info.role == "generator" and path.is_dir() and m.find("encoder"):  # its style encoder, on the same engine
         kw = dict(threads=threads, providers=providers, delegate=delegate, max_batch=max_batch, spin=spin)
-        model.encoder = load(path, "encoder", entry.format if m.find("encoder", entry.format) else None, **kw)
+        fmt = entry.format if m.find("encoder", entry.format) else None
+        model._encoder_loader = lambda: load(path, "encoder", fmt, **kw)  # on first use: not in every load's time
     return model
 
 
