@@ -38,34 +38,53 @@ def test_records_written_before_the_kinds_still_load_and_are_kept_apart(tmp_path
     assert records.first(bare) == {"rows": [1, 2]} and records.load(tmp_path / "none.json") == []
 
 
-def _readme_tables():
-    import importlib.util
+@pytest.fixture
+def fill_docs(monkeypatch):
+    """tools/fill_docs.py as a module (the tools import their neighbours, as a script's folder is on sys.path)."""
+    import importlib
 
     from conftest import ROOT
 
-    spec = importlib.util.spec_from_file_location("readme_tables", ROOT / "tools" / "readme_tables.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    monkeypatch.syspath_prepend(str(ROOT / "tools"))
+    return importlib.import_module("fill_docs")
 
 
 def test_readme_and_results_say_what_the_records_say():
-    """tools/readme_tables.py regenerates every measured section of README.md and docs/results.md from the
-    records in docs/ and models/: a figure edited by hand, or a record rerun without regenerating, fails here."""
+    """tools/fill_docs.py --check renders every tool's fragments again from the records in docs/ and models/ and
+    compares them, pasted, with README.md and docs/results.md: a figure edited by hand, or a record rerun without
+    its fragment, fails here."""
     import subprocess
     import sys
 
     from conftest import ROOT
 
-    r = subprocess.run([sys.executable, str(ROOT / "tools" / "readme_tables.py"), "--check"], capture_output=True,
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "fill_docs.py"), "--check"], capture_output=True,
                        text=True, cwd=ROOT)  # fmt: skip
     assert r.returncode == 0, r.stdout + r.stderr
 
 
-def test_a_section_without_its_markers_is_an_error():
-    fill = _readme_tables().fill
-    assert (
-        fill("a\n<!-- s:start -->\nold\n<!-- s:end -->\n", "s", "new") == "a\n<!-- s:start -->\nnew\n<!-- s:end -->\n"
-    )
-    with pytest.raises(SystemExit, match="0 '<!-- s:start/end -->' marker pairs"):
-        fill("a section renamed in the text only: <!-- t:start -->\nold\n<!-- t:end -->\n", "s", "new")
+def test_every_marked_section_has_its_fragment_and_every_fragment_one_place(fill_docs, tmp_path):
+    doc = tmp_path / "doc.md"
+    doc.write_text("a\n<!-- s:start -->\nold\n<!-- s:end -->\nb\n")
+    assert fill_docs.filled({"s": "new\n"}, (doc,)) == {doc: "a\n<!-- s:start -->\nnew\n<!-- s:end -->\nb\n"}
+    with pytest.raises(SystemExit, match="no docs/fragments/s.md for the section"):
+        fill_docs.filled({"t": "new"}, (doc,))  # a section renamed in the text only
+    with pytest.raises(SystemExit, match="0 '<!-- t:start/end -->' marker pairs where one is expected"):
+        fill_docs.filled({"s": "new", "t": "orphan"}, (doc,))  # a fragment nothing shows
+    doc.write_text(doc.read_text() * 2)
+    with pytest.raises(SystemExit, match="2 '<!-- s:start/end -->' marker pairs"):
+        fill_docs.filled({"s": "new"}, (doc,))
+
+
+def test_each_fragment_is_written_by_one_tool(fill_docs):
+    """Every measuring tool says its own figures: no two tools write one fragment."""
+    from pathlib import Path
+
+    owners: dict[str, str] = {}
+    for path in sorted(Path(fill_docs.__file__).parent.glob("*.py")):
+        if "\ndef fragments(" in path.read_text():
+            for name in __import__(path.stem).fragments():
+                assert name not in owners, f"{name} is written by {owners[name]} and {path.stem}"
+                owners[name] = path.stem
+    assert {"own-gan", "i2i", "photo-sr-held-out", "headline"} <= set(owners)
+    assert len(set(owners.values())) >= 10

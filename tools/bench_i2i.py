@@ -1,7 +1,7 @@
 """The README's "Image to image" speed and scale tables: image-input generators at their published sizes.
 
     python tools/bench_i2i.py [--fixtures sr,pix2pix,cyclegan] [--rounds 6] [--scale]
-    python tools/bench_i2i.py --published [pix2pix,cyclegan,srgan]   # every file: docs/published_i2i.json
+    python tools/bench_i2i.py --published [pix2pix,cyclegan,srgan,gaugan,stylegan]   # every file: docs/published_i2i.json
 
 Fixtures: tests/zoo_i2i.py with ``published=True`` (SRGAN x4 64 -> 256 with 16 residual blocks; pix2pix's U-Net
 at 256x256, 54.4 M parameters; keras.io's CycleGAN ResNet at 256x256 with 9 blocks), seeded random weights.
@@ -13,7 +13,7 @@ process (ONNX Runtime thread spinning off). GMAC/s: the Keras model's multiply-a
 CPU's fp32 FMA peak (tools/fma_peak.c, as tools/bench_own_gan.py).
 --scale: pix2pix 256x256, generator and discriminator, every format and precision, in a child process: wall time
 and its peak RSS (ru_maxrss of that child alone, from os.wait4).
-Writes docs/bench_i2i.json and docs/bench_i2i.md.
+Writes docs/bench_i2i.json (--published: docs/published_i2i.json) and its fragments (tools/report.py).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import report
 
 from edgegan import records
 
@@ -260,10 +261,55 @@ def scale(folder: Path, data: Path) -> dict:
     return out
 
 
-PUBLISHED = {  # the tutorials' published sizes, exported with --skip none: (builder, export flags)
-    "pix2pix": ("pix2pix", []),
-    "cyclegan": ("cyclegan", ["--score", "lsgan"]),
-    "srgan": ("srgan", []),  # 64 -> 256; its goal is 4 GB
+def _i2i(builder: str, *flags: str):
+    """A zoo_i2i model at its published size: (prepare(folder) -> (G, D, source folder, export flags))."""
+
+    def prepare(folder: Path):
+        import zoo_i2i
+
+        g, d = getattr(zoo_i2i, builder)(published=True)
+        return g, d, zoo_i2i.save(folder, builder, g, d), list(flags)
+
+    return prepare
+
+
+def _gaugan(folder: Path):
+    """keras.io's GauGAN at 256x256: G (latent + 12-class map, SPADE's moments over the batch as published, so
+    --batch-one), D's score of a picture against its coloured map, and the style encoder."""
+    import zoo_i2i
+    import zoo_multi
+
+    g, d = zoo_multi.gaugan(published=True), zoo_multi.gaugan_discriminator(published=True)
+    src = zoo_i2i.save(folder, "gaugan", g, d)
+    zoo_multi.gaugan_encoder(published=True).save(src / "encoder.keras")
+    palette = np.random.default_rng(0).integers(0, 256, (12, 3)).tolist()  # one colour per class
+    (src / "palette.json").write_text(json.dumps(palette))
+    return g, d, src, ["--map-onehot", "mask", "--batch-one", "--d-source", "discriminator_image_A", "--d-output",
+                       "-1", "--map-palette", str(src / "palette.json"), "--score", "hinge", "--encoder",
+                       str(src / "encoder.keras"), "--encoder-variance", "log"]  # fmt: skip
+
+
+def _stylegan(folder: Path):
+    """keras.io's StyleGAN at its target of 128x128: mapping and synthesis (constant block and alpha fixed at 1,
+    truncation 0.7), D (alpha 1, its minibatch standard deviation pinned to one picture a call: --batch-one)."""
+    import zoo_i2i
+    import zoo_multi
+
+    mapping, g = zoo_multi.stylegan(published=True)
+    d = zoo_multi.stylegan_discriminator(published=True)
+    src = zoo_i2i.save(folder, "stylegan", g, d)
+    mapping.save(src / "mapping.keras")
+    return g, d, src, ["--mapping", str(src / "mapping.keras"), "--truncation", "0.7", "--fix", "generator_input=1",
+                       "--fix", "g_alpha=1", "--fix", "d_alpha=1", "--output-range=-1,1", "--batch-one", "--score",
+                       "critic"]  # fmt: skip
+
+
+PUBLISHED = {  # the tutorials' published sizes, exported with --skip none: name -> prepare(folder)
+    "pix2pix": _i2i("pix2pix"),
+    "cyclegan": _i2i("cyclegan", "--score", "lsgan"),
+    "srgan": _i2i("srgan"),  # 64 -> 256; its goal is 4 GB
+    "gaugan": _gaugan,  # G 101 M parameters, about 1 s a picture in Keras here
+    "stylegan": _stylegan,  # 128x128
 }
 
 
@@ -291,15 +337,12 @@ def published(folder: Path, names: list[str], save, done: dict) -> dict:
     real photographs: wall time, peak RSS of the export process tree, and every file's parity or why it is
     missing (from the manifest); ``save(rows so far)`` after each model (a long run keeps what it measured)."""
     import keras
-    import zoo_i2i
 
     data = photo_crops(folder / "photos")
     out = dict(done)
     for name in names:
-        builder, flags = PUBLISHED[name]
         keras.utils.set_random_seed(0)
-        g, d = getattr(zoo_i2i, builder)(published=True)
-        src = zoo_i2i.save(folder, name, g, d)
+        g, d, src, flags = PUBLISHED[name](folder)
         cmd = export_cmd(src, folder / f"{name}-all", data, "--skip", "none", *flags)
         row = {"generator_params": g.count_params(), "discriminator_params": d.count_params(), **measured(cmd)}
         if row["exit"] == 0:
@@ -348,6 +391,141 @@ def mine(path: Path) -> dict:
     return next((r for r in records.load(path) if records.cpu_kind(r.get("machine")) == kind), {})
 
 
+PUBLISHED_GB = {
+    "pix2pix": 6,
+    "cyclegan": 6,
+    "srgan": 4,
+}  # peak RSS goals of the process tree (GB = 2**30 bytes)  # peak RSS goals of the process tree (GB = 2**30 bytes)
+PUBLISHED_MIN = {"pix2pix": 10}  # wall-time goals  # wall-time goals
+I2I_GOALS = {
+    ("sr", "tflite/fp32"): 1.5,
+    ("pix2pix", "tflite/fp32"): 1.3,
+}  # LiteRT fp32 vs the plain export  # LiteRT fp32 vs the plain export
+
+
+def _published(path: Path) -> list[str]:
+    """Lines for pix2pix and CycleGAN at 256x256, every format and precision, from tools/bench_i2i.py --published:
+    a "- Scale" line each (time and memory against the goals) and a table of every file or why it is missing."""
+    rec = records.first(path)
+    if not rec:
+        return []
+    parts = []
+    for name, r in rec["models"].items():
+        goal_gb, goal_min = PUBLISHED_GB.get(name, 6), PUBLISHED_MIN.get(name)
+        n = len(r.get("files", []))
+        fast = "" if goal_min is None else " (met)" if r["exit"] == 0 and r["wall_s"] <= 60 * goal_min else " (missed)"
+        fast += f" ({r['conditions']})" if r.get("conditions") else ""
+        small = r["tree_peak_rss_mb"] <= goal_gb * 1024
+        shares = sorted(r.get("tree_peak_parts_mb", {}).items(), key=lambda kv: -kv[1])
+        at_peak = ", ".join(f"{k.rsplit(' ', 1)[0]} {v / 1024:.2f}" for k, v in shares if v >= 1)
+        parts.append(
+            f"{name} (G {r['generator_params'] / 1e6:.1f} M parameters, D {r['discriminator_params'] / 1e6:.1f} M): "
+            f"{n} files in {r['wall_s'] / 60:.1f} min{fast}, peak RSS "
+            f"{r['tree_peak_rss_mb'] / 1024:.2f} GB for the export and its converter processes together"
+            f"{f' ({at_peak} GB at that moment)' if at_peak else ''} ({'met' if small else 'missed'})"
+            f"{'' if r['exit'] == 0 else ', exit ' + str(r['exit'])}"
+        )
+    out = [
+        f"- Scale at the published sizes (256x256 out; `tools/bench_i2i.py --published` on {report.cpu(rec['machine'])}), "
+        "G and D in every format and precision (`--skip none`, real "
+        f"photographs; goals: pix2pix <= 10 min, <= 6 GB, SRGAN <= 4 GB): {'; '.join(parts)}."
+    ]
+    out += ["", "| model | file | MB | parity vs Keras (at export) | bound |", "| --- | --- | --- | --- | --- |"]
+    for name, r in rec["models"].items():
+        for f in r.get("files", []):
+            t = dict(f.get("speed_ms") or {})  # batch 1: this file, the full-int8 file that missed, fp32
+            own = t.pop("this file", None)
+            speed = f"; {own:.1f} ms" + "".join(f", {k} {v:.1f} ms" for k, v in t.items()) if own else ""
+            kept = f" ({len(f['float_layers'])} layers in float{speed})" if f["float_layers"] else ""
+            out.append(f"| {name} | {f['path']}{kept} | {f['mb']} | {f['parity']} | {f['bound']} |")
+        for key, why in r.get("missing", {}).items():
+            out.append(f"| {name} | {key}: not written | | {why} | |")
+    return out
+
+
+def fragments() -> dict[str, str]:
+    """The README's summary (goals, scale) and docs/results.md's image-to-image section: the speed table and its
+    goals from docs/bench_i2i.json, the published sizes from docs/published_i2i.json."""
+    info = records.first(ROOT / "docs" / "bench_i2i.json")
+    if not info:
+        return {"i2i": "Not measured yet: `python tools/bench_i2i.py --scale`.", "i2i-bench": ""}
+    m, rows = info["machine"], info["rows"]
+    lines = [
+        f"Measured by `python tools/bench_i2i.py --scale` on {m['cpu']} ({m['cores']} cores; fp32 FMA peak "
+        f"{info['fma_peak_gmacs_2_threads'] or 0:.0f} GMAC/s at 2 threads, tools/fma_peak.c), published sizes, random "
+        f"weights, batch 1, 2 threads, p50 of {info['rounds']} alternating rounds; plain = the graph as "
+        "`keras.Model.export` gives it.",
+        "",
+        table(rows),
+        "",
+    ]
+    for (fixture, variant), goal in I2I_GOALS.items():
+        r = next((r for r in rows if r["fixture"] == fixture and r["variant"] == variant and "plain_ms" in r), None)
+        got = f"{r['plain_ms'] / r['edgegan_ms']:.2f}x" if r else "not measured"
+        met = "met" if r and r["plain_ms"] / r["edgegan_ms"] >= goal else "missed"
+        lines.append(f"- Goal {fixture} {variant} >= {goal}x the plain export: {met} ({got}).")
+    slower = [
+        f"{r['fixture']} {r['variant']}" for r in rows if "plain_ms" in r and r["edgegan_ms"] > 1.05 * r["plain_ms"]
+    ]
+    lines.append(
+        f"- No file slower than its plain export beyond 5%: {'missed: ' + ', '.join(slower) if slower else 'met'}."
+    )
+    s = info.get("scale")
+    pub = _published(ROOT / "docs" / "published_i2i.json")
+    if pub:  # the newer measurement of the same export (and CycleGAN's), with every file
+        lines += pub
+    elif s:
+        peak = s.get("tree_peak_rss_mb", s["peak_rss_mb"])  # the whole process tree, when recorded
+        ok = s["exit"] == 0 and s["wall_s"] <= 600 and peak <= 6144
+        tree = (
+            f"peak RSS {peak / 1024:.2f} GB for the export process and its converter children together (the largest "
+            f"single process {s['peak_rss_mb'] / 1024:.2f} GB)"
+            if "tree_peak_rss_mb" in s
+            else f"peak RSS {peak / 1024:.2f} GB"
+        )
+        lines.append(
+            f"- Scale: pix2pix 256x256 (G {s['generator_params'] / 1e6:.1f} M parameters, D "
+            f"{s['discriminator_params'] / 1e6:.1f} M), generator and discriminator in every format and precision: "
+            f"{s['files']} files in {s['wall_s'] / 60:.1f} min, {tree} (goal <= 10 min and <= 6 GB: "
+            f"{'met' if ok else 'missed'})."
+        )
+    prof = info.get("scale_profile")
+    if prof and not pub:  # superseded by the published run's per-process figures
+        per = ", ".join(f"{k} {v:.1f} GB" for k, v in prof["peak_rss_gb"].items())
+        conv = prof["keras_to_onnx_peak_gb"]
+        lines.append(
+            f"  Where the memory goes (the generator alone, per file: {per}): Keras' ONNX export (tf2onnx inside "
+            f"`keras.Model.export`) peaks at {conv['plain graph']:.1f} GB for the plain graph and "
+            f"{conv['rewritten graph']:.1f} GB for the rewritten one, and keeps about "
+            f"{prof['rss_after_keras_to_onnx_gb']['plain graph']:.0f} GB after it returns; LiteRT's converter stays "
+            "under 4 GB (measured before each conversion moved to a child process: edgegan/export/isolated.py)."
+        )
+    if not pub and any(r["fixture"] == "cyclegan" and "missed" in r for r in rows):
+        lines.append(
+            "- CycleGAN at 256x256 with 9 residual blocks: no file of either export is written, on these random "
+            "weights: the fp32 files miss the 1e-4 bound by the same 2.0e-3 in the plain and the rewritten graph "
+            "(the converters' instance norm against Keras', not the rewrite; the small CycleGAN test fixture passes at "
+            "1.4e-5), so its speed is not measured here. Measured before float files were judged against the "
+            "original's own float error and instance norms took two-stage means: the same model's files now sit at "
+            "3.0-3.2e-5 (docs/guide.md, Export)."
+        )
+    lines.append(
+        "- int8 rows above 100% of the fp32 FMA peak: int8 multiply-adds run on this CPU's AVX-512 VNNI and AMX units,"
+        " the peak is fp32's. " + info.get("weights", "") + "."
+    )
+    goals = [ln.split(":", 1)[0] + ":" + ln.split(":", 1)[1].split(";")[0] for ln in lines if ln.startswith("- Goal")]
+    summary = "\n".join(
+        [
+            "Measured at published sizes by `python tools/bench_i2i.py --scale` (table and profile in "
+            "[docs/results.md](docs/results.md#image-to-image-speed-and-scale)):",
+            "",
+        ]
+        + goals
+        + [ln for ln in lines if ln.startswith("- No file") or ln.startswith("- Scale")]
+    )
+    return {"i2i": summary, "i2i-bench": "\n".join(lines)}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--fixtures", default="sr,pix2pix,cyclegan")
@@ -366,6 +544,8 @@ def main() -> None:
         done = mine(path).get("models", {})
         with tempfile.TemporaryDirectory() as tmp:
             published(Path(tmp), a.published.split(","), lambda rows: records.save(path, {"models": rows}), done)
+        if Path(a.out) == ROOT / "docs":
+            report.write(fragments())
         return
     from bench_own_gan import fma_peak
     from edgegan.bench import machine
@@ -379,22 +559,9 @@ def main() -> None:
         if a.scale:
             info["scale"] = scale(Path(tmp) / "scale", data)
     records.save(Path(a.out, "bench_i2i.json"), info)
-    m = info["machine"]
-    text = (
-        f"Measured by `python tools/bench_i2i.py` on {m['cpu']} ({m['cores']} cores; fp32 FMA peak "
-        f"{peak or 0:.0f} GMAC/s at 2 threads), onnxruntime {m['versions'].get('onnxruntime')}, ai-edge-litert "
-        f"{m['versions'].get('ai-edge-litert')}; batch 1, 2 threads, p50 of {a.rounds} alternating rounds.\n\n"
-        + table(info["rows"])
-    )
-    if "scale" in info:
-        s = info["scale"]
-        text += (
-            f"\n\npix2pix 256x256 (G {s['generator_params'] / 1e6:.1f} M parameters, D "
-            f"{s['discriminator_params'] / 1e6:.1f} M), every format and precision of both: {s['files']} files "
-            f"in {s['wall_s'] / 60:.1f} min, peak RSS {s['peak_rss_mb'] / 1024:.2f} GB (exit {s['exit']})."
-        )
-    Path(a.out, "bench_i2i.md").write_text(text + "\n")
-    print(text)
+    if Path(a.out) == ROOT / "docs":
+        report.write(fragments())  # tools/fill_docs.py pastes them into the README and docs/results.md
+    print(table(info["rows"]))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ Files: LiteRT fp32 and int8, ONNX Runtime fp32 and int8 (x86 target); batch 1 at
 rounds alternating between the bundles in one process (ONNX Runtime thread spinning off).
 GMAC/s: the Keras model's multiply-adds (Dense, Conv2D, Conv2DTranspose) over the p50 time, against this
 CPU's fp32 FMA peak at the same thread count, measured by tools/fma_peak.c (needs a C compiler).
-Writes docs/bench_own_gan.json and docs/bench_own_gan.md (tools/readme_tables.py puts the table into the README).
+Writes docs/bench_own_gan.json and its fragments (tools/report.py; tools/fill_docs.py pastes them into the docs).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import report
 
 from edgegan import records
 
@@ -252,6 +253,236 @@ def table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+# Speed-up goals of edgegan's export over a plain export (batch 1, 2 threads): (fixture, file) -> least ratio
+OWN_GAN_GOALS = {
+    ("seed", "tflite/fp32"): 2.0,
+    ("seed", "tflite/int8"): 1.8,
+    ("kerasio", "tflite/fp32"): 3.0,
+    ("kerasio", "tflite/int8"): 1.5,
+    ("kerasio", "onnx/fp32"): 1.3,
+    ("tf_tutorial", "tflite/fp32"): 1.15,
+    ("tf_tutorial", "tflite/int8"): 1.15,
+}
+
+KERASIO_INT8_GOAL = 2.0  # keras.io: edgegan's ONNX Runtime int8 file over the plain ONNX fp32 file  # keras.io: edgegan's ONNX Runtime int8 file over the plain ONNX fp32 file
+NOISE = 0.95  # a ratio under 1 by less than this is run-to-run noise here, not a slower file  # a ratio under 1 by less than this is run-to-run noise here, not a slower file
+INT8_GOAL = 1.3  # ONNX Runtime int8 over ONNX Runtime fp32, edgegan's files, 2 threads  # ONNX Runtime int8 over ONNX Runtime fp32, edgegan's files, 2 threads
+
+
+def _verdict(ratio: float, goal: float | None) -> str:
+    if goal:
+        return f">= {goal}x: {'met' if ratio >= goal else 'missed'}"
+    return "" if ratio >= NOISE else "slower"
+
+
+def own_gan_rows(rows: list[dict], threads: int | None) -> list[str]:
+    out = [
+        "| generator | file (edgegan form) | threads | plain export | edgegan | speed-up | goal | edgegan GMAC/s (of peak) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        if "plain_ms" not in r or (threads is not None and r["threads"] != threads):
+            continue
+        ratio = r["plain_ms"] / r["edgegan_ms"]
+        goal = OWN_GAN_GOALS.get((r["fixture"], r["variant"])) if r["threads"] > 1 else None
+        rate = r["edgegan_gmac"] / (r["edgegan_ms"] / 1e3)
+        peak = f" ({100 * rate / r['peak_gmacs']:.0f}%)" if r.get("peak_gmacs") else ""
+        out.append(
+            f"| {report.SHORT[r['fixture']]} | {r['variant']} ({r.get('edgegan_form') or 'as built'}) | {r['threads']} | "
+            f"{r['plain_ms']:.2f} ms | {r['edgegan_ms']:.2f} ms | {ratio:.2f}x | {_verdict(ratio, goal)} | "
+            f"{rate:.1f}{peak} |"
+        )
+    return out
+
+
+def _engine(key: str) -> str:
+    """ "plain tflite/fp32" -> "LiteRT fp32" (the file names of bench_own_gan's peer rows, as the tables say them)."""
+    what = key.split(" ", 1)[-1]
+    for a, b in (("tflite/", "LiteRT "), ("onnx/", "ORT ")):
+        what = what.replace(a, b)
+    return what
+
+
+def _goals(fixture: str, rows: list[dict], peers: dict) -> str:
+    """Every goal of one generator at 2 threads, with its figure: "LiteRT fp32 3.59x (>= 3.0x: met); ..."."""
+    out = []
+    for r in rows:
+        goal = OWN_GAN_GOALS.get((fixture, r["variant"]))
+        if goal and "plain_ms" in r:
+            ratio = r["plain_ms"] / r["edgegan_ms"]
+            out.append(f"{_engine(r['variant'])} {ratio:.2f}x ({_verdict(ratio, goal)})")
+        if r["variant"] == "onnx int8 vs fp32" and fixture == "seed":
+            ratio = r["fp32"] / r["int8"]
+            out.append(f"ORT int8 vs ORT fp32 {ratio:.2f}x ({_verdict(ratio, INT8_GOAL)})")
+    if fixture == "kerasio" and peers:
+        ratio = peers["plain onnx/fp32"] / peers["edgegan onnx/int8"]
+        out.append(f"ORT int8 vs plain ORT fp32 {ratio:.2f}x ({_verdict(ratio, KERASIO_INT8_GOAL)})")
+    slower = [_engine(r["variant"]) for r in rows if "plain_ms" in r and r["plain_ms"] / r["edgegan_ms"] < NOISE]
+    out.append(f"slower than plain: {', '.join(slower)}" if slower else "no file slower than plain")
+    return "; ".join(out)
+
+
+def _versus(times: dict, precision: str = "") -> tuple[str, str, str]:
+    """(edgegan's fastest file, the fastest other file, how they compare), among files of ``precision`` ("" any)."""
+    ours = min((k for k in times if k.startswith("edgegan ") and precision in k), key=times.get)
+    peer = min((k for k in times if not k.startswith("edgegan ") and precision in k), key=times.get)
+    ratio = times[peer] / times[ours]
+    who = "OpenVINO fp32" if peer.startswith("openvino") else f"plain {_engine(peer)}"
+    beat = f"{ratio:.2f}x faster" if ratio >= 1 else f"{1 / ratio:.2f}x slower"
+    return f"{_engine(ours)}: {times[ours]:.2f} ms", f"{who}: {times[peer]:.2f} ms", beat
+
+
+def peer_rows(rows: list[dict]) -> list[str]:
+    """Per generator at 2 threads: edgegan's fastest file against the fastest file a user could run instead (the
+    plain export on LiteRT or ONNX Runtime, or OpenVINO on the plain ONNX file), all timed alternating, at any
+    precision and at fp32 alone; and the goals of that generator."""
+    out = [
+        "| generator | edgegan's fastest file | fastest peer | edgegan vs that peer | fp32 only: edgegan vs the fastest fp32 peer | goals: edgegan vs plain |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    two = [r for r in rows if r["threads"] >= 2]
+    for r in two:
+        if r["variant"] != "peers":
+            continue
+        times = {k: v for k, v in r.items() if k not in ("fixture", "variant", "threads")}
+        ours, peer, beat = _versus(times)
+        ours32, peer32, beat32 = _versus(times, "fp32")
+        goals = _goals(r["fixture"], [x for x in two if x["fixture"] == r["fixture"]], times)
+        out.append(
+            f"| {report.SHORT[r['fixture']]} | {ours} | {peer} | {beat} | {ours32} against {peer32}, {beat32} | {goals} |"
+        )
+    return out
+
+
+def fragments() -> dict[str, str]:
+    """The README's peers table with the goals and the misses explained, and docs/results.md's every file, from
+    docs/bench_own_gan.json (each CPU kind recorded) and the profiles that explain the misses."""
+    kinds = records.load(ROOT / "docs" / "bench_own_gan.json")
+    if not kinds:
+        return {"own-gan": "Not measured yet: `python tools/bench_own_gan.py`.", "own-gan-bench": ""}
+    b = kinds[0]
+    m, rows = b["machine"], b["rows"]
+    peaks = ", ".join(f"{v:.0f} GMAC/s on {t} thread(s)" for t, v in b["fma_peak_gmacs"].items() if v)
+    features = ", ".join(m.get("features", [])) or "features not recorded"
+    head = (
+        f"Measured by `python tools/bench_own_gan.py` on {m['cpu']} ({m['cores']} cores, {features}; fp32 FMA peak "
+        f"measured by `tools/fma_peak.c`: {peaks}), onnxruntime {m['versions'].get('onnxruntime')}, ai-edge-litert "
+        f"{m['versions'].get('ai-edge-litert')}, openvino {b.get('openvino') or 'not installed'}: the shipped seed "
+        "files and each fixture generator of `tests/zoo.py` at its published widths (random weights), against a plain "
+        "export (`--no-optimize`: the ops `keras.Model.export` gives, TRANSPOSE_CONV / ConvTranspose and Resize); "
+        f"batch 1, p50 of {b['rounds']} rounds (each at least 10 calls and about 50 ms) alternating A B, B A in one "
+        "process. GMAC/s counts the multiply-adds each file runs, against the fp32 FMA peak (int8 files can pass it)."
+    )
+    peers = "\n".join(peer_rows(rows))
+    misses = _misses_text()
+    short = (
+        f"Speed, batch 1, 2 threads, on {m['cpu']} ({features}): edgegan's files against a plain export (`--no-optimize`, "
+        "what `keras.Model.export` gives) and the runtimes a user would pick instead, alternating A B, B A in one "
+        "process (`python tools/bench_own_gan.py`; every file, 1 thread, GMAC/s against the FMA peak and per-layer "
+        "profiles: [docs/results.md](docs/results.md#your-own-gan-speed-of-the-rewrite)):"
+    )
+    readme = "\n\n".join([short, peers, misses])
+    others = [_other_kind(k) for k in kinds[1:]] + [_avx2_forms(ROOT / "docs" / "bench_own_gan_forms.json")]
+    results = "\n\n".join([head, peers, misses, "\n".join(own_gan_rows(rows, None)), *others])
+    results = results.replace("](docs/results.md#", "](#").replace("](docs/", "](")  # links from inside docs/
+    return {"own-gan": readme, "own-gan-bench": results}
+
+
+def _other_kind(b: dict) -> str:
+    """Another CPU kind's run of tools/bench_own_gan.py, recorded beside the first (docs/bench_own_gan.json)."""
+    return "\n\n".join(
+        [f"**The same on {report.cpu(b['machine'])}** (its own run):", "\n".join(peer_rows(b["rows"])),
+         "\n".join(own_gan_rows(b["rows"], None))]
+    )  # fmt: skip
+
+
+def _avx2_forms(path: Path) -> str:
+    """The AVX2-only CPU kind (AMD EPYC, no VNNI), from the one run made there: tools/bench_own_gan.py --choices
+    pads,split,fused (docs/bench_own_gan_forms.json). Its pads form is the default export's form."""
+    b = records.first(path)
+    if not b:
+        return ""
+    rows = [r for r in b["rows"] if r["threads"] == 2 and r["fixture"] in ("kerasio", "tf_tutorial")]
+    gm = lambda r, k: r["gmac"] / r[k] * 1e3  # noqa: E731  GMAC/s
+    cells = [
+        f"| {report.SHORT[r['fixture']]} | {r['variant']} | {r['plain_ms']:.2f} | {r['pads_ms']:.2f} | "
+        f"{r['plain_ms'] / r['pads_ms']:.2f}x | {gm(r, 'pads_ms'):.0f} |"
+        for r in rows
+    ]
+    peak = b["fma_peak_gmacs"].get("2") or b["fma_peak_gmacs"].get(2)
+    return "\n".join(
+        [
+            f"**On the AVX2-only kind** ({b['machine']['cpu']}, {b['machine']['cores']} cores, AVX2 + FMA, no VNNI; "
+            f"fp32 FMA peak {peak:.0f} GMAC/s at 2 threads), the one run made there (`tools/bench_own_gan.py --choices "
+            f"pads,split,fused`, p50 of {b['rounds']} alternating rounds, 2 threads; edgegan = the pads form, the default "
+            "export's before the carry was added; `docs/bench_own_gan_forms.json`):",
+            "",
+            "| fixture | file | plain ms | edgegan ms | ratio | edgegan GMAC/s |",
+            "| --- | --- | --- | --- | --- | --- |",
+            *cells,
+            "",
+            "There, int8 LiteRT convolutions run at about the fp32 rate (keras.io: int8 "
+            f"{gm(_forms_row(rows, 'kerasio', 'tflite/int8'), 'pads_ms'):.0f} GMAC/s, fp32 "
+            f"{gm(_forms_row(rows, 'kerasio', 'tflite/fp32'), 'pads_ms'):.0f}, peak {peak:.0f}): without 8-bit dot-product "
+            "instructions an int8 file gains little over fp32 or over the plain int8 file, so the int8 goals (keras.io "
+            '>= 1.5x, TF tutorial >= 1.15x over plain) are missed there, and `precision="fastest"` picks per device. '
+            "Not measured on that kind: per-layer profiles, the seed fixture and ONNX Runtime int8 over fp32 (no such "
+            "machine was at hand after that run).",
+        ]
+    )
+
+
+def _forms_row(rows: list[dict], fixture: str, variant: str) -> dict:
+    return next(r for r in rows if (r["fixture"], r["variant"]) == (fixture, variant))
+
+
+def _own_row(fixture: str, variant: str) -> dict:
+    """One file's row at 2 threads from tools/bench_own_gan.py (plain_ms, edgegan_ms, ...)."""
+    b = records.first(ROOT / "docs" / "bench_own_gan.json") or {"rows": []}
+    return next(r for r in b["rows"] if (r["fixture"], r["variant"], r["threads"]) == (fixture, variant, 2))
+
+
+def _plain_over(fixture: str, variant: str) -> float:
+    r = _own_row(fixture, variant)
+    return r["plain_ms"] / r["edgegan_ms"]
+
+
+def _misses_text() -> str:
+    """The goals missed, explained by the profiles: the seed's LiteRT files and the TF tutorial's ORT fp32 file."""
+    from profile_layers import profiles
+    from profile_ort import interleave
+
+    out = []
+    seed = next((p for p in profiles() if p["fixture"] == "seed"), None)
+    if seed:
+        layers, peak = seed["profiles"]["edgegan/fp32"], seed["fma_peak_gmacs"]
+        blocks = [r for r in layers if r["layer"].startswith("phase_")]
+        rates = " and ".join(f"{r['gmacs']:.0f}" for r in blocks)
+        out.append(
+            f"Seed, LiteRT fp32 (per-layer profile): its phase blocks, at 7x7 and 14x14 inputs, run at {rates} GMAC/s "
+            f"({100 * min(r['gmacs'] for r in blocks) / peak:.0f}-{100 * max(r['gmacs'] for r in blocks) / peak:.0f}% "
+            f"of the {peak:.0f} GMAC/s fp32 FMA peak), the 1-channel last convolution at "
+            f"{[r for r in layers if 'gmacs' in r][-1]['gmacs']:.0f}, and the layers alone sum to "
+            f"{sum(r['ms'] for r in layers):.2f} ms of the file's {_own_row('seed', 'tflite/fp32')['edgegan_ms']:.2f}: per-op and thread cost is the rest; "
+            "fewer, larger ops and carrying the last convolution measured slower "
+            "([docs/results.md](docs/results.md#benchmarks))."
+        )
+    tft, kio = ROOT / "docs" / "profile_ort_tf_tutorial_fp32.md", ROOT / "docs" / "profile_ort_kerasio_fp32.md"
+    if tft.is_file():
+        out.append(
+            f"TF tutorial, ONNX Runtime fp32, {_plain_over('tf_tutorial', 'onnx/fp32'):.2f}x the plain file (2 threads, "
+            f"`tools/profile_ort.py`): {interleave(tft)}: at 7x7 and "
+            "14x14 ONNX Runtime's ConvTranspose is nearly as fast as ordinary convolutions, and it has no convolution "
+            "that writes its output interleaved."
+        )
+    if kio.is_file():
+        out.append(f"keras.io, the same profile: {interleave(kio)}.")
+    out.append(
+        "ONNX Runtime int8 over fp32 was measured on this CPU only (with VNNI); the CPU kind without it is not at hand."
+    )
+    return " ".join(out)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--fixtures", default="seed,tf_tutorial,kerasio,kerasgan,functional")
@@ -280,15 +511,9 @@ def main() -> None:
     records.save(Path(a.out, f"bench_own_gan{suffix}.json"), info)
     if a.choices:
         return
-    peak = ", ".join(f"{v:.0f} GMAC/s at {t} thread(s)" for t, v in peaks.items() if v) or "not measured"
-    text = (
-        f"Measured by `python tools/bench_own_gan.py` on {m['cpu']} ({m['cores']} cores; fp32 FMA peak measured "
-        f"by tools/fma_peak.c: {peak}), "
-        f"onnxruntime {m['versions'].get('onnxruntime')}, ai-edge-litert {m['versions'].get('ai-edge-litert')}; "
-        f"batch 1, p50 of {a.rounds} alternating rounds.\n\n" + table(rows)
-    )
-    Path(a.out, "bench_own_gan.md").write_text(text + "\n")
-    print(text)
+    if Path(a.out) == ROOT / "docs":
+        report.write(fragments())  # tools/fill_docs.py pastes them into the README and docs/results.md
+    print(table(rows))
 
 
 if __name__ == "__main__":

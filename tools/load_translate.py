@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import report
 
 from edgegan import records
 
@@ -96,6 +97,23 @@ def load_test(base: str, body: bytes, clients: int, requests: int) -> dict:
     }
 
 
+RECORD = ROOT / "docs" / "load_translate.json"
+
+
+def fragments() -> dict[str, str]:
+    """The README's HTTP line: the example server under concurrent POST /translate."""
+    load = records.first(RECORD)
+    if not load:
+        return {"photo-sr-http": "Not measured yet: `python tools/load_translate.py --json docs/load_translate.json`."}
+    return {
+        "photo-sr-http": (
+            f"- HTTP (`tools/load_translate.py`): {load['clients']} clients, {load['requests']} POST /translate of a "
+            f"{load['input']}: {load['errors']} errors, p50 {load['p50_ms']:.0f} ms, p99 {load['p99_ms']:.0f} ms, "
+            f"{load['requests_per_s']:.1f} requests/s."
+        )
+    }
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=str(ROOT / "models" / "photo-sr4"))
@@ -114,6 +132,8 @@ def main(argv=None) -> int:
     print(json.dumps(result))
     if a.json:
         records.save(a.json, result)
+        if a.json.resolve() == RECORD:
+            report.write(fragments())  # tools/fill_docs.py pastes it into the README
     return 0 if result["errors"] == 0 else 1
 
 

@@ -23,3 +23,4 @@ edgegan evaluate "$OUT" -n 2000 --real "$DATA"
 edgegan generate --model "$OUT" --label all -n 10 -o "$OUT/samples.png"
 edgegan verify "$OUT"
 python tools/conditional_per_class.py "$RUN" --data "$DATA" --json docs/conditional_generator.json --name "concat, $EPOCHS epochs"
+python tools/fill_docs.py --render   # README.md and docs/results.md from the new records

@@ -21,5 +21,5 @@ edgegan export --model "$RUN" --output-range 0,1 --input-size 64,64 --format onn
   --calibration-data "$RUN/calibration.npz" --seed "$SEED" --out "$OUT"
 cp "$RUN/training.json" "$OUT/training.json"
 python tools/sr_held_out.py "$OUT" --json "$OUT/held_out.json" --picture docs/photo-sr4.png
-python tools/readme_tables.py
+python tools/fill_docs.py --render
 edgegan verify "$OUT"

@@ -25,3 +25,4 @@ edgegan export --model "$RUN" --format all --precision all --skip "$SKIP" --cali
 edgegan evaluate models/mnist-dcgan -n 2000 --real "$DATA" --json > models/mnist-dcgan/evaluation.json
 edgegan evaluate models/mnist-dcgan -n 2000 --real "$DATA"
 edgegan verify models/mnist-dcgan
+python tools/fill_docs.py --render   # README.md and docs/results.md from the new records

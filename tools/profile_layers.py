@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import report
 
 from edgegan import records
 
@@ -57,6 +58,55 @@ def profile(model, precision: str, threads: int, latent: np.ndarray) -> list[dic
                 | ({"gmacs": macs / ms / 1e6} if macs else {})
             )
     return rows
+
+
+def profiles() -> list[dict]:
+    """Every fixture's recorded profile (docs/profile_layers_*.json), the first CPU kind's of each."""
+    return [records.first(p) for p in sorted((ROOT / "docs").glob("profile_layers_*.json"))]
+
+
+def slowest_text() -> str:
+    """The slowest layer of each fixture's edgegan LiteRT files, from the per-layer profiles: the next targets."""
+    parts, threads, peak = [], None, None
+    for prof in profiles():
+        threads, peak = prof["threads"], prof.get("fma_peak_gmacs")
+        for precision in ("fp32", "int8"):
+            rows = prof["profiles"].get(f"edgegan/{precision}")
+            if not rows:
+                continue
+            slow, total = max(rows, key=lambda r: r["ms"]), sum(r["ms"] for r in rows)
+            rate = f", {slow['gmacs']:.0f} GMAC/s" if "gmacs" in slow else ""
+            parts.append(
+                f"{report.SHORT.get(prof['fixture'], prof['fixture'])} {precision}: `{slow['layer']}` "
+                f"({' '.join(slow['ops'])}, {slow['in']} -> {slow['out']}) {slow['ms']:.2f} of {total:.2f} ms{rate}"
+            )
+    if not parts:
+        return ""
+    return (
+        f"The slowest layer of each edgegan LiteRT file (`python tools/profile_layers.py`: each layer converted and "
+        f"timed alone, {threads} threads, fp32 FMA peak {peak} GMAC/s; tables below): " + "; ".join(parts) + "."
+    )
+
+
+def tables() -> str:
+    """Every layer of every profile, one table per fixture, file and precision."""
+    out = []
+    for prof in profiles():
+        for name, rows in prof["profiles"].items():
+            out.append(f"**{prof['fixture']}, {name}, LiteRT, {prof['threads']} threads:**\n")
+            out.append("| layer | in -> out | ops | ms | GMAC/s |\n| --- | --- | --- | --- | --- |")
+            for r in rows:
+                rate = f"{r['gmacs']:.0f}" if "gmacs" in r else ""
+                out.append(
+                    f"| {r['layer']} | {r['in']} -> {r['out']} | {' '.join(r['ops'])} | {r['ms']:.2f} | {rate} |"
+                )
+            out.append(f"| sum | | | {sum(r['ms'] for r in rows):.2f} | |\n")
+    return "\n".join(out)
+
+
+def fragments() -> dict[str, str]:
+    """docs/results.md's per-layer profiles: the slowest layer of each file, then every layer."""
+    return {"own-gan-profiles": "\n\n".join([slowest_text(), tables()])}
 
 
 def main() -> None:
@@ -98,6 +148,7 @@ def main() -> None:
             print(f"| sum | | | {sum(r['ms'] for r in rows):.2f} | |")
     if a.json:
         records.save(Path(a.json), out)
+        report.write(fragments())  # tools/fill_docs.py pastes it into docs/results.md
 
 
 if __name__ == "__main__":

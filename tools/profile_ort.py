@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def profile(path: str, runs: int, threads: int) -> tuple[dict[str, float], float]:
     import tempfile
@@ -53,6 +55,28 @@ def profile(path: str, runs: int, threads: int) -> tuple[dict[str, float], float
             total += ev["dur"]
     n = runs + 20
     return {k: v / n for k, v in by_op.items()}, total / n
+
+
+def read_table(path: Path) -> dict[str, tuple[float, float]]:
+    """op type -> (us of file A, us of file B) from a tools/profile_ort.py table."""
+    cells = [ln.strip("|").split("|") for ln in path.read_text().splitlines()[2:]]
+    return {c[0].strip(): (float(c[1]), float(c[2])) for c in cells if len(c) == 3 and not c[0].strip().startswith("*")}
+
+
+def interleave(path: Path) -> str:
+    """One clause from a tools/profile_ort.py table of a plain file (A) against edgegan's (B): what the transposed
+    convolutions cost, what the phase convolutions cost, and what the interleave takes back."""
+    t = read_table(path)
+    get = lambda op, i: t.get(op, (0.0, 0.0))[i]  # noqa: E731  us
+    back = get("DepthToSpace", 1) + get("Concat", 1) + get("ReorderOutput", 1) + get("ReorderInput", 1)
+    back -= get("ReorderOutput", 0) + get("ReorderInput", 0)
+    unit, k = ("ms", 1e3) if get("ConvTranspose", 0) > 5e3 else ("us", 1.0)
+    conv = f" + Conv {get('Conv', 0) / k:.1f}" if get("Conv", 0) else ""
+    return (
+        f"plain ConvTranspose {get('ConvTranspose', 0) / k:.1f}{conv} {unit} -> edgegan Conv {get('Conv', 1) / k:.1f} "
+        f"{unit}, the interleave (DepthToSpace, Concat, layout reorders) taking {back / k:.1f} {unit} back "
+        f"([{path.relative_to(ROOT)}]({path.relative_to(ROOT)}))"
+    )
 
 
 def main() -> None:

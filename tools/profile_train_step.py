@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import report
 
 from edgegan import records
 
@@ -45,6 +46,32 @@ def op_times(logdir: Path) -> tuple[dict, dict]:
                         by_type[m["type"]] += ev.duration_ps / 1e12
                         by_name[f"{m['name']} ({m['type']})"] += ev.duration_ps / 1e12
     return by_type, by_name
+
+
+RECORD = Path(__file__).resolve().parents[1] / "docs" / "profile_train_step.json"
+
+
+def fragments() -> dict[str, str]:
+    """docs/results.md's profile of the training step: where its time goes, by op type and by op."""
+    p = records.first(RECORD)
+    if not p:
+        return {
+            "train-profile": "Not measured yet: `python tools/profile_train_step.py --json docs/profile_train_step.json`."
+        }
+    total = p["op_ms_per_step"]
+    conv = sum(v for k, v in p["by_type"].items() if k.startswith("Conv2D"))
+    lines = [
+        f"**Where the step's time goes** (`python tools/profile_train_step.py --steps {p['steps']}`, batch {p['batch']}, "
+        f"one device, TensorFlow's profiler): {p['wall_ms_per_step']:.0f} ms a step under the profiler, {total:.0f} ms "
+        f"of op time (the two cores overlap); convolutions and their gradients are {conv / total:.0%} of it.",
+        "",
+        "| op type | ms a step | share |",
+        "| --- | --- | --- |",
+    ]
+    lines += [f"| {k} | {v:.1f} | {v / total:.1%} |" for k, v in list(p["by_type"].items())[:8]]
+    lines += ["", "| op (top 8) | ms a step |", "| --- | --- |"]
+    lines += [f"| `{k}` | {v:.1f} |" for k, v in list(p["top_ops"].items())[:8]]
+    return {"train-profile": "\n".join(lines)}
 
 
 def main() -> int:
@@ -95,6 +122,8 @@ def main() -> int:
             top_ops={k: round(v / a.steps * 1e3, 2) for k, v in by_name.most_common(40)},
         )
         records.save(Path(a.json), res)
+        if Path(a.json).resolve() == RECORD:
+            report.write(fragments())  # tools/fill_docs.py pastes it into docs/results.md
     return 0
 
 

@@ -17,6 +17,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import report
+
+from edgegan import records
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the fixtures live with the tests that use them
@@ -45,6 +48,27 @@ def unet():
     g = keras.Model(inp, L.Conv2DTranspose(3, 4, strides=2, padding="same", activation="tanh")(x))
     randomize_bn(g, 1)
     return g
+
+
+RECORD = ROOT / "docs" / "seam_error.json"
+
+
+def fragments() -> dict[str, str]:
+    """docs/results.md's seams table: tiled output against the whole picture's, per tile pad and join."""
+    seam = records.first(RECORD)
+    if not seam:
+        return {"photo-sr-seams": "Not measured yet: `python tools/seam_error.py --json docs/seam_error.json`."}
+    res = [
+        f"Seams of a model that sees its whole tile ({seam['model']}, {seam['picture']}, "
+        "`python tools/seam_error.py`), |error| against the whole-picture output in uint8 levels:\n",
+        "| tile | pad | join | max | mean | p99 | largest step |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    res += [
+        f"| {r['tile']} | {r['pad']} | {r['join']} | {r['max']} | {r['mean']} | {r['p99']} | {r['max_step']} |"
+        for r in seam["rows"]
+    ]
+    return {"photo-sr-seams": "\n".join(res)}
 
 
 def main(argv=None) -> int:
@@ -80,6 +104,8 @@ def main(argv=None) -> int:
             json.dumps({"model": "U-Net, 5 levels, random weights", "picture": "192x320", "rows": rows}, indent=1)
             + "\n"
         )
+        if a.json.resolve() == RECORD:
+            report.write(fragments())  # tools/fill_docs.py pastes it into docs/results.md
     return 0
 
 

@@ -17,10 +17,13 @@ import platform
 from pathlib import Path
 
 import numpy as np
+import report
 
 import edgegan
 from edgegan import photo_sr as sr
+from edgegan import records
 
+ROOT = Path(__file__).resolve().parents[1]
 FILES = (("tflite", "fp32"), ("tflite", "int8"), ("onnx", "fp32"), ("onnx", "int8"))
 
 
@@ -64,6 +67,28 @@ def strip(bundle: Path, path: Path, name: str = "astronaut", box=(14, 40, 48)) -
     save_png(np.concatenate([parts[0], gap, parts[1], gap, parts[2]], axis=1), path)
 
 
+RECORD = ROOT / "models" / "photo-sr4" / "held_out.json"
+
+
+def fragments() -> dict[str, str]:
+    """The README's held-out table of the shipped photo model, with its goals."""
+    held = records.first(RECORD)
+    if not held:
+        return {"photo-sr-held-out": "Not measured yet: `python tools/sr_held_out.py models/photo-sr4`."}
+    m = held["mean"]
+    gain, lost = m["tflite/fp32"][0] - m["bicubic"][0], m["tflite/fp32"][0] - m["tflite/int8"][0]
+    lines = [
+        "Held-out photos (never trained on), x4 from their bicubic / 4, PSNR / SSIM on luminance "
+        "(`python tools/sr_held_out.py models/photo-sr4`):\n",
+        table(held),
+        f"- Goal fp32 >= bicubic + 1.0 dB: {report.met(gain >= 1.0)} (+{gain:.2f} dB on the mean; "
+        + ", ".join(f"{r['photo']} {r['tflite/fp32'][0] - r['bicubic'][0]:+.2f}" for r in held["photos"])
+        + ").",
+        f"- Goal LiteRT int8 within 0.3 dB of fp32: {report.met(lost <= 0.3)} ({lost:.2f} dB).",
+    ]
+    return {"photo-sr-held-out": "\n".join(lines)}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("bundle", type=Path)
@@ -74,6 +99,8 @@ def main(argv=None) -> int:
     print(table(result))
     if a.json:
         a.json.write_text(json.dumps(result, indent=1) + "\n")
+        if a.json.resolve() == RECORD:
+            report.write(fragments())  # tools/fill_docs.py pastes it into the README
     if a.picture:
         strip(a.bundle, a.picture)
     return 0

@@ -19,6 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import report
+
+from edgegan import records
+
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_EXTRA_MB = 300
 
@@ -41,6 +45,27 @@ def peak_mb(cmd: list[str]) -> tuple[float, float, str]:
     if p.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed: {err.strip()[-300:]}")
     return usage.ru_maxrss / 1024, time.perf_counter() - t0, err
+
+
+RECORD = ROOT / "docs" / "translate_memory.json"
+
+
+def fragments() -> dict[str, str]:
+    """The README's memory line: the peak of one large translate against the output's own size."""
+    mem = records.first(RECORD)
+    if not mem:
+        return {
+            "photo-sr-memory": "Not measured yet: `python tools/translate_memory.py --json docs/translate_memory.json`."
+        }
+    ok = mem["over_output_mb"] <= mem["goal_over_output_mb"]
+    return {
+        "photo-sr-memory": (
+            f"- Memory (`tools/translate_memory.py`): `edgegan translate` of a {mem['input']} to a {mem['output']} "
+            f"peaks at {mem['peak_rss_mb']:.0f} MB RSS, {mem['over_output_mb']:.0f} MB over the output's own "
+            f"{mem['output_mb']:.0f} MB (goal <= {mem['goal_over_output_mb']}: {report.met(ok)}), "
+            f"in {mem['seconds']:.0f} s with {mem['file']}."
+        )
+    }
 
 
 def main(argv=None) -> int:
@@ -77,6 +102,8 @@ def main(argv=None) -> int:
     print(json.dumps(result))
     if a.json:
         a.json.write_text(json.dumps(result, indent=1) + "\n")
+        if a.json.resolve() == RECORD:
+            report.write(fragments())  # tools/fill_docs.py pastes it into the README
     return 0 if result["over_output_mb"] <= GOAL_EXTRA_MB else 1
 
 

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import report
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,7 +27,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     import edgegan
-    from edgegan.export.web import CHROMIUM_ARGS, serve, write_web
+    from edgegan.export.web import CHROMIUM_ARGS, ORT_WEB_VERSION, serve, write_web
 
     with tempfile.TemporaryDirectory() as tmp:
         site = write_web(Path(a.bundle), Path(tmp) / "site")
@@ -39,12 +40,19 @@ def main() -> None:
             values = np.asarray(page.evaluate("(z) => window.edgegan.generate(z)", z.ravel().tolist()), np.float32)
             status = page.inner_text("#status")
             page.screenshot(path=a.out)
+            version = browser.version
             browser.close()
     python = edgegan.load(a.bundle, backend="onnx", precision="fp32").generate(z)
+    diff = np.abs(values.reshape(python.shape) - python).max()
     print(f"{a.out}: {status}")
-    print(
-        f"browser vs Python runtime (8 latents, fp32): max abs diff {np.abs(values.reshape(python.shape) - python).max():.2e}"
-    )
+    print(f"browser vs Python runtime (8 latents, fp32): max abs diff {diff:.2e}")
+    if Path(a.out).resolve() == ROOT / "docs" / "web-demo.png":
+        report.write({"web": (
+            "![the web export in headless Chromium](web-demo.png)\n\n"
+            f"Screenshot by `python tools/web_screenshot.py` (Chromium {version}, headless, onnxruntime-web "
+            f"{ORT_WEB_VERSION}, {Path(a.bundle).resolve().relative_to(ROOT)}); browser vs Python runtime on 8 fixed "
+            f"latents: fp32 max abs diff {diff:.1e} (tests/test_web.py asserts <= 1e-4 on its test model)."
+        )})  # fmt: skip
 
 
 if __name__ == "__main__":
