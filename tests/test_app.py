@@ -2,7 +2,6 @@
 
 import io
 import json
-import sys
 import urllib.error
 import urllib.request
 
@@ -10,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ROOT, needs_tf
+from conftest import needs_tf
 
 pytestmark = needs_tf
 
@@ -27,7 +26,6 @@ def cond_server(cond_bundle):
 
 def _serve(bundle):
     """examples/serve.py on a free loopback port, once /healthz answers (tools/load_translate.start); stopped after."""
-    sys.path.insert(0, str(ROOT / "tools"))
     import load_translate
 
     p, base = load_translate.start(str(bundle))

@@ -18,7 +18,7 @@ def model(up: str, k: int, between: str, cout: int = 3):
     import keras
     from keras import layers as L
 
-    from zoo import randomize_bn
+    from zoo.dcgan import randomize_bn
 
     x = keras.Input((8, 8, 6))
     if up == "upsample":
@@ -95,7 +95,7 @@ def chain(up: str, k: int, between: str):
     import keras
     from keras import layers as L
 
-    from zoo import randomize_bn
+    from zoo.dcgan import randomize_bn
 
     block = [L.UpSampling2D(2), L.Conv2D(8, 3, padding="same")] if up == "upsample" else [
         L.Conv2DTranspose(8, 4, strides=2, padding="same")

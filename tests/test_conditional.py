@@ -168,10 +168,10 @@ def test_missing_mismatched_and_out_of_range_labels_name_the_file(tmp_path):
 def test_a_users_conditional_gan_exports_optimized_and_runs(tmp_path):
     """Keras-GAN's CGAN wiring (label (N, 1), nested Sequential, Conv2DTranspose, label channel, logit D)."""
     import edgegan
-    import zoo
     from edgegan import manifest as mf
     from edgegan.export.bundle import keras_runner
     from edgegan.models import load_keras
+    from zoo import dcgan as zoo
 
     g_path, d_path = zoo.save("cgan", tmp_path / "keras")
     out = tmp_path / "bundle"

@@ -4,8 +4,6 @@ on one convolution, a padding mode) fail, each judged as verify judges it (edgeg
 manifest records)."""
 
 import copy
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +11,6 @@ import pytest
 from conftest import needs_tf
 
 pytestmark = [needs_tf, pytest.mark.slow]
-sys.path.insert(0, str(Path(__file__).parent))
 
 
 def _init(model, name):
@@ -75,15 +72,15 @@ def edge_padding(m):  # reflect padding made edge padding
 def test_correct_files_pass_and_broken_ones_fail_against_the_floor(size, tmp_path):
     import keras
     import onnx
-    import user_layers  # noqa: F401  the zoo's ReflectionPadding2D
-    import zoo_i2i
 
+    import zoo.layers  # noqa: F401  the zoo's ReflectionPadding2D
     from edgegan import parity
     from edgegan.export import floor
     from edgegan.export import onnx as onnx_export
     from edgegan.export.bundle import keras_runner
     from edgegan.runtime import make_engine
     from edgegan.runtime.images import from_uint8, synthetic_pictures
+    from zoo import i2i as zoo_i2i
 
     keras.utils.set_random_seed(0)
     g, _ = zoo_i2i.cyclegan(published=True) if size == 256 else zoo_i2i.cyclegan(size=size, f=16, blocks=3)
@@ -113,15 +110,15 @@ def test_fp16_against_its_own_floor_and_no_floor_without_a_rebuildable_model(tmp
     """An ONNX fp16 file of a CycleGAN at 128 misses the fixed 1e-2 (the default export used to abort on it) and
     sits within Keras float16's own error; a subclassed model has no twin: no floor, and the fixed bound alone."""
     import keras
-    import user_layers  # noqa: F401
-    import zoo_i2i
 
+    import zoo.layers  # noqa: F401
     from edgegan import parity
     from edgegan.export import floor
     from edgegan.export import onnx as onnx_export
     from edgegan.export.bundle import keras_runner
     from edgegan.runtime import make_engine
     from edgegan.runtime.images import from_uint8, synthetic_pictures
+    from zoo import i2i as zoo_i2i
 
     keras.utils.set_random_seed(0)
     g, _ = zoo_i2i.cyclegan(size=128, f=16, blocks=3)
@@ -154,12 +151,12 @@ def test_onnx_int8_keeps_the_named_layers_in_float(tmp_path):
     norm's rank-4 form included), and to_int8 leaves the named layers' convolutions unquantized."""
     import keras
     import onnx
-    import user_layers  # noqa: F401
-    import zoo_i2i
 
+    import zoo.layers  # noqa: F401
     from edgegan.export import instnorm
     from edgegan.export import onnx as onnx_export
     from edgegan.runtime.images import from_uint8, synthetic_pictures
+    from zoo import i2i as zoo_i2i
 
     assert onnx_export.layer_of("m_1/conv2d_3_1/BiasAdd", ["conv2d", "conv2d_3"]) == "conv2d_3"
     assert (
@@ -191,12 +188,12 @@ def test_litert_int8_trials_quantize_the_ranking_calibration_again(tmp_path):
     """Each LiteRT file that keeps layers in float quantizes the model the ranking calibrated (the same one the
     QuantizationDebugger would calibrate again from the same rows) instead of calibrating anew."""
     import keras
-    import user_layers  # noqa: F401
-    import zoo_i2i
 
+    import zoo.layers  # noqa: F401
     from edgegan.export import instnorm
     from edgegan.export import tflite as tflite_export
     from edgegan.runtime.images import from_uint8, synthetic_pictures
+    from zoo import i2i as zoo_i2i
 
     keras.utils.set_random_seed(0)
     g, _ = instnorm.rank4(zoo_i2i.cyclegan()[0])
@@ -217,11 +214,11 @@ def test_onnx_keeps_float_the_convolutions_tf2onnx_folded_a_batch_norm_into(tmp_
     missed its bound with every layer that kept its name in float (23.8 dB; 25.2 dB with them)."""
     import keras
     import onnx
-    import zoo_i2i
 
     from edgegan.export import keepfloat
     from edgegan.export import onnx as onnx_export
     from edgegan.runtime.images import from_uint8, synthetic_pictures
+    from zoo import i2i as zoo_i2i
 
     keras.utils.set_random_seed(0)
     g, _ = zoo_i2i.srgan(size=8, f=8, blocks=2)

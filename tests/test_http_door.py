@@ -5,7 +5,6 @@ log stays free of tracebacks. Light tier: the shipped photo model, no TensorFlow
 import io
 import json
 import struct
-import sys
 import zlib
 
 import numpy as np
@@ -53,7 +52,6 @@ def mutated(n: int = 60) -> list[bytes]:
 def door():
     """Start the server on the shipped photo model, post the bomb and the mutated bodies, stop it: the answers
     and the server's log."""
-    sys.path.insert(0, str(ROOT / "tools"))
     import load_translate
 
     p, base = load_translate.start(str(ROOT / "models" / "photo-sr4"))

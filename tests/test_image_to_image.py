@@ -1,4 +1,4 @@
-"""Image-in, image-out GANs (tests/zoo_i2i.py: pix2pix, CycleGAN, SRGAN x4 and its pixel-shuffle variant, an
+"""Image-in, image-out GANs (tools/zoo/i2i.py: pix2pix, CycleGAN, SRGAN x4 and its pixel-shuffle variant, an
 any-size generator): export in every format and precision, verify, and run, each checked here against Keras."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 if not has("tensorflow"):
     pytest.skip("needs the export tier", allow_module_level=True)
 
-USER_LAYERS = str(ROOT / "tests" / "user_layers.py")
+USER_LAYERS = str(ROOT / "tools" / "zoo" / "layers.py")
 # (fixture, builder arguments, extra export flags). CycleGAN's LiteRT full int8 misses the 25 dB bound on these
 # random weights (measured 21.9 dB, worst image 19.1; its ONNX int8 passes at 29.1): its int8 file keeps its worst
 # layers in float (edgegan.export.keepfloat), its int8-io file, all int8 by definition, is left out by name, as a
@@ -46,8 +46,7 @@ ZOO = {
 @pytest.fixture(scope="session")
 def zoo_i2i(tmp_path_factory):
     """The fixtures saved as .keras, some photos, and every fixture exported in every format (in parallel)."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    import zoo_i2i as Z
+    from zoo import i2i as Z
 
     root = tmp_path_factory.mktemp("zoo_i2i")
     photos = Z.photos(root / "photos")
@@ -81,8 +80,7 @@ def bundle_of(zoo_i2i, name: str) -> Path:
 
 
 def keras_model(zoo_i2i, name: str, role: str = "generator"):
-    import user_layers  # noqa: F401  registers the custom layers, as --custom-objects does at export
-
+    import zoo.layers  # noqa: F401  registers the custom layers, as --custom-objects does at export
     from edgegan.models import load_keras
 
     return load_keras(zoo_i2i["models"][name] / f"{role}.keras", role)
@@ -311,7 +309,7 @@ def test_translate_cli_writes_one_png_per_input(zoo_i2i, tmp_path):
 
 LIGHT_ONLY = """
 import sys
-for name in ("tensorflow", "keras", "tf2onnx", "user_layers"):
+for name in ("tensorflow", "keras", "tf2onnx", "zoo"):
     sys.modules[name] = None  # importing any of them now fails
 import numpy as np, edgegan
 g = edgegan.load(sys.argv[1])

@@ -1,4 +1,4 @@
-"""Image models users put on phones beside GANs, as keras.io and TensorFlow's tutorials publish them (tests/zoo_i2i.py:
+"""Image models users put on phones beside GANs, as keras.io and TensorFlow's tutorials publish them (tools/zoo/i2i.py:
 ESPCN and EDSR super-resolution with a custom pixel shuffle, EDSR's pixels 0..255, Zero-DCE's curves applied in the
 graph, TensorFlow's CycleGAN generator with its own InstanceNormalization layer, AdaIN style transfer's two
 pictures): each exports fp32, fp16 and int8 to ONNX and LiteRT, verifies, and translates a picture as Keras does."""
@@ -6,7 +6,6 @@ pictures): each exports fp32, fp16 and int8 to ONNX and LiteRT, verifies, and tr
 from __future__ import annotations
 
 import json
-import sys
 
 import numpy as np
 import pytest
@@ -17,7 +16,7 @@ pytestmark = pytest.mark.slow
 if not has("tensorflow"):
     pytest.skip("needs the export tier", allow_module_level=True)
 
-USER_LAYERS = str(ROOT / "tests" / "user_layers.py")
+USER_LAYERS = str(ROOT / "tools" / "zoo" / "layers.py")
 # builder -> what edgegan cannot read from the model, said by flags (a linear output's range, EDSR's 0..255 input)
 ZOO_MORE = {
     "espcn": ["--output-range", "0,1", "--input-size", "24,24"],
@@ -31,9 +30,9 @@ WANTED = {(f, p) for f in ("onnx", "tflite") for p in ("fp32", "fp16", "int8")}
 
 @pytest.fixture(scope="module")
 def more(tmp_path_factory):
-    sys.path.insert(0, str(ROOT / "tests"))
     import keras
-    import zoo_i2i as Z
+
+    from zoo import i2i as Z
 
     root = tmp_path_factory.mktemp("more_i2i")
     photos = Z.photos(root / "photos")
@@ -61,9 +60,8 @@ def test_each_exports_fp32_fp16_int8_to_onnx_and_litert_and_verifies(more, name)
 
 @pytest.mark.parametrize("name", list(ZOO_MORE))
 def test_each_translates_a_picture_as_keras_does(more, name):
-    import user_layers  # noqa: F401  registers the custom layers, as --custom-objects does at export
-
     import edgegan
+    import zoo.layers  # noqa: F401  registers the custom layers, as --custom-objects does at export
     from edgegan.models import load_keras
     from edgegan.runtime.images import from_uint8, load_pictures, to_uint8
 
@@ -111,11 +109,11 @@ def test_an_extra_leading_output_axis_from_tf2onnx_is_squeezed_and_parity_checks
     import keras
     import onnx
     import onnxruntime as ort
-    import zoo_i2i
 
     from edgegan import parity
     from edgegan.export import isolated
     from edgegan.export import onnx as ox
+    from zoo import i2i as zoo_i2i
 
     call = isolated.call
 

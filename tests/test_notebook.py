@@ -3,12 +3,11 @@ before export), against the CLI's export of the same models saved; a layer class
 defines one."""
 
 import json
-import sys
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, needs_tf, run_cli
+from conftest import needs_tf, run_cli
 
 pytestmark = needs_tf
 FLAGS = {"score": "critic", "formats": "onnx,tflite", "precisions": "fp32,int8"}
@@ -18,9 +17,7 @@ def test_export_of_in_memory_models_matches_the_clis_export_of_them_saved(tmp_pa
     import keras
 
     import edgegan
-
-    sys.path.insert(0, str(ROOT / "tests"))
-    import zoo
+    from zoo import dcgan as zoo
 
     keras.utils.set_random_seed(5)
     G, D = zoo.wgan_gp(drift=3.0)

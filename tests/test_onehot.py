@@ -1,22 +1,20 @@
-"""One-hot conditioning (--label-onehot K): keras.io's conditional GAN (tests/zoo.py keras_cgan), whose G takes the
+"""One-hot conditioning (--label-onehot K): keras.io's conditional GAN (tools/zoo/dcgan.py keras_cgan), whose G takes the
 latent followed by a one-hot label and whose D takes the label as K more image channels, exported as a
 conditional pair whose files take an integer label (edgegan/export/onehot.py)."""
 
 import json
-import sys
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, needs_tf, run_cli
+from conftest import needs_tf, run_cli
 
 pytestmark = needs_tf
 
 
 @pytest.fixture(scope="module")
 def cgan(tmp_path_factory):
-    sys.path.insert(0, str(ROOT / "tests"))
-    import zoo
+    from zoo import dcgan as zoo
 
     root = tmp_path_factory.mktemp("onehot")
     zoo.save("keras_cgan", root / "m")
@@ -89,10 +87,9 @@ def test_score_takes_an_integer_label_and_is_keras_with_label_channels(cgan):
 
 
 def test_the_web_page_and_http_example_get_the_class_picker(cgan, tmp_path):
-    from edgegan.export.web import write_web
-
-    sys.path.insert(0, str(ROOT / "tools"))
     import load_translate as lt
+
+    from edgegan.export.web import write_web
 
     info = json.loads((write_web(cgan / "b", tmp_path / "site") / "model.json").read_text())
     assert info["classes"] == 10 and info["label"] == "label"  # the page shows its digit picker for these

@@ -145,8 +145,8 @@ def test_sequential_and_nested_generators_are_rewritten_exactly(form):
     its Sequential generator in Model(noise, model(noise)): the blocks sit inside one nested layer."""
     import keras
 
-    import zoo
     from edgegan.export.optimize import optimize
+    from zoo import dcgan as zoo
 
     keras.utils.set_random_seed(5)
     nested, _ = zoo.kerasgan()  # Model(noise, Sequential(...)(noise)), as Keras-GAN publishes it
@@ -238,10 +238,10 @@ def test_the_upsampling_check_sees_a_plain_export(tmp_path):
     upsampling, and a plain Conv2DTranspose generator its transposed convolutions."""
     import keras
 
-    import zoo
     from edgegan.export.onnx import keras_to_onnx, to_ort
     from edgegan.export.tflite import keras_to_tflite
     from edgegan.models import build_generator
+    from zoo import dcgan as zoo
 
     keras.utils.set_random_seed(0)
     g = build_generator()

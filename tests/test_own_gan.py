@@ -1,4 +1,4 @@
-"""Bring your own Keras GAN: the public DCGAN forms of tests/zoo.py export with default options, verify,
+"""Bring your own Keras GAN: the public DCGAN forms of tools/zoo/dcgan.py export with default options, verify,
 load and sample with the light runtime, and obey each model's own contract (range, score kind)."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-import zoo
 from conftest import needs_tf, run_cli, run_clis
+from zoo import dcgan as zoo
 
 pytestmark = [needs_tf, pytest.mark.slow]
 WITH_D = ("tf_tutorial", "kerasio", "kerasgan")

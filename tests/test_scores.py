@@ -1,15 +1,14 @@
-"""What a score means: a Wasserstein critic (keras.io's WGAN-GP, tests/zoo.py) exported with --score critic,
+"""What a score means: a Wasserstein critic (keras.io's WGAN-GP, tools/zoo/dcgan.py) exported with --score critic,
 also with its scores drifted to 40; its parity bounds are relative to the scores' scale and spread plus the
 order of image pairs, so the drifted critic's correct files pass and broken ones fail."""
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, needs_tf, run_cli, run_clis, verify_with_broken_file
+from conftest import needs_tf, run_cli, run_clis, verify_with_broken_file
 
 pytestmark = needs_tf
 
@@ -17,8 +16,7 @@ pytestmark = needs_tf
 @pytest.fixture(scope="module")
 def critics(tmp_path_factory):
     """Both critics saved and exported with default options and --score critic (in parallel)."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    import zoo
+    from zoo import dcgan as zoo
 
     root = tmp_path_factory.mktemp("critics")
     for name, drift in (("plain", 0.0), ("drifted", 40.0)):

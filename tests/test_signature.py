@@ -1,11 +1,10 @@
 """The signature (edgegan/signature.py): a model's inputs as named entries, recorded with one codec, read back from
 old bundles, and a new kind (GauGAN's segmentation map) carried end to end: keras.io's GauGAN generator
-(tests/zoo_multi.py, SPADE from tests/user_layers.py) exports in every format and precision with --map-onehot,
+(tools/zoo/multi.py, SPADE from tools/zoo/layers.py) exports in every format and precision with --map-onehot,
 verifies, and runs by name through the light runtime and `edgegan generate --map`, equal to Keras."""
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ import pytest
 
 from conftest import ROOT, needs_tf, run_cli
 
-USER_LAYERS = str(ROOT / "tests" / "user_layers.py")
+USER_LAYERS = str(ROOT / "tools" / "zoo" / "layers.py")
 
 
 @pytest.mark.light
@@ -120,9 +119,9 @@ PALETTE = [[0, 0, 0], [255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [128
 
 @pytest.fixture(scope="module")
 def gaugan(tmp_path_factory):
-    sys.path.insert(0, str(ROOT / "tests"))
     import keras
-    import zoo_multi
+
+    from zoo import multi as zoo_multi
 
     root = tmp_path_factory.mktemp("gaugan")
     keras.utils.set_random_seed(0)  # the same weights every run: figures near a bound do not flake
@@ -164,9 +163,9 @@ def test_gaugan_exports_every_format_and_precision_and_verifies(gaugan):
 @needs_tf
 def test_the_runtime_takes_a_map_by_name_and_equals_keras(gaugan):
     import keras
-    import user_layers  # noqa: F401  registers SPADE, as --custom-objects does at export
 
     import edgegan
+    import zoo.layers  # noqa: F401  registers SPADE, as --custom-objects does at export
     from edgegan.runtime.images import to_uint8
 
     G = keras.models.load_model(gaugan / "g.keras")
@@ -212,10 +211,10 @@ def test_a_style_picture_goes_through_the_encoder_file_as_keras_samples_it(gauga
     """GauGAN's encoder: a picture -> (mean, log-variance); z = mean + exp(v / 2) eps, eps from the seed. The
     runtime and `edgegan generate --style` equal Keras' encoder and generator run that way."""
     import keras
-    import user_layers  # noqa: F401  registers SPADE, as --custom-objects does at export
     from PIL import Image
 
     import edgegan
+    import zoo.layers  # noqa: F401  registers SPADE, as --custom-objects does at export
     from edgegan.latents import latents
     from edgegan.runtime.images import to_uint8
 
@@ -344,7 +343,7 @@ def test_generate_reads_a_map_png_and_refuses_what_is_not_one(gaugan, tmp_path):
 
 @needs_tf
 def test_without_the_flag_or_with_batch_moments_the_export_says_why_in_one_line(gaugan):
-    import zoo_multi
+    from zoo import multi as zoo_multi
 
     zoo_multi.gaugan(axes=(0, 1, 2)).save(gaugan / "keras_io.keras")
     for g, flags, says in (
@@ -365,9 +364,9 @@ STYLE_FLAGS = ["--fix", "generator_input=1", "--fix", "g_alpha=1", "--output-ran
 
 @pytest.fixture(scope="module")
 def stylegan(tmp_path_factory):
-    sys.path.insert(0, str(ROOT / "tests"))
     import keras
-    import zoo_multi
+
+    from zoo import multi as zoo_multi
 
     root = tmp_path_factory.mktemp("stylegan")
     keras.utils.set_random_seed(0)
@@ -386,8 +385,8 @@ def stylegan(tmp_path_factory):
 def keras_stylegan(root, z, noise, psi=0.7):
     """keras.io's sampling: the constant block and alpha at 1, w = mean + psi (w - mean), as the test computes it."""
     import keras
-    import user_layers  # noqa: F401
 
+    import zoo.layers  # noqa: F401
     from edgegan.latents import latents
 
     mapping = keras.models.load_model(root / "mapping.keras")
@@ -423,9 +422,9 @@ def test_stylegan_discriminator_scores_one_picture_per_call_as_keras_does(styleg
     (a variance of one picture: a tensor calibration saw constant) makes LiteRT abort the process that prepares
     it: left out with that reason, the export process unharmed."""
     import keras
-    import user_layers  # noqa: F401
 
     import edgegan
+    import zoo.layers  # noqa: F401
 
     m = json.loads((stylegan / "b" / "manifest.json").read_text())
     assert m["batch_statistics"]["discriminator_change_when_4_run_together"] > 1e-3
@@ -485,7 +484,8 @@ def gaugan_pinned(gaugan):
     """keras.io's GauGAN (SPADE's moments over axes 0, 1, 2) exported with --batch-one: (its .keras, the bundle,
     the export's stdout)."""
     import keras
-    import zoo_multi
+
+    from zoo import multi as zoo_multi
 
     path = gaugan / "keras_io.keras"
     keras.utils.set_random_seed(1)
@@ -499,9 +499,9 @@ def gaugan_pinned(gaugan):
 @needs_tf
 def test_keras_io_gaugan_with_batch_moments_exports_pinned_to_one_picture_per_call(gaugan, gaugan_pinned):
     import keras
-    import user_layers  # noqa: F401
 
     import edgegan
+    import zoo.layers  # noqa: F401
     from edgegan.runtime.images import to_uint8
 
     path, one, said = gaugan_pinned
@@ -529,12 +529,10 @@ def test_the_http_example_takes_a_posted_map(gaugan):
     import urllib.error
     import urllib.request
 
+    import load_translate
     from PIL import Image
 
     import edgegan
-
-    sys.path.insert(0, str(ROOT / "tools"))
-    import load_translate
 
     seg = np.zeros((32, 32), np.uint8)
     seg[:, 16:] = 4

@@ -215,16 +215,13 @@ def test_http_translate_serves_many_clients_and_refuses_bad_bodies():
     """examples/serve.py with the shipped SR bundle over real HTTP: the runtime's pixels, one-line 400s for bad
     bodies, and a load test (tools/load_translate.py) with no errors."""
     import json
-    import sys
 
     pytest.importorskip("skimage", reason="its photograph comes from scikit-image (the dev extra)")
 
+    import load_translate as lt
     from PIL import Image
 
     import edgegan
-
-    sys.path.insert(0, str(ROOT / "tools"))
-    import load_translate as lt
 
     p, base = lt.start(str(sr_bundle_or_skip()))
     try:

@@ -3,7 +3,7 @@
     python tools/bench_i2i.py [--fixtures sr,pix2pix,cyclegan] [--rounds 6] [--scale]
     python tools/bench_i2i.py --published [pix2pix,cyclegan,srgan,gaugan,stylegan]   # every file: docs/published_i2i.json
 
-Fixtures: tests/zoo_i2i.py with ``published=True`` (SRGAN x4 64 -> 256 with 16 residual blocks; pix2pix's U-Net
+Fixtures: tools/zoo/i2i.py with ``published=True`` (SRGAN x4 64 -> 256 with 16 residual blocks; pix2pix's U-Net
 at 256x256, 54.4 M parameters; keras.io's CycleGAN ResNet at 256x256 with 9 blocks), seeded random weights.
 Plain = `edgegan export --no-optimize` (the graph as `keras.Model.export` gives it: TRANSPOSE_CONV /
 ConvTranspose, upsampling as a repeat); edgegan = its default export. int8 files are calibrated on real
@@ -34,7 +34,6 @@ import report
 from edgegan import records
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # the fixtures live with the tests that use them
 VARIANTS = (("tflite", "fp32"), ("tflite", "int8"), ("onnx", "fp32"), ("onnx", "int8"))
 MISSED: dict = {}  # (fixture, bundle kind, file) -> the parity figure that kept it out
 FIXTURES = {
@@ -74,7 +73,7 @@ def macs(model) -> int:
 
 def export_cmd(src: Path, out: Path, data: Path, *flags: str) -> list[str]:
     """`edgegan export` of a fixture folder with real pictures for calibration and the test zoo's custom layers."""
-    custom = str(ROOT / "tests" / "user_layers.py")
+    custom = str(ROOT / "tools" / "zoo" / "layers.py")
     return [sys.executable, "-m", "edgegan", "export", "--model", str(src), "--out", str(out),
             "--calibration-data", str(data), "--custom-objects", custom, *flags]  # fmt: skip
 
@@ -84,7 +83,8 @@ def export(name: str, folder: Path, data: Path, optimize: bool) -> Path:
     src = folder / "src"
     if not src.exists():
         import keras
-        import zoo_i2i
+
+        from zoo import i2i as zoo_i2i
 
         keras.utils.set_random_seed(0)  # the same random weights every run
         g, d = getattr(zoo_i2i, builder)(published=True)
@@ -135,7 +135,7 @@ def bench(name: str, folder: Path, data: Path, rounds: int, peak: float | None) 
     from edgegan.models import load_keras
 
     bundles = {"plain": export(name, folder, data, False), "edgegan": export(name, folder, data, True)}
-    import_custom_objects([str(ROOT / "tests" / "user_layers.py")])
+    import_custom_objects([str(ROOT / "tools" / "zoo" / "layers.py")])
     G = load_keras(folder / "src" / "generator.keras", "generator")
     rows = []
     for backend, precision in VARIANTS:
@@ -247,7 +247,8 @@ def measured(cmd: list[str]) -> dict:
 def scale(folder: Path, data: Path) -> dict:
     """pix2pix 256x256, G and D, every format and precision: wall seconds and the export process's peak RSS."""
     import keras
-    import zoo_i2i
+
+    from zoo import i2i as zoo_i2i
 
     keras.utils.set_random_seed(0)
     g, d = zoo_i2i.pix2pix(published=True)
@@ -265,7 +266,7 @@ def _i2i(builder: str, *flags: str):
     """A zoo_i2i model at its published size: (prepare(folder) -> (G, D, source folder, export flags))."""
 
     def prepare(folder: Path):
-        import zoo_i2i
+        from zoo import i2i as zoo_i2i
 
         g, d = getattr(zoo_i2i, builder)(published=True)
         return g, d, zoo_i2i.save(folder, builder, g, d), list(flags)
@@ -276,8 +277,8 @@ def _i2i(builder: str, *flags: str):
 def _gaugan(folder: Path):
     """keras.io's GauGAN at 256x256: G (latent + 12-class map, SPADE's moments over the batch as published, so
     --batch-one), D's score of a picture against its coloured map, and the style encoder."""
-    import zoo_i2i
-    import zoo_multi
+    from zoo import i2i as zoo_i2i
+    from zoo import multi as zoo_multi
 
     g, d = zoo_multi.gaugan(published=True), zoo_multi.gaugan_discriminator(published=True)
     src = zoo_i2i.save(folder, "gaugan", g, d)
@@ -292,8 +293,8 @@ def _gaugan(folder: Path):
 def _stylegan(folder: Path):
     """keras.io's StyleGAN at its target of 128x128: mapping and synthesis (constant block and alpha fixed at 1,
     truncation 0.7), D (alpha 1, its minibatch standard deviation pinned to one picture a call: --batch-one)."""
-    import zoo_i2i
-    import zoo_multi
+    from zoo import i2i as zoo_i2i
+    from zoo import multi as zoo_multi
 
     mapping, g = zoo_multi.stylegan(published=True)
     d = zoo_multi.stylegan_discriminator(published=True)

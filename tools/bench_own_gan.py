@@ -2,7 +2,7 @@
 
     python tools/bench_own_gan.py [--fixtures seed,tf_tutorial,kerasio,kerasgan,functional] [--choices C,..] [--rounds 10]
 
-Fixtures: tests/zoo.py at the published widths (``published=True``), seeded random weights and BatchNorm
+Fixtures: tools/zoo/dcgan.py at the published widths (``published=True``), seeded random weights and BatchNorm
 statistics, and "seed": the shipped models/mnist-dcgan files against a plain export of its generator.keras.
 Plain = `edgegan export --no-optimize`: the graph as Keras builds it, with the same ops that
 `keras.Model.export(format="litert" / "onnx")` gives a user (TRANSPOSE_CONV / ConvTranspose, upsampling as
@@ -36,7 +36,6 @@ import report
 from edgegan import records
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # the fixtures live with the tests that use them
 VARIANTS = (("tflite", "fp32"), ("tflite", "int8"), ("onnx", "fp32"), ("onnx", "int8"))
 NAMES = {
     "seed": "seed MNIST (the shipped models/mnist-dcgan files; upsample + Conv2D k3, 28x28x1)",
@@ -92,10 +91,10 @@ def macs(model) -> int:
 
 def export_pair(name: str, folder: Path, choices: list[str]) -> tuple[dict[str, Path], object]:
     """The fixture's bundles: {"plain": ..., "edgegan": ...} (or one per rewrite choice), and its Keras model."""
-    import zoo
     from edgegan.export.bundle import ExportOptions, export_bundle
     from edgegan.export.formats import select
     from edgegan.models import load_keras
+    from zoo import dcgan as zoo
 
     shipped = ROOT / "models" / "mnist-dcgan"
     g_path = shipped if name == "seed" else zoo.save(name, folder / "src", published=True)[0]
@@ -368,7 +367,7 @@ def fragments() -> dict[str, str]:
         f"Measured by `python tools/bench_own_gan.py` on {m['cpu']} ({m['cores']} cores, {features}; fp32 FMA peak "
         f"measured by `tools/fma_peak.c`: {peaks}), onnxruntime {m['versions'].get('onnxruntime')}, ai-edge-litert "
         f"{m['versions'].get('ai-edge-litert')}, openvino {b.get('openvino') or 'not installed'}: the shipped seed "
-        "files and each fixture generator of `tests/zoo.py` at its published widths (random weights), against a plain "
+        "files and each fixture generator of `tools/zoo/dcgan.py` at its published widths (random weights), against a plain "
         "export (`--no-optimize`: the ops `keras.Model.export` gives, TRANSPOSE_CONV / ConvTranspose and Resize); "
         f"batch 1, p50 of {b['rounds']} rounds (each at least 10 calls and about 50 ms) alternating A B, B A in one "
         "process. GMAC/s counts the multiply-adds each file runs, against the fp32 FMA peak (int8 files can pass it)."

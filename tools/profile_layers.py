@@ -2,7 +2,7 @@
 
     python tools/profile_layers.py [--fixture kerasio|seed|tf_tutorial|kerasgan] [--precision fp32,int8] [--threads 2] [--json PATH]
 
-LiteRT's Python API has no op profiler, so each layer of the flat chain (tests/zoo.py at the published widths,
+LiteRT's Python API has no op profiler, so each layer of the flat chain (tools/zoo/dcgan.py at the published widths,
 seeded random weights) is converted alone, as a one-layer model with a batch-1 input of its real shape,
 and timed (median of 20 invokes after one warm-up). int8 models are calibrated on that layer's real inputs
 (the activations of 64 latents), and each carries its own float input quantize and output dequantize, so
@@ -13,7 +13,6 @@ multiply-adds (bench_own_gan.layer_macs: Dense, Conv2D, Conv2DTranspose, and the
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,7 +23,6 @@ import report
 from edgegan import records
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # the fixtures live with the tests that use them
 
 
 def profile(model, precision: str, threads: int, latent: np.ndarray) -> list[dict]:
@@ -118,11 +116,11 @@ def main() -> None:
     a = p.parse_args()
     import keras
 
-    import zoo
     from bench_own_gan import fma_peak
     from edgegan.export.bundle import auto_form
     from edgegan.export.inspect import flat_chain
     from edgegan.export.optimize import optimize
+    from zoo import dcgan as zoo
 
     keras.utils.set_random_seed(0)
     if a.fixture == "seed":  # the shipped generator

@@ -13,7 +13,7 @@ from edgegan import records
 
 ROOT = Path(__file__).resolve().parents[1]
 FRAGMENTS = ROOT / "docs" / "fragments"
-SHORT = {  # the fixtures of tests/zoo.py as the tables name them
+SHORT = {  # the fixtures of tools/zoo/dcgan.py as the tables name them
     "seed": "seed MNIST",
     "tf_tutorial": "TF tutorial",
     "kerasio": "keras.io",

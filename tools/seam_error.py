@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,13 +21,13 @@ import report
 from edgegan import records
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the fixtures live with the tests that use them
 
 
 def unet():
     import keras
     from keras import layers as L
-    from zoo_i2i import randomize_bn
+
+    from zoo.dcgan import randomize_bn
 
     def down(x, n, bn=True):
         x = L.Conv2D(n, 4, strides=2, padding="same", use_bias=False)(x)

@@ -601,7 +601,7 @@ def _floors(model, runner, x: list[np.ndarray], y: np.ndarray, classes: set, log
 def _centred(D, offset: float):
     """D, or a critic with ``offset`` (the median of its scores) taken off its output: int8 quantization ranges
     include 0, so a critic whose scores drifted to 40 with a spread of 1 kept no resolution for the spread
-    (measured on tests/zoo.py's drifted WGAN-GP critic: every pair of images scored alike). The engine adds the
+    (measured on tools/zoo/dcgan.py's drifted WGAN-GP critic: every pair of images scored alike). The engine adds the
     offset back from the file's metadata."""
     if not offset:
         return D

@@ -103,7 +103,7 @@ def to_tflite(job, c: Conversion, made: dict) -> dict:
         return {"rewrites": norms, "unrunnable": tflite_export.runs_alone(c.path)}
     names = in_name if isinstance(in_name, dict) or c.role.size else None
     # A rewritten graph with a user's layer after its blocks: LiteRT's int8 quantizer crashed the export process
-    # on one (TensorFlow's CycleGAN generator, tests/zoo_i2i.tf_cyclegan: "scale out of expressed type range",
+    # on one (TensorFlow's CycleGAN generator, zoo.i2i.tf_cyclegan: "scale out of expressed type range",
     # then a segmentation fault). So such a file converts in a child: a crash costs the rewrite only, and the
     # export falls back to the plain graph
     guarded = c.choice is not None and c.v.precision == "int8" and has_user_layers(model)

@@ -57,7 +57,7 @@ def search(ranked: list[tuple], trial: Callable[[list], tuple], log) -> tuple:
 def folded_into(model, name: str, kept: set) -> str | None:
     """``name``, or the layer a converter folded it into (a batch norm: the convolution feeding it), walking back
     through single inputs to the first layer among ``kept`` (those with nodes in the file); None if there is none.
-    Measured on the SRGAN-style model (tests/zoo_i2i.py, 64 -> 256): 33 of its 43 convolutions carry a folded batch
+    Measured on the SRGAN-style model (tools/zoo/i2i.py, 64 -> 256): 33 of its 43 convolutions carry a folded batch
     norm, ranked under the norm's name; without this, its ONNX int8 file with every other layer in float still
     missed its bound (23.8 dB)."""
     from edgegan.export.inspect import leaf_layers

@@ -110,7 +110,7 @@ def keras_to_onnx(model, path: Path, input_name: str, output_name: str | list[st
 
 def squeeze_leading_axis(m, want: list, what: str) -> None:
     """Outputs of the model's shapes (``want``: each past the batch, 0 where any size). tf2onnx's graph can depend
-    on Python's string hashing: measured on ESPCN (tests/zoo_i2i.py), some PYTHONHASHSEED values gave its output an
+    on Python's string hashing: measured on ESPCN (tools/zoo/i2i.py), some PYTHONHASHSEED values gave its output an
     extra leading axis of size 1, (1, N, H, W, 1), run after run in CI's process (upstream,
     onnx/tensorflow-onnx#1789 reports outputs that differ between runs; closed unresolved). Such an output gets a
     Squeeze of that axis (parity then measures the file like any other); any other difference is refused."""
@@ -135,7 +135,7 @@ def modern_nearest_resize(m) -> None:
     """tf2onnx writes TensorFlow's nearest resize (half-pixel centres) as Resize with the coordinate mode
     ``tf_half_pixel_for_nn`` and ``nearest_mode`` floor: source = floor((x + 0.5) / scale). ONNX deprecated the mode
     in opset 13 and ONNX Runtime prints a warning for each such node on every load, past the session's log level
-    (measured on GauGAN's SPADE, tests/zoo_multi.py). ``half_pixel`` with ``round_prefer_ceil`` computes the same
+    (measured on GauGAN's SPADE, tools/zoo/multi.py). ``half_pixel`` with ``round_prefer_ceil`` computes the same
     index, floor((x + 0.5) / scale - 0.5 + 0.5), so the nodes are rewritten to it (parity at export checks it)."""
     import onnx
 
@@ -332,7 +332,7 @@ def layer_of(node: str, layers) -> str | None:
 def node_layer(node, layers) -> str | None:
     """The Keras layer of ONNX ``node`` (layer_of its name), or for a weighted op that tf2onnx renamed when it
     folded a batch norm into it ("Conv__197"), the layer of its weights ("conv2d_1_2/convolution/merged_input").
-    Measured on the SRGAN-style model (tests/zoo_i2i.py, 64 -> 256): 33 of its 43 convolutions are renamed so;
+    Measured on the SRGAN-style model (tools/zoo/i2i.py, 64 -> 256): 33 of its 43 convolutions are renamed so;
     without their weights' names no ranking could keep them in float, and with all 44 layers that kept their
     names in float the int8 file still missed its bound (23.8 dB)."""
     found = layer_of(node.name, layers)
@@ -390,7 +390,7 @@ def to_int8(src: Path, dst: Path, calibration, metadata: dict, scheme: dict, flo
             # A picture of any size: ONNX Runtime 1.32's symbolic inference cannot prove a ConvTranspose's output
             # size on it (models/photo-sr4's bilinear base: "Incomplete symbolic shape inference", after sympy
             # warnings on the terminal); ONNX's own shape inference is enough to quantize it.
-            # GauGAN's SPADE (tests/zoo_multi.py): x - mean over (N, 1, 1, C) divided by a Sqrt of the same shape
+            # GauGAN's SPADE (tools/zoo/multi.py): x - mean over (N, 1, 1, C) divided by a Sqrt of the same shape
             # leaves the Div's batch dimension unproved ("Incomplete symbolic shape inference"); merging the
             # symbolic dimensions (auto_merge) proves it. Tried second, so models it is not needed for are
             # quantized as before.
@@ -401,7 +401,7 @@ def to_int8(src: Path, dst: Path, calibration, metadata: dict, scheme: dict, flo
                     raise
                 quant_pre_process(str(plain), str(pre), skip_symbolic_shape=_any_size(m), auto_merge=True)
         # Instance/group norm computed from statistics (ReduceMean, Sub, Mul, Sqrt, Reciprocal): a QDQ pair on each
-        # of those ops compounds the rounding. On the CycleGAN fixture (tests/zoo_i2i.py) quantizing every op gave
+        # of those ops compounds the rounding. On the CycleGAN fixture (tools/zoo/i2i.py) quantizing every op gave
         # PSNR 28.1 dB against Keras, only the weighted ops (Conv, ConvTranspose, MatMul, Gemm) 31.5 dB.
         pre_graph = onnx.load(str(pre)).graph
         normalized = any(n.op_type == "ReduceMean" for n in pre_graph.node)

@@ -113,7 +113,7 @@ def runs_alone(path: Path) -> str | None:
     """None when LiteRT runs the file at ``path`` once on zeros in a child process (LiteRT alone, 0.10 s measured),
     else why not, in words. An int8 file can hold a tensor that calibration saw constant (StyleGAN's minibatch
     standard deviation at batch 1: a variance of one picture, always 0): its scale is about 4e-9 and LiteRT aborts
-    the process that prepares the file (SIGABRT, measured on tests/zoo_multi.stylegan_discriminator; a LiteRT int8
+    the process that prepares the file (SIGABRT, measured on zoo.multi.stylegan_discriminator; a LiteRT int8
     file of TensorFlow's CycleGAN generator, converted after "scale out of expressed type range", did too), so the
     export process must not be the first to load it."""
     try:

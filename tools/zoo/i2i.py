@@ -5,7 +5,7 @@ and wiring as described). Random weights, BatchNorm statistics randomized. Remad
   s2) + BatchNorm (+ Dropout) + relu up, Concatenate skips, a last Conv2DTranspose to 3 channels with tanh;
   PatchGAN D on (input_image, target_image): Concatenate, strided Conv2D, ZeroPadding2D, Conv2D(k4, valid),
   a map of logits.
-- cyclegan (keras.io): ResNet G with a registered custom ReflectionPadding2D (tests/user_layers.py),
+- cyclegan (keras.io): ResNet G with a registered custom ReflectionPadding2D (tools/zoo/layers.py),
   GroupNormalization(groups=-1) as instance norm, two stride-2 convolutions down, residual blocks (Add), two
   Conv2DTranspose up, Conv2D(k7) tanh; D: strided Conv2D + GroupNorm + LeakyReLU to a linear patch map trained
   with a least-squares loss (--score lsgan).
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo import randomize_bn
+from zoo.dcgan import randomize_bn
 
 
 def pix2pix(size: int = 32, f: int = 8, published: bool = False):
@@ -68,7 +68,8 @@ def pix2pix(size: int = 32, f: int = 8, published: bool = False):
 def cyclegan(size: int = 32, f: int = 8, blocks: int = 2, published: bool = False):
     import keras
     from keras import layers as L
-    from user_layers import ReflectionPadding2D
+
+    from zoo.layers import ReflectionPadding2D
 
     if published:
         size, f, blocks = 256, 64, 9
@@ -112,7 +113,8 @@ def _randomize_gn(model, seed: int) -> None:
 def srgan(size: int = 16, f: int = 16, blocks: int = 2, pixel_shuffle: bool = False, published: bool = False):
     import keras
     from keras import layers as L
-    from user_layers import DepthToSpace
+
+    from zoo.layers import DepthToSpace
 
     if published:
         size, f, blocks = 64, 64, 16
@@ -193,7 +195,8 @@ def espcn(f: int = 16, upscale: int = 3):
     to upscale**2 channels, then the pixel shuffle (a custom DepthToSpace); a linear output (--output-range 0,1)."""
     import keras
     from keras import layers as L
-    from user_layers import DepthToSpace
+
+    from zoo.layers import DepthToSpace
 
     kw = {"padding": "same", "kernel_initializer": "orthogonal"}
     inp = keras.Input((None, None, 1), name="y")
@@ -210,7 +213,8 @@ def edsr(f: int = 16, blocks: int = 2, scale: int = 2):
     0,255)."""
     import keras
     from keras import layers as L
-    from user_layers import DepthToSpace
+
+    from zoo.layers import DepthToSpace
 
     inp = keras.Input((None, None, 3), name="lowres")
     x = x_skip = L.Conv2D(f, 3, padding="same")(L.Rescaling(1.0 / 255)(inp))
@@ -248,7 +252,8 @@ def tf_cyclegan(size: int = 32, f: int = 8):
     InstanceNormalization (+ Dropout) + ReLU up, Concatenate skips, a last Conv2DTranspose to 3 with tanh."""
     import keras
     from keras import layers as L
-    from user_layers import InstanceNormalization
+
+    from zoo.layers import InstanceNormalization
 
     def down(x, n, norm=True):
         x = L.Conv2D(n, 4, strides=2, padding="same", use_bias=False)(x)
@@ -272,11 +277,12 @@ def tf_cyclegan(size: int = 32, f: int = 8):
 
 def adain(size: int = 32, f: int = 16):
     """keras.io's AdaIN style transfer as one model of two pictures ([0, 1]): a shared VGG-like encoder (relu
-    convolutions, max pooling) of the content and the style picture, AdaIN (tests/user_layers.py), and a decoder of
+    convolutions, max pooling) of the content and the style picture, AdaIN (tools/zoo/layers.py), and a decoder of
     relu convolutions and UpSampling2D to 3 channels with a sigmoid (--style-input style_image)."""
     import keras
     from keras import layers as L
-    from user_layers import AdaptiveInstanceNorm
+
+    from zoo.layers import AdaptiveInstanceNorm
 
     def conv(n):
         return L.Conv2D(n, 3, padding="same", activation="relu")

@@ -2,7 +2,7 @@
 layer kinds and wiring as published). Random weights. Remade by the tests, never stored.
 
 - gaugan (keras.io examples/generative/gaugan.py): G takes a latent and a one-hot segmentation map (H, W, K);
-  Dense + Reshape to 4x4, SPADE residual blocks (tests/user_layers.py: the map resized inside each SPADE) each
+  Dense + Reshape to 4x4, SPADE residual blocks (tools/zoo/layers.py: the map resized inside each SPADE) each
   followed by UpSampling2D, leaky relu, Conv2D(k4) and tanh. keras.io's SPADE takes its moments over axes 0, 1, 2
   (the batch included); ``axes=(1, 2)`` takes them per picture. gaugan_encoder: its style encoder (picture ->
   mean, variance); gaugan_discriminator: its discriminator.
@@ -16,7 +16,8 @@ def gaugan(size=32, classes=6, latent=32, f=32, hidden=16, axes=(0, 1, 2), publi
     and 128 filters, SPADE's hidden width 128)."""
     import keras
     from keras import layers as L
-    from user_layers import SPADEResBlock
+
+    from zoo.layers import SPADEResBlock
 
     widths = [f] * 2 + [f // 2] * 8
     if published:
@@ -88,7 +89,8 @@ def stylegan(z_dim: int = 32, start: int = 4, target: int = 16, f: int = 16, pub
     4x4 to its target of 128x128, STYLEGAN_FILTERS)."""
     import keras
     from keras import layers as L
-    from user_layers import AdaIN, AddNoise, EqualizedConv, EqualizedDense, pixel_norm
+
+    from zoo.layers import AdaIN, AddNoise, EqualizedConv, EqualizedDense, pixel_norm
 
     if published:
         z_dim, start, target = 512, 4, 128
@@ -133,7 +135,8 @@ def stylegan_discriminator(start: int = 4, target: int = 16, f: int = 16, publis
     EqualizedConv, EqualizedDense and a linear critic score (WGAN-GP). ``published``: 128x128, STYLEGAN_FILTERS."""
     import keras
     from keras import layers as L
-    from user_layers import EqualizedConv, EqualizedDense, MinibatchStd
+
+    from zoo.layers import EqualizedConv, EqualizedDense, MinibatchStd
 
     if published:
         start, target = 4, 128
