@@ -20,7 +20,8 @@ from edgegan.errors import ManifestError, ModelFileError
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
 REFERENCE = "reference.npz"
-ROLES = ("generator", "discriminator", "encoder")  # an encoder: a style picture -> G's latent (optional)
+ROLES = ("generator", "discriminator", "encoder", "features")  # optional: an encoder (a style picture -> G's latent),
+# D's features (its other outputs, GauGAN's feature maps, joined in one: edgegan.export.inspect.with_features)
 MAX_MANIFEST_BYTES = 4 << 20
 MAX_MODEL_BYTES = 512 << 20  # far above any file of this model; refuses absurd inputs early
 
@@ -240,7 +241,24 @@ def parse(data: Any, root: Path) -> Manifest:
         )
     if any(e.role == "encoder" for e in entries) and "encoder" not in (data.get("signature") or {}):
         raise ManifestError(f"{path}: an encoder file needs signature.encoder (its inputs); re-export the bundle")
+    if any(e.role == "features" for e in entries) and not feature_maps(
+        (data.get("discriminator") or {}).get("features")
+    ):
+        raise ManifestError(
+            f"{path}: a features file needs discriminator.features (the maps it joins: each a name and a shape); "
+            "re-export the bundle"
+        )
     return Manifest(root=root, data=data, files=entries)
+
+
+def feature_maps(section) -> list[tuple[str, tuple[int, ...]]] | None:
+    """[(name, shape)] of the maps a features file joins (a manifest's discriminator.features, or the file's own
+    metadata "maps"), or None when ``section`` is not such a list."""
+    try:
+        maps = [(str(m["name"]), tuple(int(d) for d in m["shape"])) for m in section]
+    except (TypeError, KeyError, ValueError):
+        return None
+    return maps if maps and all(shape and min(shape) > 0 for _, shape in maps) else None
 
 
 def _side(v: Any, may_be_none: bool) -> bool:

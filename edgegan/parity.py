@@ -20,13 +20,16 @@ import numpy as np
 from edgegan.contract import SCORE
 
 DECISIVE_MARGIN = 0.1
+# Roles whose output is a float vector judged by its error over its scale (ENCODER_BOUNDS): an encoder's latent,
+# D's feature maps joined (edgegan.export.inspect.with_features)
+RELATIVE = ("encoder", "features")
 
 
 def shape_problem(role: str, ref: np.ndarray, out: np.ndarray) -> str | None:
     """Why a file's outputs cannot be compared with Keras', or None: a generator's must have Keras' shape exactly
     (figures reshapes a discriminator's scores, (N, 1) against (N,), and would hide an extra axis of size 1:
     measured, a tf2onnx conversion that gave ESPCN's output a leading axis, (1, N, H, W, C), passed on values)."""
-    if role in ("generator", "encoder") and np.shape(out) != np.shape(ref):
+    if (role == "generator" or role in RELATIVE) and np.shape(out) != np.shape(ref):
         return f"output shape {np.shape(out)[1:] if np.ndim(out) else ()} is not Keras' {np.shape(ref)[1:]}"
     if np.size(out) != np.size(ref):
         return f"{np.size(out)} output values for Keras' {np.size(ref)}"
@@ -41,7 +44,7 @@ def figures(role: str, ref: np.ndarray, out: np.ndarray, peak: float = 2.0, scor
         "mean_abs": float(d.mean()) if d.size else 0.0,
         "n": int(len(ref)),
     }
-    if role == "encoder":  # a latent: its error over its scale (ENCODER_BOUNDS)
+    if role in RELATIVE:  # its error over its scale (ENCODER_BOUNDS)
         f["rel_max_abs"] = f["max_abs"] / max(float(np.abs(ref).max()) if d.size else 0.0, 1e-12)
         return f
     if role == "generator":
@@ -83,15 +86,15 @@ CRITIC_BOUNDS = {
 }
 
 
-# An encoder's latent (edgegan.export.encoder; float files only): its largest error over the latent's largest
-# magnitude, as a critic's rel_max_abs, since float rounding grows with the values.
+# An encoder's latent (edgegan.export.encoder) or D's feature maps (float files only): the largest error over the
+# largest magnitude, as a critic's rel_max_abs, since float rounding grows with the values.
 ENCODER_BOUNDS = {"fp32": {"rel_max_abs": 1e-4}, "fp16": {"rel_max_abs": 1e-2}, "gpu": {"rel_max_abs": 1e-2}}
 
 
 def bound_for(role: str, precision_class: str, score: str | None, bounds: dict) -> dict:
     """The parity bound of a file: ``bounds`` (BOUNDS) for its precision class, a critic's own for a critic, an
-    encoder's for an encoder."""
-    if role == "encoder":
+    encoder's for an encoder and D's features."""
+    if role in RELATIVE:
         return ENCODER_BOUNDS[precision_class]
     ordered = role == "discriminator" and score is not None and SCORE[score].ordered
     return CRITIC_BOUNDS[precision_class] if ordered else bounds[precision_class]
@@ -140,7 +143,7 @@ def ssim(a: np.ndarray, b: np.ndarray, peak: float) -> np.ndarray:
 
 def passes(role: str, bound: dict, fig: dict) -> bool:
     """True if ``fig`` meets ``bound`` (a BOUNDS entry) for this role."""
-    if "rank" in bound or role == "encoder":  # a critic (errors relative, pairs in order), an encoder
+    if "rank" in bound or role in RELATIVE:  # a critic (errors relative, pairs in order), an encoder
         return fig.get("rank", 1.0) >= bound.get("rank", 0.0) and all(
             fig.get(k, np.inf) <= bound[k] for k in ("rel_max_abs", "rel_mean_abs") if k in bound
         )
@@ -165,7 +168,7 @@ def within_floor(floor: dict | None, fig: dict) -> bool:
 
 def headline(role: str, bound: dict, fig: dict) -> tuple[str, str]:
     """(figure, bound) as short strings for tables."""
-    if "rank" in bound or role == "encoder":
+    if "rank" in bound or role in RELATIVE:
         key = "rel_max_abs" if "rel_max_abs" in bound else "rel_mean_abs"
         what = "max |err| / scale" if key == "rel_max_abs" else "mean |err| / spread"
         if "rank" not in bound:

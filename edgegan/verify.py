@@ -47,7 +47,8 @@ def load_reference(m: mf.Manifest) -> dict[str, np.ndarray]:
 
     with np.load(io.BytesIO(data), allow_pickle=False) as z:  # no pickle anywhere (docs/reliability.md item 6)
         # G's inputs by their signature's names (z or source, label, map); d_*: only with a D
-        keys = (*m.contract.signature.names, "image", "d_source", "d_input", "d_label", "d_score", *ENCODER_KEYS)
+        keys = (*m.contract.signature.names, "image", "d_source", "d_input", "d_label", "d_score", "f_features",
+                *ENCODER_KEYS)  # fmt: skip
         return {k: z[k] for k in keys if k in z.files}
 
 
@@ -64,10 +65,15 @@ def keras_reference(
     G = load_keras(mf.safe_path(m.root, "generator.keras"), "generator", custom_objects)
     path = mf.safe_path(m.root, "discriminator.keras") if "d_input" in ref else None
     D = load_keras(path, "discriminator", custom_objects) if path else None
-    if D is not None and (m.data.get("discriminator") or {}).get("output") is not None:  # --d-output, as at export
+    d_section = m.data.get("discriminator") or {}
+    if D is not None and d_section.get("features"):  # --d-features: score and features, split after wrapping
+        from edgegan.export.inspect import with_features
+
+        D, _ = with_features(D, str(d_section["output"]), path)
+    elif D is not None and d_section.get("output") is not None:  # --d-output, as at export
         from edgegan.export.inspect import score_output
 
-        D = score_output(D, str(m.data["discriminator"]["output"]), path)
+        D = score_output(D, str(d_section["output"]), path)
     onehot = ((m.data.get("label") or {}).get("source_encoding") or {}).get("onehot")
     if onehot:  # the sources take the label one-hot: wrapped as at export (edgegan.export.onehot)
         from edgegan.export.onehot import wrap_pair
@@ -89,10 +95,18 @@ def keras_reference(
     pinned = 1 if m.data.get("batch_statistics") else None  # --batch-one: Keras one picture per call, as at export
     out["image"] = keras_runner(G, pinned)(*_inputs(ref, "generator", m))
     drift = float(np.abs(out["image"] - ref["image"]).max())
+    F = None
+    if D is not None and len(D.outputs) == 2:  # --d-features (edgegan.export.inspect.with_features)
+        from edgegan.export.inspect import split_features
+
+        D, F = split_features(D)
     if D is not None:
-        order = image_inputs(D, path, d_source or (m.data.get("discriminator") or {}).get("source_input"))
+        order = image_inputs(D, path, d_source or d_section.get("source_input"))
         out["d_score"] = keras_runner(D, pinned, order=order)(*_inputs(ref, "discriminator", m))
         drift = max(drift, float(np.abs(out["d_score"] - ref["d_score"]).max()))
+    if F is not None and "f_features" in ref:
+        out["f_features"] = keras_runner(F, pinned, order=order)(*_inputs(ref, "features", m))
+        drift = max(drift, float(np.abs(out["f_features"] - ref["f_features"]).max()))
     if "e_z" in ref:  # the style encoder, wrapped as at export (edgegan.export.encoder)
         from edgegan.export.encoder import load_encoder
 
@@ -181,15 +195,17 @@ def _verify_file(m: mf.Manifest, e: mf.FileEntry, ref: dict, bound: dict, thread
         for key in ("name", "shape", "dtype"):
             if got.get(key) != want.get(key):
                 problems.append(f"{what} {key} {got.get(key)} != manifest {want.get(key)}")
-    if e.role == "discriminator" and "d_input" not in ref:
+    if e.role in ("discriminator", "features") and "d_input" not in ref:
         raise ManifestError(f"{m.root / mf.REFERENCE}: has no discriminator references for {e.path}")
+    if e.role == "features" and "f_features" not in ref:
+        raise ManifestError(f"{m.root / mf.REFERENCE}: has no feature-map references (f_features) for {e.path}")
     classes = 0 if e.role == "encoder" else m.classes
     if (engine.label is not None) != bool(classes) or (classes and "label" not in ref):
         raise ManifestError(
             f"{m.root / e.path}: {'takes' if engine.label is not None else 'takes no'} label but the manifest "
             f"says {m.classes or 'no'} classes and the references hold {'labels' if 'label' in ref else 'none'}"
         )
-    y_ref = ref[{"generator": "image", "discriminator": "d_score", "encoder": "e_z"}[e.role]]
+    y_ref = ref[{"generator": "image", "discriminator": "d_score", "encoder": "e_z", "features": "f_features"}[e.role]]
     y = engine.run(*_inputs(ref, e.role, m))
     wrong = parity.shape_problem(e.role, y_ref, y)
     if wrong is not None:

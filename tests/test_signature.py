@@ -76,6 +76,14 @@ def test_a_manifest_whose_signature_disagrees_is_refused(tmp_path):
     data["signature"] = {"generator": g, "encoder": [{"name": "eps", "kind": "latent", "size": 100}]}
     with pytest.raises(ManifestError, match="a picture and a latent"):
         mf.parse(data, tmp_path)
+    data = json.loads((ROOT / "models" / "mnist-cdcgan" / "manifest.json").read_text())
+    data["files"][-1]["role"] = "features"  # D's feature maps, and no record of which maps its output joins
+    for maps in (None, [], [{"name": "x", "shape": [4, 0, 2]}], [{"shape": [4, 4, 2]}]):
+        data["discriminator"]["features"] = maps
+        with pytest.raises(ManifestError, match="needs discriminator.features"):
+            mf.parse(data, tmp_path)
+    data["discriminator"]["features"] = [{"name": "x", "shape": [4, 4, 2]}]
+    assert [e.role for e in mf.parse(data, tmp_path).files].count("features") == 1
 
 
 @pytest.mark.light
@@ -129,9 +137,10 @@ def gaugan(tmp_path_factory):
     zoo_multi.gaugan_discriminator().save(root / "d.keras")
     zoo_multi.gaugan_encoder().save(root / "e.keras")
     (root / "palette.json").write_text(json.dumps(PALETTE))
-    # D: which input is the segmentation picture, which output the score, the map's colours, a hinge score
+    # D: which input is the segmentation picture, which output the score (its feature maps kept in a file of their
+    # own), the map's colours, a hinge score
     d_flags = ["--discriminator", str(root / "d.keras"), "--d-source", "discriminator_image_A", "--d-output", "-1",
-               "--map-palette", str(root / "palette.json"), "--score", "hinge"]  # fmt: skip
+               "--d-features", "--map-palette", str(root / "palette.json"), "--score", "hinge"]  # fmt: skip
     e_flags = ["--encoder", str(root / "e.keras"), "--encoder-variance", "log"]  # its style encoder, a log-variance
     r = run_cli("export", "--generator", str(root / "g.keras"), "--custom-objects", USER_LAYERS, "--map-onehot",
                 "mask", *d_flags, *e_flags, "--out", str(root / "b"))  # fmt: skip
@@ -207,6 +216,37 @@ def test_gaugan_discriminator_scores_a_picture_against_its_coloured_map_as_keras
 
 
 @needs_tf
+def test_the_discriminators_feature_maps_come_in_a_file_of_their_own_as_keras_makes_them(gaugan):
+    """--d-features: D's four feature maps (GauGAN's feature-matching loss compares them), left out of its score
+    files, come in a float32 file per format asked for; Discriminator.features gives them as Keras does."""
+    import keras
+
+    import edgegan
+    from edgegan.errors import InputError
+
+    m = json.loads((gaugan / "b" / "manifest.json").read_text())
+    D = keras.models.load_model(gaugan / "d.keras")
+    shapes = [list(t.shape[1:]) for t in D.outputs[:-1]]
+    assert [f["shape"] for f in m["discriminator"]["features"]] == shapes
+    made = {(f["format"], f["precision"]) for f in m["files"] if f["role"] == "features"}
+    assert made == {("onnx", "fp32"), ("tflite", "fp32"), ("ort", "fp32")}
+    ref = np.load(gaugan / "b" / "reference.npz")
+    assert ref["f_features"].shape == (len(ref["d_input"]), sum(int(np.prod(s)) for s in shapes))
+    seg = np.random.default_rng(6).integers(0, 6, (3, 32, 32))
+    coloured = (np.asarray(PALETTE, np.float32)[seg] / 255.0) * 2 - 1
+    pictures = np.random.default_rng(7).uniform(-1, 1, (3, 32, 32, 3)).astype(np.float32)
+    want = [t.numpy() for t in D([coloured, pictures], training=False)[:-1]]
+    for backend in ("onnx", "tflite", "ort"):
+        d = edgegan.load(gaugan / "b", role="discriminator", backend=backend)
+        got = d.features(pictures, source=coloured)
+        assert [g.shape for g in got] == [w.shape for w in want], backend
+        for g, w in zip(got, want):
+            assert np.abs(g - w).max() <= 1e-4 * max(1.0, np.abs(w).max()), backend
+    with pytest.raises(InputError, match="keeps no feature maps"):
+        edgegan.load(ROOT / "models" / "mnist-dcgan", role="discriminator").features(np.zeros((1, 28, 28, 1)))
+
+
+@needs_tf
 def test_a_style_picture_goes_through_the_encoder_file_as_keras_samples_it(gaugan, tmp_path):
     """GauGAN's encoder: a picture -> (mean, log-variance); z = mean + exp(v / 2) eps, eps from the seed. The
     runtime and `edgegan generate --style` equal Keras' encoder and generator run that way."""
@@ -265,15 +305,15 @@ def test_the_encoders_outputs_are_read_by_their_names_and_its_variance_as_told(t
 
 @needs_tf
 def test_bench_times_each_kind_of_file_of_a_bundle_of_several_inputs(gaugan):
-    """bench feeds each file inputs of its own kind (a map drawn, a picture for the encoder); the Keras sources, which
-    need the user's layers, are left out and said."""
+    """bench feeds each file inputs of its own kind (a map drawn, a picture for the encoder, D's pictures for its
+    feature maps); the Keras sources, which need the user's layers, are left out and said."""
     from edgegan.bench import bench
 
     said = []
     rows, _ = bench(
         gaugan / "b", batch=2, runs=3, cold=False, only=lambda e: e.precision == "fp32", progress=said.append
     )
-    assert {r.variant.split("/")[0] for r in rows} == {"generator", "discriminator", "encoder"}
+    assert {r.variant.split("/")[0] for r in rows} == {"generator", "discriminator", "encoder", "features"}
     assert all(r.p50_ms > 0 for r in rows) and "[keras] skipped: a generator of z, map" in said
 
 
@@ -298,6 +338,8 @@ def test_what_the_gaugan_discriminator_needs_is_asked_for_in_one_line(gaugan):
         assert not (gaugan / "x").exists()
     with pytest.raises(EdgeGanError, match="this export has none: drop the flag"):  # a flag that would do nothing
         edgegan.export(g, out=gaugan / "x", log=lambda *a: None, **given, map_palette=palette)
+    with pytest.raises(EdgeGanError, match="there is no discriminator: drop it"):
+        edgegan.export(g, out=gaugan / "x", log=lambda *a: None, **given, d_features=True)
     # the encoder: what its variance output is cannot be read; a model that is not one is named with its shapes
     for extra, says in (
         ({"encoder": str(gaugan / "e.keras")}, "pass --encoder-variance log"),

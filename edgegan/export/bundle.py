@@ -28,7 +28,16 @@ from edgegan.export import tflite as tflite_export
 from edgegan.export.converters import CONVERTERS, Conversion, rank4
 from edgegan.export.flags import ExportOptions
 from edgegan.export.formats import BOUNDS, VARIANTS, Variant
-from edgegan.export.inspect import forced_training, inference_mode, leaf_layers, read_contract, score_output
+from edgegan.export.inspect import (
+    FEATURES,
+    forced_training,
+    inference_mode,
+    leaf_layers,
+    read_contract,
+    score_output,
+    split_features,
+    with_features,
+)
 from edgegan.export.optimize import Choice, at_size, optimize
 from edgegan.export.sources import REFERENCE_COUNT, REFERENCE_VALUES, generator_inputs
 from edgegan.export.staging import fsync_tree, staged, swap_into_place
@@ -144,7 +153,8 @@ class Role:
     floors: dict = field(default_factory=dict)  # precision class -> the original's own error F (export.floor)
     twin_runner: Callable | None = None  # D's: a twin of it (edgegan.export.floor) -> its function of x_ref
     stored: int | None = None  # D's: the first rows of x_ref that reference.npz keeps (verify replays them)
-    outputs: list | None = None  # the encoder's: the layers making its mean and its variance (edgegan.export.encoder)
+    outputs: list | None = None  # the encoder's: its mean's and variance's layers; D's features': the maps it joins
+    features: tuple | None = None  # D's with --d-features: (its features model, the maps it joins)
 
     def run(self, engine) -> np.ndarray:
         """The engine's outputs for the parity inputs, in chunks (rows_per_call of the larger of a row's inputs and
@@ -299,7 +309,10 @@ def keras_runner(model, chunk: int | None = None, order: list | None = None):
 def _roles(sources: Sources, variants, opts: ExportOptions, skip: frozenset, log):
     """Load the models and read their contract; build G's role, and a maker of D's role (None without a D)
     that takes a generator function: D's inputs are generated images, made by the fastest verified G."""
-    G, D = _load(sources, opts, skip, log)
+    G, D, maps = _load(sources, opts, skip, log)
+    features = None
+    if maps is not None:  # --d-features: D's score files and its features file (inspect.with_features)
+        D, features = split_features(D)
     contract = read_contract(
         G,
         D,
@@ -346,6 +359,7 @@ def _roles(sources: Sources, variants, opts: ExportOptions, skip: frozenset, log
         d = _discriminator_role(D, generate or g_keras, inputs, x_ref, g_ref, contract, sources, opts, info, log)
         if not SCORE[contract.score].ordered:  # a critic has its own relative bounds
             d.floors = _floors(D, d.twin_runner, d.x_ref, d.y_ref, {v.bound for v in variants}, log)
+        d.features = None if features is None else (features, maps)
         return d
 
     return contract, g_role, make_d, info
@@ -365,7 +379,12 @@ def _load(sources: Sources, opts: ExportOptions, skip: frozenset, log) -> tuple:
                 "statistics, no dropout), and its parity is measured against Keras in inference mode"
             )
     G, D = inference_mode(G), None if D is None else inference_mode(D)
-    if D is not None and (len(D.outputs) > 1 or opts.d_output is not None):
+    maps = None
+    if D is not None and opts.d_features:  # D keeps two outputs, its score and its other outputs joined, until split
+        D, maps = with_features(D, opts.d_output, sources.discriminator)
+        log(f"the discriminator's score: its output {opts.d_output}; its other outputs ("
+            f"{', '.join(m['name'] for m in maps)}) in a float32 file of their own (--d-features)")  # fmt: skip
+    elif D is not None and (len(D.outputs) > 1 or opts.d_output is not None):
         D = score_output(D, opts.d_output, sources.discriminator)
         log(f"the discriminator's score: its output {opts.d_output} (its other outputs are left out of the files)")
     if opts.label_onehot:
@@ -392,7 +411,7 @@ def _load(sources: Sources, opts: ExportOptions, skip: frozenset, log) -> tuple:
 
         G = wrap_style(G, opts.style_input, sources.generator)
         log(f"{opts.style_input}: the style picture (the files' input style, beside the picture they translate)")
-    return G, D
+    return G, D, maps
 
 
 def composed(G, opts: ExportOptions, g_path: Path, log=None):
@@ -640,6 +659,8 @@ def export_bundle(
     if opts.calibration_samples < 2 * opts.batch:
         raise ConfigError(f"--calibration-samples must be at least {2 * opts.batch}")
     sources = model if isinstance(model, Sources) else find_sources(model)
+    if opts.d_features and sources.discriminator is None:
+        raise ConfigError("--d-features keeps a discriminator's other outputs; there is no discriminator: drop it")
     out = Path(out)
     skip = _skip_set(opts, sources, log)
     opts = _recorded_contract(opts, sources, log)
@@ -653,9 +674,11 @@ def export_bundle(
         roles = [g_role] + ([make_d(_fast_generator(stage))] if make_d else [])
         if len(roles) > 1:
             entries += _export_role(job, roles[1], variants)
+        if len(roles) > 1 and roles[1].features:  # --d-features: float32 files (inspect.with_features)
+            roles.append(features_role(roles[1]))
+            entries += _export_role(job, roles[-1], _float32(variants))
         if e_role is not None:  # float32 files in the formats asked for (edgegan.export.encoder)
-            asked = {v.format for v in variants}
-            entries += _export_role(job, e_role, [v for v in VARIANTS if v.precision == "fp32" and v.format in asked])
+            entries += _export_role(job, e_role, _float32(variants))
             roles.append(e_role)
         shutil.rmtree(job.tmp)
         _copy_sources(sources, stage, roles, opts)
@@ -681,10 +704,26 @@ def _references(contract: Contract, roles: list[Role]) -> dict[str, np.ndarray]:
         ref.update(d_input=d_x[-1 if contract.paired else 0], d_score=d.y_ref[: d.stored])
         ref.update({"d_label": d_x[1]} if contract.conditional else {})
         ref.update({"d_source": d_x[0]} if contract.paired else {})
+    if "features" in by_name:  # D's stored rows in, its feature maps joined out (inspect.with_features)
+        ref["f_features"] = by_name["features"].y_ref
     if "encoder" in by_name:
         e = by_name["encoder"]
         ref.update(e_style=e.x_ref[0], e_eps=e.x_ref[1], e_z=e.y_ref)
     return ref
+
+
+def _float32(variants: list[Variant]) -> list[Variant]:
+    """The float32 files of the formats asked for: what an encoder or D's features are exported as."""
+    asked = {v.format for v in variants}
+    return [v for v in VARIANTS if v.precision == "fp32" and v.format in asked]
+
+
+def features_role(d: Role) -> Role:
+    """D's other outputs (--d-features), joined as its features file's one output: its parity rows are the rows of
+    D's that reference.npz keeps, so verify replays them from D's inputs."""
+    F, maps = d.features
+    x = [a[: d.stored] for a in d.x_ref]
+    return Role("features", {None: (F, [])}, (d.io_names[0], FEATURES), None, x, d.twin_runner(F)(*x), {}, outputs=maps)
 
 
 def encoder_role(opts: ExportOptions, contract: Contract, g_role: Role, log) -> Role:
@@ -732,7 +771,8 @@ def _copy_sources(sources: Sources, stage: Path, roles: list[Role], opts: Export
         shutil.copyfile(opts.mapping, stage / "mapping.keras")
     others = {"discriminator": sources.discriminator, "encoder": opts.encoder}
     for role in roles[1:]:
-        shutil.copyfile(others[role.name], stage / f"{role.name}.keras")
+        if role.name in others:  # D's features come from discriminator.keras
+            shutil.copyfile(others[role.name], stage / f"{role.name}.keras")
     if sources.record:
         (stage / "training.json").write_text(json.dumps(sources.record, indent=2) + "\n")
     folder = sources.folder
@@ -830,10 +870,14 @@ def _export_file(job: Job, role: Role, v: Variant, choice, made: dict, keep=()) 
         from edgegan.export.encoder import signature
 
         meta["signature"] = signature(contract.latent_size, contract.image_shape, contract.image_range).section()
-    if role.name == "discriminator":
-        meta.update(input_range=list(contract.d_input_range), score=contract.score)
-        meta.update({"score_offset": role.score_offset} if role.score_offset else {})
+    if role.name in ("discriminator", "features"):  # the same inputs
         meta.update(contract.discriminator_section())
+    if role.name == "discriminator" and role.score_offset:
+        meta["score_offset"] = role.score_offset
+    if role.name == "features":  # maps, not a score: how the runtime splits its one output (inspect.with_features)
+        meta = {k: v for k, v in meta.items() if k not in ("score", "threshold", "score_shape")} | {
+            "maps": role.outputs
+        }
     if choice:
         meta["optimize_form"] = choice.form
     if v.format in ("onnx", "ort") and v.precision == "int8":
@@ -966,6 +1010,9 @@ def _manifest(job: Job, roles, d_info: dict, entries, tf) -> dict:
             m["discriminator"]["source_input"] = opts.d_source
         if opts.d_output is not None:  # which of D's outputs the files keep (inspect.score_output)
             m["discriminator"]["output"] = opts.d_output
+        f_role = next((r for r in roles if r.name == "features"), None)
+        if f_role is not None:  # --d-features: its other outputs, in the order the features file joins them
+            m["discriminator"]["features"] = f_role.outputs
         if "palette" in d_info:  # the colours of the segmentation picture a map generator's D judges against
             m["discriminator"]["source_palette"] = d_info["palette"]
     if any(r.name == "encoder" for r in roles):  # edgegan.export.encoder
@@ -981,7 +1028,9 @@ def _manifest(job: Job, roles, d_info: dict, entries, tf) -> dict:
             contract.latent_size, contract.image_shape, contract.image_range
         ).section()
     m["sources"] = {
-        r.name: {"path": f"{r.name}.keras", "sha256": mf.sha256_file(stage / f"{r.name}.keras")} for r in roles
+        r.name: {"path": f"{r.name}.keras", "sha256": mf.sha256_file(stage / f"{r.name}.keras")}
+        for r in roles
+        if r.name != "features"  # made from discriminator.keras
     }
     if opts.mapping:
         m["sources"]["mapping"] = {"path": "mapping.keras", "sha256": mf.sha256_file(stage / "mapping.keras")}

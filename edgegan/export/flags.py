@@ -162,6 +162,9 @@ FLAGS = (
     Flag("d_output", None, "a discriminator of several outputs (GauGAN's: feature maps for its feature-matching "
          "loss, then the score): which is the score, by index (-1: the last) or by the name of the layer that makes "
          "it; the others are training aids, left out of the files", "INDEX|LAYER"),
+    Flag("d_features", False, "with --d-output: keep the discriminator's other outputs (GauGAN's feature maps) in "
+         "a float32 file of their own beside its score files: edgegan.load(..., role='discriminator').features(...)",
+         parse=_bool, kind="switch"),
     Flag("encoder", None, "a style encoder (GauGAN's: a picture like the generator's -> the mean and variance of "
          "its latent), exported beside it in float32: generate --style PICTURE then runs it", "ENCODER.keras",
          lambda v, f: str(v)),

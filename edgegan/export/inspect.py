@@ -33,21 +33,59 @@ def leaf_layers(model) -> list:
 
 def score_output(D, which: str | None, path: Path):
     """D with only the output ``which`` names (an index, or the layer that makes it: --d-output), for a D of
-    several outputs whose others are training aids (GauGAN's feature maps). Which one is the score cannot be read
-    from the model: without the flag, refused in one line listing them."""
+    several outputs whose others are training aids (GauGAN's feature maps)."""
     import keras
 
+    return keras.Model(D.inputs, D.outputs[_score_index(D, which, path)], name=D.name)
+
+
+def _score_index(D, which: str | None, path: Path) -> int:
+    """Which of D's outputs ``which`` names. Which one is the score cannot be read from the model: without the
+    flag, refused in one line listing them."""
     names = [t._keras_history.operation.name for t in D.outputs]
     listed = "; ".join(f"{i}: {n} {tuple(t.shape)}" for i, (n, t) in enumerate(zip(names, D.outputs)))
     if which is None:
         raise ModelFileError(
             f"{path}: the discriminator has {len(names)} outputs ({listed}); pass --d-output INDEX or LAYER naming "
-            "its score (the others, such as feature maps for a feature-matching loss, are left out of the files)"
+            "its score (the others, such as feature maps for a feature-matching loss, are left out of the files; "
+            "--d-features keeps them)"
         )
     i = names.index(which) if which in names else int(which) if which.lstrip("-").isdigit() else len(names)
     if not -len(names) <= i < len(names):
         raise ConfigError(f"--d-output {which}: the discriminator's outputs are {listed}")
-    return keras.Model(D.inputs, D.outputs[i], name=D.name)
+    return i % len(names)
+
+
+FEATURES = "features"  # the features file's one output: D's other outputs flattened and concatenated
+
+
+def with_features(D, which: str | None, path: Path):
+    """(D with two outputs, its score (--d-output) then its other outputs flattened and concatenated; each of those
+    as {"name": the layer making it, "shape": [...]}): --d-features keeps GauGAN's feature maps in a file of their
+    own, one output as every edgegan file has (the runtime splits it again)."""
+    import keras
+
+    if len(D.outputs) < 2:
+        raise ConfigError(f"--d-features keeps a discriminator's outputs besides its score; {path} has one output")
+    i = _score_index(D, which, path)
+    score, others = D.outputs[i], [t for k, t in enumerate(D.outputs) if k != i]
+    maps = [{"name": t._keras_history.operation.name, "shape": [int(d) for d in t.shape[1:]]} for t in others]
+    flat = [keras.layers.Flatten()(t) for t in others]
+    join = (
+        keras.layers.Concatenate(name=FEATURES)
+        if len(flat) > 1
+        else lambda f: keras.layers.Identity(name=FEATURES)(f[0])
+    )
+    joined = join(flat)
+    return keras.Model(D.inputs, [score, joined], name=D.name), maps
+
+
+def split_features(D):
+    """(D's score model, its features model) from ``with_features``'s two-output D, after any wrapping."""
+    import keras
+
+    score, features = D.outputs
+    return keras.Model(D.inputs, score, name=D.name), keras.Model(D.inputs, features, name=FEATURES)
 
 
 def has_user_layers(model) -> bool:

@@ -56,6 +56,7 @@ class ModelInfo:
     source: ImageInput | None = None  # an image-input generator's input (edgegan.contract); None: a latent
     paired: bool = False  # D only: it judges an image against its source picture (pix2pix)
     signature: Signature | None = None  # G only: its inputs by name and kind (edgegan.signature)
+    maps: tuple = ()  # D's features only: (name, shape) of each map its one output joins (edgegan.manifest)
 
     @property
     def extra(self) -> list:
@@ -149,7 +150,8 @@ class _Model:
         if isinstance(self, Generator):  # a second picture (AdaIN's style): the same pictures
             styles = {e.name: x for e in self.info.extra if e.kind == "image"}
             return lambda: self.translate(x, raw=True, **styles)
-        return lambda: self.score(x, label, source=x if self.info.paired else None)
+        judge = self.maps if isinstance(self, Features) else self.score
+        return lambda: judge(x, label, source=x if self.info.paired else None)
 
     def __repr__(self) -> str:
         i = self.info
@@ -355,9 +357,40 @@ class Generator(_Model):
     save_gif = staticmethod(save_gif)
 
 
-class Discriminator(_Model):
+class _Judge(_Model):
+    """What a discriminator's files take: images (and a conditional one's labels, a paired one's source)."""
+
+    def _feed(self, images, labels, source) -> list:
+        """The engine's inputs, in its order: uint8 images (what Generator.sample returns) scaled to the range the
+        discriminator was trained on, float ones already in it (``info.image_range``)."""
+        if self.info.image_range is None:
+            raise ConfigError(
+                f"{self.info.path}: the file does not say which input range it takes (no edgegan metadata); export "
+                "it with edgegan export"
+            )
+        if (source is not None) != self.info.paired:
+            raise InputError(
+                f"{self.info.path} judges an image against its source: pass source="
+                if self.info.paired
+                else f"{self.info.path} takes no source picture; drop source"
+            )
+        xs = [self._pictures(a, what) for a, what in ((source, "source"), (images, "images")) if a is not None]
+        if len(xs) == 2 and len(xs[0]) != len(xs[1]):
+            raise InputError(f"source: {len(xs[0])} pictures for {len(xs[1])} images")
+        return [*xs, self.check_labels(labels, len(xs[-1]))]
+
+    def _pictures(self, images, what: str) -> np.ndarray:
+        x = np.asarray(images)
+        if x.dtype == np.uint8:
+            x = from_uint8(x, self.info.image_range)
+        return check_array(x, self.info.image_shape, what, self.max_batch)
+
+
+class Discriminator(_Judge):
     """images (N, H, W, C) -> P(real), float32 (N,), whether the model ends in a sigmoid or gives logits; a
     patch discriminator's map (N, h, w); a least-squares one's or a critic's raw score."""
+
+    _features_loader = None  # load() sets it for a bundle exported with --d-features
 
     def score(self, images, labels=None, source=None, reduce: str | None = None) -> np.ndarray:
         """P(real) per image (per patch for a patch discriminator: (N, h, w); ``reduce="mean"``: their mean, one
@@ -368,32 +401,46 @@ class Discriminator(_Model):
         must already be in it (``info.image_range``). A conditional discriminator judges each image as a member
         of its class: ``labels``, one per image (or one for all); a paired one (pix2pix) judges each image against
         the ``source`` picture it was made from."""
-        if self.info.score is None or self.info.image_range is None:
+        if self.info.score is None:
             raise ConfigError(
-                f"{self.info.path}: the file does not say what its score means or which input range it takes "
-                "(no edgegan metadata); export it with edgegan export"
+                f"{self.info.path}: the file does not say what its score means (no edgegan metadata); export it "
+                "with edgegan export"
             )
         if reduce not in (None, "mean"):
             raise InputError(f"reduce must be None or 'mean', got {reduce!r}")
-        if (source is not None) != self.info.paired:
-            raise InputError(
-                f"{self.info.path} judges an image against its source: pass source="
-                if self.info.paired
-                else f"{self.info.path} takes no source picture; drop source"
-            )
-        xs = [self._pictures(a, what) for a, what in ((source, "source"), (images, "images")) if a is not None]
-        if len(xs) == 2 and len(xs[0]) != len(xs[1]):
-            raise InputError(f"source: {len(xs[0])} pictures for {len(xs[1])} images")
-        y = self.check_labels(labels, len(xs[-1]))
-        s = self.engine.run(*xs, y)
+        s = self.engine.run(*self._feed(images, labels, source))
         s = probability(s.reshape(len(s), *(s.shape[1:3] if s.ndim == 4 else ())), self.info.score)
         return s.reshape(len(s), -1).mean(axis=1).astype(np.float32) if reduce and s.ndim > 1 else s
 
-    def _pictures(self, images, what: str) -> np.ndarray:
-        x = np.asarray(images)
-        if x.dtype == np.uint8:
-            x = from_uint8(x, self.info.image_range)
-        return check_array(x, self.info.image_shape, what, self.max_batch)
+    @functools.cached_property
+    def feature_maps(self) -> Features | None:
+        """The bundle's file of this discriminator's other outputs (export --d-features), loaded on first use;
+        None when it has none."""
+        return self._features_loader() if self._features_loader else None
+
+    def features(self, images, labels=None, source=None) -> list[np.ndarray]:
+        """The discriminator's other outputs for these images (GauGAN's four feature maps, as a feature-matching
+        loss compares them), float32 (N, h, w, c) each, in the model's order: its bundle's features file, taking
+        what ``score`` takes."""
+        if self.feature_maps is None:
+            raise InputError(
+                f"{self.info.path}: the bundle keeps no feature maps (export with --d-output and --d-features)"
+            )
+        return self.feature_maps.maps(images, labels, source)
+
+
+class Features(_Judge):
+    """A discriminator's other outputs (export --d-features: GauGAN's feature maps), joined in its file's one output
+    (edgegan.export.inspect.with_features) and split again here."""
+
+    def maps(self, images, labels=None, source=None) -> list[np.ndarray]:
+        """float32 (N, h, w, c) per map, in the discriminator's order, for what its ``score`` takes."""
+        if not self.info.maps:
+            raise ModelFileError(f"{self.info.path}: the file does not say which maps it joins; re-export it")
+        flat = self.engine.run(*self._feed(images, labels, source))
+        sizes = [int(np.prod(shape)) for _, shape in self.info.maps]
+        parts = np.split(flat.reshape(len(flat), -1), np.cumsum(sizes)[:-1], axis=1)
+        return [p.reshape(len(p), *shape) for p, (_, shape) in zip(parts, self.info.maps)]
 
 
 class Encoder(_Model):
@@ -475,8 +522,8 @@ def load(
     providers: ONNX Runtime execution providers (default CPU); delegate: a LiteRT external delegate library.
     spin: ONNX Runtime's worker threads busy-wait between runs (its default). Turn it off when several sessions
     share the cores (A/B timing in one process, many models in one app): idle spinning threads steal them.
-    role: "generator" (default for a bundle) or "discriminator"; for a single file, what its edgegan metadata
-    says, else this (a file without metadata is taken to be what ``role`` says, default generator).
+    role: "generator" (default for a bundle), "discriminator", "encoder" (a style encoder) or "features" (D's
+    other outputs: Discriminator.features); for a single file, what its edgegan metadata says, else this (a file without metadata is taken to be what ``role`` says, default generator).
     accelerator: run a LiteRT file through LiteRT's CompiledModel API on "gpu" (every op on the GPU, else a
     one-line error), "gpu,cpu" (ops the GPU cannot take run on the CPU: ``model.engine.placement`` says which)
     or "cpu"; with ``enforce_f32`` when the bundle's GPU measurement says the file needs it
@@ -503,6 +550,8 @@ def load(
             raise ConfigError(f"{path}: the bundle has no discriminator (it was exported from a generator alone)")
         if role == "encoder" and not m.find("encoder"):
             raise ConfigError(f"{path}: the bundle has no encoder (export it with --encoder ENCODER.keras)")
+        if role == "features" and not m.find("features"):
+            raise ConfigError(f"{path}: the bundle keeps no feature maps (export with --d-output and --d-features)")
         picked = None
         if precision == "fastest":  # timed here, on this device, and remembered (edgegan.runtime.fastest)
             from edgegan.runtime.fastest import fastest
@@ -536,7 +585,7 @@ def load(
         info = _info_from_file(engine, path, fmt, role)
     else:
         raise ModelFileError(f"{path}: no such bundle folder or model file")
-    cls = {"generator": Generator, "discriminator": Discriminator, "encoder": Encoder}[info.role]
+    cls = {"generator": Generator, "discriminator": Discriminator, "encoder": Encoder, "features": Features}[info.role]
     if role is not None and info.role != role:
         raise ModelFileError(f"{path}: file is a {info.role}, not a {role}")
     model = cls(engine, info, max_batch)
@@ -545,12 +594,16 @@ def load(
         kw = dict(threads=threads, providers=providers, delegate=delegate, max_batch=max_batch, spin=spin)
         fmt = entry.format if m.find("encoder", entry.format) else None
         model._encoder_loader = lambda: load(path, "encoder", fmt, **kw)  # on first use: not in every load's time
+    if info.role == "discriminator" and path.is_dir() and m.find("features"):  # its feature maps, likewise
+        kw = dict(threads=threads, providers=providers, delegate=delegate, max_batch=max_batch, spin=spin)
+        fmt = entry.format if m.find("features", entry.format) else None
+        model._features_loader = lambda: load(path, "features", fmt, **kw)
     return model
 
 
 def _bundle_info(m: mf.Manifest, entry: mf.FileEntry) -> ModelInfo:
     """What the manifest says of one of its files."""
-    contract, d = m.contract, entry.role == "discriminator"
+    contract, d = m.contract, entry.role in ("discriminator", "features")
     sig = contract.signature if entry.role == "generator" else None
     if entry.role == "encoder":
         sig = Signature.from_section(m.data["signature"]["encoder"], "signature.encoder")
@@ -563,11 +616,12 @@ def _bundle_info(m: mf.Manifest, entry: mf.FileEntry) -> ModelInfo:
         contract.d_image_shape if d else m.image_shape,
         entry.optimized,
         contract.d_input_range if d else contract.image_range,
-        contract.score if d else None,
+        contract.score if entry.role == "discriminator" else None,
         0 if entry.role == "encoder" else contract.classes,
         contract.source if entry.role == "generator" else None,
         d and contract.paired,
         sig,
+        tuple(mf.feature_maps((m.data.get("discriminator") or {}).get("features")) or ()),
     )
 
 
@@ -641,26 +695,23 @@ def _info_from_file(engine: Engine, path: Path, fmt: str, role: str | None = Non
             meta = {}
     in_shape, out_shape = engine.input.shape, engine.output.shape
     role = meta.get("role") or role or "generator"
+    judge = role in ("discriminator", "features")  # a discriminator's inputs
     pictures_in = len(in_shape) == 4
     if role == "generator":
         latent = 0 if pictures_in else int(in_shape[-1])
         image = tuple(out_shape[1:])
     else:
         image, latent = tuple(in_shape[1:]), int(meta.get("latent_size", 0))
-    if (
-        len(image) != 3
-        or (None in image and not (pictures_in and role == "generator"))
-        or (role == "discriminator" and not pictures_in)
-    ):
+    if len(image) != 3 or (None in image and not (pictures_in and role == "generator")) or (judge and not pictures_in):
         raise ModelFileError(f"{path}: input/output shapes {in_shape} -> {out_shape} are not an edgegan {role}")
     sources = sum("source" in t.name for t in engine.inputs)
-    if role == "discriminator" and (engine.floats > 2 or (engine.floats == 2 and sources != 1)):
+    if judge and (engine.floats > 2 or (engine.floats == 2 and sources != 1)):
         raise ModelFileError(
             f"{path}: a discriminator of {engine.floats} pictures edgegan cannot tell apart (one input named source "
             "is the picture a paired discriminator judges against); export it with edgegan export"
         )
     # older edgegan files recorded only "value_range" (always [-1, 1]; edgegan's own tanh G) and a sigmoid D
-    value_range = meta.get("input_range" if role == "discriminator" else "value_range", meta.get("value_range"))
+    value_range = meta.get("input_range" if judge else "value_range", meta.get("value_range"))
     score = meta.get("score", "probability") if role == "discriminator" and meta else None
     source = None
     if role == "generator" and pictures_in:
@@ -683,8 +734,9 @@ def _info_from_file(engine: Engine, path: Path, fmt: str, role: str | None = Non
         score,
         classes,
         source,
-        role == "discriminator" and engine.floats == 2,
-        _file_signature(engine, meta, path, latent, classes, source) if role != "discriminator" else None,
+        judge and engine.floats == 2,
+        None if judge else _file_signature(engine, meta, path, latent, classes, source),
+        tuple(mf.feature_maps(meta.get("maps")) or ()),
     )
 
 
