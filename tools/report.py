@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edgegan import records
-
 ROOT = Path(__file__).resolve().parents[1]
 FRAGMENTS = ROOT / "docs" / "fragments"
 SHORT = {  # the fixtures of tools/zoo/dcgan.py as the tables name them
@@ -20,11 +18,6 @@ SHORT = {  # the fixtures of tools/zoo/dcgan.py as the tables name them
     "kerasgan": "Keras-GAN",
     "functional": "functional 30x30",
 }
-
-
-def load(path: Path) -> dict | None:
-    """The first CPU kind's record in ``path`` (None when the file is missing)."""
-    return records.first(path)
 
 
 def cpu(m: dict) -> str:
