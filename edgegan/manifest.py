@@ -16,12 +16,11 @@ from typing import Any
 
 from edgegan.contract import SCORES, Contract
 from edgegan.errors import ManifestError, ModelFileError
+from edgegan.roles import ROLES  # generator, discriminator and the optional encoder and features
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
 REFERENCE = "reference.npz"
-ROLES = ("generator", "discriminator", "encoder", "features")  # optional: an encoder (a style picture -> G's latent),
-# D's features (its other outputs, GauGAN's feature maps, joined in one: edgegan.export.inspect.with_features)
 MAX_MANIFEST_BYTES = 4 << 20
 MAX_MODEL_BYTES = 512 << 20  # far above any file of this model; refuses absurd inputs early
 

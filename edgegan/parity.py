@@ -18,11 +18,12 @@ from __future__ import annotations
 import numpy as np
 
 from edgegan.contract import SCORE
+from edgegan.roles import KINDS
 
 DECISIVE_MARGIN = 0.1
 # Roles whose output is a float vector judged by its error over its scale (ENCODER_BOUNDS): an encoder's latent,
-# D's feature maps joined (edgegan.export.inspect.with_features)
-RELATIVE = ("encoder", "features")
+# D's feature maps joined (edgegan.roles)
+RELATIVE = tuple(name for name, kind in KINDS.items() if kind.relative)
 
 
 def shape_problem(role: str, ref: np.ndarray, out: np.ndarray) -> str | None:

@@ -16,6 +16,7 @@ from edgegan import parity
 from edgegan.errors import ConfigError, EdgeGanError, ManifestError
 from edgegan.export.formats import BOUNDS
 from edgegan.export.gpu import gpu_bound
+from edgegan.roles import KINDS
 from edgegan.runtime import make_engine
 from edgegan.runtime.compiled import api_check
 
@@ -195,17 +196,17 @@ def _verify_file(m: mf.Manifest, e: mf.FileEntry, ref: dict, bound: dict, thread
         for key in ("name", "shape", "dtype"):
             if got.get(key) != want.get(key):
                 problems.append(f"{what} {key} {got.get(key)} != manifest {want.get(key)}")
-    if e.role in ("discriminator", "features") and "d_input" not in ref:
+    if KINDS[e.role].judges and "d_input" not in ref:
         raise ManifestError(f"{m.root / mf.REFERENCE}: has no discriminator references for {e.path}")
-    if e.role == "features" and "f_features" not in ref:
-        raise ManifestError(f"{m.root / mf.REFERENCE}: has no feature-map references (f_features) for {e.path}")
+    if KINDS[e.role].reference not in ref:
+        raise ManifestError(f"{m.root / mf.REFERENCE}: has no {KINDS[e.role].reference} references for {e.path}")
     classes = 0 if e.role == "encoder" else m.classes
     if (engine.label is not None) != bool(classes) or (classes and "label" not in ref):
         raise ManifestError(
             f"{m.root / e.path}: {'takes' if engine.label is not None else 'takes no'} label but the manifest "
             f"says {m.classes or 'no'} classes and the references hold {'labels' if 'label' in ref else 'none'}"
         )
-    y_ref = ref[{"generator": "image", "discriminator": "d_score", "encoder": "e_z", "features": "f_features"}[e.role]]
+    y_ref = ref[KINDS[e.role].reference]
     y = engine.run(*_inputs(ref, e.role, m))
     wrong = parity.shape_problem(e.role, y_ref, y)
     if wrong is not None:

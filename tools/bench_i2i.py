@@ -276,7 +276,9 @@ def _i2i(builder: str, *flags: str):
 
 def _gaugan(folder: Path):
     """keras.io's GauGAN at 256x256: G (latent + 12-class map, SPADE's moments over the batch as published, so
-    --batch-one), D's score of a picture against its coloured map, and the style encoder."""
+    --batch-one), D's score of a picture against its coloured map (its feature maps kept: --d-features), and the
+    style encoder; float32 ONNX and LiteRT files only (G is about 134 G multiply-adds a picture: its int8 files'
+    calibration and search would take hours on 2 cores)."""
     from zoo import i2i as zoo_i2i
     from zoo import multi as zoo_multi
 
@@ -287,7 +289,8 @@ def _gaugan(folder: Path):
     (src / "palette.json").write_text(json.dumps(palette))
     return g, d, src, ["--map-onehot", "mask", "--batch-one", "--d-source", "discriminator_image_A", "--d-output",
                        "-1", "--map-palette", str(src / "palette.json"), "--score", "hinge", "--encoder",
-                       str(src / "encoder.keras"), "--encoder-variance", "log"]  # fmt: skip
+                       str(src / "encoder.keras"), "--encoder-variance", "log", "--d-features", "--format",
+                       "onnx,tflite", "--precision", "fp32"]  # fmt: skip
 
 
 def _stylegan(folder: Path):

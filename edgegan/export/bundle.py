@@ -42,6 +42,7 @@ from edgegan.export.optimize import Choice, at_size, optimize
 from edgegan.export.sources import REFERENCE_COUNT, REFERENCE_VALUES, generator_inputs
 from edgegan.export.staging import fsync_tree, staged, swap_into_place
 from edgegan.models import IMAGE_NAME, LABEL_NAME, LATENT_NAME, SCORE_NAME, load_keras
+from edgegan.roles import KINDS
 from edgegan.runtime import make_engine
 from edgegan.runtime.compiled import api_check
 
@@ -870,7 +871,7 @@ def _export_file(job: Job, role: Role, v: Variant, choice, made: dict, keep=()) 
         from edgegan.export.encoder import signature
 
         meta["signature"] = signature(contract.latent_size, contract.image_shape, contract.image_range).section()
-    if role.name in ("discriminator", "features"):  # the same inputs
+    if KINDS[role.name].judges:  # a discriminator's inputs: its own files and its features
         meta.update(contract.discriminator_section())
     if role.name == "discriminator" and role.score_offset:
         meta["score_offset"] = role.score_offset

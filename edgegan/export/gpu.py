@@ -21,6 +21,7 @@ import numpy as np
 
 from edgegan import parity
 from edgegan.export.formats import BOUNDS
+from edgegan.roles import KINDS
 
 NOT_MEASURED = "not measured"
 
@@ -43,16 +44,15 @@ class Reference:
 # parity rows measured on the GPU: a software device runs these files a row at a time, about 8 ms a row for the
 # seed's discriminator on lavapipe (its 2,000 parity images in 5 files, twice: 160 s of every export); on 128
 # images one flipped decision moves agreement 0.8 points, which a 97% bound still resolves
-GPU_ROWS = {"generator": 32, "discriminator": 128, "encoder": 32, "features": 32}
 # and no more than about this many picture values in all (the larger of a row's input and output): lavapipe ran
 # pix2pix 256's files for over 13 minutes of a 14-minute export at 32 and 128 rows; 4 rows at least
 GPU_VALUES, GPU_MIN_ROWS = 128 * 28 * 28, 4
 
 
 def gpu_rows(ref: Reference) -> int:
-    """How many parity rows of ``ref`` run on the GPU (GPU_ROWS, within GPU_VALUES)."""
+    """How many parity rows of ``ref`` run on the GPU (its role's gpu_rows, edgegan.roles; within GPU_VALUES)."""
     per_row = max(int(np.prod(a.shape[1:])) for a in [*ref.x, ref.y])
-    return int(min(len(ref.y), GPU_ROWS[ref.role], max(GPU_MIN_ROWS, GPU_VALUES // max(per_row, 1))))
+    return int(min(len(ref.y), KINDS[ref.role].gpu_rows, max(GPU_MIN_ROWS, GPU_VALUES // max(per_row, 1))))
 
 
 def measure_role(ref: Reference, entries: list[dict], folder: Path, log: Callable[[str], None]) -> None:

@@ -29,6 +29,7 @@ from edgegan import manifest as mf
 from edgegan.contract import ImageInput, probability
 from edgegan.errors import ConfigError, InputError, ModelFileError
 from edgegan.latents import latents
+from edgegan.roles import KINDS
 from edgegan.runtime.engines import Engine, LiteRTEngine, OnnxEngine, input_name
 from edgegan.runtime.images import from_uint8, save_each, save_gif, save_grid, to_uint8
 from edgegan.runtime.tiles import DEFAULT_TILE, Tiling, overlap, translate_tiled
@@ -603,7 +604,7 @@ def load(
 
 def _bundle_info(m: mf.Manifest, entry: mf.FileEntry) -> ModelInfo:
     """What the manifest says of one of its files."""
-    contract, d = m.contract, entry.role in ("discriminator", "features")
+    contract, d = m.contract, KINDS[entry.role].judges
     sig = contract.signature if entry.role == "generator" else None
     if entry.role == "encoder":
         sig = Signature.from_section(m.data["signature"]["encoder"], "signature.encoder")
@@ -695,7 +696,7 @@ def _info_from_file(engine: Engine, path: Path, fmt: str, role: str | None = Non
             meta = {}
     in_shape, out_shape = engine.input.shape, engine.output.shape
     role = meta.get("role") or role or "generator"
-    judge = role in ("discriminator", "features")  # a discriminator's inputs
+    judge = role in KINDS and KINDS[role].judges  # a discriminator's inputs
     pictures_in = len(in_shape) == 4
     if role == "generator":
         latent = 0 if pictures_in else int(in_shape[-1])
