@@ -247,6 +247,23 @@ def test_the_discriminators_feature_maps_come_in_a_file_of_their_own_as_keras_ma
 
 
 @needs_tf
+def test_a_reexport_from_the_bundle_keeps_what_its_manifest_records(gaugan, tmp_path):
+    """edgegan export --model BUNDLE takes what the first export was told from its manifest: the map, D's score
+    output, its feature maps, the palette of the maps it judges against and the style encoder."""
+    r = run_cli("export", "--model", str(gaugan / "b"), "--custom-objects", USER_LAYERS, "--format", "onnx",
+                "--precision", "fp32", "--out", str(tmp_path / "again"))  # fmt: skip
+    assert r.returncode == 0, r.stderr[-2000:]
+    m = json.loads((tmp_path / "again" / "manifest.json").read_text())
+    assert {f["path"] for f in m["files"]} == {
+        f"{role}.fp32.onnx" for role in ("generator", "discriminator", "features", "encoder")
+    }
+    first = json.loads((gaugan / "b" / "manifest.json").read_text())
+    for key in ("source_palette", "features", "output", "source_input"):
+        assert m["discriminator"][key] == first["discriminator"][key], key
+    assert m["encoder"] == first["encoder"]
+
+
+@needs_tf
 def test_a_style_picture_goes_through_the_encoder_file_as_keras_samples_it(gaugan, tmp_path):
     """GauGAN's encoder: a picture -> (mean, log-variance); z = mean + exp(v / 2) eps, eps from the seed. The
     runtime and `edgegan generate --style` equal Keras' encoder and generator run that way."""

@@ -231,13 +231,17 @@ def _recorded_contract(opts: ExportOptions, sources: Sources, log) -> ExportOpti
         "input_size": size,
         "map_onehot": maps[0]["onehot_of"] if maps else None,
         "d_output": d.get("output"),
+        "d_features": bool(d.get("features")),
         "d_source": d.get("source_input"),
+        "map_palette": d.get("source_palette"),
         "encoder": str(sources.folder / "encoder.keras") if m.get("encoder") else None,
         "encoder_variance": (m.get("encoder") or {}).get("variance"),
         **recorded_composition(m.get("composed"), sources.folder),
     }
     fill = {
-        k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items() if v and getattr(opts, k) in (None, ())
+        k: tuple(v) if isinstance(v, list) else v
+        for k, v in recorded.items()
+        if v and (getattr(opts, k) in (None, ()) or getattr(opts, k) is False)
     }
     if fill:
         said = ", ".join(f"{k.replace('_', '-')} {v}" for k, v in fill.items())

@@ -219,19 +219,22 @@ def read_map(path, shape: tuple[int, int], notes: list | None = None) -> np.ndar
 
 
 def read_palette(path, classes: int) -> np.ndarray:
-    """The colour of each class of a segmentation map, (classes, 3) in 0..1, from a JSON list of [r, g, b]
-    (0..255), one per class in class order; one line when it is not that."""
+    """The colour of each class of a segmentation map, (classes, 3) in 0..1, from a JSON file of a list of [r, g, b]
+    (0..255), one per class in class order, or that list itself (a bundle's recorded palette, the notebook API);
+    one line when it is not that."""
     import json
 
     from edgegan.errors import ConfigError
 
+    given = isinstance(path, (list, tuple))
+    where = "--map-palette" if given else path
     try:
-        a = np.asarray(json.loads(Path(path).read_text()), dtype=np.float64)
+        a = np.asarray(path if given else json.loads(Path(path).read_text()), dtype=np.float64)
     except (OSError, ValueError, TypeError) as e:
-        raise ConfigError(f"{path}: not a palette edgegan can read ({type(e).__name__}: {str(e)[:120]})") from None
+        raise ConfigError(f"{where}: not a palette edgegan can read ({type(e).__name__}: {str(e)[:120]})") from None
     if a.shape != (classes, 3) or not np.all((a >= 0) & (a <= 255)):
         raise ConfigError(
-            f"{path}: a palette is a JSON list of {classes} [r, g, b] (0..255), one per class; got {a.shape}"
+            f"{where}: a palette is a JSON list of {classes} [r, g, b] (0..255), one per class; got {a.shape}"
         )
     return (a / 255.0).astype(np.float32)
 
