@@ -130,6 +130,26 @@ def test_fixed_batch_option(tiny_run, tmp_path):
     assert g.sample(10, seed=1).shape == (10, 28, 28, 1)  # 3 chunks, the last padded
 
 
+def test_real_pictures_of_another_size_are_fitted_to_the_discriminator(tiny_run, tmp_path):
+    """--calibration-data of pictures larger than D's input (photos for a 28x28 D): centre-cropped and resized, as an
+    image-input generator's are, and said in one line (they were refused, after every generator file was made)."""
+    from PIL import Image
+
+    from edgegan.export.bundle import ExportOptions, export_bundle
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(8):
+        Image.fromarray(rng.integers(0, 256, (40, 60), dtype=np.uint8)).save(photos / f"{i}.png")
+    said = []
+    opts = ExportOptions(calibration_samples=16, calibration_data=str(photos))
+    m = export_bundle(tiny_run, tmp_path / "b", select("onnx", "int8"), opts, log=said.append)
+    assert any("its pictures, 60x40, fitted to the discriminator's 28x28" in s for s in said), said
+    assert m["calibration"]["discriminator_real_images"] == str(photos)
+    assert {f["role"] for f in m["files"]} == {"generator", "discriminator"}
+
+
 def test_export_refuses_a_missing_model_and_a_mistyped_format(tmp_path):
     from conftest import run_cli
 

@@ -132,6 +132,14 @@ def _real_images(opts: ExportOptions, record: dict, contract: Contract, n: int, 
         check_labels(y, contract.classes, src)
     else:
         x, y = load_images(src, channels=c, limit=n, seed=opts.seed), None
+    h, w = contract.image_shape[:2]
+    if x.shape[1:3] != (h, w):  # pictures of another size: fitted as an image-input G's are (centre crop, resize)
+        from edgegan.runtime.images import fit
+
+        log(
+            f"{src}: its pictures, {x.shape[2]}x{x.shape[1]}, fitted to the discriminator's {w}x{h} (centre crop, resize)"
+        )
+        x = np.stack([fit(p, h, w) for p in np.round((x + 1) * 127.5).astype(np.uint8)]).astype(np.float32) / 127.5 - 1
     if x.shape[1:] != contract.image_shape:
         raise ConfigError(f"{src}: calibration images are {x.shape[1:]}, the model takes {contract.image_shape}")
     x = rescale(x, (-1.0, 1.0), contract.d_input_range)
