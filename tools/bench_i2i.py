@@ -407,9 +407,19 @@ I2I_GOALS = {
 }  # LiteRT fp32 vs the plain export  # LiteRT fp32 vs the plain export
 
 
+EVERY = "G and D in every format and precision"
+PUBLISHED_SCOPE = {  # what tools/bench_i2i.py --published exports of each (PUBLISHED)
+    "pix2pix": f"256x256, {EVERY}",
+    "cyclegan": f"256x256, {EVERY}",
+    "srgan": f"64 -> 256, {EVERY}",
+    "stylegan": f"128x128, keras.io's target, the mapping network composed in; {EVERY}",
+    "gaugan": "256x256, 12 classes; G, D, D's feature maps and the style encoder in float32 ONNX and LiteRT",
+}
+
+
 def _published(path: Path) -> list[str]:
-    """Lines for pix2pix and CycleGAN at 256x256, every format and precision, from tools/bench_i2i.py --published:
-    a "- Scale" line each (time and memory against the goals) and a table of every file or why it is missing."""
+    """Lines for the tutorials' models at their published sizes, from tools/bench_i2i.py --published: a "- Scale"
+    line (time and memory against the goals) and a table of every file or why it is missing."""
     rec = records.first(path)
     if not rec:
         return []
@@ -423,16 +433,17 @@ def _published(path: Path) -> list[str]:
         shares = sorted(r.get("tree_peak_parts_mb", {}).items(), key=lambda kv: -kv[1])
         at_peak = ", ".join(f"{k.rsplit(' ', 1)[0]} {v / 1024:.2f}" for k, v in shares if v >= 1)
         parts.append(
-            f"{name} (G {r['generator_params'] / 1e6:.1f} M parameters, D {r['discriminator_params'] / 1e6:.1f} M): "
+            f"{name} ({PUBLISHED_SCOPE[name]}; G {r['generator_params'] / 1e6:.1f} M parameters, D "
+            f"{r['discriminator_params'] / 1e6:.1f} M): "
             f"{n} files in {r['wall_s'] / 60:.1f} min{fast}, peak RSS "
             f"{r['tree_peak_rss_mb'] / 1024:.2f} GB for the export and its converter processes together"
             f"{f' ({at_peak} GB at that moment)' if at_peak else ''} ({'met' if small else 'missed'})"
             f"{'' if r['exit'] == 0 else ', exit ' + str(r['exit'])}"
         )
     out = [
-        f"- Scale at the published sizes (256x256 out; `tools/bench_i2i.py --published` on {report.cpu(rec['machine'])}), "
-        "G and D in every format and precision (`--skip none`, real "
-        f"photographs; goals: pix2pix <= 10 min, <= 6 GB, SRGAN <= 4 GB): {'; '.join(parts)}."
+        f"- Scale at the published sizes (`tools/bench_i2i.py --published` on {report.cpu(rec['machine'])}; "
+        "`--skip none`, real photographs; goals: pix2pix <= 10 min, <= 6 GB, SRGAN <= 4 GB): "
+        f"{'; '.join(parts)}."
     ]
     out += ["", "| model | file | MB | parity vs Keras (at export) | bound |", "| --- | --- | --- | --- | --- |"]
     for name, r in rec["models"].items():
