@@ -39,13 +39,10 @@ def test_records_written_before_the_kinds_still_load_and_are_kept_apart(tmp_path
 
 
 @pytest.fixture
-def fill_docs(monkeypatch):
-    """tools/fill_docs.py as a module (the tools import their neighbours, as a script's folder is on sys.path)."""
+def fill_docs():
+    """tools/fill_docs.py as a module (tools/ is on the tests' path: pyproject.toml's pythonpath)."""
     import importlib
 
-    from conftest import ROOT
-
-    monkeypatch.syspath_prepend(str(ROOT / "tools"))
     return importlib.import_module("fill_docs")
 
 
