@@ -425,11 +425,11 @@ def _published(path: Path) -> list[str]:
         return []
     parts = []
     for name, r in rec["models"].items():
-        goal_gb, goal_min = PUBLISHED_GB.get(name, 6), PUBLISHED_MIN.get(name)
+        goal_gb, goal_min = PUBLISHED_GB.get(name), PUBLISHED_MIN.get(name)  # GauGAN's and StyleGAN's: none set
         n = len(r.get("files", []))
         fast = "" if goal_min is None else " (met)" if r["exit"] == 0 and r["wall_s"] <= 60 * goal_min else " (missed)"
         fast += f" ({r['conditions']})" if r.get("conditions") else ""
-        small = r["tree_peak_rss_mb"] <= goal_gb * 1024
+        small = "" if goal_gb is None else " (met)" if r["tree_peak_rss_mb"] <= goal_gb * 1024 else " (missed)"
         shares = sorted(r.get("tree_peak_parts_mb", {}).items(), key=lambda kv: -kv[1])
         at_peak = ", ".join(f"{k.rsplit(' ', 1)[0]} {v / 1024:.2f}" for k, v in shares if v >= 1)
         parts.append(
@@ -437,7 +437,7 @@ def _published(path: Path) -> list[str]:
             f"{r['discriminator_params'] / 1e6:.1f} M): "
             f"{n} files in {r['wall_s'] / 60:.1f} min{fast}, peak RSS "
             f"{r['tree_peak_rss_mb'] / 1024:.2f} GB for the export and its converter processes together"
-            f"{f' ({at_peak} GB at that moment)' if at_peak else ''} ({'met' if small else 'missed'})"
+            f"{f' ({at_peak} GB at that moment)' if at_peak else ''}{small}"
             f"{'' if r['exit'] == 0 else ', exit ' + str(r['exit'])}"
         )
     out = [
