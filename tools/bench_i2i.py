@@ -277,8 +277,8 @@ def _i2i(builder: str, *flags: str):
 def _gaugan(folder: Path):
     """keras.io's GauGAN at 256x256: G (latent + 12-class map, SPADE's moments over the batch as published, so
     --batch-one), D's score of a picture against its coloured map (its feature maps kept: --d-features), and the
-    style encoder; float32 ONNX and LiteRT files only (G is about 134 G multiply-adds a picture: its int8 files'
-    calibration and search would take hours on 2 cores)."""
+    style encoder; float32 ONNX and LiteRT files only (G is 88 G multiply-adds a picture, counted from its kernels:
+    its int8 files' calibration and search would take hours on 2 cores)."""
     from zoo import i2i as zoo_i2i
     from zoo import multi as zoo_multi
 
@@ -312,7 +312,7 @@ PUBLISHED = {  # the tutorials' published sizes, exported with --skip none: name
     "pix2pix": _i2i("pix2pix"),
     "cyclegan": _i2i("cyclegan", "--score", "lsgan"),
     "srgan": _i2i("srgan"),  # 64 -> 256; its goal is 4 GB
-    "gaugan": _gaugan,  # G 101 M parameters, about 1 s a picture in Keras here
+    "gaugan": _gaugan,  # G 101 M parameters, about 1 s a picture in Keras here (measured, batch 1)
     "stylegan": _stylegan,  # 128x128
 }
 
