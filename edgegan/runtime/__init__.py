@@ -524,7 +524,8 @@ def load(
     spin: ONNX Runtime's worker threads busy-wait between runs (its default). Turn it off when several sessions
     share the cores (A/B timing in one process, many models in one app): idle spinning threads steal them.
     role: "generator" (default for a bundle), "discriminator", "encoder" (a style encoder) or "features" (D's
-    other outputs: Discriminator.features); for a single file, what its edgegan metadata says, else this (a file without metadata is taken to be what ``role`` says, default generator).
+    other outputs: Discriminator.features); for a single file, what its edgegan metadata says, else this (a file
+    without metadata is taken to be what ``role`` says, default generator).
     accelerator: run a LiteRT file through LiteRT's CompiledModel API on "gpu" (every op on the GPU, else a
     one-line error), "gpu,cpu" (ops the GPU cannot take run on the CPU: ``model.engine.placement`` says which)
     or "cpu"; with ``enforce_f32`` when the bundle's GPU measurement says the file needs it
