@@ -71,12 +71,8 @@ def with_features(D, which: str | None, path: Path):
     score, others = D.outputs[i], [t for k, t in enumerate(D.outputs) if k != i]
     maps = [{"name": t._keras_history.operation.name, "shape": [int(d) for d in t.shape[1:]]} for t in others]
     flat = [keras.layers.Flatten()(t) for t in others]
-    join = (
-        keras.layers.Concatenate(name=FEATURES)
-        if len(flat) > 1
-        else lambda f: keras.layers.Identity(name=FEATURES)(f[0])
-    )
-    joined = join(flat)
+    one = len(flat) == 1  # Concatenate takes two or more
+    joined = keras.layers.Identity(name=FEATURES)(flat[0]) if one else keras.layers.Concatenate(name=FEATURES)(flat)
     return keras.Model(D.inputs, [score, joined], name=D.name), maps
 
 
